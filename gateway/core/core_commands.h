@@ -1,0 +1,29 @@
+// core_commands.h: module `core` — uptime, version, which, help, ps, pwd, arg, print,
+// log_level, get_statistics, list_statistics, reset_statistics, kill (shapes as OpenSIPS 3.4).
+//
+// Threading: handlers run on dispatcher workers; CoreContext is read-only after start except
+// `request_shutdown`, which must be thread-safe (it only signals the main thread).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "mi/dispatcher.h"
+
+namespace sb::gateway {
+
+struct CoreContext {
+  std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+  std::vector<std::string> argv;        ///< the daemon's command line (`arg`)
+  std::function<void()> request_shutdown;  ///< `kill`: begin a graceful shutdown (after the reply)
+};
+
+/// Registers the core commands. `dispatcher` is used for introspection (which/help) only.
+void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreContext& ctx);
+
+/// "Switchboard (<version> (<arch>/<os>))", as `version` prints it.
+std::string server_banner();
+
+}  // namespace sb::gateway

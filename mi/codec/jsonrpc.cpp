@@ -1,0 +1,96 @@
+// jsonrpc.cpp: JSON-RPC 2.0 request validation and reply rendering.
+#include "mi/codec/jsonrpc.h"
+
+namespace sb::mi {
+
+namespace {
+
+JsonRpcItem decode_item(const Value& j) {
+  JsonRpcItem item;
+  if (!j.is_object()) {
+    item.error = Error::invalid_request("a request must be a JSON object");
+    return item;
+  }
+  auto id = j.find("id");
+  if (id == j.end()) {
+    item.notification = true;
+  } else if (id->is_string() || id->is_number() || id->is_null()) {
+    item.id = *id;
+  } else {
+    item.error = Error::invalid_request("'id' must be a string, a number or null");
+    return item;
+  }
+  auto ver = j.find("jsonrpc");
+  if (ver == j.end() || !ver->is_string() || ver->get<std::string>() != "2.0") {
+    item.error = Error::invalid_request("'jsonrpc' must be \"2.0\"");
+    return item;
+  }
+  auto method = j.find("method");
+  if (method == j.end() || !method->is_string() || method->get<std::string>().empty()) {
+    item.error = Error::invalid_request("'method' must be a non-empty string");
+    return item;
+  }
+  item.request.method = method->get<std::string>();
+  auto params = j.find("params");
+  if (params != j.end()) {
+    if (params->is_array() || params->is_object()) {
+      if (!params->empty()) item.request.params = *params;
+    } else if (!params->is_null()) {
+      item.error = Error::invalid_request("'params' must be an array or an object");
+      return item;
+    }
+  }
+  return item;
+}
+
+}  // namespace
+
+JsonRpcMessage decode_jsonrpc(std::string_view text) {
+  JsonRpcMessage msg;
+  Value j = Value::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded()) {
+    msg.error = Error::parse_error("the request is not valid JSON");
+    return msg;
+  }
+  if (j.is_array()) {
+    msg.batch = true;
+    if (j.empty()) {
+      msg.error = Error::invalid_request("empty batch");
+      return msg;
+    }
+    for (const Value& el : j) msg.items.push_back(decode_item(el));
+    return msg;
+  }
+  msg.items.push_back(decode_item(j));
+  return msg;
+}
+
+std::string render_jsonrpc(const Result& r, const Value& id) {
+  Value out = Value::object();
+  out["jsonrpc"] = "2.0";
+  if (r.ok()) {
+    out["result"] = r.value();
+  } else {
+    JsonRpcError e = jsonrpc_error(r.error());
+    Value err = Value::object();
+    err["code"] = e.code;
+    err["message"] = e.message;
+    if (!e.data.empty()) err["data"] = e.data;
+    out["error"] = std::move(err);
+  }
+  out["id"] = id;
+  return to_compact_json(out);
+}
+
+std::string render_jsonrpc_batch(const std::vector<std::string>& replies) {
+  if (replies.empty()) return {};
+  std::string out = "[";
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    if (i) out += ',';
+    out += replies[i];
+  }
+  out += ']';
+  return out;
+}
+
+}  // namespace sb::mi

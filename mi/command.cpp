@@ -1,0 +1,119 @@
+// command.cpp: param helpers, Args accessors, Completion's exactly-once state.
+#include "mi/command.h"
+
+#include <atomic>
+#include <mutex>
+
+namespace sb::mi {
+
+std::string_view to_string(ParamType t) {
+  switch (t) {
+    case ParamType::string_: return "string";
+    case ParamType::int_: return "int";
+    case ParamType::bool_: return "bool";
+    case ParamType::double_: return "double";
+    case ParamType::array_: return "array";
+  }
+  return "string";
+}
+
+ParamSpec param(std::string name, ParamType type, std::string help) {
+  return ParamSpec{std::move(name), type, true, nullptr, std::move(help), TextBlock::line};
+}
+
+ParamSpec optional_param(std::string name, ParamType type, std::string help, Value default_value) {
+  return ParamSpec{std::move(name), type, false, std::move(default_value), std::move(help),
+                   TextBlock::line};
+}
+
+std::size_t CommandSpec::required_count() const {
+  std::size_t n = 0;
+  for (const auto& p : params)
+    if (p.required) ++n;
+  return n;
+}
+
+Args::Args(const CommandSpec* spec, std::vector<Value> values, Caller caller)
+    : spec_(spec), values_(std::move(values)), caller_(std::move(caller)) {}
+
+namespace {
+const Value& null_value() {
+  static const Value v;
+  return v;
+}
+const Value& empty_array() {
+  static const Value v = Value::array();
+  return v;
+}
+}  // namespace
+
+const Value& Args::get(std::string_view name) const {
+  if (!spec_) return null_value();
+  for (std::size_t i = 0; i < spec_->params.size() && i < values_.size(); ++i)
+    if (spec_->params[i].name == name) return values_[i];
+  return null_value();
+}
+
+bool Args::has(std::string_view name) const { return !get(name).is_null(); }
+
+std::string Args::str(std::string_view name) const {
+  const Value& v = get(name);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+std::int64_t Args::integer(std::string_view name) const {
+  const Value& v = get(name);
+  return v.is_number_integer() ? v.get<std::int64_t>() : 0;
+}
+
+bool Args::boolean(std::string_view name) const {
+  const Value& v = get(name);
+  return v.is_boolean() ? v.get<bool>() : false;
+}
+
+double Args::number(std::string_view name) const {
+  const Value& v = get(name);
+  return v.is_number() ? v.get<double>() : 0.0;
+}
+
+const Value& Args::array(std::string_view name) const {
+  const Value& v = get(name);
+  return v.is_array() ? v : empty_array();
+}
+
+// Completion: the state is shared by every copy. If the last copy goes away without a result,
+// the call is completed with 500 so that a buggy handler can never leave a client hanging.
+struct Completion::State {
+  Fn fn;
+  std::atomic<bool> done{false};
+  std::mutex mu;
+  bool deliver(Result&& r) {
+    if (done.exchange(true)) return false;
+    Fn f;
+    {
+      std::lock_guard lk(mu);
+      f = std::move(fn);
+    }
+    if (f) f(std::move(r));
+    return true;
+  }
+  ~State() {
+    if (!done.load()) deliver(Error::failure(500, "command produced no reply"));
+  }
+};
+
+Completion::Completion(Fn fn) : state_(std::make_shared<State>()) { state_->fn = std::move(fn); }
+
+bool Completion::operator()(Result r) const { return state_->deliver(std::move(r)); }
+
+bool Completion::done() const { return state_->done.load(); }
+
+std::function<bool(Result)> Completion::weak() const {
+  std::weak_ptr<State> w = state_;
+  return [w](Result r) {
+    auto s = w.lock();
+    return s ? s->deliver(std::move(r)) : false;
+  };
+}
+
+}  // namespace sb::mi

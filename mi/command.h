@@ -1,0 +1,139 @@
+// command.h: how a command is declared (CommandSpec) and what its handler sees (Args, Caller)
+// and returns (Result, or later through a Completion).
+//
+// Purpose: one command = one CommandSpec {name, module, summary, typed params with help, flags,
+// handler}, registered once in the Registry and served by every transport. Handlers never know
+// the transport: they get validated, typed Args and return a Value or an Error.
+// Threading: specs are immutable after registration. A sync handler runs on a dispatcher worker
+// (or the engine thread for `engine` commands); an async handler may complete its Completion from
+// any thread, exactly once (later calls are ignored; dropping every copy completes it with 500).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "mi/error.h"
+#include "mi/value.h"
+
+namespace sb::mi {
+
+enum class ParamType { string_, int_, bool_, double_, array_ };
+std::string_view to_string(ParamType t);
+
+/// How the SER text dialect frames a param (t_uac_dlg style); other dialects ignore it.
+enum class TextBlock {
+  line,      ///< one line; `.` alone means "empty"
+  line_set,  ///< lines up to an empty line or `.` (headers), joined with CRLF
+  body,      ///< lines up to `.` only (an empty line does not end it), joined with CRLF
+};
+
+struct ParamSpec {
+  std::string name;
+  ParamType type = ParamType::string_;
+  bool required = true;
+  Value default_value;  ///< for optional params; null = absent when not given
+  std::string help;
+  TextBlock text_block = TextBlock::line;
+};
+
+/// Declaration helpers: `param("aor", ParamType::string_, "AOR, e.g. alice@example.com")`.
+ParamSpec param(std::string name, ParamType type, std::string help);
+ParamSpec optional_param(std::string name, ParamType type, std::string help,
+                         Value default_value = nullptr);
+
+/// Flags, each enforced by the dispatcher, never by handlers.
+enum CommandFlag : unsigned {
+  kReadOnly = 1u << 0,  ///< changes nothing; read-only callers may run it
+  kAsync = 1u << 1,     ///< the handler completes later through a Completion (has `async_handler`)
+  kEngine = 1u << 2,    ///< must run on the SIP engine thread (503 when no engine runs)
+  kAdmin = 1u << 3,     ///< dangerous (kill, flush): needs the admin role
+  kHidden = 1u << 4,    ///< not listed by `which` / introspection (still callable)
+};
+
+/// Who is calling, as the transport knows it. Rights are checked by the dispatcher.
+enum class Role { read_only, operator_, admin };
+struct Caller {
+  std::string transport;  ///< "fifo", "datagram", "http", "monitor", "test", …
+  std::string peer;       ///< reply FIFO name, socket address, user name: for logs
+  Role role = Role::admin;
+};
+
+/// A Value or an Error. Handlers return it; the dispatcher hands it to the transport.
+class Result {
+ public:
+  Result(Value v) : v_(std::move(v)) {}  // NOLINT(implicit): `return value;` reads best
+  Result(Error e) : v_(std::move(e)) {}  // NOLINT(implicit)
+  bool ok() const { return std::holds_alternative<Value>(v_); }
+  const Value& value() const { return std::get<Value>(v_); }
+  Value& value() { return std::get<Value>(v_); }
+  const Error& error() const { return std::get<Error>(v_); }
+
+ private:
+  std::variant<Value, Error> v_;
+};
+
+struct CommandSpec;
+
+/// Validated, typed arguments bound to a spec's params (positional or named, already coerced).
+class Args {
+ public:
+  Args(const CommandSpec* spec, std::vector<Value> values, Caller caller);
+  /// True when the param was given or has a default.
+  bool has(std::string_view name) const;
+  const Value& get(std::string_view name) const;  ///< null Value when absent
+  std::string str(std::string_view name) const;    ///< "" when absent
+  std::int64_t integer(std::string_view name) const;
+  bool boolean(std::string_view name) const;
+  double number(std::string_view name) const;
+  const Value& array(std::string_view name) const;  ///< empty array when absent
+  const Caller& caller() const { return caller_; }
+  const std::vector<Value>& values() const { return values_; }
+
+ private:
+  const CommandSpec* spec_;
+  std::vector<Value> values_;  ///< one per spec param; null = absent
+  Caller caller_;
+};
+
+/// The one-shot reply channel of an async command. Copyable; the first call wins.
+class Completion {
+ public:
+  using Fn = std::function<void(Result)>;
+  explicit Completion(Fn fn);
+  /// Delivers the result unless one was already delivered (timeout, earlier call). Returns true
+  /// when this call delivered it.
+  bool operator()(Result r) const;
+  bool done() const;
+  /// A deliverer that does not keep the call alive (the dispatcher's timeout timer holds this,
+  /// so a handler that drops its Completion is answered at once with 500, not at the timeout).
+  std::function<bool(Result)> weak() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+using SyncHandler = std::function<Result(const Args&)>;
+using AsyncHandler = std::function<void(const Args&, Completion)>;
+
+struct CommandSpec {
+  std::string name;     ///< flat OpenSIPS-style name (`uptime`, `ul_show_contact`)
+  std::string module;   ///< exporting module; the command also answers as `module:name`
+  std::string summary;  ///< one line, imperative; required
+  std::string description;  ///< optional longer help
+  std::vector<ParamSpec> params;
+  unsigned flags = 0;
+  SyncHandler handler;          ///< for sync commands
+  AsyncHandler async_handler;   ///< for commands flagged kAsync
+
+  bool has(CommandFlag f) const { return (flags & f) != 0; }
+  /// Number of params that must be given.
+  std::size_t required_count() const;
+};
+
+}  // namespace sb::mi

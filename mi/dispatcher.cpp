@@ -1,0 +1,168 @@
+// dispatcher.cpp: resolve → rights → bind → run → stats → complete once.
+#include "mi/dispatcher.h"
+
+#include <future>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+
+#include "mi/binding.h"
+
+namespace sb::mi {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+std::int64_t micros_since(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+}
+}  // namespace
+
+Dispatcher::Dispatcher(Registry& registry, Statistics& stats, DispatcherOptions options)
+    : registry_(registry), stats_(stats), options_(options),
+      workers_("MI worker", options.min_workers, options.max_workers),
+      calls_(stats.counter("mi", "calls")), errors_(stats.counter("mi", "errors")),
+      timeouts_(stats.counter("mi", "timeouts")), unknown_(stats.counter("mi", "unknown_commands")) {
+  stats.computed("mi", "in_flight", StatKind::gauge, [this] { return std::int64_t(in_flight()); });
+  stats.computed("mi", "workers", StatKind::gauge,
+                 [this] { return std::int64_t(workers_.threads()); });
+}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+const Dispatcher::CommandStats& Dispatcher::stats_for(const CommandSpec& spec) {
+  {
+    std::shared_lock lk(stats_mu_);
+    if (auto it = command_stats_.find(&spec); it != command_stats_.end()) return it->second;
+  }
+  std::unique_lock lk(stats_mu_);
+  auto [it, inserted] = command_stats_.try_emplace(&spec);
+  if (inserted) {
+    it->second = CommandStats{&stats_.counter("mi", spec.name + "_calls"),
+                              &stats_.counter("mi", spec.name + "_errors"),
+                              &stats_.counter("mi", spec.name + "_latency_us"),
+                              &stats_.gauge("mi", spec.name + "_latency_max_us", true)};
+  }
+  return it->second;
+}
+
+void Dispatcher::finish_error(const Request& req, Error e, const Done& done) {
+  calls_.inc();
+  errors_.inc();
+  spdlog::debug("mi: {} from {}:{} -> {}", req.method, req.caller.transport, req.caller.peer,
+                text_status_line(e));
+  done(std::move(e));
+}
+
+void Dispatcher::call(Request req, Done done) {
+  const CommandSpec* spec =
+      req.case_insensitive ? registry_.find_case_insensitive(req.method) : registry_.find(req.method);
+  if (!spec) {
+    unknown_.inc();
+    return finish_error(req, Error::unknown_command(req.method), done);
+  }
+  const CommandStats& cs = stats_for(*spec);
+  auto fail = [&](Error e) {
+    cs.calls->inc();
+    cs.errors->inc();
+    finish_error(req, std::move(e), done);
+  };
+  if (req.caller.role == Role::read_only && !spec->has(kReadOnly))
+    return fail(Error::forbidden(fmt::format("'{}' changes state; this caller is read-only",
+                                             spec->name)));
+  if (spec->has(kAdmin) && req.caller.role != Role::admin)
+    return fail(Error::forbidden(fmt::format("'{}' needs the admin role", spec->name)));
+  if (!accepting_.load()) return fail(Error::failure(503, "Server shutting down"));
+
+  auto bound = bind_params(*spec, req.params);
+  if (auto* e = std::get_if<Error>(&bound)) return fail(std::move(*e));
+
+  calls_.inc();
+  cs.calls->inc();
+  in_flight_.fetch_add(1);
+  auto start = Clock::now();
+  auto timer_id = std::make_shared<std::atomic<std::uint64_t>>(0);
+  Completion completion([this, &cs, start, timer_id, done = std::move(done),
+                         name = spec->name](Result r) {
+    if (std::uint64_t id = timer_id->load()) timer_.cancel(id);
+    auto us = micros_since(start);
+    cs.latency_us->inc(us);
+    cs.latency_max_us->raise_to(us);
+    if (!r.ok()) {
+      errors_.inc();
+      cs.errors->inc();
+      if (r.error().kind == ErrorKind::timeout) timeouts_.inc();
+    }
+    done(std::move(r));
+    if (in_flight_.fetch_sub(1) == 1) {
+      std::lock_guard lk(idle_mu_);
+      idle_cv_.notify_all();
+    }
+  });
+  timer_id->store(timer_.schedule(start + options_.call_timeout,
+                                  [deliver = completion.weak()] { deliver(Error::timeout()); }));
+  // If the call completed before the id was stored, the timer entry fires harmlessly later
+  // (the weak deliverer finds the call done) — cancel it now to keep the table small.
+  if (completion.done()) timer_.cancel(timer_id->load());
+
+  Args args(spec, std::move(std::get<std::vector<Value>>(bound)), std::move(req.caller));
+  auto job = [this, spec, args = std::move(args), completion]() mutable {
+    run(*spec, std::move(args), std::move(completion));
+  };
+  bool posted;
+  if (spec->has(kEngine)) {
+    Executor* engine = engine_.load();
+    posted = engine && engine->post(std::move(job));
+    if (!posted) completion(Error::failure(503, "SIP engine not running"));
+    return;
+  }
+  posted = workers_.post(std::move(job));
+  if (!posted) completion(Error::failure(503, "Server shutting down"));
+}
+
+void Dispatcher::run(const CommandSpec& spec, Args args, Completion completion) {
+  try {
+    if (spec.has(kAsync)) {
+      spec.async_handler(args, completion);
+    } else {
+      completion(spec.handler(args));
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("mi: command '{}' threw: {}", spec.name, e.what());
+    completion(Error::failure(500, "Internal error", e.what()));
+  } catch (...) {
+    spdlog::error("mi: command '{}' threw a non-standard exception", spec.name);
+    completion(Error::failure(500, "Internal error"));
+  }
+}
+
+Result Dispatcher::call_sync(Request request) {
+  std::promise<Result> p;
+  auto f = p.get_future();
+  call(std::move(request), [&p](Result r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+std::vector<TextBlock> Dispatcher::text_layout(std::string_view name) const {
+  std::vector<TextBlock> out;
+  if (const CommandSpec* s = registry_.find_case_insensitive(name))
+    for (const auto& p : s->params) out.push_back(p.text_block);
+  return out;
+}
+
+void Dispatcher::set_engine(Executor* engine) { engine_.store(engine); }
+
+void Dispatcher::stop_accepting() { accepting_.store(false); }
+
+bool Dispatcher::wait_idle(std::chrono::milliseconds deadline) {
+  std::unique_lock lk(idle_mu_);
+  return idle_cv_.wait_for(lk, deadline, [this] { return in_flight_.load() == 0; });
+}
+
+void Dispatcher::stop() {
+  accepting_.store(false);
+  workers_.stop();
+  timer_.stop();
+}
+
+}  // namespace sb::mi

@@ -1,0 +1,109 @@
+// dispatcher.h: the single entry point every transport calls.
+//
+// Purpose: Dispatcher::call(request, done): resolve the name (or `module:name`) → check the
+// caller's rights against the spec flags → bind and coerce params → run the handler on a worker
+// (or on the engine thread for `engine` commands) → record per-command statistics (group `mi`) →
+// complete exactly once, with 408 when the call outlives its timeout.
+// Threading: call() from any thread; it never runs a handler on the caller's thread and never
+// blocks it. `done` runs exactly once, on a worker, the engine thread, the timer thread or (for
+// errors found before dispatch: unknown command, bad params) on the caller's thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mi/command.h"
+#include "mi/registry.h"
+#include "mi/statistics.h"
+#include "mi/timer.h"
+#include "mi/worker_pool.h"
+
+namespace sb::mi {
+
+/// A decoded request, transport-neutral.
+struct Request {
+  std::string method;
+  Value params;  ///< null (none), array (positional) or object (named)
+  Caller caller;
+  bool case_insensitive = false;  ///< SER text dialect: look the name up case-insensitively
+};
+
+/// Runs jobs on another thread (the SIP engine's queue implements it in gateway/).
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual bool post(std::function<void()> job) = 0;
+};
+
+struct DispatcherOptions {
+  std::size_t min_workers = 2;
+  std::size_t max_workers = 64;
+  std::chrono::milliseconds call_timeout{60'000};
+};
+
+class Dispatcher {
+ public:
+  using Done = std::function<void(Result)>;
+
+  Dispatcher(Registry& registry, Statistics& stats, DispatcherOptions options = {});
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  void call(Request request, Done done);
+  /// Blocking convenience for in-process callers and tests.
+  Result call_sync(Request request);
+
+  /// Text-dialect framing of a command's params (t_uac_dlg blocks); empty when unknown.
+  std::vector<TextBlock> text_layout(std::string_view name) const;
+
+  /// The executor for `engine` commands; without one they answer 503.
+  void set_engine(Executor* engine);
+
+  /// Graceful shutdown: refuse new calls (503), then wait up to `deadline` for in-flight ones.
+  void stop_accepting();
+  bool wait_idle(std::chrono::milliseconds deadline);
+  /// Stops the workers and the timer (after wait_idle). Idempotent.
+  void stop();
+
+  std::size_t in_flight() const { return in_flight_.load(); }
+  const Registry& registry() const { return registry_; }
+  Statistics& statistics() { return stats_; }
+  const DispatcherOptions& options() const { return options_; }
+
+ private:
+  struct CommandStats {
+    Stat* calls;
+    Stat* errors;
+    Stat* latency_us;
+    Stat* latency_max_us;
+  };
+  const CommandStats& stats_for(const CommandSpec& spec);
+  void finish_error(const Request& req, Error e, const Done& done);
+  void run(const CommandSpec& spec, Args args, Completion completion);
+
+  Registry& registry_;
+  Statistics& stats_;
+  DispatcherOptions options_;
+  WorkerPool workers_;
+  Timer timer_;
+  std::atomic<Executor*> engine_{nullptr};
+  std::atomic<bool> accepting_{true};
+  std::atomic<std::size_t> in_flight_{0};
+  std::mutex idle_mu_;
+  std::condition_variable idle_cv_;
+  std::shared_mutex stats_mu_;
+  std::unordered_map<const CommandSpec*, CommandStats> command_stats_;
+  Stat& calls_;
+  Stat& errors_;
+  Stat& timeouts_;
+  Stat& unknown_;
+};
+
+}  // namespace sb::mi

@@ -1,0 +1,107 @@
+// registry.cpp: spec validation and the name tables.
+#include "mi/registry.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+namespace sb::mi {
+
+namespace {
+
+bool valid_name(std::string_view n) {
+  if (n.empty() || n.size() > 64) return false;
+  if (!std::isalpha(static_cast<unsigned char>(n[0])) && n[0] != '_') return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::string Registry::validate(const CommandSpec& s) {
+  if (!valid_name(s.name))
+    return fmt::format("command name '{}' is not valid (letters, digits, '_', '.', '-')", s.name);
+  if (!valid_name(s.module))
+    return fmt::format("command '{}': module name '{}' is not valid", s.name, s.module);
+  if (s.summary.empty()) return fmt::format("command '{}' has an empty summary", s.name);
+  if (s.has(kAsync) && !s.async_handler)
+    return fmt::format("command '{}' is flagged async but has no async handler", s.name);
+  if (!s.has(kAsync) && !s.handler)
+    return fmt::format("command '{}' has no handler", s.name);
+  if (s.has(kAsync) && s.handler)
+    return fmt::format("command '{}' is async but also has a sync handler", s.name);
+  if (s.has(kReadOnly) && s.has(kAdmin))
+    return fmt::format("command '{}' is both read_only and admin", s.name);
+  bool seen_optional = false;
+  for (std::size_t i = 0; i < s.params.size(); ++i) {
+    const ParamSpec& p = s.params[i];
+    if (!valid_name(p.name))
+      return fmt::format("command '{}': param name '{}' is not valid", s.name, p.name);
+    if (p.help.empty())
+      return fmt::format("command '{}': param '{}' has no help text", s.name, p.name);
+    for (std::size_t j = 0; j < i; ++j)
+      if (s.params[j].name == p.name)
+        return fmt::format("command '{}': param '{}' is declared twice", s.name, p.name);
+    if (p.required && seen_optional)
+      return fmt::format("command '{}': required param '{}' follows an optional one", s.name,
+                         p.name);
+    if (!p.required) seen_optional = true;
+    if (p.type == ParamType::array_ && i + 1 != s.params.size())
+      return fmt::format("command '{}': array param '{}' must be the last param", s.name, p.name);
+  }
+  return {};
+}
+
+const CommandSpec& Registry::add(CommandSpec spec) {
+  if (std::string why = validate(spec); !why.empty()) throw RegistryError(why);
+  std::unique_lock lk(mu_);
+  std::string qualified = spec.module + ":" + spec.name;
+  for (const std::string& key : {spec.name, qualified}) {
+    if (auto it = by_name_.find(key); it != by_name_.end())
+      throw RegistryError(fmt::format("command '{}' of module '{}' is already registered by module '{}'",
+                                      key, spec.module, it->second->module));
+  }
+  specs_.push_back(std::move(spec));
+  const CommandSpec* p = &specs_.back();
+  by_name_.emplace(p->name, p);
+  by_name_.emplace(qualified, p);
+  by_lower_name_.emplace(lower(p->name), p);
+  by_lower_name_.emplace(lower(qualified), p);
+  return *p;
+}
+
+const CommandSpec* Registry::find(std::string_view name) const {
+  std::shared_lock lk(mu_);
+  auto it = by_name_.find(std::string(name));
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+const CommandSpec* Registry::find_case_insensitive(std::string_view name) const {
+  if (const CommandSpec* s = find(name)) return s;
+  std::shared_lock lk(mu_);
+  auto it = by_lower_name_.find(lower(name));
+  return it == by_lower_name_.end() ? nullptr : it->second;
+}
+
+std::vector<const CommandSpec*> Registry::all() const {
+  std::shared_lock lk(mu_);
+  std::vector<const CommandSpec*> out;
+  out.reserve(specs_.size());
+  for (const auto& s : specs_) out.push_back(&s);
+  return out;
+}
+
+std::size_t Registry::size() const {
+  std::shared_lock lk(mu_);
+  return specs_.size();
+}
+
+}  // namespace sb::mi

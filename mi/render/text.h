@@ -1,0 +1,30 @@
+// text.h: the serctl / OpenSIPS-2 tree text rendering of a Result (spec/wire.md §3).
+//
+//   <code> <reason>\n  <body lines>  \n
+// Body from the Value, one TAB of indent per level:
+//   object member, scalar   → `key:: value`
+//   object member, object   → `key::` then its members one level deeper
+//   object member, array    → per element: scalar `key:: value`; container `key::` + deeper
+//   top-level array         → one line per scalar element; a container element is written as
+//                             `<index>::` then its content one level deeper (spec is silent)
+//   top-level scalar        → one line; the string "OK" prints no body
+//   true/false as words, null as an empty value; control characters escaped (\n \r \t \\,
+//   others as \xHH) so one line is always one node.
+// Errors: `<code> <reason>\n`, plus the empty line when the mapping table says the error is a
+// rendered tree (handler errors, arity, bad params) rather than a transport-level one.
+// Threading: pure functions.
+#pragma once
+
+#include <string>
+
+#include "mi/command.h"
+
+namespace sb::mi {
+
+std::string render_text(const Result& r);
+/// Only the body lines of a successful Value (no status line, no terminating empty line).
+std::string render_text_body(const Value& v);
+/// Escapes control characters and backslashes so a value stays on one line.
+std::string escape_text_value(std::string_view s);
+
+}  // namespace sb::mi
