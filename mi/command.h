@@ -122,14 +122,14 @@ using SyncHandler = std::function<Result(const Args&)>;
 using AsyncHandler = std::function<void(const Args&, Completion)>;
 
 struct CommandSpec {
-  std::string name;     ///< flat OpenSIPS-style name (`uptime`, `ul_show_contact`)
-  std::string module;   ///< exporting module; the command also answers as `module:name`
-  std::string summary;  ///< one line, imperative; required
-  std::string description;  ///< optional longer help
-  std::vector<ParamSpec> params;
+  std::string name{};     ///< flat OpenSIPS-style name (`uptime`, `ul_show_contact`)
+  std::string module{};   ///< exporting module; the command also answers as `module:name`
+  std::string summary{};  ///< one line, imperative; required
+  std::string description{};  ///< optional longer help
+  std::vector<ParamSpec> params{};
   unsigned flags = 0;
-  SyncHandler handler;          ///< for sync commands
-  AsyncHandler async_handler;   ///< for commands flagged kAsync
+  SyncHandler handler{};          ///< for sync commands
+  AsyncHandler async_handler{};   ///< for commands flagged kAsync
 
   bool has(CommandFlag f) const { return (flags & f) != 0; }
   /// Number of params that must be given.

@@ -26,9 +26,13 @@ Dispatcher::Dispatcher(Registry& registry, Statistics& stats, DispatcherOptions 
   stats.computed("mi", "in_flight", StatKind::gauge, [this] { return std::int64_t(in_flight()); });
   stats.computed("mi", "workers", StatKind::gauge,
                  [this] { return std::int64_t(workers_.threads()); });
+  listener_ = registry_.on_add([this](const CommandSpec& spec) { stats_for(spec); });
 }
 
-Dispatcher::~Dispatcher() { stop(); }
+Dispatcher::~Dispatcher() {
+  registry_.remove_listener(listener_);
+  stop();
+}
 
 const Dispatcher::CommandStats& Dispatcher::stats_for(const CommandSpec& spec) {
   {
@@ -40,7 +44,7 @@ const Dispatcher::CommandStats& Dispatcher::stats_for(const CommandSpec& spec) {
   if (inserted) {
     it->second = CommandStats{&stats_.counter("mi", spec.name + "_calls"),
                               &stats_.counter("mi", spec.name + "_errors"),
-                              &stats_.counter("mi", spec.name + "_latency_us"),
+                              &stats_.counter("mi", spec.name + "_latency_total_us"),
                               &stats_.gauge("mi", spec.name + "_latency_max_us", true)};
   }
   return it->second;

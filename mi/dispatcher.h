@@ -81,7 +81,7 @@ class Dispatcher {
   struct CommandStats {
     Stat* calls;
     Stat* errors;
-    Stat* latency_us;
+    Stat* latency_us;  ///< `mi:<cmd>_latency_total_us`: sum of call latencies (µs)
     Stat* latency_max_us;
   };
   const CommandStats& stats_for(const CommandSpec& spec);
@@ -104,6 +104,7 @@ class Dispatcher {
   Stat& errors_;
   Stat& timeouts_;
   Stat& unknown_;
+  std::size_t listener_ = 0;
 };
 
 }  // namespace sb::mi

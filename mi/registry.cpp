@@ -75,7 +75,28 @@ const CommandSpec& Registry::add(CommandSpec spec) {
   by_name_.emplace(qualified, p);
   by_lower_name_.emplace(lower(p->name), p);
   by_lower_name_.emplace(lower(qualified), p);
+  auto listeners = listeners_;
+  lk.unlock();
+  for (auto& [id, fn] : listeners) fn(*p);
   return *p;
+}
+
+std::size_t Registry::on_add(std::function<void(const CommandSpec&)> fn) {
+  std::vector<const CommandSpec*> existing;
+  std::size_t id;
+  {
+    std::unique_lock lk(mu_);
+    id = next_listener_++;
+    listeners_.emplace_back(id, fn);
+    for (const auto& s : specs_) existing.push_back(&s);
+  }
+  for (const CommandSpec* s : existing) fn(*s);
+  return id;
+}
+
+void Registry::remove_listener(std::size_t id) {
+  std::unique_lock lk(mu_);
+  std::erase_if(listeners_, [id](const auto& l) { return l.first == id; });
 }
 
 const CommandSpec* Registry::find(std::string_view name) const {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <shared_mutex>
 #include <stdexcept>
@@ -41,6 +42,12 @@ class Registry {
   std::vector<const CommandSpec*> all() const;
   std::size_t size() const;
 
+  /// Calls `fn` for every command already registered and for each one added later (the
+  /// dispatcher creates each command's statistics this way, so they exist before the first call).
+  /// Returns an id for remove_listener() (call it before the listener's owner goes away).
+  std::size_t on_add(std::function<void(const CommandSpec&)> fn);
+  void remove_listener(std::size_t id);
+
   /// Returns an explanation when the spec would be refused, empty when it is acceptable.
   static std::string validate(const CommandSpec& spec);
 
@@ -49,6 +56,8 @@ class Registry {
   std::deque<CommandSpec> specs_;  // deque: stable addresses
   std::unordered_map<std::string, const CommandSpec*> by_name_;
   std::unordered_map<std::string, const CommandSpec*> by_lower_name_;
+  std::vector<std::pair<std::size_t, std::function<void(const CommandSpec&)>>> listeners_;
+  std::size_t next_listener_ = 1;
 };
 
 }  // namespace sb::mi

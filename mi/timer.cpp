@@ -56,7 +56,9 @@ void Timer::run() {
     }
     auto first = by_time_.begin();
     if (Clock::now() < first->first) {
-      cv_.wait_until(lk, first->first);
+      // Wait on a copy: cancel() may erase the node (and its key) while the lock is released.
+      const Clock::time_point when = first->first;
+      cv_.wait_until(lk, when);
       continue;
     }
     std::uint64_t id = first->second;

@@ -1,1 +1,367 @@
-int main() { return 0; }
+// sbctl_main.cpp: sbctl, the serctl-like command line client of switchboard's FIFO.
+//
+// Purpose: `sbctl [options] <command> [params...]` sends one MI command over the FIFO, in the SER
+// text dialect (default) or the OpenSIPS-3 JSON-RPC dialect (--json), prints the reply and exits
+// 0 on success, 1 on any failure (usage, transport, timeout, MI error). The wire work lives in
+// transports/fifo/fifo_client.{h,cpp}; this file is options, output and exit codes.
+// Threading: single-threaded. SIGINT/SIGTERM/SIGHUP remove the reply FIFO, then kill sbctl
+// with the same signal (shell status 128+N).
+#include <signal.h>
+
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "transports/fifo/fifo_client.h"
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr const char* kShortUsage =
+    "usage: sbctl [--json] [-f PATH] [--reply-dir DIR] [--timeout SECONDS] <command> [params...]\n"
+    "       sbctl help [command]\n"
+    "Try 'sbctl --help' for more.\n";
+
+constexpr const char* kManual = R"(NAME
+    sbctl - send management (MI) commands to a running switchboard over its FIFO
+
+SYNOPSIS
+    sbctl [options] <command> [params...]
+    sbctl help [command]
+    sbctl -h | --help
+
+DESCRIPTION
+    sbctl is switchboard's serctl. It makes a private reply FIFO sbctl_<pid>_<random>
+    (mode 0600) in the reply directory, writes one request to switchboard's FIFO, prints
+    the reply and removes the reply FIFO, also on timeouts and on SIGINT, SIGTERM, SIGHUP.
+
+    By default sbctl speaks the SER text dialect: each param is sent as one line and the
+    reply body is printed as the daemon renders it ("key:: value" lines, one TAB of indent
+    per level). A 2xx status line such as "200 OK" is not printed; any other status line
+    goes to stderr and sbctl exits 1. An empty param is sent as ".", the dialect's empty
+    value. Commands also answer as "module:name" (e.g. "sbctl core:uptime").
+
+    With --json sbctl speaks the OpenSIPS-3 JSON-RPC dialect and prints the result as
+    indented JSON. When every param has the form name=value the params are sent by name (a
+    name given twice becomes an array); otherwise they are sent by position, as strings.
+    The daemon converts strings to each param's type and folds trailing positional params
+    into an array param, so "sbctl --json get_statistics core: tm:" works as in opensips-cli.
+
+    Options are read only before the command: everything after it is a param, even when it
+    starts with '-'. "sbctl help <command>" shows the daemon's description of <command>;
+    "sbctl which" lists every command the daemon serves.
+
+OPTIONS
+    --json               use the JSON-RPC dialect
+    -f, --fifo PATH      switchboard's FIFO (config key fifo.path)
+                         default: $SB_FIFO, else /tmp/switchboard_fifo
+    --reply-dir DIR      where the reply FIFO is made; must be the daemon's fifo.reply_dir
+                         default: $SB_REPLY_DIR, else /tmp
+    --timeout SECONDS    give up when no complete reply came in time (fractions allowed)
+                         default: $SB_TIMEOUT, else 120
+    -h, --help           print this help and exit
+    --                   end of options (for a command that starts with '-')
+
+ENVIRONMENT
+    SB_FIFO, SB_REPLY_DIR, SB_TIMEOUT
+                         defaults for --fifo, --reply-dir and --timeout
+
+EXIT STATUS
+    0       the command succeeded (a 2xx status, or a JSON-RPC result)
+    1       usage error, switchboard not reachable, timeout, malformed reply, or the
+            command failed (the status line or "sbctl: <code> <message>" is on stderr)
+    128+N   killed by signal N (the reply FIFO is removed first)
+
+EXAMPLES
+    sbctl uptime                          how long switchboard has been running
+    sbctl which                           the commands it serves
+    sbctl help uptime                     what a command does and its params
+    sbctl get_statistics all              every statistic ("core:" for one group)
+    sbctl print 'hello world'             echo a text back (FIFO test)
+    sbctl --json which                    the same command, JSON-RPC result
+    sbctl --json log_level level=debug    named params
+    sbctl -f /run/switchboard/fifo --reply-dir /run/switchboard --timeout 5 ps
+
+SEE ALSO
+    switchboard(8); the FIFO wire format: spec/wire.md section 3
+)";
+
+struct Options {
+  bool json = false;
+  bool help = false;
+  std::string fifo;
+  std::string reply_dir;
+  std::string timeout_text;
+  std::string timeout_source;  // which option or variable gave timeout_text (for messages)
+  std::string command;
+  std::vector<std::string> params;
+};
+
+int fail(const std::string& message) {
+  std::cerr << "sbctl: " << message << '\n';
+  return 1;
+}
+
+int usage_error(const std::string& message) {
+  std::cerr << "sbctl: " << message << '\n' << kShortUsage;
+  return 1;
+}
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+/// Control characters escaped, cut to `max` bytes: safe to print on one stderr line.
+std::string one_line(const std::string& s, std::size_t max = 200) {
+  std::string out;
+  for (unsigned char c : s.substr(0, max)) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else out += static_cast<char>(c);
+  }
+  if (s.size() > max) out += "...";
+  return out;
+}
+
+/// Parses options up to the command. Returns an error message, empty when fine.
+std::string parse_args(int argc, char** argv, Options& o) {
+  o.fifo = env_or("SB_FIFO", "/tmp/switchboard_fifo");
+  o.reply_dir = env_or("SB_REPLY_DIR", "/tmp");
+  o.timeout_text = env_or("SB_TIMEOUT", "120");
+  o.timeout_source = std::getenv("SB_TIMEOUT") ? "SB_TIMEOUT" : "--timeout";
+  int i = 1;
+  for (; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if (a.empty() || a[0] != '-' || a == "-") break;  // the command
+    if (a == "-h" || a == "--help") {
+      o.help = true;
+      return {};
+    }
+    if (a == "--json") {
+      o.json = true;
+      continue;
+    }
+    std::string name = a, value;
+    bool has_value = false;
+    if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
+      name = a.substr(0, eq);
+      value = a.substr(eq + 1);
+      has_value = true;
+    } else if (a.rfind("-f", 0) == 0 && a.size() > 2) {
+      name = "-f";
+      value = a.substr(2);
+      has_value = true;
+    }
+    if (name != "-f" && name != "--fifo" && name != "--reply-dir" && name != "--timeout")
+      return "unknown option '" + a + "'";
+    if (!has_value) {
+      if (i + 1 >= argc) return "option '" + name + "' needs a value";
+      value = argv[++i];
+    }
+    if (name == "--timeout") {
+      o.timeout_text = value;
+      o.timeout_source = "--timeout";
+    } else if (name == "--reply-dir") {
+      o.reply_dir = value;
+    } else {
+      o.fifo = value;
+    }
+  }
+  if (i < argc) o.command = argv[i++];
+  for (; i < argc; ++i) o.params.emplace_back(argv[i]);
+  return {};
+}
+
+/// Seconds (fractions allowed) → milliseconds; false when not a positive number of seconds.
+bool parse_timeout(const std::string& text, std::chrono::milliseconds& out) {
+  char* end = nullptr;
+  double seconds = std::strtod(text.c_str(), &end);
+  if (text.empty() || end == nullptr || *end != '\0' || !std::isfinite(seconds) ||
+      seconds <= 0 || seconds > 2'000'000)  // 2e6 s (23 days) keeps poll()'s int ms in range
+    return false;
+  out = std::chrono::milliseconds(static_cast<long long>(std::ceil(seconds * 1000)));
+  return true;
+}
+
+bool valid_text_command(const std::string& c) {
+  for (unsigned char ch : c)
+    if (ch <= 0x20 || ch == 0x7f) return false;
+  return !c.empty() && c.front() != ':' && c.back() != ':';
+}
+
+/// Text dialect: 2xx → body on stdout, exit 0; else status on stderr, body on stdout, exit 1.
+int print_text_reply(const std::string& text) {
+  if (text.empty()) return fail("empty reply from switchboard");
+  const auto eol = text.find('\n');
+  std::string status = text.substr(0, eol);
+  if (!status.empty() && status.back() == '\r') status.pop_back();
+  std::string body = eol == std::string::npos ? "" : text.substr(eol + 1);
+  const bool coded = status.size() >= 3 && std::isdigit(static_cast<unsigned char>(status[0])) &&
+                     std::isdigit(static_cast<unsigned char>(status[1])) &&
+                     std::isdigit(static_cast<unsigned char>(status[2])) &&
+                     (status.size() == 3 || status[3] == ' ');
+  if (!coded) return fail("malformed reply from switchboard: \"" + one_line(status, 80) + "\"");
+  // Drop the empty line that ends a reply; keep the body's own last newline.
+  if (body == "\n" || (body.size() >= 2 && body.compare(body.size() - 2, 2, "\n\n") == 0))
+    body.pop_back();
+  if (!body.empty() && body.back() != '\n') body += '\n';
+  if (status[0] == '2') {
+    std::cout << body << std::flush;
+    return 0;
+  }
+  std::cout << body << std::flush;
+  std::cerr << status << '\n';
+  return 1;
+}
+
+int run_text(const Options& o, const sb::client::FifoClientOptions& client) {
+  if (!valid_text_command(o.command))
+    return fail("invalid command name '" + one_line(o.command) + "'");
+  std::vector<std::string> params = o.params;
+  for (auto& p : params)
+    if (p.empty()) p = ".";  // an empty line would end the request
+  auto reply = sb::client::fifo_call(client, [&](const std::string& reply_name) {
+    return sb::client::text_request(o.command, params, reply_name);
+  });
+  if (!reply.ok) return fail(reply.error);
+  return print_text_reply(reply.text);
+}
+
+/// Every param `name=value` (name an identifier) → named object, a repeated name → array;
+/// else a positional array of strings.
+Json json_params(const std::vector<std::string>& params) {
+  auto named = [](const std::string& p) {
+    const auto eq = p.find('=');
+    if (eq == 0 || eq == std::string::npos) return false;
+    for (std::size_t i = 0; i < eq; ++i) {
+      const unsigned char c = static_cast<unsigned char>(p[i]);
+      if (!(c == '_' || std::isalpha(c) || (i > 0 && std::isdigit(c)))) return false;
+    }
+    return true;
+  };
+  bool all_named = true;
+  for (const auto& p : params) all_named = all_named && named(p);
+  if (!all_named) return Json(params);
+  Json obj = Json::object();
+  for (const auto& p : params) {
+    const auto eq = p.find('=');
+    const std::string name = p.substr(0, eq), value = p.substr(eq + 1);
+    if (!obj.contains(name)) obj[name] = value;
+    else if (obj[name].is_array()) obj[name].push_back(value);
+    else obj[name] = Json::array({obj[name], value});
+  }
+  return obj;
+}
+
+std::string dump(const Json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+int print_json_reply(const std::string& text, long long id) {
+  Json reply = Json::parse(text, nullptr, false);
+  if (reply.is_discarded() || !reply.is_object())
+    return fail("malformed JSON-RPC reply from switchboard: \"" + one_line(text, 80) + "\"");
+  if (auto it = reply.find("id"); it != reply.end() && !it->is_null() && *it != Json(id))
+    return fail("reply is for another request (id " + dump(*it) + ", sent " +
+                std::to_string(id) + ")");
+  if (auto it = reply.find("error"); it != reply.end()) {
+    const Json& e = *it;
+    if (!e.is_object()) return fail("malformed JSON-RPC error: " + one_line(dump(e)));
+    std::string line = e.contains("code") ? dump(e["code"]) : "?";
+    if (auto m = e.find("message"); m != e.end())
+      line += " " + (m->is_string() ? m->get<std::string>() : dump(*m));
+    if (auto d = e.find("data"); d != e.end() && !d->is_null())
+      line += " (" + (d->is_string() ? d->get<std::string>() : dump(*d)) + ")";
+    return fail(one_line(line, 1000));
+  }
+  if (auto it = reply.find("result"); it != reply.end()) {
+    std::cout << dump(*it, 2) << '\n' << std::flush;
+    return 0;
+  }
+  return fail("malformed JSON-RPC reply (no result, no error): \"" + one_line(text, 80) + "\"");
+}
+
+int run_json(const Options& o, const sb::client::FifoClientOptions& client) {
+  std::random_device rd;
+  const long long id = std::uniform_int_distribution<long long>(1, 2147483647)(rd);
+  Json req = {{"jsonrpc", "2.0"}, {"method", o.command}};
+  if (!o.params.empty()) req["params"] = json_params(o.params);
+  req["id"] = id;
+  const std::string body = dump(req);
+  auto reply = sb::client::fifo_call(client, [&](const std::string& reply_name) {
+    return sb::client::json_request(body, reply_name);
+  });
+  if (!reply.ok) return fail(reply.error);
+  return print_json_reply(reply.text, id);
+}
+
+extern "C" void on_terminating_signal(int sig) {
+  // SA_RESETHAND restored the default action: remove the reply FIFO, then die by `sig`.
+  sb::client::unlink_active_reply_fifo();
+  ::raise(sig);
+}
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_terminating_signal;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&sa.sa_mask, s);
+  // Installed even when inherited as ignored (a background job in a script): the reply FIFO
+  // must not outlive sbctl.
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(s, &sa, nullptr);
+}
+
+int run(int argc, char** argv) {
+  Options o;
+  if (auto err = parse_args(argc, argv, o); !err.empty()) return usage_error(err);
+  if (o.help || (o.command == "help" && o.params.empty())) {
+    std::cout << kManual;
+    return 0;
+  }
+  if (o.command.empty()) {
+    std::cerr << kShortUsage;
+    return 1;
+  }
+  sb::client::FifoClientOptions client;
+  client.fifo = o.fifo;
+  client.reply_dir = o.reply_dir;
+  client.signal_cleanup = true;
+  if (!parse_timeout(o.timeout_text, client.timeout))
+    return usage_error("invalid " + o.timeout_source + " '" + one_line(o.timeout_text) +
+                       "': expected seconds, more than 0 and at most 2000000");
+  install_signal_handlers();
+  return o.json ? run_json(o, client) : run_text(o, client);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const int status = run(argc, argv);
+    if (!(std::cout << std::flush)) return fail("cannot write to standard output");
+    return status;
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+}

@@ -58,9 +58,9 @@ std::variant<TextCommandLine, Error> parse_text_command_line(std::string_view li
   line = rtrim(line);
   if (line.empty() || line[0] != ':')
     return Error::parse_error("a command line must begin with ':'");
-  auto second = line.find(':', 1);
-  if (second == std::string_view::npos)
-    return Error::parse_error("a command line is ':<command>:<reply_fifo>'");
+  // The reply name follows the LAST colon, so `:core:uptime:r` calls `core:uptime`.
+  auto second = line.rfind(':');
+  if (second == 0) return Error::parse_error("a command line is ':<command>:<reply_fifo>'");
   std::string_view cmd = line.substr(1, second - 1);
   if (cmd.empty()) return Error::parse_error("the command name is empty");
   return TextCommandLine{std::string(cmd), std::string(trim(line.substr(second + 1)))};

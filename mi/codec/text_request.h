@@ -2,6 +2,7 @@
 // transports (spec/wire.md §3).
 //
 //   :<cmd>:<reply_name>\n   then one param per line, ended by a line empty after trimming.
+// The reply name is what follows the last ':' (so `:core:uptime:r` calls `core:uptime`).
 // Params are positional, or all `name::value` (named). `.` alone means an empty value. Params the
 // command declares as TextBlock::line_set (headers) take lines up to an empty line or `.`;
 // TextBlock::body params take lines up to `.` only; both are joined with CRLF (each body line

@@ -1,0 +1,403 @@
+// config.cpp: the key schema, value parsing and the inih-based loader (see config.h).
+//
+// Threading: loading runs on one thread at startup; the schema is an immutable static table.
+// inih is used through ini_parse_stream() with our own line reader, so that every handler call
+// and every syntax error can be tied to its line number (the Debian build of inih does not pass
+// line numbers to the handler).
+#include "gateway/config/config.h"
+
+#include <ini.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace sb::gateway {
+
+namespace {
+
+std::string absolute_path(std::string_view v) {
+  if (v.empty() || v.front() != '/') return fmt::format("'{}' is not an absolute path", v);
+  return {};
+}
+
+// clang-format off
+const std::vector<KeySpec> kSchema = {
+  {"core", "log_level", KeyType::log_level, "info",
+   "Log threshold: trace|debug|info|warn|error|critical|off."},
+  {"core", "log_file", KeyType::string, "",
+   "Append the log to this file; empty = standard error (discarded once daemonized)."},
+  {"core", "pid_file", KeyType::string, "",
+   "Write the daemon's pid here while it runs; empty = no pid file."},
+  {"core", "workers_min", KeyType::integer, "2",
+   "MI worker threads kept running.", 1, 256},
+  {"core", "workers_max", KeyType::integer, "64",
+   "Upper bound of MI worker threads (>= core.workers_min).", 1, 4096},
+  {"core", "call_timeout_ms", KeyType::integer, "60000",
+   "Milliseconds before a still-running command is answered with 408.", 100, 3'600'000},
+  {"core", "shutdown_timeout_ms", KeyType::integer, "5000",
+   "Milliseconds SIGTERM/SIGINT waits for in-flight commands before exiting.", 0, 600'000},
+  {"fifo", "path", KeyType::string, "/tmp/switchboard_fifo",
+   "Path of the management FIFO; empty = no FIFO."},
+  {"fifo", "mode", KeyType::file_mode, "0660",
+   "Octal permissions of the FIFO (anyone who can write it can run every command).", 0, 0777},
+  {"fifo", "user", KeyType::string, "",
+   "Owner (user name) of the FIFO; empty = the daemon's user."},
+  {"fifo", "group", KeyType::string, "",
+   "Group (name) of the FIFO; empty = the daemon's group."},
+  {"fifo", "reply_dir", KeyType::string, "/tmp",
+   "Absolute directory where clients create their reply FIFOs.", 0, 0, absolute_path},
+  {"fifo", "max_request", KeyType::integer, "65536",
+   "Largest request in bytes; larger ones are answered with 400.", 512, 16'777'216},
+  {"fifo", "reply_timeout_ms", KeyType::integer, "2000",
+   "Milliseconds allowed for writing one reply to a client's FIFO.", 10, 600'000},
+};
+// clang-format on
+
+constexpr std::string_view kLogLevels[] = {"trace", "debug",    "info", "warn",
+                                           "error", "critical", "off"};
+
+bool known_section(std::string_view section) {
+  return std::any_of(kSchema.begin(), kSchema.end(),
+                     [&](const KeySpec& s) { return s.section == section; });
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+/// " (did you mean 'x'?)" for the closest candidate within two edits, else "".
+std::string suggestion(std::string_view wrong, const std::vector<std::string>& candidates) {
+  const std::string* best = nullptr;
+  std::size_t best_d = 3;
+  for (const auto& c : candidates) {
+    std::size_t d = edit_distance(wrong, c);
+    if (d < best_d) best_d = d, best = &c;
+  }
+  return best ? fmt::format(" (did you mean '{}'?)", *best) : std::string();
+}
+
+std::string unknown_section_message(std::string_view section) {
+  std::vector<std::string> sections;
+  for (const auto& s : kSchema)
+    if (std::find(sections.begin(), sections.end(), s.section) == sections.end())
+      sections.emplace_back(s.section);
+  std::vector<std::string> bracketed;
+  for (const auto& s : sections) bracketed.push_back("[" + s + "]");
+  return fmt::format("unknown section [{}]{}", section,
+                     suggestion(fmt::format("[{}]", section), bracketed));
+}
+
+std::string unknown_key_message(std::string_view section, std::string_view key) {
+  std::vector<std::string> names;
+  for (const auto& s : kSchema) names.push_back(s.name());
+  return fmt::format("unknown key '{}.{}'{}", section, key,
+                     suggestion(fmt::format("{}.{}", section, key), names));
+}
+
+/// Parses `text` by the spec's type into `number`; returns why it is refused, or "".
+std::string parse_value(const KeySpec& spec, std::string_view text, std::int64_t& number) {
+  switch (spec.type) {
+    case KeyType::string:
+      break;
+    case KeyType::integer: {
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+      bool whole = !text.empty() && end == text.data() + text.size();
+      if (!whole || (ec != std::errc() && ec != std::errc::result_out_of_range))
+        return fmt::format("'{}' is not an integer", text);
+      if (ec == std::errc::result_out_of_range || number < spec.min || number > spec.max)
+        return fmt::format("'{}' is out of range {}..{}", text, spec.min, spec.max);
+      break;
+    }
+    case KeyType::boolean:
+      if (text == "true" || text == "yes" || text == "on" || text == "1") number = 1;
+      else if (text == "false" || text == "no" || text == "off" || text == "0") number = 0;
+      else return fmt::format("'{}' is not a boolean (true|false|yes|no|on|off|1|0)", text);
+      break;
+    case KeyType::file_mode: {
+      bool octal = !text.empty() && text.size() <= 12 &&
+                   std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '7'; });
+      if (octal) std::from_chars(text.data(), text.data() + text.size(), number, 8);
+      if (!octal || number > spec.max)
+        return fmt::format("'{}' is not an octal mode <= 0{:o}", text, spec.max);
+      break;
+    }
+    case KeyType::log_level:
+      if (std::find(std::begin(kLogLevels), std::end(kLogLevels), text) == std::end(kLogLevels))
+        return fmt::format("'{}' is not a log level (trace|debug|info|warn|error|critical|off)",
+                           text);
+      break;
+  }
+  return spec.check ? spec.check(text) : std::string();
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
+                        s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+/// State of one ini_parse_stream() run: the reader hands inih one line at a time, so `line` is
+/// the number of the line the handler is being called for.
+struct IniRun {
+  /// Stores one value (Config's private setter); returns why it was refused, or "".
+  std::function<std::string(std::string_view name, std::string_view value,
+                            const std::string& origin)>
+      set;
+  const std::string* origin;
+  std::string_view rest;
+  int line = 0;
+  std::string raw{};                    ///< current line, without its line break
+  std::vector<std::string> lines{};     ///< every line read so far, for syntax-error messages
+  std::map<int, std::string> errors{};  ///< first problem per line, without location
+};
+
+char* read_line(char* buf, int size, void* stream) {
+  auto& run = *static_cast<IniRun*>(stream);
+  if (run.rest.empty()) return nullptr;
+  std::size_t nl = run.rest.find('\n');
+  std::size_t len = nl == std::string_view::npos ? run.rest.size() : nl + 1;
+  std::string_view text = run.rest.substr(0, len);
+  run.rest.remove_prefix(len);
+  ++run.line;
+  run.raw.assign(text);
+  while (!run.raw.empty() && (run.raw.back() == '\n' || run.raw.back() == '\r')) run.raw.pop_back();
+  run.lines.push_back(run.raw);
+
+  // inih's line buffer is fixed; a longer line would be split into two "lines" silently.
+  std::size_t max = static_cast<std::size_t>(size) - 2;  // room for the line break and NUL
+  if (run.raw.size() > max)
+    run.errors.emplace(run.line, fmt::format("line is longer than {} characters", max));
+  std::size_t n = std::min(text.size(), static_cast<std::size_t>(size) - 1);
+  std::memcpy(buf, text.data(), n);
+  buf[n] = '\0';
+
+  // Section headers never reach the handler (and empty sections would go unnoticed).
+  std::string_view t = trim(run.raw);
+  if (run.line == 1 && t.substr(0, 3) == "\xEF\xBB\xBF") t.remove_prefix(3);  // UTF-8 BOM
+  if (!t.empty() && t.front() == '[') {
+    std::size_t close = t.find(']');
+    if (close != std::string_view::npos && !known_section(t.substr(1, close - 1)))
+      run.errors.emplace(run.line, unknown_section_message(t.substr(1, close - 1)));
+  }
+  return buf;
+}
+
+int on_key(void* user, const char* section, const char* name, const char* value) {
+  auto& run = *static_cast<IniRun*>(user);
+  std::string_view sec(section), key(name);
+  if (!run.raw.empty() && (run.raw.front() == ' ' || run.raw.front() == '\t')) {
+    run.errors.emplace(run.line,
+                       "unexpected indentation (an indented line continues the previous value "
+                       "in ini files); start keys at the beginning of the line");
+    return 0;
+  }
+  if (sec.empty()) {
+    run.errors.emplace(run.line, fmt::format("key '{}' is outside any [section]", key));
+    return 0;
+  }
+  if (!known_section(sec)) {  // also reported at its header line, which comes first
+    run.errors.emplace(run.line, unknown_section_message(sec));
+    return 0;
+  }
+  std::string msg =
+      run.set(fmt::format("{}.{}", sec, key), value, fmt::format("{}:{}", *run.origin, run.line));
+  if (msg.empty()) return 1;
+  run.errors.emplace(run.line, std::move(msg));
+  return 0;
+}
+
+std::string syntax_error(std::string_view line) {
+  std::string_view t = trim(line);
+  if (!t.empty() && t.front() == '[')
+    return fmt::format("malformed section header '{}' (expected [section])", t);
+  return fmt::format("syntax error: expected 'key = value', '[section]' or a comment, got '{}'",
+                     t);
+}
+
+}  // namespace
+
+std::string KeySpec::name() const { return fmt::format("{}.{}", section, key); }
+
+const std::vector<KeySpec>& config_schema() { return kSchema; }
+
+std::string config_reference(std::size_t indent) {
+  std::string pad(indent, ' ');
+  std::string out;
+  for (const auto& s : kSchema) {
+    std::string limits;
+    if (s.type == KeyType::integer) limits = fmt::format("  [{}..{}]", s.min, s.max);
+    if (s.type == KeyType::file_mode) limits = fmt::format("  [octal, <= 0{:o}]", s.max);
+    std::string_view sep = s.default_value.empty() ? " =" : " = ";
+    out += fmt::format("{}{}{}{}{}\n{}    {}\n", pad, s.name(), sep, s.default_value, limits, pad,
+                       s.help);
+  }
+  return out;
+}
+
+Config::Config() {
+  for (const auto& s : kSchema) {
+    Entry e{&s, std::string(s.default_value)};
+    [[maybe_unused]] std::string err = parse_value(s, e.text, e.number);
+    entries_.emplace(s.name(), std::move(e));
+  }
+}
+
+std::string Config::set(std::string_view name, std::string_view value, const std::string& origin) {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) {
+    std::size_t dot = name.find('.');
+    std::string_view section = name.substr(0, dot);
+    if (!known_section(section)) return unknown_section_message(section);
+    return unknown_key_message(section, name.substr(dot + 1));
+  }
+  Entry& e = it->second;
+  std::int64_t number = 0;
+  if (std::string why = parse_value(*e.spec, value, number); !why.empty())
+    return fmt::format("bad value for '{}': {}", name, why);
+  e.text.assign(value);
+  e.number = number;
+  e.origin = origin;
+  e.seq = next_seq_++;
+  return {};
+}
+
+void Config::load_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw ConfigError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  std::string text;
+  char buf[8192];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  int err = std::ferror(f) ? errno : 0;
+  std::fclose(f);
+  if (err) throw ConfigError(fmt::format("{}: cannot read: {}", path, std::strerror(err)));
+  load_string(text, path);
+}
+
+void Config::load_string(std::string_view text, const std::string& origin) {
+  Config next = *this;
+  IniRun run{[&next](std::string_view n, std::string_view v, const std::string& o) {
+                return next.set(n, v, o);
+              },
+              &origin, text};
+  int rc = ini_parse_stream(read_line, &run, on_key, &run);
+  if (rc == -2) throw ConfigError(fmt::format("{}: out of memory while parsing", origin));
+  if (rc > 0 && !run.errors.count(rc) && rc <= static_cast<int>(run.lines.size()))
+    run.errors.emplace(rc, syntax_error(run.lines[rc - 1]));
+  if (!run.errors.empty()) {
+    const auto& [line, msg] = *run.errors.begin();
+    throw ConfigError(fmt::format("{}:{}: {}", origin, line, msg));
+  }
+  *this = std::move(next);
+}
+
+void Config::apply_override(std::string_view assignment) {
+  std::string origin = fmt::format("--set {}", assignment);
+  std::size_t eq = assignment.find('=');
+  std::string_view name = eq == std::string_view::npos ? assignment : trim(assignment.substr(0, eq));
+  std::size_t dot = name.find('.');
+  if (eq == std::string_view::npos || dot == std::string_view::npos || dot == 0 ||
+      dot + 1 == name.size())
+    throw ConfigError(fmt::format("{}: expected section.key=value", origin));
+  if (std::string why = set(name, assignment.substr(eq + 1), origin); !why.empty())
+    throw ConfigError(fmt::format("{}: {}", origin, why));
+}
+
+void Config::validate() const {
+  const Entry& lo = entry("core.workers_min", KeyType::integer);
+  const Entry& hi = entry("core.workers_max", KeyType::integer);
+  if (hi.number < lo.number) {
+    // Blame whichever of the two was set last: that is the one the user just changed.
+    if (hi.seq >= lo.seq)
+      throw ConfigError(fmt::format(
+          "{}: bad value for 'core.workers_max': {} is less than core.workers_min ({}, {})",
+          hi.origin, hi.number, lo.number, lo.origin));
+    throw ConfigError(fmt::format(
+        "{}: bad value for 'core.workers_min': {} is greater than core.workers_max ({}, {})",
+        lo.origin, lo.number, hi.number, hi.origin));
+  }
+}
+
+const Config::Entry& Config::entry(std::string_view name) const {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) throw std::logic_error(fmt::format("undeclared config key '{}'", name));
+  return it->second;
+}
+
+const Config::Entry& Config::entry(std::string_view name, KeyType type) const {
+  const Entry& e = entry(name);
+  if (e.spec->type != type)
+    throw std::logic_error(fmt::format("config key '{}' read with the wrong type", name));
+  return e;
+}
+
+const std::string& Config::get_string(std::string_view name) const {
+  const Entry& e = entry(name);
+  if (e.spec->type != KeyType::string && e.spec->type != KeyType::log_level)
+    throw std::logic_error(fmt::format("config key '{}' is not a string", name));
+  return e.text;
+}
+
+std::int64_t Config::get_int(std::string_view name) const {
+  return entry(name, KeyType::integer).number;
+}
+
+bool Config::get_bool(std::string_view name) const {
+  return entry(name, KeyType::boolean).number != 0;
+}
+
+mode_t Config::get_mode(std::string_view name) const {
+  return static_cast<mode_t>(entry(name, KeyType::file_mode).number);
+}
+
+const std::string& Config::origin(std::string_view name) const { return entry(name).origin; }
+
+Config load_config(const std::string& file, const std::vector<std::string>& overrides) {
+  Config cfg;
+  if (!file.empty()) cfg.load_file(file);
+  for (const auto& o : overrides) cfg.apply_override(o);
+  cfg.validate();
+  return cfg;
+}
+
+transports::FifoConfig fifo_config(const Config& cfg) {
+  transports::FifoConfig f;
+  f.path = cfg.get_string("fifo.path");
+  f.mode = cfg.get_mode("fifo.mode");
+  f.user = cfg.get_string("fifo.user");
+  f.group = cfg.get_string("fifo.group");
+  f.reply_dir = cfg.get_string("fifo.reply_dir");
+  f.max_request = static_cast<std::size_t>(cfg.get_int("fifo.max_request"));
+  f.reply_timeout = std::chrono::milliseconds(cfg.get_int("fifo.reply_timeout_ms"));
+  return f;
+}
+
+mi::DispatcherOptions dispatcher_options(const Config& cfg) {
+  mi::DispatcherOptions o;
+  o.min_workers = static_cast<std::size_t>(cfg.get_int("core.workers_min"));
+  o.max_workers = static_cast<std::size_t>(cfg.get_int("core.workers_max"));
+  o.call_timeout = std::chrono::milliseconds(cfg.get_int("core.call_timeout_ms"));
+  return o;
+}
+
+}  // namespace sb::gateway

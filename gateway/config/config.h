@@ -1,0 +1,115 @@
+// config.h: the daemon's configuration — a declared schema of ini keys and a loader.
+//
+// Purpose: every key the daemon reads is declared once in config_schema() (section, key, type,
+// default, one-line help, limits); conf/switchboard.conf documents the same keys for humans and
+// `switchboard --help` renders config_reference() from the schema. load_config() reads an ini
+// file (inih), applies `--set section.key=value` overrides and checks the keys against each
+// other. Unknown sections or keys, malformed lines and bad values are errors (ConfigError) whose
+// message starts with where the value came from: `<file>:<line>: …` or `--set <arg>: …`.
+// A key given twice keeps the last value (file order, then the --set overrides in order).
+// Threading: a Config is built on one thread at startup and is immutable afterwards; const
+// member functions may then be called from any thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mi/dispatcher.h"
+#include "transports/fifo/fifo_transport.h"
+
+namespace sb::gateway {
+
+/// A configuration error; what() names the file and line (or the --set argument) and the key.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class KeyType {
+  string,     ///< any text; an empty value usually disables something
+  integer,    ///< decimal integer within [min, max]
+  boolean,    ///< true|false|yes|no|on|off|1|0
+  file_mode,  ///< octal permission bits, at most `max` (e.g. 0660 <= 0777)
+  log_level,  ///< trace|debug|info|warn|error|critical|off
+};
+
+/// One declared key. `check` (optional) adds a rule to the type's own parsing: it returns an
+/// explanation of why the (already type-checked) text is refused, or an empty string.
+struct KeySpec {
+  std::string_view section;
+  std::string_view key;
+  KeyType type;
+  std::string_view default_value;  ///< as it would be written in the ini file
+  std::string_view help;           ///< one line, shown by --help
+  std::int64_t min = 0;            ///< integer: smallest accepted value
+  std::int64_t max = 0;            ///< integer: largest accepted value; file_mode: largest mode
+  std::string (*check)(std::string_view value) = nullptr;
+
+  std::string name() const;  ///< "section.key"
+};
+
+/// Every key the daemon knows, in documentation order.
+const std::vector<KeySpec>& config_schema();
+
+/// The key reference for --help: one entry per key, `section.key = default` plus its help and
+/// limits, indented by `indent` spaces.
+std::string config_reference(std::size_t indent = 2);
+
+class Config {
+ public:
+  /// All keys at their defaults.
+  Config();
+
+  // The loaders change nothing when they throw (all or nothing).
+  /// Reads an ini file; error messages start with `path` as given.
+  void load_file(const std::string& path);
+  /// Parses ini text; `origin` stands for the file name in error messages.
+  void load_string(std::string_view text, const std::string& origin);
+  /// Applies one `section.key=value` override (the argument of --set); the value is taken
+  /// verbatim (an empty value is allowed and usually disables something).
+  void apply_override(std::string_view assignment);
+  /// Cross-key rules (e.g. core.workers_max >= core.workers_min); call after the last change.
+  void validate() const;
+
+  // Typed getters, by "section.key". Asking for an undeclared key, or with the wrong type, is a
+  // programming error (std::logic_error).
+  const std::string& get_string(std::string_view name) const;  ///< string and log_level keys
+  std::int64_t get_int(std::string_view name) const;
+  bool get_bool(std::string_view name) const;
+  mode_t get_mode(std::string_view name) const;
+
+  /// Where the current value came from: "<file>:<line>", "--set <arg>" or "default".
+  const std::string& origin(std::string_view name) const;
+
+ private:
+  struct Entry {
+    const KeySpec* spec;
+    std::string text;          ///< the value as written
+    std::int64_t number = 0;   ///< integer, boolean (0/1) and file_mode values
+    std::string origin = "default";
+    std::uint64_t seq = 0;     ///< order of assignment (0 = default)
+  };
+  /// Parses and stores a value; returns why it was refused (without location) or "".
+  std::string set(std::string_view name, std::string_view value, const std::string& origin);
+  const Entry& entry(std::string_view name, KeyType type) const;
+  const Entry& entry(std::string_view name) const;
+
+  std::map<std::string, Entry, std::less<>> entries_;
+  std::uint64_t next_seq_ = 1;
+};
+
+/// Defaults, then `file` (when not empty), then the overrides in order, then validate().
+Config load_config(const std::string& file, const std::vector<std::string>& overrides);
+
+/// The FIFO transport's settings from [fifo] (path empty = FIFO disabled).
+transports::FifoConfig fifo_config(const Config& cfg);
+/// The dispatcher's settings from [core] (workers, call timeout).
+mi::DispatcherOptions dispatcher_options(const Config& cfg);
+
+}  // namespace sb::gateway

@@ -1,0 +1,273 @@
+// core_commands.cpp: the `core` module's commands (OpenSIPS 3.4 shapes, research §3.6).
+#include "gateway/core/core_commands.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <climits>
+#include <ctime>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "mi/threads.h"
+
+namespace sb::gateway {
+
+using mi::Args;
+using mi::CommandSpec;
+using mi::Error;
+using mi::ParamType;
+using mi::Result;
+using mi::Value;
+
+namespace {
+
+std::string ctime_text(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  char buf[64];
+  if (!::ctime_r(&tt, buf)) return {};
+  std::string s(buf);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+Value recipes(const CommandSpec& spec) {
+  // One signature with optional trailing params = the OpenSIPS "recipes": every accepted prefix.
+  Value out = Value::array();
+  Value names = Value::array();
+  std::size_t required = spec.required_count();
+  for (std::size_t i = 0; i <= spec.params.size(); ++i) {
+    if (i >= required) out.push_back(names);
+    if (i < spec.params.size()) names.push_back(spec.params[i].name);
+  }
+  return out;
+}
+
+Value help_value(const CommandSpec& spec) {
+  Value out = Value::object();
+  out["Help"] = spec.summary;
+  if (!spec.description.empty()) out["Description"] = spec.description;
+  out["Exported by"] = spec.module;
+  Value params = Value::array();
+  for (const auto& p : spec.params) {
+    Value pv = Value::object();
+    pv["name"] = p.name;
+    pv["type"] = std::string(mi::to_string(p.type));
+    pv["required"] = p.required;
+    if (!p.required && !p.default_value.is_null()) pv["default"] = p.default_value;
+    pv["help"] = p.help;
+    params.push_back(std::move(pv));
+  }
+  out["Params"] = std::move(params);
+  Value flags = Value::array();
+  if (spec.has(mi::kReadOnly)) flags.push_back("read_only");
+  if (spec.has(mi::kAsync)) flags.push_back("async");
+  if (spec.has(mi::kEngine)) flags.push_back("engine");
+  if (spec.has(mi::kAdmin)) flags.push_back("admin");
+  out["Flags"] = std::move(flags);
+  return out;
+}
+
+std::vector<std::string> string_items(const Value& array) {
+  std::vector<std::string> out;
+  for (const Value& v : array) out.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+  return out;
+}
+
+// OpenSIPS log levels (-3 alert … 4 debug) and spdlog names both work.
+std::optional<spdlog::level::level_enum> parse_level(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s == "warning") s = "warn";
+  if (s == "err") s = "error";
+  if (s == "crit" || s == "alert") s = "critical";
+  if (s == "dbg") s = "debug";
+  if (s == "notice") s = "info";
+  static const std::pair<const char*, spdlog::level::level_enum> numeric[] = {
+      {"-3", spdlog::level::critical}, {"-2", spdlog::level::critical},
+      {"-1", spdlog::level::err},      {"0", spdlog::level::warn},
+      {"1", spdlog::level::warn},      {"2", spdlog::level::info},
+      {"3", spdlog::level::info},      {"4", spdlog::level::debug},
+      {"5", spdlog::level::trace}};
+  for (auto& [k, v] : numeric)
+    if (s == k) return v;
+  auto lvl = spdlog::level::from_str(s);
+  if (lvl == spdlog::level::off && s != "off") return std::nullopt;
+  return lvl;
+}
+
+// The names the config and `log_level` accept (spdlog itself calls warn "warning").
+std::string level_name(spdlog::level::level_enum l) {
+  if (l == spdlog::level::warn) return "warn";
+  auto sv = spdlog::level::to_string_view(l);
+  return std::string(sv.data(), sv.size());
+}
+
+}  // namespace
+
+std::string server_banner() {
+  struct utsname u {};
+  std::string arch = "unknown", os = "unknown";
+  if (::uname(&u) == 0) {
+    arch = u.machine;
+    os = u.sysname;
+    for (char& c : os) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+#ifdef SB_VERSION
+  const char* version = SB_VERSION;
+#else
+  const char* version = "dev";
+#endif
+  return fmt::format("Switchboard ({} ({}/{}))", version, arch, os);
+}
+
+void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreContext& ctx) {
+  const std::string m = "core";
+
+  registry.add({.name = "uptime", .module = m,
+                .summary = "Show the current time, the start time and the uptime in seconds",
+                .flags = mi::kReadOnly,
+                .handler = [&ctx](const Args&) -> Result {
+                  auto now = std::chrono::system_clock::now();
+                  auto up = std::chrono::duration_cast<std::chrono::seconds>(now - ctx.started);
+                  Value v = Value::object();
+                  v["Now"] = ctime_text(now);
+                  v["Up since"] = ctime_text(ctx.started);
+                  v["Up time"] = fmt::format("{} [sec]", up.count());
+                  return v;
+                }});
+
+  registry.add({.name = "version", .module = m, .summary = "Show the server version",
+                .flags = mi::kReadOnly,
+                .handler = [](const Args&) -> Result {
+                  return Value{{"Server", server_banner()}};
+                }});
+
+  registry.add({.name = "which", .module = m,
+                .summary = "List every command, or the parameter lists one command accepts",
+                .params = {mi::optional_param("command", ParamType::string_,
+                                              "a command name; show the parameter lists it accepts")},
+                .flags = mi::kReadOnly,
+                .handler = [&registry](const Args& a) -> Result {
+                  if (a.has("command")) {
+                    const CommandSpec* s = registry.find(a.str("command"));
+                    if (!s) return Error::failure(404, "unknown MI command");
+                    return recipes(*s);
+                  }
+                  Value out = Value::array();
+                  for (const CommandSpec* s : registry.all())
+                    if (!s->has(mi::kHidden)) out.push_back(s->name);
+                  return out;
+                }});
+
+  registry.add({.name = "help", .module = m,
+                .summary = "Show what a command does, its parameters and the module exporting it",
+                .params = {mi::optional_param("mi_cmd", ParamType::string_, "the command to describe")},
+                .flags = mi::kReadOnly,
+                .handler = [&registry](const Args& a) -> Result {
+                  if (!a.has("mi_cmd"))
+                    return Value("Usage: help <command> - describes <command>; "
+                                 "'which' lists every command");
+                  const CommandSpec* s = registry.find(a.str("mi_cmd"));
+                  if (!s) return Error::failure(404, "unknown MI command");
+                  return help_value(*s);
+                }});
+
+  registry.add({.name = "ps", .module = m, .summary = "List the server's threads (ID, TID, Type)",
+                .flags = mi::kReadOnly,
+                .handler = [](const Args&) -> Result {
+                  Value list = Value::array();
+                  for (const auto& t : mi::list_threads())
+                    list.push_back(Value{{"ID", t.id}, {"TID", t.tid}, {"Type", t.type}});
+                  return Value{{"Processes", std::move(list)}};
+                }});
+
+  registry.add({.name = "pwd", .module = m, .summary = "Show the server's working directory",
+                .flags = mi::kReadOnly,
+                .handler = [](const Args&) -> Result {
+                  char buf[PATH_MAX];
+                  if (!::getcwd(buf, sizeof buf)) return Error::failure(500, "getcwd failed");
+                  return Value{{"WD", buf}};
+                }});
+
+  registry.add({.name = "arg", .module = m, .summary = "Show the server's command line, one argument per item",
+                .flags = mi::kReadOnly,
+                .handler = [&ctx](const Args&) -> Result {
+                  Value out = Value::array();
+                  for (const auto& s : ctx.argv) out.push_back(s);
+                  return out;
+                }});
+
+  registry.add({.name = "print", .module = m, .summary = "Echo a text back (SER's FIFO test command)",
+                .params = {mi::param("text", ParamType::string_, "the text to echo")},
+                .flags = mi::kReadOnly,
+                .handler = [](const Args& a) -> Result { return Value(a.str("text")); }});
+
+  registry.add({.name = "log_level", .module = m,
+                .summary = "Show the log level, or set it",
+                .params = {mi::optional_param(
+                    "level", ParamType::string_,
+                    "new level: trace, debug, info, warn, error, critical, off, or an OpenSIPS "
+                    "number (-3 alert … 4 debug)")},
+                .handler = [](const Args& a) -> Result {
+                  if (!a.has("level"))
+                    return Value{{"Log level", level_name(spdlog::get_level())}};
+                  auto lvl = parse_level(a.str("level"));
+                  if (!lvl)
+                    return Error::bad_param("level", fmt::format("unknown log level '{}'", a.str("level")));
+                  spdlog::set_level(*lvl);
+                  spdlog::info("log level set to {}", level_name(*lvl));
+                  return Value{{"New global log level", level_name(*lvl)}};
+                }});
+
+  registry.add({.name = "get_statistics", .module = m,
+                .summary = "Show statistics by name, by group (`group:`) or all of them (`all`)",
+                .params = {mi::param("statistics", ParamType::array_,
+                                     "statistics: `all`, `group:`, `group:name` or `name`")},
+                .flags = mi::kReadOnly,
+                .handler = [&stats](const Args& a) -> Result {
+                  auto found = stats.match(string_items(a.array("statistics")));
+                  if (found.empty()) return Error::failure(404, "Statistics Not Found");
+                  Value out = Value::object();
+                  for (const mi::Stat* s : found) out[s->full_name()] = s->get();
+                  return out;
+                }});
+
+  registry.add({.name = "list_statistics", .module = m,
+                .summary = "List statistics and whether each is incremental",
+                .params = {mi::optional_param("statistics", ParamType::array_,
+                                              "statistics to list (default: all)")},
+                .flags = mi::kReadOnly,
+                .handler = [&stats](const Args& a) -> Result {
+                  auto found = a.has("statistics") ? stats.match(string_items(a.array("statistics")))
+                                                   : stats.all();
+                  if (found.empty()) return Error::failure(404, "Statistics Not Found");
+                  Value out = Value::object();
+                  for (const mi::Stat* s : found)
+                    out[s->full_name()] =
+                        s->kind() == mi::StatKind::counter ? "incremental" : "non-incremental";
+                  return out;
+                }});
+
+  registry.add({.name = "reset_statistics", .module = m,
+                .summary = "Reset statistics to zero (gauges and computed values are kept)",
+                .params = {mi::param("statistics", ParamType::array_,
+                                     "statistics: `all`, `group:`, `group:name` or `name`")},
+                .handler = [&stats](const Args& a) -> Result {
+                  if (stats.reset(string_items(a.array("statistics"))) == 0)
+                    return Error::failure(404, "Statistics Not Found");
+                  return mi::ok_value();
+                }});
+
+  registry.add({.name = "kill", .module = m,
+                .summary = "Shut the server down gracefully (the reply is sent first)",
+                .flags = mi::kAdmin,
+                .handler = [&ctx](const Args& a) -> Result {
+                  spdlog::warn("kill requested over {} ({})", a.caller().transport, a.caller().peer);
+                  if (ctx.request_shutdown) ctx.request_shutdown();
+                  return mi::ok_value();
+                }});
+}
+
+}  // namespace sb::gateway

@@ -1,0 +1,11 @@
+#!/bin/sh
+# build.sh: configure and build Switchboard with CMake + Ninja into ./build (or $SB_BUILD_DIR).
+# Usage: scripts/build.sh [extra cmake -D options]
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${SB_BUILD_DIR:-$top/build}
+cmake -S "$top" -B "$build" -G Ninja "$@" >"$build.configure.log" 2>&1 || {
+  cat "$build.configure.log" >&2
+  exit 1
+}
+ninja -C "$build"

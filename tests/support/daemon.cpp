@@ -1,0 +1,175 @@
+// daemon.cpp: start/stop the real daemon for loopback tests.
+#include "support/daemon.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace sb::test {
+
+namespace {
+
+std::string make_temp_dir() {
+  char tmpl[] = "/tmp/sbtest_XXXXXX";
+  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  return tmpl;
+}
+
+std::string binary() { return std::string(SB_BIN_DIR) + "/switchboard"; }
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& stderr_path) {
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 2);
+      ::dup2(fd, 1);
+    }
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int wait_pid(pid_t pid, std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (r < 0) return -1;
+    if (std::chrono::steady_clock::now() > until) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TestDaemon::TestDaemon(std::vector<std::string> extra_sets) {
+  dir_ = make_temp_dir();
+  fifo_ = dir_ + "/fifo";
+  reply_dir_ = dir_ + "/replies";
+  log_ = dir_ + "/daemon.log";
+  ::mkdir(reply_dir_.c_str(), 0700);
+  std::vector<std::string> args = {binary(), "-c", std::string(SB_SOURCE_DIR) + "/conf/switchboard.conf",
+                                   "--foreground",
+                                   "--set", "fifo.path=" + fifo_,
+                                   "--set", "fifo.reply_dir=" + reply_dir_,
+                                   "--set", "core.log_level=info"};
+  for (const auto& s : extra_sets) {
+    args.push_back("--set");
+    args.push_back(s);
+  }
+  pid_ = spawn(args, log_);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  struct stat st {};
+  while (::stat(fifo_.c_str(), &st) != 0 || !S_ISFIFO(st.st_mode)) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("switchboard exited at start:\n" + log());
+    }
+    if (std::chrono::steady_clock::now() > until)
+      throw std::runtime_error("switchboard did not create its FIFO:\n" + log());
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+TestDaemon::~TestDaemon() {
+  if (pid_ > 0) {
+    if (stop(SIGTERM) < 0) {
+      ::kill(pid_, SIGKILL);
+      wait_pid(pid_, std::chrono::seconds(5));
+    }
+  }
+  std::string cmd = "rm -rf '" + dir_ + "'";
+  [[maybe_unused]] int rc = std::system(cmd.c_str());
+}
+
+client::FifoReply TestDaemon::call(const std::function<std::string(const std::string&)>& builder,
+                                   std::chrono::milliseconds timeout) const {
+  client::FifoClientOptions o;
+  o.fifo = fifo_;
+  o.reply_dir = reply_dir_;
+  o.timeout = timeout;
+  return client::fifo_call(o, builder);
+}
+
+std::string TestDaemon::text(const std::string& cmd, const std::vector<std::string>& params) const {
+  auto r = call([&](const std::string& reply) { return client::text_request(cmd, params, reply); });
+  return r.ok ? r.text : "(no reply: " + r.error + ")";
+}
+
+std::string TestDaemon::json(const std::string& json) const {
+  auto r = call([&](const std::string& reply) { return client::json_request(json, reply); });
+  return r.ok ? r.text : "(no reply: " + r.error + ")";
+}
+
+void TestDaemon::write_raw(const std::string& bytes) const {
+  int fd = ::open(fifo_.c_str(), O_WRONLY);
+  if (fd < 0) throw std::runtime_error("cannot open the daemon FIFO");
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (n <= 0) break;
+    off += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+}
+
+long long TestDaemon::stat(const std::string& name) const {
+  std::string reply = text("get_statistics", {name});
+  std::string key = name + ":: ";
+  auto pos = reply.find("\n" + key);
+  if (pos == std::string::npos) return -1;
+  return std::atoll(reply.c_str() + pos + 1 + key.size());
+}
+
+int TestDaemon::stop(int sig, std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, sig);
+  return wait_exit(timeout);
+}
+
+int TestDaemon::wait_exit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  int rc = wait_pid(pid_, timeout);
+  if (rc >= 0) pid_ = -1;
+  return rc;
+}
+
+std::string TestDaemon::log() const { return read_file(log_); }
+
+std::pair<int, std::string> run_switchboard(const std::vector<std::string>& args) {
+  char tmpl[] = "/tmp/sbtest_err_XXXXXX";
+  int fd = ::mkstemp(tmpl);
+  if (fd >= 0) ::close(fd);
+  std::vector<std::string> full = {binary()};
+  full.insert(full.end(), args.begin(), args.end());
+  pid_t pid = spawn(full, tmpl);
+  int rc = wait_pid(pid, std::chrono::seconds(20));
+  std::string err = read_file(tmpl);
+  ::unlink(tmpl);
+  return {rc, err};
+}
+
+}  // namespace sb::test

@@ -1,0 +1,75 @@
+// fifo_framer.h: splits the FIFO's byte stream into requests (spec/wire.md §3).
+//
+// Purpose: the FIFO is one byte stream shared by every writer. The framer recognises
+//   text:  `:<cmd>:<reply>\n` + params (mi/codec/text_request) + empty line
+//   JSON:  `:<reply>:{…}` or `:<reply>:[…]` (detected by `{`/`[` right after the second colon),
+// skips garbage up to the next empty line, and turns a request over `max_request` bytes into a
+// request_too_large error (after discarding it: text up to the next empty line, JSON up to the
+// end of the object) so the transport can answer 400 when a reply name was readable.
+// Threading: not thread-safe; owned by the FIFO reader thread.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mi/command.h"
+
+namespace sb::transports {
+
+struct FramedRequest {
+  enum class Dialect { text, json };
+  Dialect dialect = Dialect::text;
+  std::string reply_name;          ///< empty = run without reply
+  std::string command;             ///< text dialect
+  mi::Value params;                ///< text dialect: null, array or object
+  std::string json;                ///< JSON dialect: the JSON-RPC text
+  std::optional<mi::Error> error;  ///< a framing error to answer instead of dispatching
+};
+
+/// Minimal JSON extent scanner: finds where a top-level object/array ends, across chunks.
+class JsonExtent {
+ public:
+  /// Scans `s`; returns the index just after the closing bracket, or npos when not yet closed.
+  std::size_t scan(std::string_view s);
+  void reset() { *this = JsonExtent(); }
+
+ private:
+  int depth_ = 0;
+  bool in_string_ = false, escape_ = false, started_ = false;
+};
+
+class FifoFramer {
+ public:
+  using Layout = std::function<std::vector<mi::TextBlock>(std::string_view command)>;
+  FifoFramer(std::size_t max_request, Layout layout);
+
+  /// Appends bytes; returns the requests they complete, in order.
+  std::vector<FramedRequest> feed(std::string_view bytes);
+
+  std::size_t garbage_blocks() const { return garbage_; }
+  std::size_t buffered() const { return buf_.size(); }
+
+ private:
+  enum class Mode { normal, discard_text, discard_json };
+  bool parse_one(std::vector<FramedRequest>& out);
+  bool discard(std::vector<FramedRequest>& out);
+  void enter_discard(Mode mode, std::string reply, FramedRequest::Dialect dialect);
+
+  std::size_t max_;
+  Layout layout_;
+  std::string buf_;
+  Mode mode_ = Mode::normal;
+  // Discard state: what to answer once the oversized/garbage block has been skipped.
+  std::string discard_reply_;
+  FramedRequest::Dialect discard_dialect_ = FramedRequest::Dialect::text;
+  bool discard_oversize_ = false;
+  std::size_t discard_bytes_ = 0;
+  bool line_blank_ = true;
+  JsonExtent json_;
+  std::size_t garbage_ = 0;
+};
+
+}  // namespace sb::transports

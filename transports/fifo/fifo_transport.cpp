@@ -1,0 +1,267 @@
+// fifo_transport.cpp: the server FIFO's life (create, watch, re-create, remove), the reader
+// thread, and request → dispatcher → rendered reply.
+#include "transports/fifo/fifo_transport.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "mi/codec/jsonrpc.h"
+#include "mi/render/text.h"
+#include "mi/threads.h"
+#include "transports/fifo/fifo_framer.h"
+#include "transports/fifo/reply_fifo.h"
+
+namespace sb::transports {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string errno_text() { return std::strerror(errno); }
+
+// Collects the replies of a JSON-RPC batch and sends them as one line once all are in.
+struct BatchReply {
+  std::mutex mu;
+  std::vector<std::string> replies;
+  std::size_t remaining;
+  std::function<void(std::string)> send;
+  void add(std::optional<std::string> reply) {
+    std::string out;
+    {
+      std::lock_guard lk(mu);
+      if (reply) replies.push_back(std::move(*reply));
+      if (--remaining > 0) return;
+      out = mi::render_jsonrpc_batch(replies);
+    }
+    if (!out.empty()) send(out + "\n");
+  }
+};
+
+}  // namespace
+
+struct FifoTransport::Impl {
+  FifoConfig cfg;
+  mi::Dispatcher& dispatcher;
+  ReplyWriter writer;
+  mi::Stat& requests;
+  mi::Stat& bad_names;
+  mi::Stat& parse_errors;
+  mi::Stat& recreated;
+  int fd = -1;
+  int wake = -1;
+  ino_t ino = 0;
+  dev_t dev = 0;
+  std::thread reader;
+  std::atomic<bool> stopping{false};
+
+  Impl(FifoConfig c, mi::Dispatcher& d)
+      : cfg(std::move(c)), dispatcher(d),
+        writer(ReplyOptions{cfg.reply_dir, cfg.open_retries, cfg.open_retry_interval, cfg.reply_timeout},
+               d.statistics()),
+        requests(d.statistics().counter("fifo", "requests")),
+        bad_names(d.statistics().counter("fifo", "bad_reply_names")),
+        parse_errors(d.statistics().counter("fifo", "parse_errors")),
+        recreated(d.statistics().counter("fifo", "recreated")) {}
+
+  // Creates the FIFO (replacing a stale one) and opens it for reading (O_RDWR: never sees EOF).
+  void create() {
+    struct stat st {};
+    if (::lstat(cfg.path.c_str(), &st) == 0) {
+      if (!S_ISFIFO(st.st_mode))
+        throw FifoError(fmt::format("{} exists and is not a FIFO: refusing to replace it "
+                                    "(remove it or set fifo.path)", cfg.path));
+      if (::unlink(cfg.path.c_str()) != 0)
+        throw FifoError(fmt::format("cannot remove the stale FIFO {}: {}", cfg.path, errno_text()));
+    }
+    if (::mkfifo(cfg.path.c_str(), 0600) != 0)
+      throw FifoError(fmt::format("cannot create the FIFO {}: {}", cfg.path, errno_text()));
+    if (::chmod(cfg.path.c_str(), cfg.mode) != 0)
+      throw FifoError(fmt::format("cannot chmod the FIFO {}: {}", cfg.path, errno_text()));
+    if (!cfg.user.empty() || !cfg.group.empty()) {
+      uid_t uid = static_cast<uid_t>(-1);
+      gid_t gid = static_cast<gid_t>(-1);
+      if (!cfg.user.empty()) {
+        const passwd* pw = ::getpwnam(cfg.user.c_str());
+        if (!pw) throw FifoError(fmt::format("fifo.user: unknown user '{}'", cfg.user));
+        uid = pw->pw_uid;
+      }
+      if (!cfg.group.empty()) {
+        const group* gr = ::getgrnam(cfg.group.c_str());
+        if (!gr) throw FifoError(fmt::format("fifo.group: unknown group '{}'", cfg.group));
+        gid = gr->gr_gid;
+      }
+      if (::chown(cfg.path.c_str(), uid, gid) != 0)
+        throw FifoError(fmt::format("cannot chown the FIFO {}: {}", cfg.path, errno_text()));
+    }
+    int nfd = ::open(cfg.path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (nfd < 0) throw FifoError(fmt::format("cannot open the FIFO {}: {}", cfg.path, errno_text()));
+    struct stat own {};
+    ::fstat(nfd, &own);
+    if (fd >= 0) ::close(fd);
+    fd = nfd;
+    ino = own.st_ino;
+    dev = own.st_dev;
+  }
+
+  // True while the path still names the FIFO we read from.
+  bool still_ours() const {
+    struct stat st {};
+    return ::lstat(cfg.path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode) && st.st_ino == ino &&
+           st.st_dev == dev;
+  }
+
+  void send_reply(const std::string& name, std::string bytes) {
+    if (!name.empty()) writer.send(name, std::move(bytes));
+  }
+
+  void handle(FramedRequest r) {
+    requests.inc();
+    if (!r.reply_name.empty()) {
+      if (std::string why = check_reply_name(r.reply_name); !why.empty()) {
+        bad_names.inc();
+        spdlog::warn("fifo: request refused, reply name '{}': {}", r.reply_name, why);
+        return;
+      }
+    }
+    bool json = r.dialect == FramedRequest::Dialect::json;
+    if (r.error) {
+      parse_errors.inc();
+      send_reply(r.reply_name, json ? mi::render_jsonrpc(*r.error, nullptr) + "\n"
+                                    : mi::render_text(*r.error));
+      return;
+    }
+    mi::Caller caller{"fifo", r.reply_name.empty() ? std::string("(no reply)") : r.reply_name,
+                      mi::Role::admin};
+    if (!json) {
+      mi::Request req{r.command, std::move(r.params), caller, true};
+      dispatcher.call(std::move(req), [this, reply = r.reply_name](mi::Result res) {
+        send_reply(reply, mi::render_text(res));
+      });
+      return;
+    }
+    mi::JsonRpcMessage msg = mi::decode_jsonrpc(r.json);
+    if (msg.error) {
+      parse_errors.inc();
+      send_reply(r.reply_name, mi::render_jsonrpc(*msg.error, nullptr) + "\n");
+      return;
+    }
+    std::shared_ptr<BatchReply> batch;
+    if (msg.batch) {
+      batch = std::make_shared<BatchReply>();
+      batch->remaining = msg.items.size();
+      batch->send = [this, reply = r.reply_name](std::string s) { send_reply(reply, std::move(s)); };
+    }
+    for (mi::JsonRpcItem& item : msg.items) {
+      auto deliver = [this, batch, reply = r.reply_name](std::optional<std::string> line) {
+        if (batch) batch->add(std::move(line));
+        else if (line) send_reply(reply, *line + "\n");
+      };
+      if (item.error) {
+        deliver(mi::render_jsonrpc(*item.error, item.id));
+        continue;
+      }
+      item.request.caller = caller;
+      dispatcher.call(std::move(item.request),
+                      [deliver, id = item.id, notification = item.notification](mi::Result res) {
+                        deliver(notification ? std::nullopt
+                                             : std::optional(mi::render_jsonrpc(res, id)));
+                      });
+    }
+  }
+
+  void run() {
+    mi::ThreadTag tag("FIFO reader");
+    FifoFramer framer(cfg.max_request, [this](std::string_view cmd) { return dispatcher.text_layout(cmd); });
+    std::vector<char> buf(64 * 1024);
+    auto next_check = Clock::now() + cfg.check_interval;
+    while (!stopping.load()) {
+      pollfd fds[2] = {{fd, POLLIN, 0}, {wake, POLLIN, 0}};
+      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_check - Clock::now());
+      int n = ::poll(fds, 2, static_cast<int>(std::max<long>(0, wait.count())));
+      if (n < 0 && errno != EINTR) {
+        spdlog::error("fifo: poll: {}", errno_text());
+        break;
+      }
+      if (fds[1].revents) break;
+      if (n > 0 && (fds[0].revents & POLLIN)) {
+        for (;;) {
+          ssize_t got = ::read(fd, buf.data(), buf.size());
+          if (got <= 0) break;
+          for (FramedRequest& r : framer.feed(std::string_view(buf.data(), static_cast<std::size_t>(got))))
+            handle(std::move(r));
+        }
+      }
+      if (Clock::now() >= next_check) {
+        next_check = Clock::now() + cfg.check_interval;
+        if (!still_ours()) recreate();
+      }
+    }
+  }
+
+  void recreate() {
+    spdlog::warn("fifo: {} was removed or replaced; re-creating it", cfg.path);
+    try {
+      struct stat st {};
+      if (::lstat(cfg.path.c_str(), &st) == 0 && !S_ISFIFO(st.st_mode)) {
+        spdlog::error("fifo: {} is now not a FIFO; leaving it alone (FIFO transport is deaf until "
+                      "it is removed)", cfg.path);
+        return;
+      }
+      create();
+      recreated.inc();
+    } catch (const FifoError& e) {
+      spdlog::error("fifo: {}", e.what());
+    }
+  }
+};
+
+FifoTransport::FifoTransport(FifoConfig config, mi::Dispatcher& dispatcher)
+    : config_(config), impl_(std::make_unique<Impl>(std::move(config), dispatcher)) {}
+
+FifoTransport::~FifoTransport() {
+  stop_accepting();
+  finish(std::chrono::milliseconds(0));
+  if (impl_->wake >= 0) ::close(impl_->wake);
+}
+
+void FifoTransport::start() {
+  struct stat st {};
+  if (::stat(config_.reply_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw FifoError(fmt::format("fifo.reply_dir {} is not a directory", config_.reply_dir));
+  impl_->create();
+  impl_->wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (impl_->wake < 0) throw FifoError(fmt::format("eventfd: {}", errno_text()));
+  impl_->reader = std::thread([this] { impl_->run(); });
+  spdlog::info("fifo: listening on {} (mode {:04o}, replies in {})", config_.path, config_.mode,
+               config_.reply_dir);
+}
+
+void FifoTransport::stop_accepting() {
+  if (impl_->stopping.exchange(true)) return;
+  if (impl_->wake >= 0) {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(impl_->wake, &one, sizeof one);
+  }
+  if (impl_->reader.joinable()) impl_->reader.join();
+  if (impl_->fd >= 0) {
+    if (impl_->still_ours()) ::unlink(config_.path.c_str());
+    ::close(impl_->fd);
+    impl_->fd = -1;
+  }
+}
+
+void FifoTransport::finish(std::chrono::milliseconds deadline) { impl_->writer.finish(deadline); }
+
+}  // namespace sb::transports

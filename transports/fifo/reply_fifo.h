@@ -1,0 +1,51 @@
+// reply_fifo.h: safe delivery of a reply to a client's reply FIFO (spec/wire.md §3).
+//
+// Rules: the reply name is a plain file name (no '/', '\\', ':', "..", no leading '.', no control or
+// blank characters, at most 255 bytes) joined to reply_dir. The target must already exist as a
+// FIFO — not a symlink, one link, owned by us or root — and is opened O_WRONLY|O_NONBLOCK|
+// O_NOFOLLOW with retries while it has no reader, re-checked after opening (same inode), then
+// written with a deadline so a client that never reads cannot block anyone.
+// Threading: ReplyWriter::send() from any thread; the blocking work runs on its own elastic
+// writer pool, never on the caller's thread (which may be the SIP engine).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "mi/statistics.h"
+#include "mi/worker_pool.h"
+
+namespace sb::transports {
+
+/// Empty when `name` is an acceptable reply FIFO name, else why it is refused.
+std::string check_reply_name(std::string_view name);
+
+struct ReplyOptions {
+  std::string reply_dir = "/tmp";
+  int open_retries = 4;
+  std::chrono::milliseconds open_retry_interval{80};
+  std::chrono::milliseconds write_timeout{2000};
+};
+
+/// Opens, checks and writes one reply; returns empty on success, else the reason it failed.
+std::string write_reply_fifo(const ReplyOptions& options, const std::string& name,
+                             std::string_view bytes);
+
+class ReplyWriter {
+ public:
+  ReplyWriter(ReplyOptions options, mi::Statistics& stats);
+  /// Queues the write of `bytes` to reply FIFO `name` (already checked with check_reply_name).
+  void send(std::string name, std::string bytes);
+  /// Waits until the queued writes are done or the deadline passes, then stops the writers.
+  void finish(std::chrono::milliseconds deadline);
+
+ private:
+  ReplyOptions options_;
+  mi::WorkerPool pool_;
+  mi::Stat& replies_;
+  mi::Stat& failures_;
+  std::atomic<std::size_t> pending_{0};
+};
+
+}  // namespace sb::transports
