@@ -20,12 +20,11 @@ std::int64_t micros_since(Clock::time_point t0) {
 
 Dispatcher::Dispatcher(Registry& registry, Statistics& stats, DispatcherOptions options)
     : registry_(registry), stats_(stats), options_(options),
-      workers_("MI worker", options.min_workers, options.max_workers),
+      workers_("MI worker", options.min_workers, options.max_workers, std::chrono::seconds(30),
+               &stats.gauge("mi", "workers")),
+      in_flight_stat_(stats.gauge("mi", "in_flight")),
       calls_(stats.counter("mi", "calls")), errors_(stats.counter("mi", "errors")),
       timeouts_(stats.counter("mi", "timeouts")), unknown_(stats.counter("mi", "unknown_commands")) {
-  stats.computed("mi", "in_flight", StatKind::gauge, [this] { return std::int64_t(in_flight()); });
-  stats.computed("mi", "workers", StatKind::gauge,
-                 [this] { return std::int64_t(workers_.threads()); });
   listener_ = registry_.on_add([this](const CommandSpec& spec) { stats_for(spec); });
 }
 
@@ -84,6 +83,7 @@ void Dispatcher::call(Request req, Done done) {
   calls_.inc();
   cs.calls->inc();
   in_flight_.fetch_add(1);
+  in_flight_stat_.inc();
   auto start = Clock::now();
   auto timer_id = std::make_shared<std::atomic<std::uint64_t>>(0);
   Completion completion([this, &cs, start, timer_id, done = std::move(done),
@@ -98,6 +98,7 @@ void Dispatcher::call(Request req, Done done) {
       if (r.error().kind == ErrorKind::timeout) timeouts_.inc();
     }
     done(std::move(r));
+    in_flight_stat_.dec();
     if (in_flight_.fetch_sub(1) == 1) {
       std::lock_guard lk(idle_mu_);
       idle_cv_.notify_all();
@@ -133,7 +134,7 @@ void Dispatcher::run(const CommandSpec& spec, Args args, Completion completion) 
     }
   } catch (const std::exception& e) {
     spdlog::error("mi: command '{}' threw: {}", spec.name, e.what());
-    completion(Error::failure(500, "Internal error", e.what()));
+    completion(Error::failure(500, "Internal error", "the command failed; see the server log"));
   } catch (...) {
     spdlog::error("mi: command '{}' threw a non-standard exception", spec.name);
     completion(Error::failure(500, "Internal error"));

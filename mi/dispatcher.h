@@ -7,6 +7,8 @@
 // Threading: call() from any thread; it never runs a handler on the caller's thread and never
 // blocks it. `done` runs exactly once, on a worker, the engine thread, the timer thread or (for
 // errors found before dispatch: unknown command, bad params) on the caller's thread.
+// Lifetime: the Dispatcher must outlive every Completion it handed out — stop the engine and
+// the transports (which hold async calls) before destroying it.
 #pragma once
 
 #include <atomic>
@@ -95,6 +97,7 @@ class Dispatcher {
   Timer timer_;
   std::atomic<Executor*> engine_{nullptr};
   std::atomic<bool> accepting_{true};
+  Stat& in_flight_stat_;  ///< `mi:in_flight`, kept equal to in_flight_
   std::atomic<std::size_t> in_flight_{0};
   std::mutex idle_mu_;
   std::condition_variable idle_cv_;

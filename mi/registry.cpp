@@ -69,6 +69,11 @@ const CommandSpec& Registry::add(CommandSpec spec) {
       throw RegistryError(fmt::format("command '{}' of module '{}' is already registered by module '{}'",
                                       key, spec.module, it->second->module));
   }
+  // The SER text dialect looks names up case-insensitively: names differing only in case clash.
+  if (auto it = by_lower_name_.find(lower(spec.name)); it != by_lower_name_.end())
+    throw RegistryError(fmt::format("command '{}' of module '{}' differs only in case from '{}' of "
+                                    "module '{}'", spec.name, spec.module, it->second->name,
+                                    it->second->module));
   specs_.push_back(std::move(spec));
   const CommandSpec* p = &specs_.back();
   by_name_.emplace(p->name, p);

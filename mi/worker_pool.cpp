@@ -6,9 +6,9 @@
 namespace sb::mi {
 
 WorkerPool::WorkerPool(std::string type, std::size_t min_threads, std::size_t max_threads,
-                       std::chrono::milliseconds idle_timeout)
+                       std::chrono::milliseconds idle_timeout, Stat* threads_stat)
     : type_(std::move(type)), min_(std::max<std::size_t>(1, min_threads)),
-      max_(std::max(min_, max_threads)), idle_(idle_timeout) {
+      max_(std::max(min_, max_threads)), idle_(idle_timeout), threads_stat_(threads_stat) {
   std::lock_guard lk(mu_);
   for (std::size_t i = 0; i < min_; ++i) spawn_locked();
 }
@@ -17,6 +17,7 @@ WorkerPool::~WorkerPool() { stop(); }
 
 void WorkerPool::spawn_locked() {
   ++live_;
+  if (threads_stat_) threads_stat_->inc();
   std::thread t([this] { run(); });
   threads_.emplace(t.get_id(), std::move(t));
 }
@@ -69,6 +70,7 @@ void WorkerPool::run() {
     --busy_;
   }
   --live_;
+  if (threads_stat_) threads_stat_->dec();
   if (!stopping_) finished_.push_back(std::this_thread::get_id());
 }
 

@@ -18,13 +18,17 @@
 #include <thread>
 #include <vector>
 
+#include "mi/statistics.h"
+
 namespace sb::mi {
 
 class WorkerPool {
  public:
   /// `type` names the threads in `ps` (e.g. "MI worker").
+  /// `threads_stat`, when given, is kept equal to the number of live threads.
   WorkerPool(std::string type, std::size_t min_threads, std::size_t max_threads,
-             std::chrono::milliseconds idle_timeout = std::chrono::seconds(30));
+             std::chrono::milliseconds idle_timeout = std::chrono::seconds(30),
+             Stat* threads_stat = nullptr);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -53,6 +57,7 @@ class WorkerPool {
   void reap_locked(std::vector<std::thread>& out);
   std::size_t live_ = 0, busy_ = 0, idle_waiting_ = 0;
   bool stopping_ = false;
+  Stat* threads_stat_;
 };
 
 }  // namespace sb::mi

@@ -93,16 +93,19 @@ TextParams parse_text_params(std::string_view text, const std::vector<TextBlock>
     if (kind == TextBlock::line) {
       auto line = lines.next();
       if (!line) return at_end ? finish() : out;
-      std::string_view t = rtrim(*line);
+      // Values are trimmed on both sides (OpenSIPS 2); `name::` alone is a named null (absent).
+      std::string_view t = trim(*line);
       if (t.empty()) return finish();
       if (t == ".") {
         positional.push_back("");
       } else {
         auto sep = t.find("::");
-        if (sep != std::string_view::npos && identifier(t.substr(0, sep)))
-          named[std::string(t.substr(0, sep))] = std::string(trim(t.substr(sep + 2)));
-        else
+        if (sep != std::string_view::npos && identifier(t.substr(0, sep))) {
+          std::string_view v = trim(t.substr(sep + 2));
+          named[std::string(t.substr(0, sep))] = v.empty() ? Value() : Value(std::string(v));
+        } else {
           positional.push_back(std::string(t));
+        }
       }
       ++index;
       continue;

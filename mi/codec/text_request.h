@@ -3,7 +3,8 @@
 //
 //   :<cmd>:<reply_name>\n   then one param per line, ended by a line empty after trimming.
 // The reply name is what follows the last ':' (so `:core:uptime:r` calls `core:uptime`).
-// Params are positional, or all `name::value` (named). `.` alone means an empty value. Params the
+// Params are positional, or all `name::value` (named; `name::` alone leaves it absent); values
+// are trimmed on both sides. `.` alone means an empty value. Params the
 // command declares as TextBlock::line_set (headers) take lines up to an empty line or `.`;
 // TextBlock::body params take lines up to `.` only; both are joined with CRLF (each body line
 // ends with CRLF). The command's layout comes from Dispatcher::text_layout().

@@ -221,12 +221,15 @@ TEST(Registry, FindIsCaseSensitiveFindCaseInsensitiveIsNot) {
   EXPECT_EQ(r.find_case_insensitive("nosuch"), nullptr);
 }
 
-TEST(Registry, FindCaseInsensitivePrefersTheExactMatch) {
+TEST(Registry, FindIsExactAndFindCaseInsensitiveIsNot) {
   Registry r;
-  const CommandSpec& lower = r.add(sync_spec("stats", "a"));
-  const CommandSpec& upper = r.add(sync_spec("STATS", "b"));
-  EXPECT_EQ(r.find_case_insensitive("stats"), &lower);
-  EXPECT_EQ(r.find_case_insensitive("STATS"), &upper);
+  const CommandSpec& s = r.add(sync_spec("Stats", "a"));
+  EXPECT_EQ(r.find("Stats"), &s);
+  EXPECT_EQ(r.find("stats"), nullptr);
+  EXPECT_EQ(r.find_case_insensitive("STATS"), &s);
+  EXPECT_EQ(r.find_case_insensitive("A:stats"), &s);
+  // A name differing only in case is refused (RegistryCase), so the lookup is never ambiguous.
+  EXPECT_THROW(r.add(sync_spec("STATS", "b")), RegistryError);
 }
 
 TEST(Registry, AllKeepsRegistrationOrder) {
@@ -267,6 +270,34 @@ TEST(Registry, RequiredCount) {
   s.params = {param("a", ParamType::string_, "a"), param("b", ParamType::int_, "b"),
               optional_param("c", ParamType::bool_, "c", true)};
   EXPECT_EQ(s.required_count(), 2u);
+}
+
+}  // namespace
+}  // namespace sb::mi
+
+namespace sb::mi {
+namespace {
+
+TEST(RegistryCase, NamesDifferingOnlyInCaseAreRefused) {
+  Registry r;
+  CommandSpec a;
+  a.name = "stats";
+  a.module = "one";
+  a.summary = "Show stats";
+  a.handler = [](const Args&) -> Result { return ok_value(); };
+  r.add(a);
+  CommandSpec b = a;
+  b.name = "STATS";
+  b.module = "two";
+  try {
+    r.add(b);
+    FAIL() << "a case-only duplicate was accepted";
+  } catch (const RegistryError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("'STATS'"), std::string::npos) << what;
+    EXPECT_NE(what.find("'stats'"), std::string::npos) << what;
+  }
+  EXPECT_EQ(r.size(), 1u);
 }
 
 }  // namespace

@@ -284,3 +284,20 @@ TEST(TextParams, AtEndEndsTheRequestWithoutTerminator) {
 
 }  // namespace
 }  // namespace sb::mi
+
+namespace sb::mi {
+namespace {
+
+TEST(TextParamsTrim, ValuesAreTrimmedOnBothSidesAndEmptyNamedIsAbsent) {
+  auto r = parse_text_params("  padded value \t\n\n", {}, "cmd", false);
+  ASSERT_EQ(r.status, TextParams::Status::complete);
+  EXPECT_EQ(r.params, Value::array({"padded value"}));
+  r = parse_text_params("  level::  debug \nother::\n\n", {}, "cmd", false);
+  ASSERT_EQ(r.status, TextParams::Status::complete);
+  EXPECT_EQ(r.params["level"], "debug");
+  ASSERT_TRUE(r.params.contains("other"));
+  EXPECT_TRUE(r.params["other"].is_null());
+}
+
+}  // namespace
+}  // namespace sb::mi
