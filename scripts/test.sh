@@ -1,14 +1,26 @@
 #!/bin/sh
 # test.sh: set up (apt), build, and run the whole test suite (ctest: in-process unit tests,
-# loopback tests against the real daemon, shell-client tests). Exit status is ctest's.
+# loopback tests against the real daemon, shell-client tests, fuzz-target replays), then the
+# same suite again built with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/).
+# SB_TEST_SANITIZE=0 skips the sanitizer pass. Exit status: 0 when every pass succeeded.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/setup.sh"
-start=$(date +%s)
-"$top/scripts/build.sh"
-built=$(date +%s)
-cd "$top/build"
+
 status=0
-ctest --output-on-failure -j2 || status=$?
-echo "test.sh: build $((built - start)) s, tests $(( $(date +%s) - built )) s"
+run_suite() {  # run_suite <label> <build dir> [cmake options...]
+  label=$1 dir=$2
+  shift 2
+  t0=$(date +%s)
+  SB_BUILD_DIR=$dir "$top/scripts/build.sh" "$@"
+  t1=$(date +%s)
+  (cd "$dir" && ctest --output-on-failure -j2) || status=1
+  echo "test.sh: $label: build $((t1 - t0)) s, tests $(( $(date +%s) - t1 )) s"
+}
+
+run_suite "release" "$top/build"
+if [ "${SB_TEST_SANITIZE:-1}" != 0 ]; then
+  run_suite "asan+ubsan" "$top/build-asan" -DSB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+fi
+[ $status -eq 0 ] && echo "test.sh: all tests passed" || echo "test.sh: FAILURES (see above)" >&2
 exit $status

@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const char* env = std::getenv("SB_FUZZ_MUTATIONS");
-  long mutations = env ? std::atol(env) : 2000;
+  long mutations = env ? std::atol(env) : 20000;
   for (const auto& s : seeds) run(s);
   for (long i = 0; i < mutations; ++i) run(mutate(seeds[next_random() % seeds.size()], seeds));
   std::printf("replay: %zu seeds, %ld mutations, no crash\n", seeds.size(), mutations);

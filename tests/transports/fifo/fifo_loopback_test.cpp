@@ -281,6 +281,21 @@ TEST_F(FifoLoopback, FifoDeletedWhileRunningIsRecreated) {
   EXPECT_GE(d().stat("fifo:recreated"), 1);
 }
 
+TEST(FifoDaemon, ClientThatNeverReadsItsReplyTimesOutWithoutBlockingOthers) {
+  TestDaemon d({"fifo.max_request=400000", "fifo.reply_timeout_ms=300"});
+  std::string stuck = d.reply_dir() + "/stuck";
+  ASSERT_EQ(::mkfifo(stuck.c_str(), 0600), 0);
+  int fd = ::open(stuck.c_str(), O_RDONLY | O_NONBLOCK);  // opened, never read
+  ASSERT_GE(fd, 0);
+  long long failures_before = d.stat("fifo:reply_failures");
+  // A 200 KB reply cannot fit the 64 KiB pipe buffer: the writer blocks until its deadline.
+  d.write_raw(":print:stuck\n" + std::string(200000, 's') + "\n\n");
+  EXPECT_EQ(d.text("print", {"meanwhile"}), "200 OK\nmeanwhile\n\n");
+  EXPECT_EQ(wait_stat(d, "fifo:reply_failures", failures_before + 1), failures_before + 1);
+  ::close(fd);
+  EXPECT_NE(d.log().find("did not read the reply within 300 ms"), std::string::npos) << d.log();
+}
+
 TEST(FifoDaemon, KillRepliesThenShutsDownAndRemovesTheFifo) {
   TestDaemon d;
   EXPECT_EQ(d.text("kill"), "200 OK\n\n");
