@@ -94,6 +94,23 @@ int xmlrpc_fault_code(const Error& e) {
   return r.xmlrpc_code == kMi ? e.code : r.xmlrpc_code;
 }
 
+Error error_from_jsonrpc(int code, const std::string& message, const std::string& data,
+                         std::string_view method) {
+  switch (code) {
+    case -32601: return Error::unknown_command(method);
+    case -32602:
+      // bad_param carries its whole reason as data; arity carries the detail of what is wrong.
+      if (data.rfind("Bad parameter '", 0) == 0)
+        return Error{ErrorKind::bad_param, 400, data, data};
+      return Error::arity(data);
+    case -32700: return Error::parse_error(data);
+    case -32600: return Error::invalid_request(data);
+    case 403: return Error::forbidden(data);
+    case 408: return Error::timeout();
+    default: return Error::failure(code, message, data);
+  }
+}
+
 int http_status(const Error& e) {
   const Row& r = row(e.kind);
   if (r.http != kMi) return r.http;

@@ -63,4 +63,11 @@ int xmlrpc_fault_code(const Error& e);
 /// HTTP status for REST (wire.md §2 last column).
 int http_status(const Error& e);
 
+/// The inverse of jsonrpc_error(): the Error a JSON-RPC error object stands for, so a client
+/// that spoke JSON-RPC can print the text dialect's status line (sbctl over HTTP prints exactly
+/// what it prints over the FIFO). `method` is the called command (for "command '<x>' not
+/// available").
+Error error_from_jsonrpc(int code, const std::string& message, const std::string& data,
+                         std::string_view method);
+
 }  // namespace sb::mi

@@ -1,13 +1,13 @@
 #!/bin/sh
 # fuzz.sh: coverage-guided fuzzing of every decoder with libFuzzer (clang + ASan/UBSan).
 # Usage: scripts/fuzz.sh [seconds per target, default 60] [target...]
-# Targets: text_request jsonrpc fifo_framer binding (tests/fuzz/fuzz_<target>.cpp).
+# Targets: text_request jsonrpc fifo_framer binding xmlrpc (tests/fuzz/fuzz_<target>.cpp).
 # New inputs are written to build-fuzz/corpus/<target>; crashes to build-fuzz/crash-*.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-"text_request jsonrpc fifo_framer binding"}
+targets=${*:-"text_request jsonrpc fifo_framer binding xmlrpc"}
 "$top/scripts/setup.sh"
 for p in clang libclang-rt-14-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,9 +1,10 @@
-// sbctl_main.cpp: sbctl, the serctl-like command line client of switchboard's FIFO.
+// sbctl_main.cpp: sbctl, the serctl-like command line client of switchboard.
 //
-// Purpose: `sbctl [options] <command> [params...]` sends one MI command over the FIFO, in the SER
-// text dialect (default) or the OpenSIPS-3 JSON-RPC dialect (--json), prints the reply and exits
-// 0 on success, 1 on any failure (usage, transport, timeout, MI error). The wire work lives in
-// transports/fifo/fifo_client.{h,cpp}; this file is options, output and exit codes.
+// Purpose: `sbctl [options] <command> [params...]` sends one MI command over the FIFO (default),
+// a unix datagram, UDP or HTTP, in the SER text dialect (default) or JSON-RPC (--json), prints
+// the reply and exits 0 on success, 1 on any failure (usage, transport, timeout, MI error) — the
+// same output and status whichever transport. The wire work lives in sbctl_transport.cpp and the
+// transports' client libraries; this file is options, output and exit codes.
 // Threading: single-threaded. SIGINT/SIGTERM/SIGHUP remove the reply FIFO, then kill sbctl
 // with the same signal (shell status 128+N).
 #include <signal.h>
@@ -21,19 +22,21 @@
 
 #include <nlohmann/json.hpp>
 
-#include "transports/fifo/fifo_client.h"
+#include "sbctl_transport.h"
 
 namespace {
 
 using Json = nlohmann::ordered_json;
 
 constexpr const char* kShortUsage =
-    "usage: sbctl [--json] [-f PATH] [--reply-dir DIR] [--timeout SECONDS] <command> [params...]\n"
+    "usage: sbctl [--json] [-t fifo|dgram|udp|http] [-f PATH] [--reply-dir DIR] [--socket PATH]\n"
+    "             [--udp HOST:PORT] [--url URL] [--user USER:PASSWORD] [--token TOKEN]\n"
+    "             [--timeout SECONDS] <command> [params...]\n"
     "       sbctl help [command]\n"
     "Try 'sbctl --help' for more.\n";
 
 constexpr const char* kManual = R"(NAME
-    sbctl - send management (MI) commands to a running switchboard over its FIFO
+    sbctl - send management (MI) commands to a running switchboard
 
 SYNOPSIS
     sbctl [options] <command> [params...]
@@ -41,9 +44,14 @@ SYNOPSIS
     sbctl -h | --help
 
 DESCRIPTION
-    sbctl is switchboard's serctl. It makes a private reply FIFO sbctl_<pid>_<random>
-    (mode 0600) in the reply directory, writes one request to switchboard's FIFO, prints
-    the reply and removes the reply FIFO, also on timeouts and on SIGINT, SIGTERM, SIGHUP.
+    sbctl is switchboard's serctl. Over the FIFO (the default transport) it makes a private
+    reply FIFO sbctl_<pid>_<random> (mode 0600) in the reply directory, writes one request to
+    switchboard's FIFO, prints the reply and removes the reply FIFO, also on timeouts and on
+    SIGINT, SIGTERM, SIGHUP. With -t dgram it sends one datagram to the unix socket (from a
+    private client socket, removed the same way), with -t udp one UDP datagram, with -t http
+    one JSON-RPC POST. The output and the exit status are the same on every transport: over
+    HTTP the result is rendered as the text dialect would, and errors are printed as their
+    text status line (e.g. "500 command 'x' not available").
 
     By default sbctl speaks the SER text dialect: each param is sent as one line and the
     reply body is printed as the daemon renders it ("key:: value" lines, one TAB of indent
@@ -63,6 +71,18 @@ DESCRIPTION
 
 OPTIONS
     --json               use the JSON-RPC dialect
+    -t, --transport T    fifo (default), dgram (unix datagram socket), udp or http
+                         default: $SB_TRANSPORT, else fifo
+    --socket PATH        dgram: the daemon's unix socket (config key datagram.unix)
+                         default: $SB_SOCKET, else /tmp/switchboard.sock
+    --udp HOST:PORT      udp: the daemon's UDP address (datagram.udp)
+                         default: $SB_UDP, else 127.0.0.1:8094
+    --url URL            http: the JSON-RPC endpoint, http://host:port/mi (http.listen);
+                         https is not supported (use curl)
+                         default: $SB_URL, else http://127.0.0.1:8888/mi
+    --user USER:PASSWORD http: HTTP Basic credentials (http.basic_auth)
+                         default: $SB_USER
+    --token TOKEN        http: a Bearer token (http.tokens); default: $SB_TOKEN
     -f, --fifo PATH      switchboard's FIFO (config key fifo.path)
                          default: $SB_FIFO, else /tmp/switchboard_fifo
     --reply-dir DIR      where the reply FIFO is made; must be the daemon's fifo.reply_dir
@@ -73,8 +93,8 @@ OPTIONS
     --                   end of options (for a command that starts with '-')
 
 ENVIRONMENT
-    SB_FIFO, SB_REPLY_DIR, SB_TIMEOUT
-                         defaults for --fifo, --reply-dir and --timeout
+    SB_TRANSPORT, SB_FIFO, SB_REPLY_DIR, SB_SOCKET, SB_UDP, SB_URL, SB_USER, SB_TOKEN,
+    SB_TIMEOUT           defaults for the options of the same names
 
 EXIT STATUS
     0       the command succeeded (a 2xx status, or a JSON-RPC result)
@@ -91,6 +111,8 @@ EXAMPLES
     sbctl --json which                    the same command, JSON-RPC result
     sbctl --json log_level level=debug    named params
     sbctl -f /run/switchboard/fifo --reply-dir /run/switchboard --timeout 5 ps
+    sbctl -t udp uptime                   the same over UDP 127.0.0.1:8094
+    sbctl -t http --user admin:secret kill    over HTTP with Basic auth
 
 SEE ALSO
     switchboard(8); the FIFO wire format: spec/wire.md section 3
@@ -99,8 +121,7 @@ SEE ALSO
 struct Options {
   bool json = false;
   bool help = false;
-  std::string fifo;
-  std::string reply_dir;
+  sbctl::Endpoint endpoint;
   std::string timeout_text;
   std::string timeout_source;  // which option or variable gave timeout_text (for messages)
   std::string command;
@@ -141,8 +162,15 @@ std::string one_line(const std::string& s, std::size_t max = 200) {
 
 /// Parses options up to the command. Returns an error message, empty when fine.
 std::string parse_args(int argc, char** argv, Options& o) {
-  o.fifo = env_or("SB_FIFO", "/tmp/switchboard_fifo");
-  o.reply_dir = env_or("SB_REPLY_DIR", "/tmp");
+  sbctl::Endpoint& e = o.endpoint;
+  e.transport = env_or("SB_TRANSPORT", "fifo");
+  e.fifo = env_or("SB_FIFO", "/tmp/switchboard_fifo");
+  e.reply_dir = env_or("SB_REPLY_DIR", "/tmp");
+  e.socket = env_or("SB_SOCKET", "/tmp/switchboard.sock");
+  e.udp = env_or("SB_UDP", "127.0.0.1:8094");
+  e.url = env_or("SB_URL", "http://127.0.0.1:8888/mi");
+  e.user = env_or("SB_USER", "");
+  e.token = env_or("SB_TOKEN", "");
   o.timeout_text = env_or("SB_TIMEOUT", "120");
   o.timeout_source = std::getenv("SB_TIMEOUT") ? "SB_TIMEOUT" : "--timeout";
   int i = 1;
@@ -167,13 +195,17 @@ std::string parse_args(int argc, char** argv, Options& o) {
       name = a.substr(0, eq);
       value = a.substr(eq + 1);
       has_value = true;
-    } else if (a.rfind("-f", 0) == 0 && a.size() > 2) {
-      name = "-f";
+    } else if ((a.rfind("-f", 0) == 0 || a.rfind("-t", 0) == 0) && a.size() > 2) {
+      name = a.substr(0, 2);
       value = a.substr(2);
       has_value = true;
     }
-    if (name != "-f" && name != "--fifo" && name != "--reply-dir" && name != "--timeout")
-      return "unknown option '" + a + "'";
+    static const char* kValued[] = {"-f", "--fifo", "--reply-dir", "--timeout", "-t",
+                                    "--transport", "--socket", "--udp", "--url", "--user",
+                                    "--token"};
+    bool known = false;
+    for (const char* k : kValued) known = known || name == k;
+    if (!known) return "unknown option '" + a + "'";
     if (!has_value) {
       if (i + 1 >= argc) return "option '" + name + "' needs a value";
       value = argv[++i];
@@ -182,9 +214,21 @@ std::string parse_args(int argc, char** argv, Options& o) {
       o.timeout_text = value;
       o.timeout_source = "--timeout";
     } else if (name == "--reply-dir") {
-      o.reply_dir = value;
+      e.reply_dir = value;
+    } else if (name == "-t" || name == "--transport") {
+      e.transport = value;
+    } else if (name == "--socket") {
+      e.socket = value;
+    } else if (name == "--udp") {
+      e.udp = value;
+    } else if (name == "--url") {
+      e.url = value;
+    } else if (name == "--user") {
+      e.user = value;
+    } else if (name == "--token") {
+      e.token = value;
     } else {
-      o.fifo = value;
+      e.fifo = value;
     }
   }
   if (i < argc) o.command = argv[i++];
@@ -234,15 +278,13 @@ int print_text_reply(const std::string& text) {
   return 1;
 }
 
-int run_text(const Options& o, const sb::client::FifoClientOptions& client) {
-  if (!valid_text_command(o.command))
+int run_text(const Options& o) {
+  if (o.endpoint.transport != "http" && !valid_text_command(o.command))
     return fail("invalid command name '" + one_line(o.command) + "'");
   std::vector<std::string> params = o.params;
   for (auto& p : params)
     if (p.empty()) p = ".";  // an empty line would end the request
-  auto reply = sb::client::fifo_call(client, [&](const std::string& reply_name) {
-    return sb::client::text_request(o.command, params, reply_name);
-  });
+  auto reply = sbctl::send_text(o.endpoint, o.command, params);
   if (!reply.ok) return fail(reply.error);
   return print_text_reply(reply.text);
 }
@@ -301,23 +343,21 @@ int print_json_reply(const std::string& text, long long id) {
   return fail("malformed JSON-RPC reply (no result, no error): \"" + one_line(text, 80) + "\"");
 }
 
-int run_json(const Options& o, const sb::client::FifoClientOptions& client) {
+int run_json(const Options& o) {
   std::random_device rd;
   const long long id = std::uniform_int_distribution<long long>(1, 2147483647)(rd);
   Json req = {{"jsonrpc", "2.0"}, {"method", o.command}};
   if (!o.params.empty()) req["params"] = json_params(o.params);
   req["id"] = id;
   const std::string body = dump(req);
-  auto reply = sb::client::fifo_call(client, [&](const std::string& reply_name) {
-    return sb::client::json_request(body, reply_name);
-  });
+  auto reply = sbctl::send_json(o.endpoint, body);
   if (!reply.ok) return fail(reply.error);
   return print_json_reply(reply.text, id);
 }
 
 extern "C" void on_terminating_signal(int sig) {
   // SA_RESETHAND restored the default action: remove the reply FIFO, then die by `sig`.
-  sb::client::unlink_active_reply_fifo();
+  sbctl::cleanup_on_signal();
   ::raise(sig);
 }
 
@@ -343,15 +383,12 @@ int run(int argc, char** argv) {
     std::cerr << kShortUsage;
     return 1;
   }
-  sb::client::FifoClientOptions client;
-  client.fifo = o.fifo;
-  client.reply_dir = o.reply_dir;
-  client.signal_cleanup = true;
-  if (!parse_timeout(o.timeout_text, client.timeout))
+  if (auto err = sbctl::check_endpoint(o.endpoint); !err.empty()) return usage_error(err);
+  if (!parse_timeout(o.timeout_text, o.endpoint.timeout))
     return usage_error("invalid " + o.timeout_source + " '" + one_line(o.timeout_text) +
                        "': expected seconds, more than 0 and at most 2000000");
   install_signal_handlers();
-  return o.json ? run_json(o, client) : run_text(o, client);
+  return o.json ? run_json(o) : run_text(o);
 }
 
 }  // namespace

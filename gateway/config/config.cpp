@@ -6,6 +6,8 @@
 // line numbers to the handler).
 #include "gateway/config/config.h"
 
+#include "transports/net/address.h"
+
 #include <ini.h>
 
 #include <algorithm>
@@ -20,11 +22,73 @@
 
 namespace sb::gateway {
 
+std::vector<transports::HttpCredential> parse_credentials(std::string_view text, bool tokens,
+                                                         std::string* why) {
+  std::vector<transports::HttpCredential> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto comma = text.find(',', start);
+    std::string_view item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos
+                                                                               : comma - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) {
+      auto role_colon = item.rfind(':');
+      auto first_colon = item.find(':');
+      bool shape_ok = role_colon != std::string_view::npos && role_colon > 0 &&
+                      (tokens ? first_colon == role_colon
+                              : first_colon != role_colon && first_colon > 0);
+      if (!shape_ok) {
+        if (why) *why = fmt::format("'{}' is not {}", item, tokens ? "token:role" : "user:password:role");
+        return {};
+      }
+      std::string_view role = item.substr(role_colon + 1);
+      transports::HttpCredential c;
+      if (role == "read_only") c.role = mi::Role::read_only;
+      else if (role == "operator") c.role = mi::Role::operator_;
+      else if (role == "admin") c.role = mi::Role::admin;
+      else {
+        if (why) *why = fmt::format("role '{}' is not read_only, operator or admin", role);
+        return {};
+      }
+      if (tokens) {
+        c.secret = std::string(item.substr(0, role_colon));
+        c.name = fmt::format("token#{}", out.size() + 1);
+      } else {
+        c.name = std::string(item.substr(0, first_colon));
+        c.secret = std::string(item.substr(first_colon + 1, role_colon - first_colon - 1));
+      }
+      out.push_back(std::move(c));
+    }
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 namespace {
 
 std::string absolute_path(std::string_view v) {
   if (v.empty() || v.front() != '/') return fmt::format("'{}' is not an absolute path", v);
   return {};
+}
+
+std::string host_port(std::string_view v) {
+  if (v.empty()) return {};
+  std::string why;
+  return transports::parse_host_port(v, &why) ? std::string() : why;
+}
+
+std::string credential_list(std::string_view v) {
+  std::string why;
+  parse_credentials(v, false, &why);
+  return why;
+}
+
+std::string token_list(std::string_view v) {
+  std::string why;
+  parse_credentials(v, true, &why);
+  return why;
 }
 
 // clang-format off
@@ -57,6 +121,35 @@ const std::vector<KeySpec> kSchema = {
    "Largest request in bytes; larger ones are answered with 400.", 512, 16'777'216},
   {"fifo", "reply_timeout_ms", KeyType::integer, "2000",
    "Milliseconds allowed for writing one reply to a client's FIFO.", 10, 600'000},
+  {"datagram", "unix", KeyType::string, "/tmp/switchboard.sock",
+   "Path of the unix datagram socket; empty = none."},
+  {"datagram", "unix_mode", KeyType::file_mode, "0660",
+   "Octal permissions of the unix socket (anyone who can write it can run every command).", 0, 0777},
+  {"datagram", "udp", KeyType::string, "127.0.0.1:8094",
+   "UDP host:port for datagram requests; empty = none.", 0, 0, host_port},
+  {"datagram", "workers", KeyType::integer, "4",
+   "Receiving threads per datagram socket.", 1, 64},
+  {"datagram", "max_size", KeyType::integer, "65457",
+   "Largest request and reply datagram in bytes; larger replies get a 413 answer.", 1024, 65507},
+  {"http", "listen", KeyType::string, "127.0.0.1:8888",
+   "HTTP host:port (/mi, /json, /RPC2, /metrics); empty = none.", 0, 0, host_port},
+  {"http", "threads", KeyType::integer, "4",
+   "HTTP server threads.", 1, 64},
+  {"http", "max_body", KeyType::integer, "1048576",
+   "Largest request body in bytes; larger ones get 413.", 1024, 67'108'864},
+  {"http", "connection_timeout_s", KeyType::integer, "30",
+   "Seconds an idle or slow HTTP connection is kept.", 1, 3600},
+  {"http", "connection_limit", KeyType::integer, "256",
+   "Concurrent HTTP connections; more are refused.", 1, 65536},
+  {"http", "tls_cert", KeyType::string, "",
+   "PEM certificate file; with http.tls_key, HTTP is served over TLS."},
+  {"http", "tls_key", KeyType::string, "",
+   "PEM private key file for http.tls_cert."},
+  {"http", "basic_auth", KeyType::string, "",
+   "HTTP Basic users: user:password:role[, ...]; role = read_only|operator|admin.", 0, 0,
+   credential_list},
+  {"http", "tokens", KeyType::string, "",
+   "Bearer tokens: token:role[, ...]; role = read_only|operator|admin.", 0, 0, token_list},
 };
 // clang-format on
 
@@ -324,6 +417,14 @@ void Config::apply_override(std::string_view assignment) {
 }
 
 void Config::validate() const {
+  const Entry& cert = entry("http.tls_cert", KeyType::string);
+  const Entry& key = entry("http.tls_key", KeyType::string);
+  if (cert.text.empty() != key.text.empty()) {
+    const Entry& set = cert.text.empty() ? key : cert;
+    throw ConfigError(fmt::format("{}: bad value for '{}': http.tls_cert and http.tls_key go "
+                                  "together (set both for TLS, or neither)",
+                                  set.origin, cert.text.empty() ? "http.tls_key" : "http.tls_cert"));
+  }
   const Entry& lo = entry("core.workers_min", KeyType::integer);
   const Entry& hi = entry("core.workers_max", KeyType::integer);
   if (hi.number < lo.number) {
@@ -390,6 +491,30 @@ transports::FifoConfig fifo_config(const Config& cfg) {
   f.max_request = static_cast<std::size_t>(cfg.get_int("fifo.max_request"));
   f.reply_timeout = std::chrono::milliseconds(cfg.get_int("fifo.reply_timeout_ms"));
   return f;
+}
+
+transports::DatagramConfig datagram_config(const Config& cfg) {
+  transports::DatagramConfig d;
+  d.unix_path = cfg.get_string("datagram.unix");
+  d.unix_mode = cfg.get_mode("datagram.unix_mode");
+  d.udp = cfg.get_string("datagram.udp");
+  d.workers = static_cast<std::size_t>(cfg.get_int("datagram.workers"));
+  d.max_size = static_cast<std::size_t>(cfg.get_int("datagram.max_size"));
+  return d;
+}
+
+transports::HttpConfig http_config(const Config& cfg) {
+  transports::HttpConfig h;
+  h.listen = cfg.get_string("http.listen");
+  h.threads = static_cast<unsigned>(cfg.get_int("http.threads"));
+  h.max_body = static_cast<std::size_t>(cfg.get_int("http.max_body"));
+  h.connection_timeout_s = static_cast<unsigned>(cfg.get_int("http.connection_timeout_s"));
+  h.connection_limit = static_cast<unsigned>(cfg.get_int("http.connection_limit"));
+  h.tls_cert = cfg.get_string("http.tls_cert");
+  h.tls_key = cfg.get_string("http.tls_key");
+  h.basic = parse_credentials(cfg.get_string("http.basic_auth"), false, nullptr);
+  h.tokens = parse_credentials(cfg.get_string("http.tokens"), true, nullptr);
+  return h;
 }
 
 mi::DispatcherOptions dispatcher_options(const Config& cfg) {

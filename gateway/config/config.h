@@ -21,7 +21,9 @@
 #include <vector>
 
 #include "mi/dispatcher.h"
+#include "transports/datagram/datagram_transport.h"
 #include "transports/fifo/fifo_transport.h"
+#include "transports/http/http_transport.h"
 
 namespace sb::gateway {
 
@@ -110,6 +112,12 @@ Config load_config(const std::string& file, const std::vector<std::string>& over
 /// The FIFO transport's settings from [fifo] (path empty = FIFO disabled).
 transports::FifoConfig fifo_config(const Config& cfg);
 /// The dispatcher's settings from [core] (workers, call timeout).
+transports::DatagramConfig datagram_config(const Config& cfg);
+transports::HttpConfig http_config(const Config& cfg);
+/// Parses `user:password:role, …` (or `token:role, …` when `tokens`); on a malformed list
+/// returns an empty vector and sets `why`.
+std::vector<transports::HttpCredential> parse_credentials(std::string_view text, bool tokens,
+                                                         std::string* why);
 mi::DispatcherOptions dispatcher_options(const Config& cfg);
 
 }  // namespace sb::gateway

@@ -209,8 +209,13 @@ void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreC
                 .params = {mi::optional_param(
                     "level", ParamType::string_,
                     "new level: trace, debug, info, warn, error, critical, off, or an OpenSIPS "
-                    "number (-3 alert … 4 debug)")},
+                    "number (-3 alert … 4 debug)"),
+                           mi::optional_param("pid", ParamType::int_,
+                                              "process id (OpenSIPS compatibility): must be the "
+                                              "daemon's own pid, as all its threads share one level")},
                 .handler = [](const Args& a) -> Result {
+                  if (a.has("pid") && a.integer("pid") != ::getpid())
+                    return Error::failure(404, "Process not found");
                   if (!a.has("level"))
                     return Value{{"Log level", level_name(spdlog::get_level())}};
                   auto lvl = parse_level(a.str("level"));

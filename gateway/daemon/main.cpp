@@ -29,7 +29,9 @@
 #include "gateway/daemon/signals.h"
 #include "mi/dispatcher.h"
 #include "mi/threads.h"
+#include "transports/datagram/datagram_transport.h"
 #include "transports/fifo/fifo_transport.h"
+#include "transports/http/http_transport.h"
 
 namespace {
 
@@ -126,21 +128,44 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
     }
   }
 
+  std::unique_ptr<transports::DatagramTransport> datagram;
+  if (auto dc = gateway::datagram_config(cfg); !dc.unix_path.empty() || !dc.udp.empty()) {
+    datagram = std::make_unique<transports::DatagramTransport>(std::move(dc), dispatcher);
+    try {
+      datagram->start();
+    } catch (const transports::DatagramError& e) {
+      if (fifo) fifo->stop_accepting();
+      return report.fail(e.what());
+    }
+  }
+  std::unique_ptr<transports::HttpTransport> http;
+  if (auto hc = gateway::http_config(cfg); !hc.listen.empty()) {
+    http = std::make_unique<transports::HttpTransport>(std::move(hc), dispatcher);
+    try {
+      http->start();
+    } catch (const transports::HttpError& e) {
+      if (fifo) fifo->stop_accepting();
+      if (datagram) datagram->stop_accepting();
+      return report.fail(e.what());
+    }
+  }
+
   std::optional<gateway::PidFile> pid_file;
   if (const auto& path = cfg.get_string("core.pid_file"); !path.empty()) {
     try {
       pid_file.emplace(path);
     } catch (const gateway::PidFileError& e) {
-      if (fifo) {
-        fifo->stop_accepting();
-        fifo->finish(milliseconds(0));
-      }
+      if (fifo) fifo->stop_accepting();
+      if (datagram) datagram->stop_accepting();
+      if (http) http->stop_accepting();
       return report.fail(e.what());
     }
   }
   if (detached) detached->ready();
-  spdlog::info("switchboard {} started; FIFO: {}", SB_VERSION,
-               fifo ? fifo->config().path : std::string("disabled (fifo.path is empty)"));
+  spdlog::info("switchboard {} started; FIFO: {}; datagram: {}; HTTP: {}", SB_VERSION,
+               fifo ? fifo->config().path : std::string("disabled"),
+               datagram ? std::string("on") : std::string("disabled"),
+               http ? "port " + std::to_string(http->port()) : std::string("disabled"));
 
   gateway::StopSignal sig = gateway::wait_for_stop_signal();
   milliseconds grace(cfg.get_int("core.shutdown_timeout_ms"));
@@ -148,9 +173,13 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   spdlog::info("{} from pid {}: shutting down ({} calls in flight, waiting up to {} ms)",
                signal_name(sig.signo), sig.sender, dispatcher.in_flight(), grace.count());
   if (fifo) fifo->stop_accepting();
+  if (datagram) datagram->stop_accepting();
+  if (http) http->stop_accepting();
   dispatcher.stop_accepting();
   bool idle = dispatcher.wait_idle(grace);
   if (fifo) fifo->finish(remaining(deadline));
+  if (datagram) datagram->finish(remaining(deadline));
+  if (http) http->finish(remaining(deadline));
   if (!idle) {
     // A handler that never returns would block the worker join forever: leave without it.
     spdlog::warn("{} calls still running after {} ms; exiting without waiting for them",

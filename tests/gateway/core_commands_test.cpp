@@ -90,7 +90,7 @@ TEST_F(CoreCommands, WhichListsVisibleCommandsInOrder) {
 TEST_F(CoreCommands, WhichCommandGivesItsParameterLists) {
   Result r = call("which", Value::array({"log_level"}));
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r.value(), Value::parse(R"([[],["level"]])"));
+  EXPECT_EQ(r.value(), Value::parse(R"([[],["level"],["level","pid"]])"));
   r = call("which", Value{{"command", "print"}});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.value(), Value::parse(R"([["text"]])"));
@@ -164,6 +164,18 @@ TEST_F(CoreCommands, LogLevel) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().kind, mi::ErrorKind::bad_param);
   EXPECT_EQ(spdlog::get_level(), spdlog::level::err);
+  Result other = call("log_level", Value::array({"info", ::getpid() + 1}));
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, 404);
+  EXPECT_EQ(other.error().reason, "Process not found");
+  EXPECT_EQ(call("log_level", Value::array({"info", std::to_string(::getpid())})).value(),
+            (Value{{"New global log level", "info"}}));
+  Result typed = call("log_level", Value::array({"info", "abc"}));
+  ASSERT_FALSE(typed.ok());
+  EXPECT_EQ(typed.error().kind, mi::ErrorKind::bad_param);
+  EXPECT_EQ(mi::text_status_line(typed.error()),
+            "400 Bad parameter 'pid': expected an integer, got 'abc'");
+  EXPECT_EQ(spdlog::get_level(), spdlog::level::info);
   Result ro = call("log_level", Value::array({"info"}), mi::Role::read_only);
   ASSERT_FALSE(ro.ok());
   EXPECT_EQ(ro.error().code, 403);

@@ -133,3 +133,29 @@ TEST(ErrorTable, ReplyTooLarge) {
 
 }  // namespace
 }  // namespace sb::mi
+
+namespace sb::mi {
+namespace {
+
+// Every row survives the round trip Error → JSON-RPC error → Error as far as the text dialect
+// can see it (the status line), so a JSON-RPC client can print what the FIFO prints.
+TEST(ErrorFromJsonRpc, RoundTripsTheTextStatusLine) {
+  const Error rows[] = {Error::unknown_command("nosuch"),
+                        Error::arity("missing parameter 'text' of 'print'"),
+                        Error::bad_param("pid", "expected an integer, got 'abc'"),
+                        Error::failure(404, "AOR not found"),
+                        Error::failure(500, "Internal error", "see the log"),
+                        Error::forbidden("read-only caller"),
+                        Error::timeout(),
+                        Error::parse_error("not JSON"),
+                        Error::invalid_request("'method' must be a string")};
+  for (const Error& e : rows) {
+    JsonRpcError je = jsonrpc_error(e);
+    Error back = error_from_jsonrpc(je.code, je.message, je.data, "nosuch");
+    EXPECT_EQ(text_status_line(back), text_status_line(e)) << text_status_line(e);
+    EXPECT_EQ(back.kind, e.kind) << text_status_line(e);
+  }
+}
+
+}  // namespace
+}  // namespace sb::mi

@@ -1,7 +1,10 @@
 // daemon.cpp: start/stop the real daemon for loopback tests.
 #include "support/daemon.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -69,20 +72,28 @@ TestDaemon::TestDaemon(std::vector<std::string> extra_sets) {
   fifo_ = dir_ + "/fifo";
   reply_dir_ = dir_ + "/replies";
   log_ = dir_ + "/daemon.log";
+  unix_socket_ = dir_ + "/dgram.sock";
+  udp_port_ = free_port(SOCK_DGRAM);
+  http_port_ = free_port(SOCK_STREAM);
   ::mkdir(reply_dir_.c_str(), 0700);
   std::vector<std::string> args = {binary(), "-c", std::string(SB_SOURCE_DIR) + "/conf/switchboard.conf",
                                    "--foreground",
                                    "--set", "fifo.path=" + fifo_,
                                    "--set", "fifo.reply_dir=" + reply_dir_,
-                                   "--set", "core.log_level=info"};
+                                   "--set", "core.log_level=info",
+                                   "--set", "datagram.unix=" + unix_socket_,
+                                   "--set", "datagram.udp=127.0.0.1:" + std::to_string(udp_port_),
+                                   "--set", "http.listen=127.0.0.1:" + std::to_string(http_port_)};
   for (const auto& s : extra_sets) {
     args.push_back("--set");
     args.push_back(s);
   }
   pid_ = spawn(args, log_);
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  // Ready when the FIFO exists and the daemon logged "started" (after every transport is up).
   struct stat st {};
-  while (::stat(fifo_.c_str(), &st) != 0 || !S_ISFIFO(st.st_mode)) {
+  while (::stat(fifo_.c_str(), &st) != 0 || !S_ISFIFO(st.st_mode) ||
+         log().find(" started; ") == std::string::npos) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
@@ -158,6 +169,22 @@ int TestDaemon::wait_exit(std::chrono::milliseconds timeout) {
 }
 
 std::string TestDaemon::log() const { return read_file(log_); }
+
+int free_port(int socket_type) {
+  int fd = ::socket(AF_INET, socket_type, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot find a free port");
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
 
 std::pair<int, std::string> run_switchboard(const std::vector<std::string>& args) {
   char tmpl[] = "/tmp/sbtest_err_XXXXXX";

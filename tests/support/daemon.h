@@ -17,7 +17,8 @@ namespace sb::test {
 
 class TestDaemon {
  public:
-  /// Extra `--set section.key=value` overrides (after the test's own fifo/reply/log settings).
+  /// Every endpoint is private to the test: FIFO and unix socket in a temp dir, free loopback
+  /// ports for UDP and HTTP. Extra `--set section.key=value` overrides come last (they win).
   explicit TestDaemon(std::vector<std::string> extra_sets = {});
   ~TestDaemon();
   TestDaemon(const TestDaemon&) = delete;
@@ -26,6 +27,9 @@ class TestDaemon {
   const std::string& dir() const { return dir_; }
   const std::string& fifo() const { return fifo_; }
   const std::string& reply_dir() const { return reply_dir_; }
+  const std::string& unix_socket() const { return unix_socket_; }  ///< datagram unix socket
+  int udp_port() const { return udp_port_; }                       ///< datagram UDP, 127.0.0.1
+  int http_port() const { return http_port_; }                     ///< HTTP, 127.0.0.1
   pid_t pid() const { return pid_; }
 
   /// Sends `request_builder(reply_name)` through the FIFO and returns the raw reply.
@@ -47,9 +51,13 @@ class TestDaemon {
   std::string log() const;
 
  private:
-  std::string dir_, fifo_, reply_dir_, log_;
+  std::string dir_, fifo_, reply_dir_, log_, unix_socket_;
+  int udp_port_ = 0, http_port_ = 0;
   pid_t pid_ = -1;
 };
+
+/// A currently free loopback port (SOCK_STREAM or SOCK_DGRAM), for a daemon to bind next.
+int free_port(int socket_type);
 
 /// Runs the daemon binary with arguments to completion; returns {exit status, stderr}.
 std::pair<int, std::string> run_switchboard(const std::vector<std::string>& args);

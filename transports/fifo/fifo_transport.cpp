@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mi/codec/jsonrpc.h"
+#include "mi/codec/jsonrpc_dispatch.h"
 #include "mi/render/text.h"
 #include "mi/threads.h"
 #include "transports/fifo/fifo_framer.h"
@@ -30,24 +31,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::string errno_text() { return std::strerror(errno); }
-
-// Collects the replies of a JSON-RPC batch and sends them as one line once all are in.
-struct BatchReply {
-  std::mutex mu;
-  std::vector<std::string> replies;
-  std::size_t remaining;
-  std::function<void(std::string)> send;
-  void add(std::optional<std::string> reply) {
-    std::string out;
-    {
-      std::lock_guard lk(mu);
-      if (reply) replies.push_back(std::move(*reply));
-      if (--remaining > 0) return;
-      out = mi::render_jsonrpc_batch(replies);
-    }
-    if (!out.empty()) send(out + "\n");
-  }
-};
 
 }  // namespace
 
@@ -151,34 +134,10 @@ struct FifoTransport::Impl {
       });
       return;
     }
-    mi::JsonRpcMessage msg = mi::decode_jsonrpc(r.json);
-    if (msg.error) {
-      parse_errors.inc();
-      send_reply(r.reply_name, mi::render_jsonrpc(*msg.error, nullptr) + "\n");
-      return;
-    }
-    std::shared_ptr<BatchReply> batch;
-    if (msg.batch) {
-      batch = std::make_shared<BatchReply>();
-      batch->remaining = msg.items.size();
-      batch->send = [this, reply = r.reply_name](std::string s) { send_reply(reply, std::move(s)); };
-    }
-    for (mi::JsonRpcItem& item : msg.items) {
-      auto deliver = [this, batch, reply = r.reply_name](std::optional<std::string> line) {
-        if (batch) batch->add(std::move(line));
-        else if (line) send_reply(reply, *line + "\n");
-      };
-      if (item.error) {
-        deliver(mi::render_jsonrpc(*item.error, item.id));
-        continue;
-      }
-      item.request.caller = caller;
-      dispatcher.call(std::move(item.request),
-                      [deliver, id = item.id, notification = item.notification](mi::Result res) {
-                        deliver(notification ? std::nullopt
-                                             : std::optional(mi::render_jsonrpc(res, id)));
-                      });
-    }
+    mi::dispatch_jsonrpc(dispatcher, r.json, caller,
+                         [this, reply = r.reply_name](std::optional<std::string> out) {
+                           if (out) send_reply(reply, *out + "\n");
+                         });
   }
 
   void run() {

@@ -1,0 +1,191 @@
+#!/bin/sh
+# datagram_socat_test.sh: the datagram transport (spec/wire.md §4) against a client we did not
+# write — socat — over UDP and over the unix SOCK_DGRAM socket (socat binds its own path, as
+# SER's serunix did): text and JSON-RPC requests, errors, the 413 answer for a reply over
+# datagram.max_size, the 400 answer for a request over it, and the socket file's mode and
+# removal at SIGTERM.
+# Run by ctest with SB_BIN_DIR=<build>/bin and SB_SOURCE_DIR=<repository>. POSIX sh; every
+# check runs and reports, then the script exits 1 if any failed.
+set -u
+
+: "${SB_BIN_DIR:?set SB_BIN_DIR to the bin directory of the build}"
+: "${SB_SOURCE_DIR:?set SB_SOURCE_DIR to the repository}"
+[ -x "$SB_BIN_DIR/switchboard" ] || { echo "FAIL: $SB_BIN_DIR/switchboard is not built" >&2; exit 1; }
+command -v socat >/dev/null 2>&1 || { echo "FAIL: socat is not installed" >&2; exit 1; }
+command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is not installed" >&2; exit 1; }
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/sbdgram_test.XXXXXX") || { echo "FAIL: mktemp -d" >&2; exit 1; }
+daemon_pid=
+cleanup() {
+  if [ -n "$daemon_pid" ]; then
+    kill "$daemon_pid" 2>/dev/null
+    wait "$daemon_pid" 2>/dev/null
+  fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
+
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+port=$(python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("127.0.0.1",0));print(s.getsockname()[1])') ||
+  { echo "FAIL: no free UDP port" >&2; exit 1; }
+MAX=1024
+
+# --- the daemon -----------------------------------------------------------------------------
+"$SB_BIN_DIR/switchboard" -c "$SB_SOURCE_DIR/conf/switchboard.conf" --foreground \
+  --set "fifo.path=$dir/fifo" --set "fifo.reply_dir=$dir" --set http.listen= \
+  --set "datagram.unix=$dir/sock" --set "datagram.udp=127.0.0.1:$port" \
+  --set "datagram.max_size=$MAX" --set core.log_level=info \
+  >"$dir/daemon.log" 2>&1 &
+daemon_pid=$!
+tries=0
+while [ ! -S "$dir/sock" ]; do
+  if ! kill -0 "$daemon_pid" 2>/dev/null; then
+    wait "$daemon_pid"
+    echo "FAIL: switchboard exited (status $?) before making $dir/sock; its output:" >&2
+    cat "$dir/daemon.log" >&2
+    daemon_pid=
+    exit 1
+  fi
+  tries=$((tries + 1))
+  if [ "$tries" -gt 100 ]; then
+    echo "FAIL: switchboard made no socket at $dir/sock within 10 s; its output:" >&2
+    cat "$dir/daemon.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+
+# send <udp|unix> <request file>: one datagram with the file's bytes (socat reads a regular file
+# in one read, -b bounds it), the reply in $dir/reply and $out. -t1: wait 1 s for the reply.
+n=0
+send() {
+  n=$((n + 1))
+  what="$1 request $(head -c 40 "$2" | tr '\n' '|')"
+  if [ "$1" = udp ]; then
+    socat -b 131072 -t1 - "UDP:127.0.0.1:$port" <"$2" >"$dir/reply" 2>"$dir/socat.err"
+  else
+    # socat binds its own client path (the daemon replies to the sender's address).
+    socat -b 131072 -t1 - "UNIX-SENDTO:$dir/sock,bind=$dir/client$n.sock" <"$2" >"$dir/reply" 2>"$dir/socat.err"
+  fi
+  [ -s "$dir/socat.err" ] && fail "$what: socat said: $(cat "$dir/socat.err")"
+  rm -f "$dir/client$n.sock"
+  out=$(cat "$dir/reply")
+}
+# ask <udp|unix> <printf format> [args]: send the printf output.
+ask() {
+  via=$1
+  shift
+  # shellcheck disable=SC2059
+  printf "$@" >"$dir/request"
+  send "$via" "$dir/request"
+}
+expect_reply() {  # the exact reply bytes, as a printf format
+  # shellcheck disable=SC2059
+  printf "$1" >"$dir/expected"
+  cmp -s "$dir/expected" "$dir/reply" ||
+    fail "$what: reply was '$(od -c "$dir/reply" | head -20)', expected '$(od -c "$dir/expected" | head -20)'"
+}
+expect_line() {  # a reply line matching the basic regex $1
+  printf '%s\n' "$out" | grep -q -- "$1" || fail "$what: no reply line matches '$1'; reply: $out"
+}
+
+for via in udp unix; do
+  # --- text dialect -------------------------------------------------------------------------
+  ask $via ':uptime:\n'
+  expect_line '^200 OK$'
+  expect_line '^Now:: '
+  expect_line '^Up time:: [0-9]* \[sec\]$'
+  tail -c 2 "$dir/reply" | od -c | grep -q '\\n  *\\n' || fail "$what: reply does not end with an empty line"
+
+  ask $via ':UpTime:\n'
+  expect_line '^Up since:: '
+
+  ask $via ':core:print:\nhello socat\n'
+  expect_reply '200 OK\nhello socat\n\n'
+
+  ask $via ':print:ignored_reply_name\nx\n'
+  expect_reply '200 OK\nx\n\n'
+
+  ask $via ':nosuch:\n'
+  expect_reply "500 command 'nosuch' not available\n"
+
+  ask $via ':print:\n'
+  expect_reply '400 Too few or too many arguments\n\n'
+
+  ask $via 'this is not a request\n'
+  expect_reply '400 Parse error in command\n'
+
+  # --- JSON-RPC -----------------------------------------------------------------------------
+  ask $via '{"jsonrpc":"2.0","method":"uptime","id":1}'
+  case $out in
+    '{"jsonrpc":"2.0","result":{"Now":'*'"id":1}') ;;
+    *) fail "$what: reply was '$out'" ;;
+  esac
+
+  ask $via '{"jsonrpc":"2.0","method":"print","params":{"text":"js"},"id":"a"}'
+  expect_reply '{"jsonrpc":"2.0","result":"js","id":"a"}'
+
+  ask $via '{"jsonrpc":"2.0","method":"nosuch","id":2}'
+  case $out in
+    *'"code":-32601'*'"id":2}') ;;
+    *) fail "$what: reply was '$out'" ;;
+  esac
+
+  ask $via '[{"jsonrpc":"2.0","method":"print","params":["b1"],"id":1},{"jsonrpc":"2.0","method":"print","params":["b2"],"id":2}]'
+  case $out in
+    '[{'*'"result":"b1"'*'"result":"b2"'*'}]' | '[{'*'"result":"b2"'*'"result":"b1"'*'}]') ;;
+    *) fail "$what: batch reply was '$out'" ;;
+  esac
+
+  # --- limits: never silence ----------------------------------------------------------------
+  ask $via ':get_statistics:\nall\n'
+  expect_line "^413 Reply too large ([0-9]* > $MAX bytes): use the FIFO or HTTP\$"
+
+  ask $via '{"jsonrpc":"2.0","method":"get_statistics","params":[["all"]],"id":5}'
+  case $out in
+    '{"jsonrpc":"2.0","error":{"code":413,"message":"Reply too large ('*" > $MAX bytes): use the FIFO or HTTP\"},\"id\":5}") ;;
+    *) fail "$what: reply was '$out'" ;;
+  esac
+
+  { printf ':print:\n'; head -c 2000 /dev/zero | tr '\0' 'a'; printf '\n'; } >"$dir/big"
+  send $via "$dir/big"
+  expect_reply "400 Request too large (2009 > $MAX bytes)\n"
+
+  ask $via ':print:\nstill answering\n'
+  expect_reply '200 OK\nstill answering\n\n'
+done
+
+# --- the socket file ------------------------------------------------------------------------
+mode=$(stat -c %a "$dir/sock")
+[ "$mode" = 660 ] || fail "the unix socket has mode $mode, expected 660"
+leftover=$(cd "$dir" && ls -d client*.sock 2>/dev/null)
+[ -z "$leftover" ] || fail "client sockets left behind: $leftover"
+
+kill -TERM "$daemon_pid"
+tries=0
+while kill -0 "$daemon_pid" 2>/dev/null && [ "$tries" -lt 100 ]; do
+  sleep 0.1
+  tries=$((tries + 1))
+done
+if kill -0 "$daemon_pid" 2>/dev/null; then
+  fail "switchboard still runs 10 s after SIGTERM"
+else
+  wait "$daemon_pid"
+  status=$?
+  daemon_pid=
+  [ "$status" -eq 0 ] || fail "switchboard exited with status $status after SIGTERM, expected 0"
+  [ -e "$dir/sock" ] && fail "switchboard left its socket $dir/sock after SIGTERM"
+fi
+
+if [ "$failures" -ne 0 ]; then
+  echo "datagram_socat_test: $failures check(s) failed; daemon output:" >&2
+  cat "$dir/daemon.log" >&2
+  exit 1
+fi
+echo "datagram_socat_test: all checks passed"

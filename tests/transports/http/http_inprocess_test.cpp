@@ -1,0 +1,214 @@
+// http_inprocess_test.cpp: HttpTransport in-process, with commands the daemon does not have: a
+// command that completes only when the test says so. Checks that a request waiting for a slow
+// command (suspended connection) delays nobody even with ONE server thread, that finish()
+// answers requests still waiting with 503 (MHD must never be stopped with suspended
+// connections), late completions after that, clients that hang up while suspended, and start()
+// errors.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "mi/dispatcher.h"
+#include "transports/http/http_client.h"
+#include "transports/http/http_transport.h"
+
+namespace sb::transports {
+namespace {
+
+using namespace std::chrono_literals;
+
+class HttpInProcess : public ::testing::Test {
+ protected:
+  HttpInProcess() : dispatcher(registry, stats) {
+    mi::CommandSpec hold;
+    hold.name = "hold";
+    hold.module = "test";
+    hold.summary = "Completes when the test releases it.";
+    hold.flags = mi::kReadOnly | mi::kAsync;
+    hold.async_handler = [this](const mi::Args&, mi::Completion c) {
+      std::lock_guard lk(mu);
+      held.push_back(std::move(c));
+      cv.notify_all();
+    };
+    registry.add(std::move(hold));
+    mi::CommandSpec fast;
+    fast.name = "fast";
+    fast.module = "test";
+    fast.summary = "Answers at once.";
+    fast.flags = mi::kReadOnly;
+    fast.handler = [](const mi::Args&) -> mi::Result { return mi::Value("quick"); };
+    registry.add(std::move(fast));
+  }
+  ~HttpInProcess() override {
+    release_all(mi::Value("late"));
+    transport.reset();
+  }
+
+  void start(unsigned threads = 1) {
+    HttpConfig cfg;
+    cfg.listen = "127.0.0.1:0";
+    cfg.threads = threads;
+    transport = std::make_unique<HttpTransport>(cfg, dispatcher);
+    transport->start();
+    ASSERT_GT(transport->port(), 0);
+  }
+
+  client::HttpClientOptions opts() const {
+    client::HttpClientOptions o;
+    o.port = transport->port();
+    o.timeout = 20s;
+    return o;
+  }
+
+  bool wait_held(std::size_t n) {
+    std::unique_lock lk(mu);
+    return cv.wait_for(lk, 20s, [&] { return held.size() >= n; });
+  }
+
+  void release_all(mi::Value v) {
+    std::vector<mi::Completion> out;
+    {
+      std::lock_guard lk(mu);
+      out.swap(held);
+    }
+    for (auto& c : out) c(v);
+  }
+
+  static std::string call(const std::string& m, int id) {
+    return R"({"jsonrpc":"2.0","method":")" + m + R"(","id":)" + std::to_string(id) + "}";
+  }
+
+  mi::Registry registry;
+  mi::Statistics stats;
+  mi::Dispatcher dispatcher;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<mi::Completion> held;
+  std::unique_ptr<HttpTransport> transport;
+};
+
+TEST_F(HttpInProcess, PortIsZeroBeforeStart) {
+  HttpConfig cfg;
+  cfg.listen = "127.0.0.1:0";
+  HttpTransport t(cfg, dispatcher);
+  EXPECT_EQ(t.port(), 0);
+  t.start();
+  EXPECT_GT(t.port(), 0);
+}
+
+TEST_F(HttpInProcess, SlowCommandDoesNotDelayOthersEvenWithOneThread) {
+  start(1);
+  auto o = opts();
+  auto slow = std::async(std::launch::async, [&] { return client::http_post(o, "/mi", call("hold", 1)); });
+  ASSERT_TRUE(wait_held(1));
+  // The single MHD thread is free while `hold` runs: other requests are served.
+  for (int i = 0; i < 5; ++i) {
+    auto r = client::http_post(o, "/mi", call("fast", 10 + i));
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.body, R"({"jsonrpc":"2.0","result":"quick","id":)" + std::to_string(10 + i) + "}");
+    EXPECT_EQ(client::http_get(o, "/json/fast").body, R"("quick")");
+  }
+  // A second slow one on another connection, also suspended.
+  auto slow2 = std::async(std::launch::async, [&] { return client::http_get(o, "/json/hold"); });
+  ASSERT_TRUE(wait_held(2));
+  EXPECT_EQ(slow.wait_for(0ms), std::future_status::timeout) << "answered before its command completed";
+  release_all(mi::Value("released"));
+  auto r = slow.get();
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.body, R"({"jsonrpc":"2.0","result":"released","id":1})");
+  EXPECT_EQ(slow2.get().body, R"("released")");
+  EXPECT_GE(stats.counter("http", "suspended").get(), 2);
+}
+
+TEST_F(HttpInProcess, FinishAnswersWaitingRequests503) {
+  start(2);
+  auto o = opts();
+  auto slow = std::async(std::launch::async, [&] { return client::http_post(o, "/mi", call("hold", 1)); });
+  ASSERT_TRUE(wait_held(1));
+  transport->stop_accepting();
+  transport->finish(100ms);
+  auto r = slow.get();
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 503);
+  // The command completes after the daemon stopped: ignored, no crash.
+  release_all(mi::Value("too late"));
+  // Nobody listens any more.
+  o.timeout = 2s;
+  EXPECT_FALSE(client::http_post(o, "/mi", call("fast", 2)).ok);
+}
+
+TEST_F(HttpInProcess, FinishWaitsForCommandsThatCompleteInTime) {
+  start(2);
+  auto o = opts();
+  auto slow = std::async(std::launch::async, [&] { return client::http_post(o, "/mi", call("hold", 1)); });
+  ASSERT_TRUE(wait_held(1));
+  transport->stop_accepting();
+  auto refused = o;
+  refused.timeout = 2s;
+  EXPECT_FALSE(client::http_post(refused, "/mi", call("fast", 2)).ok) << "still accepting";
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(100ms);
+    release_all(mi::Value("in time"));
+  });
+  transport->finish(20s);
+  releaser.join();
+  auto r = slow.get();
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.body, R"({"jsonrpc":"2.0","result":"in time","id":1})");
+}
+
+TEST_F(HttpInProcess, ClientThatHangsUpWhileSuspendedHarmsNobody) {
+  start(1);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(transport->port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  std::string body = call("hold", 1);
+  std::string req = "POST /mi HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                    std::to_string(body.size()) + "\r\n\r\n" + body;
+  ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  ASSERT_TRUE(wait_held(1));
+  ::close(fd);
+  release_all(mi::Value("nobody listens"));
+  auto r = client::http_post(opts(), "/mi", call("fast", 2));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST_F(HttpInProcess, StartErrors) {
+  HttpConfig cfg;
+  cfg.listen = "nonsense";
+  EXPECT_THROW(HttpTransport(cfg, dispatcher).start(), HttpError);
+  cfg.listen = "0.0.0.0:0";
+  try {
+    HttpTransport(cfg, dispatcher).start();
+    FAIL() << "off-loopback without credentials started";
+  } catch (const HttpError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a loopback address"), std::string::npos) << e.what();
+  }
+  cfg.tokens.push_back(HttpCredential{"t", "tok", mi::Role::read_only});
+  HttpTransport ok(cfg, dispatcher);
+  EXPECT_NO_THROW(ok.start());
+  cfg.listen = "127.0.0.1:0";
+  cfg.tls_cert = "/nonexistent/c.pem";
+  cfg.tls_key = "/nonexistent/k.pem";
+  try {
+    HttpTransport(cfg, dispatcher).start();
+    FAIL() << "started without readable TLS files";
+  } catch (const HttpError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/c.pem"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace sb::transports
