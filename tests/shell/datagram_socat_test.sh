@@ -8,58 +8,16 @@
 # check runs and reports, then the script exits 1 if any failed.
 set -u
 
-: "${SB_BIN_DIR:?set SB_BIN_DIR to the bin directory of the build}"
-: "${SB_SOURCE_DIR:?set SB_SOURCE_DIR to the repository}"
-[ -x "$SB_BIN_DIR/switchboard" ] || { echo "FAIL: $SB_BIN_DIR/switchboard is not built" >&2; exit 1; }
+. "$SB_SOURCE_DIR/tests/shell/lib.sh"
 command -v socat >/dev/null 2>&1 || { echo "FAIL: socat is not installed" >&2; exit 1; }
 command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is not installed" >&2; exit 1; }
-
-dir=$(mktemp -d "${TMPDIR:-/tmp}/sbdgram_test.XXXXXX") || { echo "FAIL: mktemp -d" >&2; exit 1; }
-daemon_pid=
-cleanup() {
-  if [ -n "$daemon_pid" ]; then
-    kill "$daemon_pid" 2>/dev/null
-    wait "$daemon_pid" 2>/dev/null
-  fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
-
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-port=$(python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("127.0.0.1",0));print(s.getsockname()[1])') ||
-  { echo "FAIL: no free UDP port" >&2; exit 1; }
+sb_init sbdgram_test
+port=$(free_port udp)
 MAX=1024
 
 # --- the daemon -----------------------------------------------------------------------------
-"$SB_BIN_DIR/switchboard" -c "$SB_SOURCE_DIR/conf/switchboard.conf" --foreground \
-  --set "fifo.path=$dir/fifo" --set "fifo.reply_dir=$dir" --set http.listen= \
-  --set "datagram.unix=$dir/sock" --set "datagram.udp=127.0.0.1:$port" \
-  --set "datagram.max_size=$MAX" --set core.log_level=info \
-  >"$dir/daemon.log" 2>&1 &
-daemon_pid=$!
-tries=0
-while [ ! -S "$dir/sock" ]; do
-  if ! kill -0 "$daemon_pid" 2>/dev/null; then
-    wait "$daemon_pid"
-    echo "FAIL: switchboard exited (status $?) before making $dir/sock; its output:" >&2
-    cat "$dir/daemon.log" >&2
-    daemon_pid=
-    exit 1
-  fi
-  tries=$((tries + 1))
-  if [ "$tries" -gt 100 ]; then
-    echo "FAIL: switchboard made no socket at $dir/sock within 10 s; its output:" >&2
-    cat "$dir/daemon.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
+sb_start_daemon --set "datagram.unix=$dir/sock" --set "datagram.udp=127.0.0.1:$port" \
+  --set "datagram.max_size=$MAX"
 
 # send <udp|unix> <request file>: one datagram with the file's bytes (socat reads a regular file
 # in one read, -b bounds it), the reply in $dir/reply and $out. -t1: wait 1 s for the reply.

@@ -4,43 +4,12 @@
 # credentials are sent and a missing one is reported.
 # Run by ctest with SB_BIN_DIR and SB_SOURCE_DIR set.
 set -u
-SB="$SB_BIN_DIR/switchboard"
-SBCTL="$SB_BIN_DIR/sbctl"
-dir=$(mktemp -d /tmp/sbctl_tr.XXXXXX)
-daemon_pid=
-cleanup() {
-  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-free_port() {  # $1 = tcp|udp
-  python3 -c 'import socket,sys
-s=socket.socket(socket.AF_INET, socket.SOCK_STREAM if sys.argv[1]=="tcp" else socket.SOCK_DGRAM)
-s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"
-}
+. "$SB_SOURCE_DIR/tests/shell/lib.sh"
+sb_init sbctl_transports_test
 udp_port=$(free_port udp)
 http_port=$(free_port tcp)
-
-"$SB" -c "$SB_SOURCE_DIR/conf/switchboard.conf" --foreground \
-  --set "fifo.path=$dir/fifo" --set "fifo.reply_dir=$dir" --set core.log_level=warn \
-  --set "datagram.unix=$dir/sock" --set "datagram.udp=127.0.0.1:$udp_port" \
-  --set "http.listen=127.0.0.1:$http_port" --set "http.basic_auth=ops:s3cret:admin" \
-  >"$dir/daemon.log" 2>&1 &
-daemon_pid=$!
-i=0
-while [ ! -p "$dir/fifo" ] || [ ! -S "$dir/sock" ]; do
-  i=$((i + 1))
-  [ $i -gt 200 ] && { cat "$dir/daemon.log" >&2; echo "FAIL: daemon did not start" >&2; exit 1; }
-  sleep 0.05
-done
+sb_start_daemon --set "datagram.unix=$dir/sock" --set "datagram.udp=127.0.0.1:$udp_port" \
+  --set "http.listen=127.0.0.1:$http_port" --set "http.basic_auth=ops:s3cret:admin"
 
 export SB_FIFO="$dir/fifo" SB_REPLY_DIR="$dir" SB_SOCKET="$dir/sock" \
   SB_UDP="127.0.0.1:$udp_port" SB_URL="http://127.0.0.1:$http_port/mi" SB_USER="ops:s3cret"
@@ -92,8 +61,4 @@ grep -q '401 Unauthorized' "$dir/err" || fail "http without credentials: '$(cat 
 leftovers=$(find "$dir" -mindepth 1 -name 'sbctl_*' | head -3)
 [ -z "$leftovers" ] || fail "left behind: $leftovers"
 
-if [ $failures -ne 0 ]; then
-  echo "sbctl_transports_test: $failures failure(s)" >&2
-  exit 1
-fi
-echo "sbctl_transports_test: all checks passed"
+sb_finish

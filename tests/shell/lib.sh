@@ -1,0 +1,80 @@
+# lib.sh: shared pieces of the shell tests (source it; it is not a test itself).
+#   . "$SB_SOURCE_DIR/tests/shell/lib.sh"
+#   sb_init <test name>            temp dir $dir (removed on exit), failure counter, traps
+#   fail <message>                 counts a failed check and prints it
+#   free_port tcp|udp              a free loopback port
+#   sb_start_daemon [--set k=v]... starts the real daemon (FIFO in $dir, datagram and HTTP off
+#                                  unless the arguments turn them on), waits until every
+#                                  transport is up; $daemon_pid, log in $dir/daemon.log
+#   sb_finish                      prints the summary and exits 0, or 1 when a check failed
+# Run by ctest with SB_BIN_DIR=<build>/bin and SB_SOURCE_DIR=<repository>. POSIX sh.
+
+: "${SB_BIN_DIR:?set SB_BIN_DIR to the bin directory of the build}"
+: "${SB_SOURCE_DIR:?set SB_SOURCE_DIR to the repository}"
+SB="$SB_BIN_DIR/switchboard"
+SBCTL="$SB_BIN_DIR/sbctl"
+[ -x "$SB" ] || { echo "FAIL: $SB is not built" >&2; exit 1; }
+
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+sb_cleanup() {
+  if [ -n "${daemon_pid:-}" ]; then
+    kill "$daemon_pid" 2>/dev/null
+    wait "$daemon_pid" 2>/dev/null
+  fi
+  rm -rf "$dir"
+}
+
+sb_init() {
+  test_name=$1
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX") || { echo "FAIL: mktemp -d" >&2; exit 1; }
+  daemon_pid=
+  trap sb_cleanup EXIT
+  trap 'exit 1' INT TERM HUP PIPE
+}
+
+free_port() {
+  python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1" || { echo "FAIL: no free $1 port" >&2; exit 1; }
+}
+
+sb_start_daemon() {
+  # core.log_level=info comes last: readiness is the " started; " line, logged once every
+  # transport is up.
+  "$SB" -c "$SB_SOURCE_DIR/conf/switchboard.conf" --foreground \
+    --set "fifo.path=$dir/fifo" --set "fifo.reply_dir=$dir" \
+    --set datagram.unix= --set datagram.udp= --set http.listen= "$@" \
+    --set core.log_level=info >"$dir/daemon.log" 2>&1 &
+  daemon_pid=$!
+  tries=0
+  until grep -q ' started; ' "$dir/daemon.log" 2>/dev/null; do
+    if ! kill -0 "$daemon_pid" 2>/dev/null; then
+      wait "$daemon_pid"
+      echo "FAIL: switchboard exited (status $?) at start; its output:" >&2
+      cat "$dir/daemon.log" >&2
+      daemon_pid=
+      exit 1
+    fi
+    tries=$((tries + 1))
+    if [ "$tries" -gt 200 ]; then
+      echo "FAIL: switchboard did not start within 10 s; its output:" >&2
+      cat "$dir/daemon.log" >&2
+      exit 1
+    fi
+    sleep 0.05
+  done
+}
+
+sb_finish() {
+  if [ "$failures" -ne 0 ]; then
+    echo "$test_name: $failures check(s) failed" >&2
+    exit 1
+  fi
+  echo "$test_name: all checks passed"
+  exit 0
+}
