@@ -61,6 +61,15 @@ bool parse_url(const std::string& url, Url& out, std::string& why) {
   return true;
 }
 
+sb::client::FifoClientOptions fifo_options(const Endpoint& e) {
+  sb::client::FifoClientOptions o;
+  o.fifo = e.fifo;
+  o.reply_dir = e.reply_dir;
+  o.timeout = e.timeout;
+  o.signal_cleanup = true;
+  return o;
+}
+
 sb::client::DatagramClientOptions datagram_options(const Endpoint& e) {
   sb::client::DatagramClientOptions o;
   if (e.transport == "dgram") o.unix_path = e.socket;
@@ -115,11 +124,7 @@ std::string check_endpoint(const Endpoint& e) {
 Exchange send_text(const Endpoint& e, const std::string& command,
                    const std::vector<std::string>& params) {
   if (e.transport == "fifo") {
-    sb::client::FifoClientOptions o;
-    o.fifo = e.fifo;
-    o.reply_dir = e.reply_dir;
-    o.timeout = e.timeout;
-    o.signal_cleanup = true;
+    auto o = fifo_options(e);
     auto r = sb::client::fifo_call(o, [&](const std::string& reply) {
       return sb::client::text_request(command, params, reply);
     });
@@ -154,11 +159,7 @@ Exchange send_text(const Endpoint& e, const std::string& command,
 
 Exchange send_json(const Endpoint& e, const std::string& body) {
   if (e.transport == "fifo") {
-    sb::client::FifoClientOptions o;
-    o.fifo = e.fifo;
-    o.reply_dir = e.reply_dir;
-    o.timeout = e.timeout;
-    o.signal_cleanup = true;
+    auto o = fifo_options(e);
     auto r = sb::client::fifo_call(o, [&](const std::string& reply) {
       return sb::client::json_request(body, reply);
     });

@@ -125,21 +125,8 @@ mode=$(stat -c %a "$dir/sock")
 leftover=$(cd "$dir" && ls -d client*.sock 2>/dev/null)
 [ -z "$leftover" ] || fail "client sockets left behind: $leftover"
 
-kill -TERM "$daemon_pid"
-tries=0
-while kill -0 "$daemon_pid" 2>/dev/null && [ "$tries" -lt 100 ]; do
-  sleep 0.1
-  tries=$((tries + 1))
-done
-if kill -0 "$daemon_pid" 2>/dev/null; then
-  fail "switchboard still runs 10 s after SIGTERM"
-else
-  wait "$daemon_pid"
-  status=$?
-  daemon_pid=
-  [ "$status" -eq 0 ] || fail "switchboard exited with status $status after SIGTERM, expected 0"
-  [ -e "$dir/sock" ] && fail "switchboard left its socket $dir/sock after SIGTERM"
-fi
+sb_stop_daemon
+[ "$daemon_status" -eq 0 ] && [ -e "$dir/sock" ] && fail "switchboard left its socket $dir/sock after SIGTERM"
 
 if [ "$failures" -ne 0 ]; then
   echo "datagram_socat_test: $failures check(s) failed; daemon output:" >&2

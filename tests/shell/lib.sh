@@ -78,3 +78,23 @@ sb_finish() {
   echo "$test_name: all checks passed"
   exit 0
 }
+
+# sb_stop_daemon: SIGTERM, then waits (10 s at most); a daemon still running, or a non-zero exit
+# status, is a failed check. Sets $daemon_status.
+sb_stop_daemon() {
+  kill -TERM "$daemon_pid"
+  tries=0
+  while kill -0 "$daemon_pid" 2>/dev/null && [ "$tries" -lt 100 ]; do
+    tries=$((tries + 1))
+    sleep 0.1
+  done
+  if kill -0 "$daemon_pid" 2>/dev/null; then
+    fail "switchboard still runs 10 s after SIGTERM"
+    daemon_status=-1
+    return
+  fi
+  wait "$daemon_pid"
+  daemon_status=$?
+  daemon_pid=
+  [ "$daemon_status" -eq 0 ] || fail "switchboard exited with status $daemon_status after SIGTERM, expected 0"
+}
