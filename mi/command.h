@@ -53,6 +53,10 @@ enum CommandFlag : unsigned {
   kEngine = 1u << 2,    ///< must run on the SIP engine thread (503 when no engine runs)
   kAdmin = 1u << 3,     ///< dangerous (kill, flush): needs the admin role
   kHidden = 1u << 4,    ///< not listed by `which` / introspection (still callable)
+  kInline = 1u << 5,    ///< cheap and non-blocking (microseconds, no I/O, no locks held long):
+                        ///< runs on the caller's thread, skipping the worker hand-off.
+                        ///< Never with kAsync or kEngine; anything that may take long must not
+                        ///< have it, or it would delay the transport thread's other clients.
 };
 
 /// Who is calling, as the transport knows it. Rights are checked by the dispatcher.

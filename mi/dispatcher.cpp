@@ -104,13 +104,17 @@ void Dispatcher::call(Request req, Done done) {
       idle_cv_.notify_all();
     }
   });
+  Args args(spec, std::move(std::get<std::vector<Value>>(bound)), std::move(req.caller));
+  if (spec->has(kInline)) {  // cheap by declaration: no hand-off, no timeout needed
+    run(*spec, std::move(args), std::move(completion));
+    return;
+  }
   timer_id->store(timer_.schedule(start + options_.call_timeout,
                                   [deliver = completion.weak()] { deliver(Error::timeout()); }));
   // If the call completed before the id was stored, the timer entry fires harmlessly later
   // (the weak deliverer finds the call done) — cancel it now to keep the table small.
   if (completion.done()) timer_.cancel(timer_id->load());
 
-  Args args(spec, std::move(std::get<std::vector<Value>>(bound)), std::move(req.caller));
   auto job = [this, spec, args = std::move(args), completion]() mutable {
     run(*spec, std::move(args), std::move(completion));
   };

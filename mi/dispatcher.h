@@ -4,8 +4,8 @@
 // caller's rights against the spec flags → bind and coerce params → run the handler on a worker
 // (or on the engine thread for `engine` commands) → record per-command statistics (group `mi`) →
 // complete exactly once, with 408 when the call outlives its timeout.
-// Threading: call() from any thread; it never runs a handler on the caller's thread and never
-// blocks it. `done` runs exactly once, on a worker, the engine thread, the timer thread or (for
+// Threading: call() from any thread; it runs a handler on the caller's thread only for commands
+// declared kInline (cheap and non-blocking by contract), never blocks on anything else. `done` runs exactly once, on a worker, the engine thread, the timer thread or (for
 // errors found before dispatch: unknown command, bad params) on the caller's thread.
 // Lifetime: the Dispatcher must outlive every Completion it handed out — stop the engine and
 // the transports (which hold async calls) before destroying it.

@@ -38,6 +38,8 @@ std::string Registry::validate(const CommandSpec& s) {
     return fmt::format("command '{}' has no handler", s.name);
   if (s.has(kAsync) && s.handler)
     return fmt::format("command '{}' is async but also has a sync handler", s.name);
+  if (s.has(kInline) && (s.has(kAsync) || s.has(kEngine)))
+    return fmt::format("command '{}' is inline but async or engine-bound", s.name);
   if (s.has(kReadOnly) && s.has(kAdmin))
     return fmt::format("command '{}' is both read_only and admin", s.name);
   bool seen_optional = false;

@@ -11,13 +11,16 @@ Timer::~Timer() { stop(); }
 
 std::uint64_t Timer::schedule(Clock::time_point when, std::function<void()> fn) {
   std::uint64_t id;
+  bool earliest;
   {
     std::lock_guard lk(mu_);
     id = next_id_++;
+    earliest = by_time_.empty() || when < by_time_.begin()->first;
     by_time_.emplace(when, id);
     by_id_.emplace(id, std::make_pair(when, std::move(fn)));
   }
-  cv_.notify_one();
+  // The timer thread sleeps until the earliest deadline: wake it only when that changed.
+  if (earliest) cv_.notify_one();
   return id;
 }
 

@@ -127,7 +127,7 @@ void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreC
 
   registry.add({.name = "uptime", .module = m,
                 .summary = "Show the current time, the start time and the uptime in seconds",
-                .flags = mi::kReadOnly,
+                .flags = mi::kReadOnly | mi::kInline,
                 .handler = [&ctx](const Args&) -> Result {
                   auto now = std::chrono::system_clock::now();
                   auto up = std::chrono::duration_cast<std::chrono::seconds>(now - ctx.started);
@@ -139,7 +139,7 @@ void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreC
                 }});
 
   registry.add({.name = "version", .module = m, .summary = "Show the server version",
-                .flags = mi::kReadOnly,
+                .flags = mi::kReadOnly | mi::kInline,
                 .handler = [](const Args&) -> Result {
                   return Value{{"Server", server_banner()}};
                 }});
@@ -148,7 +148,7 @@ void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreC
                 .summary = "List every command, or the parameter lists one command accepts",
                 .params = {mi::optional_param("command", ParamType::string_,
                                               "a command name; show the parameter lists it accepts")},
-                .flags = mi::kReadOnly,
+                .flags = mi::kReadOnly | mi::kInline,
                 .handler = [&registry](const Args& a) -> Result {
                   if (a.has("command")) {
                     const CommandSpec* s = registry.find(a.str("command"));
@@ -164,7 +164,7 @@ void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreC
   registry.add({.name = "help", .module = m,
                 .summary = "Show what a command does, its parameters and the module exporting it",
                 .params = {mi::optional_param("mi_cmd", ParamType::string_, "the command to describe")},
-                .flags = mi::kReadOnly,
+                .flags = mi::kReadOnly | mi::kInline,
                 .handler = [&registry](const Args& a) -> Result {
                   if (!a.has("mi_cmd"))
                     return Value("Usage: help <command> - describes <command>; "
@@ -175,7 +175,7 @@ void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreC
                 }});
 
   registry.add({.name = "ps", .module = m, .summary = "List the server's threads (ID, TID, Type)",
-                .flags = mi::kReadOnly,
+                .flags = mi::kReadOnly | mi::kInline,
                 .handler = [](const Args&) -> Result {
                   Value list = Value::array();
                   for (const auto& t : mi::list_threads())
@@ -184,7 +184,7 @@ void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreC
                 }});
 
   registry.add({.name = "pwd", .module = m, .summary = "Show the server's working directory",
-                .flags = mi::kReadOnly,
+                .flags = mi::kReadOnly | mi::kInline,
                 .handler = [](const Args&) -> Result {
                   char buf[PATH_MAX];
                   if (!::getcwd(buf, sizeof buf)) return Error::failure(500, "getcwd failed");
@@ -192,7 +192,7 @@ void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreC
                 }});
 
   registry.add({.name = "arg", .module = m, .summary = "Show the server's command line, one argument per item",
-                .flags = mi::kReadOnly,
+                .flags = mi::kReadOnly | mi::kInline,
                 .handler = [&ctx](const Args&) -> Result {
                   Value out = Value::array();
                   for (const auto& s : ctx.argv) out.push_back(s);
@@ -201,7 +201,7 @@ void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreC
 
   registry.add({.name = "print", .module = m, .summary = "Echo a text back (SER's FIFO test command)",
                 .params = {mi::param("text", ParamType::string_, "the text to echo")},
-                .flags = mi::kReadOnly,
+                .flags = mi::kReadOnly | mi::kInline,
                 .handler = [](const Args& a) -> Result { return Value(a.str("text")); }});
 
   registry.add({.name = "log_level", .module = m,
@@ -230,7 +230,7 @@ void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreC
                 .summary = "Show statistics by name, by group (`group:`) or all of them (`all`)",
                 .params = {mi::param("statistics", ParamType::array_,
                                      "statistics: `all`, `group:`, `group:name` or `name`")},
-                .flags = mi::kReadOnly,
+                .flags = mi::kReadOnly | mi::kInline,
                 .handler = [&stats](const Args& a) -> Result {
                   auto found = stats.match(string_items(a.array("statistics")));
                   if (found.empty()) return Error::failure(404, "Statistics Not Found");
@@ -243,7 +243,7 @@ void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreC
                 .summary = "List statistics and whether each is incremental",
                 .params = {mi::optional_param("statistics", ParamType::array_,
                                               "statistics to list (default: all)")},
-                .flags = mi::kReadOnly,
+                .flags = mi::kReadOnly | mi::kInline,
                 .handler = [&stats](const Args& a) -> Result {
                   auto found = a.has("statistics") ? stats.match(string_items(a.array("statistics")))
                                                    : stats.all();

@@ -471,7 +471,8 @@ TEST(HttpLimits, IdleConnectionTimesOut) {
   EXPECT_EQ(post_mi(o, kUptime).status, 200);
 }
 
-// ---- concurrency: every request is suspended while its command runs on a worker -----------------
+// ---- concurrency: inline commands answer at once; the others suspend their connection while
+// their command runs on a worker (every 4th request here: log_level, which is not inline) ------
 
 TEST(HttpConcurrency, ManyClientsGetTheirOwnReplies) {
   TestDaemon d;
@@ -486,12 +487,17 @@ TEST(HttpConcurrency, ManyClientsGetTheirOwnReplies) {
       client::HttpConnection keep(o);
       for (int i = 0; i < kEach; ++i) {
         int id = t * 1000 + i;
-        std::string body = R"({"jsonrpc":"2.0","method":"print","params":["c)" + std::to_string(id) +
-                           R"("],"id":)" + std::to_string(id) + "}";
+        bool on_worker = i % 4 == 3;
+        std::string body = on_worker
+            ? R"({"jsonrpc":"2.0","method":"log_level","params":["info"],"id":)" + std::to_string(id) + "}"
+            : R"({"jsonrpc":"2.0","method":"print","params":["c)" + std::to_string(id) +
+                  R"("],"id":)" + std::to_string(id) + "}";
         // Alternate keep-alive and fresh connections.
         HttpResponse r = (i % 2) ? keep.post("/mi", body) : post_mi(o, body);
-        std::string want = R"({"jsonrpc":"2.0","result":"c)" + std::to_string(id) + R"(","id":)" +
-                           std::to_string(id) + "}";
+        std::string want = on_worker
+            ? R"({"jsonrpc":"2.0","result":{"New global log level":"info"},"id":)" + std::to_string(id) + "}"
+            : R"({"jsonrpc":"2.0","result":"c)" + std::to_string(id) + R"(","id":)" +
+                  std::to_string(id) + "}";
         if (r.ok && r.status == 200 && r.body == want) {
           ++good;
         } else if (failures[t].empty()) {
