@@ -16,6 +16,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/xmlrpc_response.h"
+
 #include "golden.h"
 #include "mi/binding.h"
 
@@ -41,73 +43,6 @@ Value one(std::string_view value_inner) {
   return c.params[0];
 }
 
-// A test-side reader of xmlrpc-c values (C API: struct members keep their order).
-Value from_xmlrpc(xmlrpc_value* v) {
-  xmlrpc_env env;
-  xmlrpc_env_init(&env);
-  Value out;
-  switch (xmlrpc_value_type(v)) {
-    case XMLRPC_TYPE_INT: {
-      int i;
-      xmlrpc_read_int(&env, v, &i);
-      out = i;
-      break;
-    }
-    case XMLRPC_TYPE_I8: {
-      xmlrpc_int64 i;
-      xmlrpc_read_i8(&env, v, &i);
-      out = static_cast<std::int64_t>(i);
-      break;
-    }
-    case XMLRPC_TYPE_BOOL: {
-      xmlrpc_bool b;
-      xmlrpc_read_bool(&env, v, &b);
-      out = b != 0;
-      break;
-    }
-    case XMLRPC_TYPE_DOUBLE: {
-      double d;
-      xmlrpc_read_double(&env, v, &d);
-      out = d;
-      break;
-    }
-    case XMLRPC_TYPE_STRING: {
-      const char* s;
-      size_t n;
-      xmlrpc_read_string_lp(&env, v, &n, &s);
-      out = std::string(s, n);
-      std::free(const_cast<char*>(s));
-      break;
-    }
-    case XMLRPC_TYPE_NIL: out = nullptr; break;
-    case XMLRPC_TYPE_ARRAY: {
-      out = Value::array();
-      for (int i = 0; i < xmlrpc_array_size(&env, v); ++i) {
-        xmlrpc_value* item;
-        xmlrpc_array_read_item(&env, v, i, &item);
-        out.push_back(from_xmlrpc(item));
-        xmlrpc_DECREF(item);
-      }
-      break;
-    }
-    case XMLRPC_TYPE_STRUCT: {
-      out = Value::object();
-      for (int i = 0; i < xmlrpc_struct_size(&env, v); ++i) {
-        xmlrpc_value *k, *item;
-        xmlrpc_struct_read_member(&env, v, i, &k, &item);
-        out[from_xmlrpc(k).get<std::string>()] = from_xmlrpc(item);
-        xmlrpc_DECREF(k);
-        xmlrpc_DECREF(item);
-      }
-      break;
-    }
-    default: out = "<unexpected type>"; break;
-  }
-  EXPECT_FALSE(env.fault_occurred) << env.fault_string;
-  xmlrpc_env_clean(&env);
-  return out;
-}
-
 struct Parsed {
   bool ok = false;
   Value result;
@@ -115,27 +50,23 @@ struct Parsed {
   std::string fault_string;
 };
 
-/// A methodResponse read back by xmlrpc-c (xmlrpc_parse_response2, any int fault code).
+/// A methodResponse read back by xmlrpc-c (any int fault code), via tests/support.
 Parsed parse_response(const std::string& xml) {
-  xmlrpc_env env;
-  xmlrpc_env_init(&env);
-  xmlrpc_value* result = nullptr;
-  int code = 0;
-  const char* text = nullptr;
-  xmlrpc_parse_response2(&env, xml.data(), xml.size(), &result, &code, &text);
   Parsed p;
-  if (env.fault_occurred) {
-    ADD_FAILURE() << "xmlrpc-c cannot parse the response: " << env.fault_string << "\n" << xml;
-  } else if (text) {
-    p.fault_code = code;
-    p.fault_string = text;
-    std::free(const_cast<char*>(text));
-  } else {
-    p.ok = true;
-    p.result = from_xmlrpc(result);
-    xmlrpc_DECREF(result);
+  Value r;
+  try {
+    r = sb::test::parse_xmlrpc_response(xml);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << e.what();
+    return p;
   }
-  xmlrpc_env_clean(&env);
+  if (r.contains("ok")) {
+    p.ok = true;
+    p.result = r["ok"];
+  } else {
+    p.fault_code = r["faultCode"].get<int>();
+    p.fault_string = r["faultString"].get<std::string>();
+  }
   return p;
 }
 
