@@ -9,8 +9,10 @@ WorkerPool::WorkerPool(std::string type, std::size_t min_threads, std::size_t ma
                        std::chrono::milliseconds idle_timeout, Stat* threads_stat)
     : type_(std::move(type)), min_(std::max<std::size_t>(1, min_threads)),
       max_(std::max(min_, max_threads)), idle_(idle_timeout), threads_stat_(threads_stat) {
-  std::lock_guard lk(mu_);
+  std::unique_lock lk(mu_);
   for (std::size_t i = 0; i < min_; ++i) spawn_locked();
+  // Return once the initial threads run (and are registered for `ps`).
+  cv_.wait(lk, [this] { return started_ >= min_; });
 }
 
 WorkerPool::~WorkerPool() { stop(); }
@@ -51,6 +53,7 @@ bool WorkerPool::post(std::function<void()> job) {
 void WorkerPool::run() {
   ThreadTag tag(type_);
   std::unique_lock lk(mu_);
+  if (++started_ == min_) cv_.notify_all();
   for (;;) {
     if (jobs_.empty()) {
       if (stopping_) break;

@@ -56,6 +56,7 @@ class WorkerPool {
   std::vector<std::thread::id> finished_;  // idle threads that exited, waiting to be joined
   void reap_locked(std::vector<std::thread>& out);
   std::size_t live_ = 0, busy_ = 0, idle_waiting_ = 0;
+  std::size_t started_ = 0;  ///< threads that ever reached run() (the constructor waits for min_)
   bool stopping_ = false;
   Stat* threads_stat_;
 };
