@@ -2,8 +2,9 @@
 // handling), the receiving workers, datagram → dialect → dispatcher, and the size-checked reply.
 //
 // Life of a request (spec/wire.md §4):
-//   1. a worker wakes from poll() (socket or the stop eventfd), recvfrom()s one datagram into a
-//      max_size+1 buffer with MSG_TRUNC (so the real size of an oversized datagram is known);
+//   1. a worker wakes from epoll_wait() (socket with an exclusive wake-up, or the stop eventfd),
+//      and recvfrom()s datagrams into a max_size+1 buffer with MSG_TRUNC (so the real size of an
+//      oversized datagram is known) until the queue is empty or kBatch were taken;
 //   2. the dialect is JSON-RPC when the first non-blank byte is `{` or `[`, else SER text;
 //   3. the request goes to the Dispatcher; the completion (any thread) renders the reply, swaps
 //      it for the 413 answer when it does not fit max_size, and sendto()s it to the sender.
@@ -13,7 +14,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -62,6 +63,9 @@ thread_local bool t_receiver = false;
 /// Send buffer asked for the unix socket: replies queued at clients that do not read are charged
 /// to it until they are read, so a larger buffer keeps one slow client from stalling the rest.
 constexpr int kUnixSendBuffer = 4 * 1024 * 1024;
+
+/// Datagrams a worker takes per wake-up before it waits again.
+constexpr int kBatch = 32;
 
 enum Socket { kUnix = 0, kUdp = 1 };
 constexpr const char* kSocketName[] = {"unix", "udp"};
@@ -342,38 +346,72 @@ struct DatagramTransport::Impl {
 
   // --- receiving ---------------------------------------------------------------------------
 
+  /// One epoll set per worker: the socket with EPOLLEXCLUSIVE, so a datagram wakes one worker
+  /// rather than all of them (with plain poll() every worker woke for every datagram and all but
+  /// one found the queue empty), and the stop eventfd, which wakes every worker.
+  int worker_epoll(int fd) const {
+    int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return -1;
+    epoll_event sock{};
+    sock.events = EPOLLIN | EPOLLEXCLUSIVE;
+    sock.data.fd = fd;
+    epoll_event stop{};
+    stop.events = EPOLLIN;
+    stop.data.fd = wake;
+    if (::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &sock) != 0 || ::epoll_ctl(ep, EPOLL_CTL_ADD, wake, &stop) != 0) {
+      ::close(ep);
+      return -1;
+    }
+    return ep;
+  }
+
   void run(Socket which) {
     mi::ThreadTag tag(which == kUnix ? "datagram unix" : "datagram udp");
     t_receiver = true;
     const int fd = core->fds[which];
+    const int ep = worker_epoll(fd);
+    if (ep < 0) {
+      spdlog::error("datagram {}: epoll: {}", kSocketName[which], errno_text(errno));
+      return;
+    }
     std::vector<char> buf(cfg.max_size + 1);
     while (!stopping.load()) {
-      pollfd fds[2] = {{fd, POLLIN, 0}, {wake, POLLIN, 0}};
-      int n = ::poll(fds, 2, -1);
+      epoll_event ev[2];
+      int n = ::epoll_wait(ep, ev, 2, -1);
       if (n < 0) {
         if (errno == EINTR) continue;
-        spdlog::error("datagram {}: poll: {}", kSocketName[which], errno_text(errno));
+        spdlog::error("datagram {}: epoll_wait: {}", kSocketName[which], errno_text(errno));
         break;
       }
-      if (fds[1].revents) break;
-      if (!(fds[0].revents & (POLLIN | POLLERR))) continue;
-      Target t;
-      t.socket = which;
-      t.len = sizeof t.addr;
-      // MSG_TRUNC: the return value is the datagram's real size even when it did not fit.
-      ssize_t got = ::recvfrom(fd, buf.data(), buf.size(), MSG_DONTWAIT | MSG_TRUNC,
-                               reinterpret_cast<sockaddr*>(&t.addr), &t.len);
-      if (got < 0) {
-        int err = errno;
-        if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) continue;  // another worker won
-        if (err == ECONNREFUSED) continue;  // a queued ICMP error about an earlier reply
-        spdlog::warn("datagram {}: recvfrom: {}", kSocketName[which], errno_text(err));
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));  // no busy loop
-        continue;
-      }
-      t.peer = peer_text(which == kUnix, t.addr, t.len);
-      handle(std::move(t), buf, static_cast<std::size_t>(got));
+      bool stop = false, readable = false;
+      for (int i = 0; i < n; ++i) (ev[i].data.fd == wake ? stop : readable) = true;
+      if (stop) break;
+      // Take what is queued (bounded, so the stop flag is seen), then wait again.
+      for (int round = 0; readable && round < kBatch && !stopping.load(); ++round)
+        readable = receive_one(which, fd, buf);
     }
+    ::close(ep);
+  }
+
+  /// Receives and handles one datagram; false when the queue was empty (or on an error).
+  bool receive_one(Socket which, int fd, std::vector<char>& buf) {
+    Target t;
+    t.socket = which;
+    t.len = sizeof t.addr;
+    // MSG_TRUNC: the return value is the datagram's real size even when it did not fit.
+    ssize_t got = ::recvfrom(fd, buf.data(), buf.size(), MSG_DONTWAIT | MSG_TRUNC,
+                             reinterpret_cast<sockaddr*>(&t.addr), &t.len);
+    if (got < 0) {
+      int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK) return false;  // drained (or another worker won)
+      if (err == EINTR || err == ECONNREFUSED) return true;   // ICMP error about an earlier reply
+      spdlog::warn("datagram {}: recvfrom: {}", kSocketName[which], errno_text(err));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // no busy loop
+      return false;
+    }
+    t.peer = peer_text(which == kUnix, t.addr, t.len);
+    handle(std::move(t), buf, static_cast<std::size_t>(got));
+    return true;
   }
 
   void handle(Target t, const std::vector<char>& buf, std::size_t size) {

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <thread>
 
 #include <fmt/format.h>
@@ -40,8 +41,13 @@ std::string check_reply_name(std::string_view name) {
   return {};
 }
 
-std::string write_reply_fifo(const ReplyOptions& o, const std::string& name, std::string_view bytes) {
-  std::string path = o.reply_dir + "/" + name;
+namespace {
+
+// Checks `path` (a FIFO, no symlink, owned by us or root), opens it O_NONBLOCK once and re-checks
+// the opened inode. On success `fd.fd` is open and the result is empty; when nobody has the FIFO
+// open for reading yet, `no_reader` is set.
+std::string open_checked(const std::string& path, Fd& fd, bool& no_reader) {
+  no_reader = false;
   struct stat before {};
   if (::lstat(path.c_str(), &before) != 0)
     return fmt::format("{}: {}", path, std::strerror(errno));
@@ -49,25 +55,24 @@ std::string write_reply_fifo(const ReplyOptions& o, const std::string& name, std
   if (!S_ISFIFO(before.st_mode)) return fmt::format("{}: is not a FIFO", path);
   if (before.st_uid != ::geteuid() && before.st_uid != 0)
     return fmt::format("{}: owned by uid {}, neither us nor root", path, before.st_uid);
-
-  Fd fd;
-  for (int attempt = 0;; ++attempt) {
-    fd.fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-    if (fd.fd >= 0) break;
-    if (errno != ENXIO || attempt >= o.open_retries)
-      return fmt::format("{}: open: {}", path,
-                         errno == ENXIO ? "no reader (the client went away)" : std::strerror(errno));
-    std::this_thread::sleep_for(o.open_retry_interval);
+  fd.fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (fd.fd < 0) {
+    no_reader = errno == ENXIO;
+    return fmt::format("{}: open: {}", path,
+                       no_reader ? "no reader (the client went away)" : std::strerror(errno));
   }
   struct stat after {};
   if (::fstat(fd.fd, &after) != 0 || !S_ISFIFO(after.st_mode) || after.st_ino != before.st_ino ||
       after.st_dev != before.st_dev || after.st_nlink != 1)
     return fmt::format("{}: changed while opening (not the FIFO that was checked)", path);
+  return {};
+}
 
-  auto deadline = Clock::now() + o.write_timeout;
-  std::size_t off = 0;
+// Writes bytes[off..] to the non-blocking fd, waiting for the reader until the deadline.
+std::string write_until(int fd, const std::string& path, std::string_view bytes, std::size_t off,
+                        Clock::time_point deadline, std::chrono::milliseconds timeout) {
   while (off < bytes.size()) {
-    ssize_t n = ::write(fd.fd, bytes.data() + off, bytes.size() - off);
+    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
     if (n > 0) {
       off += static_cast<std::size_t>(n);
       continue;
@@ -76,13 +81,27 @@ std::string write_reply_fifo(const ReplyOptions& o, const std::string& name, std
     if (n < 0 && errno != EAGAIN) return fmt::format("{}: write: {}", path, std::strerror(errno));
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0)
-      return fmt::format("{}: the client did not read the reply within {} ms", path,
-                         o.write_timeout.count());
-    pollfd p{fd.fd, POLLOUT, 0};
+      return fmt::format("{}: the client did not read the reply within {} ms", path, timeout.count());
+    pollfd p{fd, POLLOUT, 0};
     ::poll(&p, 1, static_cast<int>(left.count()));
     if (p.revents & (POLLERR | POLLHUP)) return fmt::format("{}: the client closed the reply FIFO", path);
   }
   return {};
+}
+
+}  // namespace
+
+std::string write_reply_fifo(const ReplyOptions& o, const std::string& name, std::string_view bytes) {
+  std::string path = o.reply_dir + "/" + name;
+  Fd fd;
+  for (int attempt = 0;; ++attempt) {
+    bool no_reader = false;
+    std::string err = open_checked(path, fd, no_reader);
+    if (err.empty()) break;
+    if (!no_reader || attempt >= o.open_retries) return err;
+    std::this_thread::sleep_for(o.open_retry_interval);
+  }
+  return write_until(fd.fd, path, bytes, 0, Clock::now() + o.write_timeout, o.write_timeout);
 }
 
 ReplyWriter::ReplyWriter(ReplyOptions options, mi::Statistics& stats)
@@ -90,14 +109,41 @@ ReplyWriter::ReplyWriter(ReplyOptions options, mi::Statistics& stats)
       replies_(stats.counter("fifo", "replies")), failures_(stats.counter("fifo", "reply_failures")) {}
 
 void ReplyWriter::send(std::string name, std::string bytes) {
+  // Fast path, on the caller's thread with non-blocking system calls only: the client normally
+  // has its reply FIFO open already, and a reply that fits the pipe is written at once. Anything
+  // else (no reader yet, a partial write) goes to the writer pool, which may wait.
+  std::string path = options_.reply_dir + "/" + name;
+  auto fd = std::make_shared<Fd>();
+  bool no_reader = false;
+  std::string err = open_checked(path, *fd, no_reader);
+  std::size_t written = 0;
+  if (err.empty()) {
+    ssize_t n = ::write(fd->fd, bytes.data(), bytes.size());
+    if (n > 0) written = static_cast<std::size_t>(n);
+    if (written == bytes.size()) {
+      replies_.inc();
+      return;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR)
+      err = fmt::format("{}: write: {}", path, std::strerror(errno));
+  }
+  if (!err.empty() && !no_reader) {
+    failures_.inc();
+    spdlog::warn("fifo: reply not delivered: {}", err);
+    return;
+  }
   pending_.fetch_add(1);
-  bool queued = pool_.post([this, name = std::move(name), bytes = std::move(bytes)] {
-    std::string err = write_reply_fifo(options_, name, bytes);
-    if (err.empty()) {
+  bool queued = pool_.post([this, fd, written, path = std::move(path), name = std::move(name),
+                            bytes = std::move(bytes)] {
+    std::string why =
+        fd->fd >= 0 ? write_until(fd->fd, path, bytes, written, Clock::now() + options_.write_timeout,
+                                  options_.write_timeout)
+                    : write_reply_fifo(options_, name, bytes);
+    if (why.empty()) {
       replies_.inc();
     } else {
       failures_.inc();
-      spdlog::warn("fifo: reply not delivered: {}", err);
+      spdlog::warn("fifo: reply not delivered: {}", why);
     }
     pending_.fetch_sub(1);
   });

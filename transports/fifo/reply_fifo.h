@@ -5,8 +5,10 @@
 // FIFO — not a symlink, one link, owned by us or root — and is opened O_WRONLY|O_NONBLOCK|
 // O_NOFOLLOW with retries while it has no reader, re-checked after opening (same inode), then
 // written with a deadline so a client that never reads cannot block anyone.
-// Threading: ReplyWriter::send() from any thread; the blocking work runs on its own elastic
-// writer pool, never on the caller's thread (which may be the SIP engine).
+// Threading: ReplyWriter::send() from any thread. It tries once on the caller's thread with
+// non-blocking system calls only (the usual case: the client's reader is open and the reply fits
+// the pipe); anything that may wait (no reader yet, a full pipe) runs on its own elastic writer
+// pool, so the caller (which may be the SIP engine) never blocks.
 #pragma once
 
 #include <chrono>
