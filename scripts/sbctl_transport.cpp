@@ -121,25 +121,12 @@ std::string check_endpoint(const Endpoint& e) {
   return {};
 }
 
-Exchange send_text(const Endpoint& e, const std::string& command,
-                   const std::vector<std::string>& params) {
-  if (e.transport == "fifo") {
-    auto o = fifo_options(e);
-    auto r = sb::client::fifo_call(o, [&](const std::string& reply) {
-      return sb::client::text_request(command, params, reply);
-    });
-    return {r.ok, r.text, r.error};
-  }
-  if (e.transport == "dgram" || e.transport == "udp") {
-    auto r = sb::client::datagram_call(datagram_options(e),
-                                       sb::client::datagram_text_request(command, params));
-    return {r.ok, r.text, r.error};
-  }
-  // HTTP: JSON-RPC with positional strings (the daemon coerces them as it does for text).
-  std::vector<std::string> wire = params;
-  for (auto& p : wire)
-    if (p == ".") p.clear();  // the text dialect's "empty value"
-  Exchange x = http_post(e, jsonrpc_body(command, Json(wire)));
+Exchange send_json(const Endpoint& e, const std::string& body);
+
+namespace {
+
+/// A JSON-RPC reply rendered as the text dialect would have answered (status line + body).
+Exchange json_reply_as_text(const Exchange& x, const std::string& command) {
   if (!x.ok) return x;
   Json reply = Json::parse(x.text, nullptr, false);
   if (reply.is_discarded() || !reply.is_object())
@@ -155,6 +142,39 @@ Exchange send_text(const Endpoint& e, const std::string& command,
   int number = code != err.end() && code->is_number_integer() ? code->get<int>() : 500;
   sb::mi::Error back = sb::mi::error_from_jsonrpc(number, text_of("message"), text_of("data"), command);
   return {true, sb::mi::render_text(back), {}};
+}
+
+bool one_line_each(const std::vector<std::string>& params) {
+  for (const auto& p : params)
+    if (p.find_first_of("\r\n") != std::string::npos) return false;
+  return true;
+}
+
+}  // namespace
+
+Exchange send_text(const Endpoint& e, const std::string& command,
+                   const std::vector<std::string>& params) {
+  // A param with a line break cannot be one line of the text dialect (t_uac_dlg headers):
+  // such a request, and every HTTP request, goes as JSON-RPC with positional strings (the
+  // daemon coerces them as it does for text) and the reply is rendered as text.
+  if (e.transport != "http" && one_line_each(params)) {
+    if (e.transport == "fifo") {
+      auto o = fifo_options(e);
+      auto r = sb::client::fifo_call(o, [&](const std::string& reply) {
+        return sb::client::text_request(command, params, reply);
+      });
+      return {r.ok, r.text, r.error};
+    }
+    if (e.transport == "dgram" || e.transport == "udp") {
+      auto r = sb::client::datagram_call(datagram_options(e),
+                                         sb::client::datagram_text_request(command, params));
+      return {r.ok, r.text, r.error};
+    }
+  }
+  std::vector<std::string> wire = params;
+  for (auto& p : wire)
+    if (p == ".") p.clear();  // the text dialect's "empty value"
+  return json_reply_as_text(send_json(e, jsonrpc_body(command, Json(wire))), command);
 }
 
 Exchange send_json(const Endpoint& e, const std::string& body) {

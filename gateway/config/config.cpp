@@ -6,6 +6,8 @@
 // line numbers to the handler).
 #include "gateway/config/config.h"
 
+#include "gateway/sip/sip_stack.h"
+
 #include "transports/net/address.h"
 
 #include <ini.h>
@@ -85,6 +87,19 @@ std::string credential_list(std::string_view v) {
   return why;
 }
 
+std::string db_sync(std::string_view v) {
+  return v == "normal" || v == "full" ? std::string() : fmt::format("'{}' is neither normal nor full", v);
+}
+
+std::string sip_listen(std::string_view v) {
+  try {
+    parse_listen_list(std::string(v));
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return {};
+}
+
 std::string token_list(std::string_view v) {
   std::string why;
   parse_credentials(v, true, &why);
@@ -107,6 +122,11 @@ const std::vector<KeySpec> kSchema = {
    "Milliseconds before a still-running command is answered with 408.", 100, 3'600'000},
   {"core", "shutdown_timeout_ms", KeyType::integer, "5000",
    "Milliseconds SIGTERM/SIGINT waits for in-flight commands before exiting.", 0, 600'000},
+  {"core", "db", KeyType::string, "./var/switchboard.db",
+   "SQLite database (subscribers, usrloc, provisioning); empty = in memory, lost at exit."},
+  {"core", "db_sync", KeyType::string, "normal",
+   "normal: a commit survives a crash or kill -9; full: also a power loss (an fsync per commit).",
+   0, 0, db_sync},
   {"fifo", "path", KeyType::string, "/tmp/switchboard_fifo",
    "Path of the management FIFO; empty = no FIFO."},
   {"fifo", "mode", KeyType::file_mode, "0660",
@@ -121,6 +141,9 @@ const std::vector<KeySpec> kSchema = {
    "Largest request in bytes; larger ones are answered with 400.", 512, 16'777'216},
   {"fifo", "reply_timeout_ms", KeyType::integer, "2000",
    "Milliseconds allowed for writing one reply to a client's FIFO.", 10, 600'000},
+  {"fifo", "request_timeout_ms", KeyType::integer, "5000",
+   "Milliseconds an incomplete request may wait for its end before it is dropped (400).", 100,
+   600'000},
   {"datagram", "unix", KeyType::string, "/tmp/switchboard.sock",
    "Path of the unix datagram socket; empty = none."},
   {"datagram", "unix_mode", KeyType::file_mode, "0660",
@@ -150,6 +173,26 @@ const std::vector<KeySpec> kSchema = {
    credential_list},
   {"http", "tokens", KeyType::string, "",
    "Bearer tokens: token:role[, ...]; role = read_only|operator|admin.", 0, 0, token_list},
+  {"sip", "listen", KeyType::string, "udp:127.0.0.1:5060",
+   "SIP listeners: udp:HOST:PORT or tcp:HOST:PORT[, ...]; empty = no SIP engine.", 0, 0, sip_listen},
+  {"sip", "t1_ms", KeyType::integer, "500",
+   "SIP timer T1 in ms; a request without a final reply times out after 64*T1 (32 s).", 10, 10'000},
+  {"registrar", "auth", KeyType::boolean, "off",
+   "Challenge REGISTER with digest authentication against the subscriber table."},
+  {"registrar", "realm", KeyType::string, "",
+   "Digest realm; empty = the domain of the AOR being registered."},
+  {"registrar", "min_expires", KeyType::integer, "60",
+   "Shortest registration accepted in seconds (shorter: 423 Interval Too Brief).", 0, 86'400},
+  {"registrar", "max_expires", KeyType::integer, "3600",
+   "Longest registration granted in seconds (longer ones are shortened).", 1, 31'536'000},
+  {"registrar", "default_expires", KeyType::integer, "3600",
+   "Lifetime of a binding whose REGISTER gives no expires.", 1, 31'536'000},
+  {"registrar", "max_contacts", KeyType::integer, "10",
+   "Contacts per AOR (more: 403); 0 = no limit.", 0, 10'000},
+  {"registrar", "nonce_expires_s", KeyType::integer, "300",
+   "Seconds a digest nonce stays fresh; older ones get stale=true.", 5, 86'400},
+  {"usrloc", "timer_interval_s", KeyType::integer, "1",
+   "Seconds between two sweeps that remove expired bindings.", 1, 3600},
 };
 // clang-format on
 
@@ -490,6 +533,7 @@ transports::FifoConfig fifo_config(const Config& cfg) {
   f.reply_dir = cfg.get_string("fifo.reply_dir");
   f.max_request = static_cast<std::size_t>(cfg.get_int("fifo.max_request"));
   f.reply_timeout = std::chrono::milliseconds(cfg.get_int("fifo.reply_timeout_ms"));
+  f.request_timeout = std::chrono::milliseconds(cfg.get_int("fifo.request_timeout_ms"));
   return f;
 }
 

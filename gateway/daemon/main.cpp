@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "gateway/config/config.h"
@@ -27,6 +28,7 @@
 #include "gateway/daemon/logging.h"
 #include "gateway/daemon/pid_file.h"
 #include "gateway/daemon/signals.h"
+#include "gateway/engine/sip_gateway.h"
 #include "mi/dispatcher.h"
 #include "mi/threads.h"
 #include "transports/datagram/datagram_transport.h"
@@ -111,12 +113,23 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   gateway::CoreContext ctx;
   ctx.argv = std::move(argv);
   ctx.request_shutdown = gateway::request_stop;
+  std::unique_ptr<gateway::SipGateway> sip;
+  if (!cfg.get_string("sip.listen").empty())
+    sip = std::make_unique<gateway::SipGateway>(gateway::sip_gateway_config(cfg), stats);
   try {
     gateway::register_core_commands(registry, stats, ctx);
+    if (sip) sip->register_commands(registry);
   } catch (const mi::RegistryError& e) {
     return report.fail(e.what());
   }
   mi::Dispatcher dispatcher(registry, stats, gateway::dispatcher_options(cfg));
+  if (sip) {
+    try {
+      sip->start(dispatcher);
+    } catch (const gateway::EngineError& e) {
+      return report.fail(fmt::format("SIP engine: {}", e.what()));
+    }
+  }
 
   std::unique_ptr<transports::FifoTransport> fifo;
   if (auto fc = gateway::fifo_config(cfg); !fc.path.empty()) {
@@ -162,10 +175,14 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
     }
   }
   if (detached) detached->ready();
-  spdlog::info("switchboard {} started; FIFO: {}; datagram: {}; HTTP: {}", SB_VERSION,
+  std::string sip_where;
+  for (const auto& l : sip ? sip->listening() : std::vector<std::string>{})
+    sip_where += (sip_where.empty() ? "" : ", ") + l;
+  spdlog::info("switchboard {} started; FIFO: {}; datagram: {}; HTTP: {}; SIP: {}", SB_VERSION,
                fifo ? fifo->config().path : std::string("disabled"),
                datagram ? std::string("on") : std::string("disabled"),
-               http ? "port " + std::to_string(http->port()) : std::string("disabled"));
+               http ? "port " + std::to_string(http->port()) : std::string("disabled"),
+               sip ? sip_where : std::string("disabled"));
 
   gateway::StopSignal sig = gateway::wait_for_stop_signal();
   milliseconds grace(cfg.get_int("core.shutdown_timeout_ms"));
@@ -180,6 +197,7 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   if (fifo) fifo->finish(remaining(deadline));
   if (datagram) datagram->finish(remaining(deadline));
   if (http) http->finish(remaining(deadline));
+  if (sip) sip->stop(remaining(deadline));
   if (!idle) {
     // A handler that never returns would block the worker join forever: leave without it.
     spdlog::warn("{} calls still running after {} ms; exiting without waiting for them",

@@ -48,7 +48,8 @@ sb_start_daemon() {
   # transport is up.
   "$SB" -c "$SB_SOURCE_DIR/conf/switchboard.conf" --foreground \
     --set "fifo.path=$dir/fifo" --set "fifo.reply_dir=$dir" \
-    --set datagram.unix= --set datagram.udp= --set http.listen= "$@" \
+    --set datagram.unix= --set datagram.udp= --set http.listen= --set sip.listen= \
+    --set "core.db=$dir/switchboard.db" "$@" \
     --set core.log_level=info >"$dir/daemon.log" 2>&1 &
   daemon_pid=$!
   tries=0

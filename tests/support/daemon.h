@@ -30,6 +30,8 @@ class TestDaemon {
   const std::string& unix_socket() const { return unix_socket_; }  ///< datagram unix socket
   int udp_port() const { return udp_port_; }                       ///< datagram UDP, 127.0.0.1
   int http_port() const { return http_port_; }                     ///< HTTP, 127.0.0.1
+  int sip_port() const { return sip_port_; }                       ///< SIP over UDP, 127.0.0.1
+  std::string db_path() const { return dir_ + "/switchboard.db"; }
   pid_t pid() const { return pid_; }
 
   /// Sends `request_builder(reply_name)` through the FIFO and returns the raw reply.
@@ -52,14 +54,15 @@ class TestDaemon {
 
  private:
   std::string dir_, fifo_, reply_dir_, log_, unix_socket_;
-  int udp_port_ = 0, http_port_ = 0;
+  int udp_port_ = 0, http_port_ = 0, sip_port_ = 0;
   pid_t pid_ = -1;
 };
 
 /// A currently free loopback port (SOCK_STREAM or SOCK_DGRAM), for a daemon to bind next.
 int free_port(int socket_type);
 
-/// Runs the daemon binary with arguments to completion; returns {exit status, stderr}.
+/// Runs the daemon binary with arguments to completion; returns {exit status, stderr}. SIP is off
+/// and the database in memory unless `args` sets sip.listen / core.db.
 std::pair<int, std::string> run_switchboard(const std::vector<std::string>& args);
 
 }  // namespace sb::test

@@ -183,4 +183,40 @@ bool FifoFramer::parse_one(std::vector<FramedRequest>& out) {
   return true;
 }
 
+std::optional<FramedRequest> FifoFramer::abandon(std::chrono::milliseconds waited) {
+  if (mode_ != Mode::normal) {  // already skipping a bad block: just stop skipping
+    mode_ = Mode::normal;
+    buf_.clear();
+    line_blank_ = true;
+    json_.reset();
+    return std::nullopt;
+  }
+  std::size_t skip = buf_.find_first_not_of(" \t\r\n");
+  if (skip == std::string::npos) {
+    buf_.clear();
+    return std::nullopt;
+  }
+  std::string head = buf_.substr(skip, buf_.find('\n', skip) - skip);
+  buf_.clear();
+  ++garbage_;
+  if (head.empty() || head[0] != ':') return std::nullopt;
+  FramedRequest r;
+  std::string why = fmt::format("incomplete request: nothing more arrived for {} ms (a missing "
+                                "empty line, or a body without its closing '.')", waited.count());
+  std::size_t second = head.find(':', 1);
+  if (second != std::string::npos && second + 1 < head.size() && (head[second + 1] == '{' || head[second + 1] == '[')) {
+    r.dialect = FramedRequest::Dialect::json;
+    r.reply_name = head.substr(1, second - 1);
+    r.error = Error::invalid_request(std::move(why));
+    return r;
+  }
+  auto first = mi::parse_text_command_line(head);
+  auto* cmd = std::get_if<mi::TextCommandLine>(&first);
+  if (!cmd) return std::nullopt;
+  r.reply_name = cmd->reply_name;
+  r.command = cmd->command;
+  r.error = Error::parse_error(std::move(why), cmd->command);
+  return r;
+}
+
 }  // namespace sb::transports

@@ -9,6 +9,7 @@
 // Threading: not thread-safe; owned by the FIFO reader thread.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -48,6 +49,10 @@ class FifoFramer {
 
   /// Appends bytes; returns the requests they complete, in order.
   std::vector<FramedRequest> feed(std::string_view bytes);
+
+  /// Drops the buffered, incomplete request (its writer went silent). Returns the 400 to answer
+  /// when its reply name could be read.
+  std::optional<FramedRequest> abandon(std::chrono::milliseconds waited);
 
   std::size_t garbage_blocks() const { return garbage_; }
   std::size_t buffered() const { return buf_.size(); }

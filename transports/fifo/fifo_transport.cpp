@@ -145,9 +145,12 @@ struct FifoTransport::Impl {
     FifoFramer framer(cfg.max_request, [this](std::string_view cmd) { return dispatcher.text_layout(cmd); });
     std::vector<char> buf(64 * 1024);
     auto next_check = Clock::now() + cfg.check_interval;
+    auto last_bytes = Clock::now();
     while (!stopping.load()) {
       pollfd fds[2] = {{fd, POLLIN, 0}, {wake, POLLIN, 0}};
-      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_check - Clock::now());
+      auto until = next_check;
+      if (framer.buffered() > 0) until = std::min(until, last_bytes + cfg.request_timeout);
+      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
       int n = ::poll(fds, 2, static_cast<int>(std::max<long>(0, wait.count())));
       if (n < 0 && errno != EINTR) {
         spdlog::error("fifo: poll: {}", errno_text());
@@ -158,9 +161,15 @@ struct FifoTransport::Impl {
         for (;;) {
           ssize_t got = ::read(fd, buf.data(), buf.size());
           if (got <= 0) break;
+          last_bytes = Clock::now();
           for (FramedRequest& r : framer.feed(std::string_view(buf.data(), static_cast<std::size_t>(got))))
             handle(std::move(r));
         }
+      }
+      if (framer.buffered() > 0 && Clock::now() >= last_bytes + cfg.request_timeout) {
+        spdlog::warn("fifo: dropping an incomplete request ({} bytes, no more data for {} ms)",
+                     framer.buffered(), cfg.request_timeout.count());
+        if (auto r = framer.abandon(cfg.request_timeout)) handle(std::move(*r));
       }
       if (Clock::now() >= next_check) {
         next_check = Clock::now() + cfg.check_interval;

@@ -33,6 +33,9 @@ struct FifoConfig {
   int open_retries = 4;                           ///< opening a reply FIFO that has no reader yet
   std::chrono::milliseconds open_retry_interval{80};
   std::chrono::milliseconds check_interval{1000};  ///< how often the FIFO's presence is checked
+  /// A request left incomplete this long (a writer that stopped mid-request, a t_uac_dlg body
+  /// without its closing `.`) is dropped and answered 400, so it cannot hold up the others.
+  std::chrono::milliseconds request_timeout{5000};
 };
 
 class FifoError : public std::runtime_error {

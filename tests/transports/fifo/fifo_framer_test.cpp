@@ -158,5 +158,37 @@ TEST(ReplyName, Rules) {
   EXPECT_NE(check_reply_name(""), "");
 }
 
+TEST(FifoFramer, AbandonAnswersTheIncompleteTextRequestAndResumes) {
+  FifoFramer f(65536, layout_for_tests());
+  // A t_uac_dlg whose body never gets its closing '.': nothing completes.
+  EXPECT_TRUE(f.feed(":t_uac_dlg:r9\nMESSAGE\nsip:a@b\n.\nFrom: <sip:x@y>\n.\nhello\n\n").empty());
+  ASSERT_GT(f.buffered(), 0u);
+  auto r = f.abandon(std::chrono::milliseconds(5000));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->reply_name, "r9");
+  EXPECT_EQ(r->command, "t_uac_dlg");
+  ASSERT_TRUE(r->error);
+  EXPECT_EQ(r->error->code, 400);
+  EXPECT_NE(r->error->detail.find("5000 ms"), std::string::npos) << r->error->detail;
+  EXPECT_EQ(f.buffered(), 0u);
+  auto next = f.feed(":print:r1\nok\n\n");  // the next writer is served again
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].params, mi::Value::array({"ok"}));
+}
+
+TEST(FifoFramer, AbandonIncompleteJsonAndGarbage) {
+  FifoFramer f(65536, layout_for_tests());
+  EXPECT_TRUE(f.feed(":r2:{\"jsonrpc\":\"2.0\",\"method\":").empty());
+  auto r = f.abandon(std::chrono::milliseconds(100));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->dialect, Dialect::json);
+  EXPECT_EQ(r->reply_name, "r2");
+  ASSERT_TRUE(r->error);
+  // Half a command line with no reply name to answer: dropped silently, nothing to reply to.
+  EXPECT_TRUE(f.feed("no colon at all").empty());
+  EXPECT_FALSE(f.abandon(std::chrono::milliseconds(100)));
+  EXPECT_FALSE(f.abandon(std::chrono::milliseconds(100)));  // nothing buffered
+}
+
 }  // namespace
 }  // namespace sb::transports

@@ -1,0 +1,26 @@
+// command_helpers.h: what every `engine` command of the SIP modules does around its body —
+// answer 503 while the engine (and so the service) is not running, and turn a database failure
+// into a logged 500 instead of an exception.
+// Threading: used inside engine command handlers (engine thread).
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include "gateway/store/database.h"
+#include "mi/command.h"
+
+namespace sb::gateway {
+
+/// Runs `fn(*service)`; 503 when `service` is null, 500 (logged under `module`) on StoreError.
+template <typename Service, typename Fn>
+mi::Result with_service(Service* service, const char* module, Fn fn) {
+  if (!service) return mi::Error::failure(503, "SIP engine not running");
+  try {
+    return fn(*service);
+  } catch (const StoreError& e) {
+    spdlog::error("{}: database: {}", module, e.what());
+    return mi::Error::failure(500, "Internal Error", "database write failed; see the server log");
+  }
+}
+
+}  // namespace sb::gateway

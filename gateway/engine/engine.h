@@ -1,0 +1,86 @@
+// engine.h: the SIP engine thread. It owns the sofia-sip su_root and, through the components it
+// starts (SIP stack, usrloc, registrar, tm), every piece of SIP state.
+//
+// Threading: start()/stop() from the main thread. post() from any thread: the job is queued
+// (mutex + deque) and the engine is woken through an eventfd registered on its su_root; jobs run
+// in order on the engine thread. Commands flagged `engine` reach it through post() (Engine is the
+// dispatcher's mi::Executor). Nothing else may touch sofia-sip or the components' state.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "mi/dispatcher.h"
+
+struct su_root_s;
+struct pollfd;
+
+namespace sb::gateway {
+
+class EngineError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Engine final : public mi::Executor {
+ public:
+  Engine();
+  ~Engine() override;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// What the engine runs on its thread, in this order over its life.
+  struct Hooks {
+    std::function<void(su_root_s*)> start;  ///< build the SIP stack (may throw: start fails)
+    std::function<void()> begin_stop;       ///< stop listening, cancel what can be cancelled
+    std::function<bool()> stopped;          ///< true when nothing is left to finish
+    std::function<void()> teardown;         ///< destroy everything that lives on the root
+  };
+
+  /// Starts the thread, creates the su_root there and runs `hooks.start(root)` on it. Returns
+  /// when that is done; rethrows its exception as EngineError (the thread is gone then).
+  void start(Hooks hooks);
+  /// Queues a job for the engine thread; false (job dropped) once the engine is stopping.
+  bool post(std::function<void()> job) override;
+  /// Graceful stop: refuses new jobs, runs the queued ones, then `begin_stop`, keeps the loop
+  /// running until `stopped()` or the deadline, runs `teardown` and ends the thread. Idempotent.
+  void stop(std::chrono::milliseconds deadline);
+  /// Engine thread only: runs `job` on a later turn of the loop (after the current callback
+  /// returned), even while stopping. For work that must not run inside a sofia callback.
+  void defer(std::function<void()> job);
+  bool on_engine_thread() const { return std::this_thread::get_id() == thread_id_.load(); }
+  bool running() const { return running_.load(); }
+
+ private:
+  void run();
+  void drain();
+  void begin_stop(std::chrono::milliseconds deadline);
+  static int on_wake(void* self, pollfd* wait, void* arg);
+
+  std::thread thread_;
+  std::atomic<std::thread::id> thread_id_{};
+  std::atomic<bool> running_{false};
+  std::atomic<bool> accepting_{false};
+  Hooks hooks_;
+  bool quit_ = false;           ///< engine thread only
+  bool stopping_ = false;       ///< engine thread only
+  std::chrono::steady_clock::time_point stop_deadline_{};
+  su_root_s* root_ = nullptr;
+  int wake_fd_ = -1;
+  std::mutex mu_;
+  std::deque<std::function<void()>> queue_;
+  // start() hand-shake
+  std::mutex start_mu_;
+  std::condition_variable start_cv_;
+  bool started_ = false;
+  std::string start_error_;
+};
+
+}  // namespace sb::gateway

@@ -1,0 +1,136 @@
+// sip_gateway.cpp: building the SIP components on the engine thread, the expiry timer, shutdown.
+#include "gateway/sip/sofia.h"  // first: sofia's magic types
+
+#include "gateway/engine/sip_gateway.h"
+
+#include <ctime>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "gateway/config/config.h"
+#include "gateway/registrar/registrar_commands.h"
+#include "gateway/registrar/subscribers.h"
+#include "gateway/tm/tm.h"
+#include "gateway/tm/tm_commands.h"
+#include "gateway/usrloc/usrloc.h"
+#include "gateway/usrloc/usrloc_commands.h"
+
+namespace sb::gateway {
+
+SipGatewayConfig sip_gateway_config(const Config& cfg) {
+  SipGatewayConfig c;
+  c.db.path = cfg.get_string("core.db");
+  if (c.db.path.empty()) c.db.path = ":memory:";
+  c.db.synchronous = cfg.get_string("core.db_sync");
+  c.sip.listen = parse_listen_list(cfg.get_string("sip.listen"));
+  c.sip.t1_ms = static_cast<unsigned>(cfg.get_int("sip.t1_ms"));
+  c.registrar.auth = cfg.get_bool("registrar.auth");
+  c.registrar.realm = cfg.get_string("registrar.realm");
+  c.registrar.min_expires = cfg.get_int("registrar.min_expires");
+  c.registrar.max_expires = cfg.get_int("registrar.max_expires");
+  c.registrar.default_expires = cfg.get_int("registrar.default_expires");
+  c.registrar.max_contacts = static_cast<std::size_t>(cfg.get_int("registrar.max_contacts"));
+  c.registrar.nonce_expires = cfg.get_int("registrar.nonce_expires_s");
+  c.expiry_interval_s = static_cast<unsigned>(cfg.get_int("usrloc.timer_interval_s"));
+  return c;
+}
+
+struct SipGateway::Parts {
+  std::unique_ptr<Database> db;
+  std::unique_ptr<SipStack> sip;
+  std::unique_ptr<Usrloc> usrloc;
+  std::unique_ptr<Subscribers> subscribers;
+  std::unique_ptr<Registrar> registrar;
+  std::unique_ptr<Tm> tm;
+  su_timer_t* expiry = nullptr;
+  bool draining = false;
+};
+
+SipGateway::SipGateway(SipGatewayConfig config, mi::Statistics& stats)
+    : config_(std::move(config)), stats_(stats) {}
+
+// The dispatcher may already be gone here (early start-up failure): only the engine is stopped.
+SipGateway::~SipGateway() { engine_.stop(std::chrono::milliseconds(0)); }
+
+void SipGateway::register_commands(mi::Registry& registry) {
+  register_usrloc_commands(registry, services_);
+  register_registrar_commands(registry, services_);
+  register_tm_commands(registry, services_);
+}
+
+namespace {
+void on_expiry_timer(void* /*root magic*/, su_timer_t* /*t*/, void* arg) {
+  auto* usrloc = static_cast<Usrloc*>(arg);
+  try {
+    usrloc->expire(static_cast<std::int64_t>(std::time(nullptr)));
+  } catch (const StoreError& e) {
+    spdlog::error("usrloc: expiry sweep: {}", e.what());
+  }
+}
+}  // namespace
+
+void SipGateway::build(su_root_t* root) {
+  parts_ = std::make_unique<Parts>();
+  Parts& p = *parts_;
+  p.db = std::make_unique<Database>(config_.db);
+  p.db->migrate();
+  p.usrloc = std::make_unique<Usrloc>(p.db.get(), stats_);
+  std::size_t loaded = p.usrloc->load(static_cast<std::int64_t>(std::time(nullptr)));
+  p.subscribers = std::make_unique<Subscribers>(*p.db);
+  if (config_.sip.server_name.empty()) config_.sip.server_name = fmt::format("Switchboard {}", SB_VERSION);
+  p.sip = std::make_unique<SipStack>(config_.sip, stats_);
+  p.sip->start(root);
+  p.registrar = std::make_unique<Registrar>(config_.registrar, *p.sip, *p.usrloc, *p.subscribers, stats_);
+  p.registrar->attach();
+  p.tm = std::make_unique<Tm>(*p.sip, engine_, stats_);
+  p.expiry = su_timer_create(su_root_task(root), static_cast<su_duration_t>(config_.expiry_interval_s * 1000));
+  if (!p.expiry || su_timer_run(p.expiry, &on_expiry_timer, p.usrloc.get()) < 0)
+    throw std::runtime_error("cannot start the usrloc expiry timer");
+  services_ = SipServices{p.db.get(), p.sip.get(), p.usrloc.get(), p.subscribers.get(), p.registrar.get(), p.tm.get()};
+  listening_ = p.sip->listening();
+  std::string where;
+  for (const auto& l : listening_) where += (where.empty() ? "" : ", ") + l;
+  spdlog::info("sip: listening on {}; database {}; {} bindings loaded; registrar auth {}", where,
+               config_.db.path, loaded, config_.registrar.auth ? "on" : "off");
+}
+
+void SipGateway::teardown() {
+  services_ = SipServices{};
+  if (!parts_) return;
+  Parts& p = *parts_;
+  if (p.expiry) su_timer_destroy(p.expiry);
+  if (p.tm) p.tm->abort_all();
+  if (p.sip) p.sip->close_listeners();
+  p.tm.reset();
+  p.registrar.reset();
+  if (p.sip) p.sip->destroy();
+  p.sip.reset();
+  p.subscribers.reset();
+  p.usrloc.reset();
+  p.db.reset();
+  parts_.reset();
+}
+
+void SipGateway::start(mi::Dispatcher& dispatcher) {
+  Engine::Hooks hooks;
+  hooks.start = [this](su_root_t* root) { build(root); };
+  hooks.begin_stop = [this] {
+    if (parts_ && parts_->sip) parts_->sip->set_draining(true);
+  };
+  hooks.stopped = [this] { return !parts_ || !parts_->tm || parts_->tm->pending() == 0; };
+  hooks.teardown = [this] { teardown(); };
+  engine_.start(std::move(hooks));
+  dispatcher_ = &dispatcher;
+  dispatcher.set_engine(&engine_);
+}
+
+void SipGateway::stop(std::chrono::milliseconds grace) {
+  if (dispatcher_) {
+    dispatcher_->set_engine(nullptr);
+    dispatcher_ = nullptr;
+  }
+  engine_.stop(grace);
+}
+
+}  // namespace sb::gateway

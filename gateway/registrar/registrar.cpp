@@ -1,0 +1,332 @@
+// registrar.cpp: REGISTER processing (RFC 3261 §10.3) with digest authentication.
+#include "gateway/sip/sofia.h"  // first: sofia's magic types
+
+#include "gateway/registrar/registrar.h"
+
+#include <sofia-sip/auth_digest.h>
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/su_string.h>
+#include <sofia-sip/tport.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+#include <optional>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "gateway/registrar/subscribers.h"
+#include "gateway/sip/sip_stack.h"
+#include "gateway/store/database.h"
+#include "gateway/usrloc/usrloc.h"
+
+namespace sb::gateway {
+
+namespace {
+
+/// A sofia home for one request's temporary strings.
+struct Home {
+  su_home_t home[1] = {SU_HOME_INIT(home)};
+  ~Home() { su_home_deinit(home); }
+  std::string url(const url_t* u) {
+    char* s = url_as_string(home, u);
+    return s ? std::string(s) : std::string();
+  }
+};
+
+std::string rfc1123_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+std::optional<std::int64_t> parse_seconds(const char* s) {
+  if (!s || !*s) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(s, &end, 10);
+  if (errno || *end || v > 0xFFFFFFFFull || *s == '-') return std::nullopt;
+  return static_cast<std::int64_t>(v);
+}
+
+/// "0.5" → 500; "1" → 1000; nullopt when not a q-value (0 … 1, at most 3 decimals).
+std::optional<int> parse_q(const char* s) {
+  if (!s) return -1;
+  std::string q = s;
+  if (q.empty() || q.size() > 5) return std::nullopt;
+  if (q[0] != '0' && q[0] != '1') return std::nullopt;
+  int whole = q[0] - '0';
+  int frac = 0, digits = 0;
+  if (q.size() > 1) {
+    if (q[1] != '.') return std::nullopt;
+    for (std::size_t i = 2; i < q.size(); ++i) {
+      if (q[i] < '0' || q[i] > '9') return std::nullopt;
+      frac = frac * 10 + (q[i] - '0');
+      ++digits;
+    }
+  }
+  while (digits < 3) frac *= 10, ++digits;
+  int v = whole * 1000 + frac;
+  if (v > 1000) return std::nullopt;
+  return v;
+}
+
+std::string unquote(const char* s) {
+  if (!s) return {};
+  std::string v = s;
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  return v;
+}
+
+}  // namespace
+
+struct Registrar::Request {
+  nta_incoming_t* irq;
+  const sip_t* sip;
+  std::int64_t now;
+  std::string aor;
+  std::string user;
+  std::string domain;
+  Home home;
+};
+
+Registrar::Registrar(RegistrarConfig config, SipStack& sip, Usrloc& usrloc, Subscribers& subscribers,
+                     mi::Statistics& stats)
+    : config_(std::move(config)), sip_(sip), usrloc_(usrloc), subscribers_(subscribers),
+      nonces_(config_.nonce_expires),
+      accepted_(stats.counter("registrar", "accepted_regs")),
+      rejected_(stats.counter("registrar", "rejected_regs")),
+      challenges_(stats.counter("registrar", "auth_challenges")) {
+  stats.gauge("registrar", "max_expires").set(config_.max_expires);
+  stats.gauge("registrar", "default_expire").set(config_.default_expires);
+}
+
+void Registrar::attach() {
+  sip_.on_method("REGISTER", [this](nta_incoming_t* irq, const sip_t* sip) { return on_register(irq, sip); });
+}
+
+int Registrar::reject(Request& r, int status, const char* phrase) {
+  rejected_.inc();
+  nta_incoming_treply(r.irq, status, phrase, SIPTAG_SERVER_STR(sip_.server_name().c_str()), TAG_END());
+  return status;
+}
+
+int Registrar::on_register(nta_incoming_t* irq, const sip_t* sip) {
+  Request r{irq, sip, static_cast<std::int64_t>(std::time(nullptr)), {}, {}, {}, {}};
+  if (sip->sip_error) {
+    std::string what = fmt::format("Bad header {}", sip->sip_error->er_name ? sip->sip_error->er_name : "");
+    return reject(r, 400, what.c_str());
+  }
+  if (!sip->sip_to || !sip->sip_from || !sip->sip_call_id || !sip->sip_cseq)
+    return reject(r, 400, "Missing To, From, Call-ID or CSeq");
+  const url_t* to = sip->sip_to->a_url;
+  if (!to->url_user || !*to->url_user || !to->url_host || !*to->url_host)
+    return reject(r, 400, "Missing user or domain in To");
+  auto aor = normalize_aor(fmt::format("{}@{}", to->url_user, to->url_host));
+  if (!aor) return reject(r, 400, "Bad AOR in To");
+  r.aor = *aor;
+  r.user = to->url_user;
+  r.domain = r.aor.substr(r.aor.rfind('@') + 1);
+  if (config_.auth) {
+    if (int status = authorize(r); status != 0) return status;
+  }
+  try {
+    return save(r);
+  } catch (const StoreError& e) {
+    spdlog::error("registrar: {}: cannot store the bindings: {}", r.aor, e.what());
+    return reject(r, 500, "Server Internal Error (database)");
+  }
+}
+
+int Registrar::authorize(Request& r) {
+  std::string realm = config_.realm.empty() ? r.domain : config_.realm;
+  auto challenge = [&](bool stale) {
+    challenges_.inc();
+    std::string www = fmt::format(R"(Digest realm="{}", nonce="{}", qop="auth", algorithm=MD5{})",
+                                  realm, nonces_.make(r.now), stale ? ", stale=true" : "");
+    nta_incoming_treply(r.irq, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(www.c_str()),
+                        SIPTAG_SERVER_STR(sip_.server_name().c_str()), TAG_END());
+    return 401;
+  };
+  // The credentials for our realm, if the client sent any.
+  const msg_auth_t* au = r.sip->sip_authorization;
+  auth_response_t ar[1] = {};
+  ar->ar_size = sizeof ar[0];
+  bool found = false;
+  for (; au; au = au->au_next) {
+    if (!au->au_scheme || !su_casematch(au->au_scheme, "Digest") || !au->au_params) continue;
+    auth_response_t tmp[1] = {};
+    tmp->ar_size = sizeof tmp[0];
+    if (auth_digest_response_get(r.home.home, tmp, au->au_params) < 0) continue;
+    if (tmp->ar_realm && unquote(tmp->ar_realm) == realm) {
+      *ar = *tmp;
+      found = true;
+      break;
+    }
+  }
+  if (!found) return challenge(false);
+
+  DigestCredentials cred{unquote(ar->ar_username), unquote(ar->ar_realm), unquote(ar->ar_nonce),
+                         unquote(ar->ar_uri), unquote(ar->ar_response), unquote(ar->ar_algorithm),
+                         unquote(ar->ar_cnonce), unquote(ar->ar_qop), unquote(ar->ar_nc)};
+  // The authentication user must be the user being registered (OpenSIPS check_to()).
+  bool user_at_domain = cred.username == r.user + "@" + r.domain;
+  if (cred.username != r.user && !user_at_domain) {
+    spdlog::warn("registrar: {}: authentication user '{}' does not match the To user", r.aor, cred.username);
+    return reject(r, 403, "Forbidden auth ID");
+  }
+  auto nonce = nonces_.check(cred.nonce, r.now);
+  if (nonce == Nonces::Check::forged) return challenge(false);
+  auto sub = subscribers_.find(r.user, realm);
+  bool ok = sub && digest_response_ok(cred, user_at_domain ? sub->ha1b : sub->ha1, "REGISTER");
+  if (!ok) {
+    rejected_.inc();
+    spdlog::warn("registrar: {}: authentication failed ({})", r.aor,
+                 sub ? "wrong password" : "no such subscriber");
+    return challenge(false);
+  }
+  if (nonce == Nonces::Check::stale) return challenge(true);
+  return 0;
+}
+
+int Registrar::save(Request& r) {
+  const sip_t* sip = r.sip;
+  const std::string callid = sip->sip_call_id->i_id ? sip->sip_call_id->i_id : "";
+  const std::uint32_t cseq = sip->sip_cseq->cs_seq;
+  const std::vector<Contact>* existing = usrloc_.find(r.aor);
+  std::vector<Contact> next = existing ? *existing : std::vector<Contact>{};
+
+  if (!sip->sip_contact) return reply_bindings(r);  // a query
+
+  auto out_of_order = [&](const Contact& c) { return c.callid == callid && cseq <= c.cseq; };
+
+  if (sip->sip_contact->m_url->url_type == url_any) {
+    if (sip->sip_contact->m_next || !sip->sip_expires || sip->sip_expires->ex_delta != 0)
+      return reject(r, 400, "Invalid Contact * usage (needs Expires: 0 and no other contact)");
+    for (const Contact& c : next)
+      if (out_of_order(c)) return reject(r, 400, "Invalid CSeq number");
+    usrloc_.put(r.aor, {});
+    accepted_.inc();
+    spdlog::debug("registrar: {}: every binding removed", r.aor);
+    return reply_bindings(r);
+  }
+
+  // Where the request came from and what it arrived on.
+  std::string received, socket;
+  if (msg_t* msg = nta_incoming_getrequest(r.irq)) {
+    if (su_addrinfo_t* ai = msg_addrinfo(msg); ai && ai->ai_addr) {
+      char host[INET6_ADDRSTRLEN] = "";
+      int port = 0;
+      if (ai->ai_family == AF_INET) {
+        auto* in = reinterpret_cast<sockaddr_in*>(ai->ai_addr);
+        ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        port = ntohs(in->sin_port);
+        received = fmt::format("sip:{}:{}", host, port);
+      } else if (ai->ai_family == AF_INET6) {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(ai->ai_addr);
+        ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        port = ntohs(in6->sin6_port);
+        received = fmt::format("sip:[{}]:{}", host, port);
+      }
+      if (!received.empty() && ai->ai_protocol == IPPROTO_TCP) received += ";transport=tcp";
+    }
+    if (tport_t* tp = nta_incoming_transport(sip_.agent(), r.irq, msg)) {
+      tport_t* primary = tport_is_primary(tp) ? tp : tport_parent(tp);
+      if (const tp_name_t* n = primary ? tport_name(primary) : nullptr)
+        socket = fmt::format("{}:{}:{}", n->tpn_proto ? n->tpn_proto : "", n->tpn_host ? n->tpn_host : "",
+                             n->tpn_port ? n->tpn_port : "");
+      tport_unref(tp);
+    }
+    msg_destroy(msg);
+  }
+  std::string ua = sip->sip_user_agent && sip->sip_user_agent->g_string ? sip->sip_user_agent->g_string : "";
+
+  // Validate every contact before changing anything (RFC 3261 §10.3 steps 6-7).
+  struct Wanted {
+    std::string uri;
+    std::int64_t expires;
+    int q;
+    std::string instance;
+  };
+  std::vector<Wanted> wanted;
+  for (const sip_contact_t* m = sip->sip_contact; m; m = m->m_next) {
+    if (m->m_url->url_type == url_any) return reject(r, 400, "Invalid Contact * usage (mixed with contacts)");
+    if (m->m_url->url_type == url_invalid || !m->m_url->url_host)
+      return reject(r, 400, "Bad Contact URI");
+    std::optional<std::int64_t> exp;
+    if (m->m_expires) {
+      exp = parse_seconds(m->m_expires);
+      if (!exp) return reject(r, 400, "Invalid expires value in Contact");
+    } else if (sip->sip_expires) {
+      exp = static_cast<std::int64_t>(sip->sip_expires->ex_delta);
+    } else {
+      exp = config_.default_expires;
+    }
+    if (*exp != 0 && *exp < config_.min_expires) {
+      rejected_.inc();
+      std::string min = std::to_string(config_.min_expires);
+      nta_incoming_treply(r.irq, SIP_423_INTERVAL_TOO_BRIEF, SIPTAG_MIN_EXPIRES_STR(min.c_str()),
+                          SIPTAG_SERVER_STR(sip_.server_name().c_str()), TAG_END());
+      return 423;
+    }
+    *exp = std::min(*exp, config_.max_expires);
+    auto q = parse_q(m->m_q);
+    if (!q) return reject(r, 400, "Invalid q value in Contact");
+    const char* inst = msg_params_find(m->m_params, "+sip.instance=");
+    wanted.push_back({r.home.url(m->m_url), *exp, *q, unquote(inst)});
+  }
+
+  for (const Wanted& w : wanted) {
+    auto it = std::find_if(next.begin(), next.end(), [&](const Contact& c) { return c.uri == w.uri; });
+    if (it != next.end() && out_of_order(*it)) return reject(r, 400, "Invalid CSeq number");
+    if (w.expires == 0) {
+      if (it != next.end()) next.erase(it);
+      continue;
+    }
+    Contact c = it != next.end() ? *it : Contact{};
+    c.uri = w.uri;
+    c.expires = r.now + w.expires;
+    c.q = w.q;
+    c.callid = callid;
+    c.cseq = cseq;
+    c.user_agent = ua;
+    c.received = received;
+    c.socket = socket;
+    c.instance = w.instance;
+    c.last_modified = r.now;
+    if (it != next.end()) *it = std::move(c);
+    else next.push_back(std::move(c));
+  }
+  if (config_.max_contacts != 0 && next.size() > config_.max_contacts)
+    return reject(r, 403, "Too many registered contacts");
+  usrloc_.put(r.aor, std::move(next));  // durable before the 200
+  accepted_.inc();
+  return reply_bindings(r);
+}
+
+int Registrar::reply_bindings(Request& r, const char* phrase) {
+  std::string contacts;
+  if (const auto* list = usrloc_.find(r.aor)) {
+    for (const Contact& c : *list) {
+      if (!contacts.empty()) contacts += ", ";
+      contacts += fmt::format("<{}>;expires={}", c.uri, c.expires == 0 ? 0 : std::max<std::int64_t>(0, c.expires - r.now));
+      if (c.q >= 0) contacts += fmt::format(";q={:g}", c.q / 1000.0);
+    }
+  }
+  std::string date = rfc1123_now();
+  nta_incoming_treply(r.irq, 200, phrase ? phrase : "OK",
+                      TAG_IF(!contacts.empty(), SIPTAG_CONTACT_STR(contacts.c_str())),
+                      SIPTAG_DATE_STR(date.c_str()), SIPTAG_SERVER_STR(sip_.server_name().c_str()),
+                      TAG_END());
+  return 200;
+}
+
+}  // namespace sb::gateway

@@ -1,0 +1,87 @@
+// registrar_commands.cpp: the `registrar` module's commands (local subscribers).
+#include "gateway/registrar/registrar_commands.h"
+
+#include <ctime>
+
+#include <spdlog/spdlog.h>
+
+#include "gateway/engine/command_helpers.h"
+#include "gateway/registrar/subscribers.h"
+
+namespace sb::gateway {
+
+using mi::Args;
+using mi::Error;
+using mi::ParamType;
+using mi::Result;
+using mi::Value;
+
+namespace {
+
+/// Empty when `s` may be a SIP user or domain name part, else why not.
+std::string check_name(const std::string& s, bool domain) {
+  if (s.empty()) return "must not be empty";
+  if (s.size() > 128) return "longer than 128 bytes";
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '@' || c == ':' || c == ';' || c == '<' || c == '>' || c == '"')
+      return "contains a blank, a control character or one of @ : ; < > \"";
+    if (domain && c == '/') return "contains '/'";
+  }
+  return {};
+}
+
+}  // namespace
+
+void register_registrar_commands(mi::Registry& registry, const SipServices& s) {
+  const std::string m = "registrar";
+  auto username = mi::param("username", ParamType::string_, "user part, e.g. alice");
+  auto domain = mi::param("domain", ParamType::string_, "domain (the digest realm), e.g. example.com");
+
+  registry.add({.name = "subscriber_add", .module = m,
+                .summary = "Add a local subscriber (only the HA1 hashes of the password are stored)",
+                .params = {username, domain,
+                           mi::param("password", ParamType::string_, "the SIP password (never stored nor shown)")},
+                .flags = mi::kEngine,
+                .handler = [&s](const Args& a) -> Result {
+                  if (auto why = check_name(a.str("username"), false); !why.empty()) return Error::bad_param("username", why);
+                  if (auto why = check_name(a.str("domain"), true); !why.empty()) return Error::bad_param("domain", why);
+                  if (a.str("password").empty()) return Error::bad_param("password", "must not be empty");
+                  return with_service(s.subscribers, "registrar", [&](Subscribers& subs) -> Result {
+                    std::string domain_lc = a.str("domain");
+                    for (char& c : domain_lc) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                    if (!subs.add(a.str("username"), domain_lc, a.str("password"), std::time(nullptr)))
+                      return Error::failure(409, "Subscriber already exists");
+                    spdlog::info("registrar: subscriber {}@{} added", a.str("username"), domain_lc);
+                    return Value("OK");
+                  });
+                }});
+
+  registry.add({.name = "subscriber_rm", .module = m,
+                .summary = "Remove a local subscriber",
+                .params = {username, domain},
+                .flags = mi::kEngine,
+                .handler = [&s](const Args& a) -> Result {
+                  return with_service(s.subscribers, "registrar", [&](Subscribers& subs) -> Result {
+                    std::string domain_lc = a.str("domain");
+                    for (char& c : domain_lc) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                    if (!subs.remove(a.str("username"), domain_lc)) return Error::failure(404, "Subscriber not found");
+                    spdlog::info("registrar: subscriber {}@{} removed", a.str("username"), domain_lc);
+                    return Value("OK");
+                  });
+                }});
+
+  registry.add({.name = "subscriber_list", .module = m,
+                .summary = "List the local subscribers (never their passwords or hashes)",
+                .flags = mi::kEngine | mi::kReadOnly,
+                .handler = [&s](const Args&) -> Result {
+                  return with_service(s.subscribers, "registrar", [&](Subscribers& subs) -> Result {
+                    Value list = Value::array();
+                    for (const Subscriber& sub : subs.list())
+                      list.push_back(Value{{"username", sub.username}, {"domain", sub.domain}, {"created", sub.created}});
+                    return Value{{"Subscribers", std::move(list)}};
+                  });
+                }});
+}
+
+}  // namespace sb::gateway

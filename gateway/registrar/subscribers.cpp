@@ -1,0 +1,51 @@
+// subscribers.cpp: the `subscriber` table.
+#include "gateway/registrar/subscribers.h"
+
+#include "gateway/registrar/digest.h"
+#include "gateway/store/database.h"
+
+namespace sb::gateway {
+
+Subscribers::Subscribers(Database& db) : db_(db) {}
+
+bool Subscribers::add(const std::string& username, const std::string& domain,
+                      const std::string& password, std::int64_t now) {
+  Transaction tx(db_);
+  auto st = db_.prepare(
+      "INSERT INTO subscriber (username, domain, ha1, ha1b, created) VALUES (?,?,?,?,?) "
+      "ON CONFLICT (username, domain) DO NOTHING");
+  st.bind(1, username).bind(2, domain);
+  st.bind(3, digest_ha1(username, domain, password));
+  st.bind(4, digest_ha1(username + "@" + domain, domain, password));
+  st.bind(5, now).run();
+  bool added = db_.changes() > 0;
+  tx.commit();
+  return added;
+}
+
+bool Subscribers::remove(const std::string& username, const std::string& domain) {
+  Transaction tx(db_);
+  auto st = db_.prepare("DELETE FROM subscriber WHERE username = ? AND domain = ?");
+  st.bind(1, username).bind(2, domain).run();
+  bool removed = db_.changes() > 0;
+  tx.commit();
+  return removed;
+}
+
+std::optional<Subscriber> Subscribers::find(const std::string& username, const std::string& domain) {
+  auto st = db_.prepare(
+      "SELECT username, domain, ha1, ha1b, created FROM subscriber WHERE username = ? AND domain = ?");
+  st.bind(1, username).bind(2, domain);
+  if (!st.step()) return std::nullopt;
+  return Subscriber{st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4)};
+}
+
+std::vector<Subscriber> Subscribers::list() {
+  std::vector<Subscriber> out;
+  auto st = db_.prepare(
+      "SELECT username, domain, ha1, ha1b, created FROM subscriber ORDER BY domain, username");
+  while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4)});
+  return out;
+}
+
+}  // namespace sb::gateway

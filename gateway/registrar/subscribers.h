@@ -1,0 +1,41 @@
+// subscribers.h: local SIP subscribers (username@domain) for digest authentication, in SQLite.
+// Only HA1 hashes are stored (ha1 = MD5(user:domain:password), ha1b = MD5(user@domain:domain:
+// password)); clear passwords are never stored nor printed.
+//
+// Threading: engine thread only (it uses the engine's database connection).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mi/statistics.h"
+
+namespace sb::gateway {
+
+class Database;
+
+struct Subscriber {
+  std::string username;
+  std::string domain;
+  std::string ha1;
+  std::string ha1b;
+  std::int64_t created = 0;
+};
+
+class Subscribers {
+ public:
+  explicit Subscribers(Database& db);
+  /// False when it already exists. Throws StoreError.
+  bool add(const std::string& username, const std::string& domain, const std::string& password,
+           std::int64_t now);
+  /// False when there was no such subscriber.
+  bool remove(const std::string& username, const std::string& domain);
+  std::optional<Subscriber> find(const std::string& username, const std::string& domain);
+  std::vector<Subscriber> list();
+
+ private:
+  Database& db_;
+};
+
+}  // namespace sb::gateway

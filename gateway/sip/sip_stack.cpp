@@ -1,0 +1,161 @@
+// sip_stack.cpp: nta agent set-up, listeners, request routing by method, OPTIONS.
+#include "gateway/sip/sofia.h"  // first: sofia's magic types
+
+#include "gateway/sip/sip_stack.h"
+
+#include <sofia-sip/tport.h>
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "transports/net/address.h"
+
+namespace sb::gateway {
+
+std::string listen_to_url(const std::string& listen, std::string* why) {
+  auto colon = listen.find(':');
+  std::string proto = colon == std::string::npos ? std::string() : listen.substr(0, colon);
+  if (proto != "udp" && proto != "tcp") {
+    if (why) *why = fmt::format("'{}': expected udp:HOST:PORT or tcp:HOST:PORT", listen);
+    return {};
+  }
+  std::string hostport = listen.substr(colon + 1);
+  std::string reason;
+  auto addr = transports::parse_host_port(hostport, &reason);
+  if (!addr) {
+    if (why) *why = fmt::format("'{}': {}", listen, reason);
+    return {};
+  }
+  return fmt::format("sip:{};transport={}", hostport, proto);
+}
+
+std::vector<std::string> parse_listen_list(const std::string& value) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= value.size()) {
+    auto comma = value.find(',', start);
+    std::string item = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    auto b = item.find_first_not_of(" \t");
+    auto e = item.find_last_not_of(" \t");
+    item = b == std::string::npos ? std::string() : item.substr(b, e - b + 1);
+    if (!item.empty()) {
+      std::string why;
+      if (listen_to_url(item, &why).empty()) throw std::invalid_argument(why);
+      out.push_back(item);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+SipStack::SipStack(SipConfig config, mi::Statistics& stats)
+    : config_(std::move(config)),
+      rcv_requests_(stats.counter("core", "rcv_requests")),
+      rcv_replies_(stats.counter("core", "rcv_replies")),
+      unsupported_(stats.counter("core", "unsupported_methods")) {}
+
+SipStack::~SipStack() { destroy(); }
+
+void SipStack::start(su_root_t* root) {
+  if (config_.listen.empty()) throw std::runtime_error("sip.listen is empty: nothing to listen on");
+  std::string why;
+  std::string first = listen_to_url(config_.listen.front(), &why);
+  if (first.empty()) throw std::runtime_error(fmt::format("sip.listen: {}", why));
+  agent_ = nta_agent_create(root, URL_STRING_MAKE(first.c_str()), nullptr, nullptr,
+                            NTATAG_SIP_T1(config_.t1_ms), NTATAG_SIP_T1X64(64 * config_.t1_ms), NTATAG_UA(0), NTATAG_SERVER_RPORT(1),
+                            NTATAG_TAG_3261(1), TAG_END());
+  if (!agent_)
+    throw std::runtime_error(fmt::format("cannot listen for SIP on {}: {}", config_.listen.front(),
+                                         std::strerror(errno ? errno : EADDRINUSE)));
+  for (std::size_t i = 1; i < config_.listen.size(); ++i) {
+    std::string url = listen_to_url(config_.listen[i], &why);
+    if (url.empty()) throw std::runtime_error(fmt::format("sip.listen: {}", why));
+    if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()), TAG_END()) < 0)
+      throw std::runtime_error(fmt::format("cannot listen for SIP on {}: {}", config_.listen[i],
+                                           std::strerror(errno ? errno : EADDRINUSE)));
+  }
+  leg_ = nta_leg_tcreate(agent_, &SipStack::on_request, this, NTATAG_NO_DIALOG(1), TAG_END());
+  if (!leg_) throw std::runtime_error("cannot create the default SIP leg");
+  on_method("OPTIONS", [this](nta_incoming_t* irq, const sip_t*) { return answer_options(irq); });
+
+  listening_.clear();
+  for (tport_t* tp = tport_primaries(nta_agent_tports(agent_)); tp; tp = tport_next(tp)) {
+    const tp_name_t* n = tport_name(tp);
+    if (!n) continue;
+    std::string host = n->tpn_host ? n->tpn_host : "";
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    listening_.push_back(fmt::format("{}:{}:{}", n->tpn_proto ? n->tpn_proto : "?", host,
+                                     n->tpn_port ? n->tpn_port : "?"));
+  }
+}
+
+void SipStack::close_listeners() {
+  if (agent_) nta_agent_close_tports(agent_);
+}
+
+void SipStack::destroy() {
+  if (leg_) {
+    nta_leg_destroy(leg_);
+    leg_ = nullptr;
+  }
+  if (agent_) {
+    nta_agent_destroy(agent_);
+    agent_ = nullptr;
+  }
+}
+
+void SipStack::on_method(const std::string& method, Handler handler) {
+  handlers_[method] = std::move(handler);
+}
+
+std::string SipStack::allow() const {
+  std::string out;
+  for (const auto& [method, h] : handlers_) {
+    if (!out.empty()) out += ", ";
+    out += method;
+  }
+  return out;
+}
+
+int SipStack::answer_options(nta_incoming_t* irq) {
+  std::string allow_value = allow();
+  nta_incoming_treply(irq, SIP_200_OK, SIPTAG_ALLOW_STR(allow_value.c_str()),
+                      SIPTAG_ACCEPT_STR("application/sdp"), SIPTAG_SERVER_STR(config_.server_name.c_str()),
+                      TAG_END());
+  return 200;
+}
+
+int SipStack::on_request(void* self, nta_leg_t* /*leg*/, nta_incoming_t* irq, const sip_t* sip) {
+  auto* stack = static_cast<SipStack*>(self);
+  stack->rcv_requests_.inc();
+  if (!sip || !sip->sip_request) return 400;
+  const char* name = sip->sip_request->rq_method_name;
+  if (sip->sip_request->rq_method == sip_method_ack) {  // stray ACK: never answered
+    nta_incoming_destroy(irq);
+    return 0;
+  }
+  if (stack->draining_) {
+    nta_incoming_treply(irq, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("5"),
+                        SIPTAG_SERVER_STR(stack->config_.server_name.c_str()), TAG_END());
+    return 503;
+  }
+  auto it = stack->handlers_.find(name ? name : "");
+  if (it == stack->handlers_.end()) {
+    stack->unsupported_.inc();
+    std::string allow_value = stack->allow();
+    nta_incoming_treply(irq, SIP_405_METHOD_NOT_ALLOWED, SIPTAG_ALLOW_STR(allow_value.c_str()),
+                        SIPTAG_SERVER_STR(stack->config_.server_name.c_str()), TAG_END());
+    return 405;
+  }
+  try {
+    return it->second(irq, sip);
+  } catch (const std::exception& e) {
+    spdlog::error("sip: {} handler failed: {}", name, e.what());
+    return 500;
+  }
+}
+
+}  // namespace sb::gateway

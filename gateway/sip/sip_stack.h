@@ -1,0 +1,82 @@
+// sip_stack.h: the nta agent — SIP listeners from `[sip] listen`, the default leg that receives
+// every request outside a dialog and hands it to the handler registered for its method, the
+// built-in OPTIONS answer (keep-alive probes), and the `core:` SIP counters.
+//
+// Threading: engine thread only (constructed anywhere, start()ed and used on the engine thread).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "mi/statistics.h"
+
+struct nta_agent_s;
+struct nta_incoming_s;
+struct nta_leg_s;
+struct su_root_s;
+struct sip_s;
+
+namespace sb::gateway {
+
+struct SipConfig {
+  std::vector<std::string> listen;  ///< "udp:127.0.0.1:5060", "tcp:[::1]:5060", …
+  unsigned t1_ms = 500;             ///< SIP T1; non-INVITE transactions time out after 64*T1
+  std::string server_name;          ///< Server / User-Agent header value
+};
+
+/// "udp:127.0.0.1:5060" → "sip:127.0.0.1:5060;transport=udp"; empty + `why` when malformed.
+std::string listen_to_url(const std::string& listen, std::string* why);
+/// Splits and checks the `sip.listen` value (comma separated); throws std::invalid_argument.
+std::vector<std::string> parse_listen_list(const std::string& value);
+
+class SipStack {
+ public:
+  /// Handles one request: reply through nta (return the status replied, or 0 to keep the
+  /// transaction and reply later), or return a status ≥ 300 and nta sends that reply.
+  using Handler = std::function<int(nta_incoming_s* irq, const sip_s* sip)>;
+
+  SipStack(SipConfig config, mi::Statistics& stats);
+  ~SipStack();
+  SipStack(const SipStack&) = delete;
+  SipStack& operator=(const SipStack&) = delete;
+
+  /// Binds the listeners; throws std::runtime_error naming the listener that failed.
+  void start(su_root_s* root);
+  /// Shutdown, first step: new requests are answered 503 (Retry-After), while replies to our
+  /// pending client transactions still arrive.
+  void set_draining(bool on) { draining_ = on; }
+  /// Closes the listeners (new requests are no longer received).
+  void close_listeners();
+  /// Destroys the leg and the agent (after every transaction user is gone).
+  void destroy();
+
+  void on_method(const std::string& method, Handler handler);
+  nta_agent_s* agent() { return agent_; }
+  const SipConfig& config() const { return config_; }
+  /// What is bound, as "udp:127.0.0.1:5060" (real ports when 0 was asked for).
+  const std::vector<std::string>& listening() const { return listening_; }
+  /// The Allow header value: every method with a handler.
+  std::string allow() const;
+  /// The value of the Server / User-Agent header we send.
+  const std::string& server_name() const { return config_.server_name; }
+
+  void count_reply() { rcv_replies_.inc(); }
+
+ private:
+  static int on_request(void* self, nta_leg_s* leg, nta_incoming_s* irq, const sip_s* sip);
+  int answer_options(nta_incoming_s* irq);
+
+  SipConfig config_;
+  nta_agent_s* agent_ = nullptr;
+  nta_leg_s* leg_ = nullptr;
+  std::map<std::string, Handler> handlers_;
+  bool draining_ = false;
+  std::vector<std::string> listening_;
+  mi::Stat& rcv_requests_;
+  mi::Stat& rcv_replies_;
+  mi::Stat& unsupported_;
+};
+
+}  // namespace sb::gateway

@@ -1,0 +1,205 @@
+// database.cpp: SQLite connection, WAL set-up, migrations, statements and transactions.
+#include "gateway/store/database.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "gateway/store/schema.h"
+
+namespace sb::gateway {
+
+namespace {
+
+[[noreturn]] void fail(sqlite3* db, std::string_view what) {
+  throw StoreError(fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+std::string one_line(std::string_view sql) {
+  std::string s;
+  for (char c : sql) {
+    if (c == '\n' || c == '\t') c = ' ';
+    if (c == ' ' && (s.empty() || s.back() == ' ')) continue;
+    s += c;
+  }
+  if (s.size() > 80) s = s.substr(0, 77) + "...";
+  return s;
+}
+
+}  // namespace
+
+void ensure_parent_dir(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return;
+  std::string dir = path.substr(0, slash);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) throw StoreError(fmt::format("{} is not a directory", dir));
+    return;
+  }
+  ensure_parent_dir(dir);
+  if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST)
+    throw StoreError(fmt::format("cannot create the directory {}: {}", dir, std::strerror(errno)));
+}
+
+Database::Database(DatabaseOptions options) : options_(std::move(options)) {
+  if (options_.synchronous != "normal" && options_.synchronous != "full")
+    throw StoreError(fmt::format("synchronous must be normal or full, not '{}'", options_.synchronous));
+  bool memory = options_.path == ":memory:";
+  if (!memory) ensure_parent_dir(options_.path);
+  int rc = sqlite3_open_v2(options_.path.c_str(), &db_,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw StoreError(fmt::format("cannot open the database {}: {}", options_.path, msg));
+  }
+  sqlite3_busy_timeout(db_, options_.busy_timeout_ms);
+  sqlite3_extended_result_codes(db_, 1);
+  try {
+    if (!memory) {
+      Statement wal(db_, "PRAGMA journal_mode=WAL");
+      std::string mode = wal.step() ? wal.text(0) : std::string();
+      if (mode != "wal")
+        throw StoreError(fmt::format("database {}: journal_mode is '{}', WAL could not be enabled",
+                                     options_.path, mode));
+    }
+    exec(fmt::format("PRAGMA synchronous={}", options_.synchronous == "full" ? "FULL" : "NORMAL"));
+    exec("PRAGMA foreign_keys=ON");
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+Database::~Database() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+void Database::exec(std::string_view sql) {
+  std::string s(sql);
+  char* err = nullptr;
+  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db_);
+    sqlite3_free(err);
+    throw StoreError(fmt::format("{} ({})", msg, one_line(sql)));
+  }
+}
+
+Statement Database::prepare(std::string_view sql) { return Statement(db_, sql); }
+
+std::int64_t Database::changes() const { return sqlite3_changes64(db_); }
+
+int Database::migrate() {
+  const auto& steps = schema_migrations();
+  Statement get(db_, "PRAGMA user_version");
+  int version = get.step() ? static_cast<int>(get.integer(0)) : 0;
+  get.reset();
+  if (version > static_cast<int>(steps.size()))
+    throw StoreError(fmt::format("database {} has schema version {}, newer than this Switchboard "
+                                 "knows ({}): refusing to use it",
+                                 options_.path, version, steps.size()));
+  for (int v = version; v < static_cast<int>(steps.size()); ++v) {
+    Transaction tx(*this);
+    exec(steps[static_cast<std::size_t>(v)]);
+    exec(fmt::format("PRAGMA user_version={}", v + 1));
+    tx.commit();
+    spdlog::info("store: {} migrated to schema version {}", options_.path, v + 1);
+  }
+  return static_cast<int>(steps.size());
+}
+
+// --- Statement -----------------------------------------------------------------------------
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db), sql_(sql) {
+  if (sqlite3_prepare_v3(db_, sql_.data(), static_cast<int>(sql_.size()), SQLITE_PREPARE_PERSISTENT,
+                         &st_, nullptr) != SQLITE_OK)
+    fail(db_, fmt::format("prepare ({})", one_line(sql_)));
+}
+
+Statement::Statement(Statement&& o) noexcept : db_(o.db_), st_(o.st_), sql_(std::move(o.sql_)) {
+  o.st_ = nullptr;
+}
+
+Statement::~Statement() {
+  if (st_) sqlite3_finalize(st_);
+}
+
+Statement& Statement::bind(int i, std::string_view text) {
+  if (sqlite3_bind_text(st_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+    fail(db_, fmt::format("bind {} ({})", i, one_line(sql_)));
+  return *this;
+}
+
+Statement& Statement::bind(int i, std::int64_t n) {
+  if (sqlite3_bind_int64(st_, i, n) != SQLITE_OK) fail(db_, fmt::format("bind {} ({})", i, one_line(sql_)));
+  return *this;
+}
+
+Statement& Statement::bind(int i, double d) {
+  if (sqlite3_bind_double(st_, i, d) != SQLITE_OK) fail(db_, fmt::format("bind {} ({})", i, one_line(sql_)));
+  return *this;
+}
+
+Statement& Statement::bind_null(int i) {
+  if (sqlite3_bind_null(st_, i) != SQLITE_OK) fail(db_, fmt::format("bind {} ({})", i, one_line(sql_)));
+  return *this;
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(st_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  std::string msg = sqlite3_errmsg(db_);
+  sqlite3_reset(st_);
+  throw StoreError(fmt::format("{} ({})", msg, one_line(sql_)));
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+  reset();
+}
+
+void Statement::reset() {
+  sqlite3_reset(st_);
+  sqlite3_clear_bindings(st_);
+}
+
+std::string Statement::text(int col) const {
+  auto p = sqlite3_column_text(st_, col);
+  if (!p) return {};
+  return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st_, col)));
+}
+
+std::int64_t Statement::integer(int col) const { return sqlite3_column_int64(st_, col); }
+double Statement::real(int col) const { return sqlite3_column_double(st_, col); }
+bool Statement::is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
+
+// --- Transaction ---------------------------------------------------------------------------
+
+Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  if (!done_) {
+    try {
+      db_.exec("ROLLBACK");
+    } catch (const StoreError& e) {
+      spdlog::error("store: rollback failed: {}", e.what());
+    }
+  }
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace sb::gateway

@@ -1,0 +1,100 @@
+// database.h: a thin RAII layer over SQLite (WAL) — open + schema migrations, prepared
+// statements, transactions — so every acknowledged write is committed before its reply.
+//
+// Threading: one Database (connection) per owning thread; it is not shared. The SIP engine owns
+// one, opened on its thread; `migrate()` runs once at start-up (any thread, before the others
+// open theirs). Errors throw StoreError with SQLite's message and the statement that failed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace sb::gateway {
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// `synchronous` = "normal" (durable across a crash or kill -9 of the daemon, WAL default) or
+/// "full" (also across a power loss, one fsync per commit).
+struct DatabaseOptions {
+  std::string path;  ///< file path; ":memory:" for a private in-memory database (tests)
+  std::string synchronous = "normal";
+  int busy_timeout_ms = 5000;
+};
+
+class Statement;
+
+class Database {
+ public:
+  explicit Database(DatabaseOptions options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  /// Brings the schema to the latest version (each step in its own transaction); returns the
+  /// version reached. Refuses a database written by a newer Switchboard.
+  int migrate();
+  void exec(std::string_view sql);
+  Statement prepare(std::string_view sql);
+  sqlite3* handle() { return db_; }
+  const std::string& path() const { return options_.path; }
+  std::int64_t changes() const;
+
+ private:
+  DatabaseOptions options_;
+  sqlite3* db_ = nullptr;
+};
+
+/// A prepared statement. bind() is 1-based like SQLite; step() returns true while rows come.
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql);
+  ~Statement();
+  Statement(Statement&& o) noexcept;
+  Statement& operator=(Statement&&) = delete;
+  Statement(const Statement&) = delete;
+
+  Statement& bind(int i, std::string_view text);
+  Statement& bind(int i, std::int64_t n);
+  Statement& bind(int i, double d);
+  Statement& bind_null(int i);
+  bool step();
+  /// Runs a statement that returns no rows (INSERT/UPDATE/DELETE) and resets it.
+  void run();
+  void reset();
+  std::string text(int col) const;
+  std::int64_t integer(int col) const;
+  double real(int col) const;
+  bool is_null(int col) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* st_ = nullptr;
+  std::string sql_;
+};
+
+/// BEGIN IMMEDIATE on construction; commit() makes it durable; otherwise rolled back.
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  void commit();
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+/// Creates the directory holding `path` when missing (for `core.db = ./var/switchboard.db`).
+void ensure_parent_dir(const std::string& path);
+
+}  // namespace sb::gateway

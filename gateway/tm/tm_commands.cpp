@@ -1,0 +1,53 @@
+// tm_commands.cpp: the `tm` module's commands.
+#include "gateway/tm/tm_commands.h"
+
+#include "gateway/tm/tm.h"
+
+namespace sb::gateway {
+
+using mi::Args;
+using mi::Error;
+using mi::ParamType;
+using mi::Result;
+using mi::TextBlock;
+
+void register_tm_commands(mi::Registry& registry, const SipServices& s) {
+  const std::string m = "tm";
+  auto headers = mi::optional_param("headers", ParamType::string_,
+                                    "header lines (From and To required; CRLF-separated); `!!` = our address", "");
+  headers.text_block = TextBlock::line_set;
+  auto body = mi::optional_param("body", ParamType::string_, "message body (needs Content-Type)", "");
+  body.text_block = TextBlock::body;
+
+  registry.add({.name = "t_uac_dlg", .module = m,
+                .summary = "Send a SIP request and return its final reply",
+                .description = "SER/OpenSIPS t_uac_dlg. Replies when the transaction completes: "
+                               "{\"Status\":\"<code> <reason>\",\"Message\":\"<reply from its first header>\"}; "
+                               "a local timeout gives {\"Status\":\"408 Request Timeout\"}.",
+                .params = {mi::param("method", ParamType::string_, "SIP method, e.g. OPTIONS or MESSAGE"),
+                           mi::param("ruri", ParamType::string_, "Request-URI, e.g. sip:alice@example.com"),
+                           mi::optional_param("next_hop", ParamType::string_, "outbound proxy URI, or `.` for none", "."),
+                           headers, body,
+                           mi::optional_param("socket", ParamType::string_, "local listener to send from, e.g. udp:127.0.0.1:5060")},
+                .flags = mi::kEngine | mi::kAsync,
+                .async_handler = [&s](const Args& a, mi::Completion done) {
+                  if (!s.tm) return void(done(Error::failure(503, "SIP engine not running")));
+                  s.tm->uac(UacRequest{a.str("method"), a.str("ruri"), a.str("next_hop"), a.str("headers"),
+                                       a.str("body"), a.str("socket")},
+                            std::move(done));
+                }});
+
+  registry.add({.name = "t_uac_cancel", .module = m,
+                .summary = "CANCEL a pending INVITE sent by t_uac_dlg",
+                .params = {mi::param("callid", ParamType::string_, "Call-ID of the INVITE"),
+                           mi::param("cseq", ParamType::int_, "CSeq number of the INVITE")},
+                .flags = mi::kEngine,
+                .handler = [&s](const Args& a) -> Result {
+                  if (!s.tm) return Error::failure(503, "SIP engine not running");
+                  std::int64_t cseq = a.integer("cseq");
+                  if (cseq < 0 || cseq > 0xFFFFFFFFll) return Error::bad_param("cseq", "out of range");
+                  return s.tm->cancel(a.str("callid"), static_cast<std::uint32_t>(cseq));
+                }});
+}
+
+}  // namespace sb::gateway
