@@ -80,7 +80,15 @@ Database::Database(DatabaseOptions options) : options_(std::move(options)) {
 }
 
 Database::~Database() {
+  cache_.clear();  // finalize the kept statements before closing
   if (db_) sqlite3_close_v2(db_);
+}
+
+Statement& Database::cached(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) it = cache_.emplace(sql, std::make_unique<Statement>(db_, sql)).first;
+  it->second->reset();
+  return *it->second;
 }
 
 void Database::exec(std::string_view sql) {
@@ -185,12 +193,12 @@ bool Statement::is_null(int col) const { return sqlite3_column_type(st_, col) ==
 
 // --- Transaction ---------------------------------------------------------------------------
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Database& db) : db_(db) { db_.cached("BEGIN IMMEDIATE").run(); }
 
 Transaction::~Transaction() {
   if (!done_) {
     try {
-      db_.exec("ROLLBACK");
+      db_.cached("ROLLBACK").run();
     } catch (const StoreError& e) {
       spdlog::error("store: rollback failed: {}", e.what());
     }
@@ -198,7 +206,7 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-  db_.exec("COMMIT");
+  db_.cached("COMMIT").run();
   done_ = true;
 }
 

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <unordered_map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -45,6 +47,9 @@ class Database {
   int migrate();
   void exec(std::string_view sql);
   Statement prepare(std::string_view sql);
+  /// A statement prepared once and kept for the connection's life (hot paths: usrloc writes,
+  /// BEGIN/COMMIT). Reset before it is returned.
+  Statement& cached(const std::string& sql);
   sqlite3* handle() { return db_; }
   const std::string& path() const { return options_.path; }
   std::int64_t changes() const;
@@ -52,6 +57,7 @@ class Database {
  private:
   DatabaseOptions options_;
   sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
 };
 
 /// A prepared statement. bind() is 1-based like SQLite; step() returns true while rows come.

@@ -87,10 +87,9 @@ const std::vector<Contact>* Usrloc::find(const std::string& aor) const {
 }
 
 void Usrloc::write_aor(const std::string& aor, const std::vector<Contact>& contacts) {
-  auto del = db_->prepare("DELETE FROM location WHERE aor = ?");
-  del.bind(1, aor).run();
+  db_->cached("DELETE FROM location WHERE aor = ?").bind(1, aor).run();
   if (contacts.empty()) return;
-  auto ins = db_->prepare(
+  auto& ins = db_->cached(
       "INSERT INTO location (contact_id, aor, contact, expires, q, callid, cseq, user_agent, "
       "received, path, socket, methods, flags, cflags, instance, last_modified) "
       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
