@@ -3,6 +3,9 @@
 // guarded by a mutex so that a second sb_async_complete() of a handle is refused, not a crash.
 #include "mi/module_bridge.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -14,9 +17,6 @@
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "mi/binding.h"
 
@@ -112,8 +112,10 @@ int add_item(sb_node* parent, const char* fn, const char* key, Item item) {
   if (!parent) return SB_EINVAL;
   sb_reply* r = parent->owner;
   if (!parent->object) {
-    if (key) return r->fail(fmt::format("{}: member '{}' added to an array (array items take no key)",
-                                        fn, key)), SB_EINVAL;
+    if (key)
+      return r->fail(fmt::format("{}: member '{}' added to an array (array items take no key)", fn,
+                                 key)),
+             SB_EINVAL;
     parent->items.emplace_back(std::string(), std::move(item));
     return SB_OK;
   }
@@ -128,7 +130,8 @@ int add_item(sb_node* parent, const char* fn, const char* key, Item item) {
 sb_node* add_container(sb_node* parent, const char* fn, const char* key, bool object) {
   if (!parent) return nullptr;
   if (parent->depth >= kMaxDepth) {
-    parent->owner->fail(fmt::format("{}: the reply is nested deeper than {} levels", fn, kMaxDepth));
+    parent->owner->fail(
+        fmt::format("{}: the reply is nested deeper than {} levels", fn, kMaxDepth));
     return nullptr;
   }
   sb_node* n = new_node(parent->owner, object, parent->depth + 1);
@@ -141,8 +144,10 @@ Value build(const Item& item) {
   const sb_node* n = std::get<sb_node*>(item);
   Value out = n->object ? Value::object() : Value::array();
   for (const auto& [key, child] : n->items) {
-    if (n->object) out[key] = build(child);
-    else out.push_back(build(child));
+    if (n->object)
+      out[key] = build(child);
+    else
+      out.push_back(build(child));
   }
   return out;
 }
@@ -151,14 +156,15 @@ Value build(const Item& item) {
 
 Error module_failure(const CallSite& s, const std::string& why) {
   spdlog::error("module '{}': command '{}': {}", s.module, s.command, why);
-  return Error::failure(500, one_line(fmt::format("module '{}' command '{}': {}", s.module,
-                                                  s.command, why)));
+  return Error::failure(
+      500, one_line(fmt::format("module '{}' command '{}': {}", s.module, s.command, why)));
 }
 
 /// The outcome of a finished handler: its reply, its error, or a 500 saying what went wrong.
 Result finish(const CallSite& s, sb_reply& r, int status) {
   if (!r.misuse.empty()) return module_failure(s, r.misuse);
-  if (status != SB_OK) return module_failure(s, fmt::format("handler returned {}, not SB_OK", status));
+  if (status != SB_OK)
+    return module_failure(s, fmt::format("handler returned {}, not SB_OK", status));
   if (r.error) return *r.error;
   if (!r.root) return module_failure(s, "handler returned neither a reply nor an error");
   return build(*r.root);
@@ -196,7 +202,8 @@ Result call_sync(const CallSite& s, const Args& a) {
   sb_args args{&a, {}};
   sb_reply reply;
   int status = SB_OK;
-  if (auto threw = guarded(s, [&] { status = s.fn(&args, &reply); })) return module_failure(s, *threw);
+  if (auto threw = guarded(s, [&] { status = s.fn(&args, &reply); }))
+    return module_failure(s, *threw);
   return finish(s, reply, status);
 }
 
@@ -214,11 +221,16 @@ void call_async(const std::shared_ptr<const CallSite>& s, const Args& a, const C
 
 ParamType arg_type(int t) {
   switch (t) {
-    case SB_ARG_STRING: return ParamType::string_;
-    case SB_ARG_INT: return ParamType::int_;
-    case SB_ARG_BOOL: return ParamType::bool_;
-    case SB_ARG_DOUBLE: return ParamType::double_;
-    case SB_ARG_ARRAY: return ParamType::array_;
+    case SB_ARG_STRING:
+      return ParamType::string_;
+    case SB_ARG_INT:
+      return ParamType::int_;
+    case SB_ARG_BOOL:
+      return ParamType::bool_;
+    case SB_ARG_DOUBLE:
+      return ParamType::double_;
+    case SB_ARG_ARRAY:
+      return ParamType::array_;
   }
   throw std::invalid_argument(fmt::format("unknown argument type {}", t));
 }
@@ -249,7 +261,8 @@ CommandSpec module_command_spec(const std::string& module, const sb_command_expo
   if (!c.handler == !c.async_handler) throw bad("needs exactly one of handler and async_handler");
   for (const sb_arg_export* a = c.args; a && a->name; ++a) {
     if (s.params.size() == kMaxArgs)
-      throw bad(fmt::format("more than {} arguments (is the args array NULL-terminated?)", kMaxArgs));
+      throw bad(
+          fmt::format("more than {} arguments (is the args array NULL-terminated?)", kMaxArgs));
     ParamSpec p;
     p.name = a->name;
     try {
@@ -268,7 +281,8 @@ CommandSpec module_command_spec(const std::string& module, const sb_command_expo
     }
     s.params.push_back(std::move(p));
   }
-  auto site = std::make_shared<const CallSite>(CallSite{module, s.name, c.handler, c.async_handler});
+  auto site =
+      std::make_shared<const CallSite>(CallSite{module, s.name, c.handler, c.async_handler});
   if (c.handler) {
     s.handler = [site](const Args& a) { return call_sync(*site, a); };
   } else {
@@ -342,7 +356,9 @@ int sb_reply_double(sb_reply* r, double value) {
   return set_root(r, "sb_reply_double", Value(value));
 }
 
-int sb_reply_bool(sb_reply* r, int value) { return set_root(r, "sb_reply_bool", Value(value != 0)); }
+int sb_reply_bool(sb_reply* r, int value) {
+  return set_root(r, "sb_reply_bool", Value(value != 0));
+}
 
 int sb_reply_null(sb_reply* r) { return set_root(r, "sb_reply_null", Value(nullptr)); }
 
@@ -387,7 +403,9 @@ int sb_add_bool(sb_node* p, const char* key, int value) {
   return add_item(p, "sb_add_bool", key, Value(value != 0));
 }
 
-int sb_add_null(sb_node* p, const char* key) { return add_item(p, "sb_add_null", key, Value(nullptr)); }
+int sb_add_null(sb_node* p, const char* key) {
+  return add_item(p, "sb_add_null", key, Value(nullptr));
+}
 
 sb_node* sb_add_object(sb_node* p, const char* key) {
   return add_container(p, "sb_add_object", key, true);

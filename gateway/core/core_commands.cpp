@@ -145,7 +145,8 @@ void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreC
                 }});
 
   registry.add({.name = "which", .module = m,
-                .summary = "List every command, or the parameter lists one command accepts",
+                .summary = "List every command (a loadable module's as module:name), or the "
+                           "parameter lists one command accepts",
                 .params = {mi::optional_param("command", ParamType::string_,
                                               "a command name; show the parameter lists it accepts")},
                 .flags = mi::kReadOnly | mi::kInline,

@@ -3,6 +3,8 @@
 #include "gateway/modules/module_loader.h"
 
 #include <dlfcn.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -11,9 +13,6 @@
 #include <deque>
 #include <memory>
 #include <mutex>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "mi/module_bridge.h"
 
@@ -33,8 +32,10 @@ std::vector<std::string> split(std::string_view text, std::string_view seps) {
   while (start <= text.size()) {
     std::size_t end = text.find_first_of(seps, start);
     std::string_view item = text.substr(start, end == std::string_view::npos ? end : end - start);
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.remove_prefix(1);
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.remove_suffix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())))
+      item.remove_prefix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())))
+      item.remove_suffix(1);
     if (!item.empty()) out.emplace_back(item);
     if (end == std::string_view::npos) break;
     start = end + 1;
@@ -57,7 +58,8 @@ bool regular_file(const std::string& p) {
 /// The file a `load` entry names: absolute as is, else the first match in `path`.
 std::string resolve(const std::string& entry, const ModuleSettings& s) {
   std::vector<std::string> names = {entry};
-  if (entry.size() < 3 || entry.compare(entry.size() - 3, 3, ".so") != 0) names.push_back(entry + ".so");
+  if (entry.size() < 3 || entry.compare(entry.size() - 3, 3, ".so") != 0)
+    names.push_back(entry + ".so");
   if (entry.front() == '/') {
     for (const auto& n : names)
       if (regular_file(n)) return n;
@@ -66,9 +68,9 @@ std::string resolve(const std::string& entry, const ModuleSettings& s) {
   for (const auto& dir : s.path)
     for (const auto& n : names)
       if (std::string p = dir + "/" + n; regular_file(p)) return p;
-  throw ModuleError(fmt::format("{}: module '{}': file not found in modules.path ({})",
-                                s.load_origin, entry,
-                                s.path.empty() ? std::string("empty") : fmt::format("{}", fmt::join(s.path, ":"))));
+  throw ModuleError(fmt::format(
+      "{}: module '{}': file not found in modules.path ({})", s.load_origin, entry,
+      s.path.empty() ? std::string("empty") : fmt::format("{}", fmt::join(s.path, ":"))));
 }
 
 /// Strings handed to modules through `var` must outlive every module: never freed.
@@ -114,9 +116,10 @@ void check_abi(const sb_module& d, const std::string& who) {
         who, d.abi_major, d.abi_minor, SB_MODULE_ABI_MAJOR, SB_MODULE_ABI_MINOR));
   if (d.struct_size < kDescriptorSizeV1_0 ||
       (d.abi_minor == SB_MODULE_ABI_MINOR && d.struct_size != sizeof(sb_module)))
-    throw ModuleError(fmt::format("{}: descriptor size {} does not match ABI {}.{} ({} bytes): "
-                                  "the module was built against another mi/module_abi.h",
-                                  who, d.struct_size, d.abi_major, d.abi_minor, sizeof(sb_module)));
+    throw ModuleError(
+        fmt::format("{}: descriptor size {} does not match ABI {}.{} ({} bytes): "
+                    "the module was built against another mi/module_abi.h",
+                    who, d.struct_size, d.abi_major, d.abi_minor, sizeof(sb_module)));
 }
 
 /// Checks the configured values against the exported parameters and hands each effective value
@@ -128,12 +131,17 @@ std::vector<ModuleInfo::Param> configure(const sb_module& d, const std::string& 
   std::vector<std::string> names;
   for (const sb_param_export* p = d.params; p && p->name; ++p) {
     if (exported.size() == kMaxParams)
-      throw ModuleError(fmt::format("{}: more than {} parameters (is the params array "
-                                    "NULL-terminated?)", who, kMaxParams));
-    if (!identifier(p->name)) throw ModuleError(fmt::format("{}: parameter name '{}' is not valid", who, p->name));
+      throw ModuleError(
+          fmt::format("{}: more than {} parameters (is the params array "
+                      "NULL-terminated?)",
+                      who, kMaxParams));
+    if (!identifier(p->name))
+      throw ModuleError(fmt::format("{}: parameter name '{}' is not valid", who, p->name));
     if (p->type != SB_PARAM_STRING && p->type != SB_PARAM_INT)
-      throw ModuleError(fmt::format("{}: parameter '{}' has unknown type {}", who, p->name, p->type));
-    if (!p->help || !*p->help) throw ModuleError(fmt::format("{}: parameter '{}' has no help text", who, p->name));
+      throw ModuleError(
+          fmt::format("{}: parameter '{}' has unknown type {}", who, p->name, p->type));
+    if (!p->help || !*p->help)
+      throw ModuleError(fmt::format("{}: parameter '{}' has no help text", who, p->name));
     if (std::find(names.begin(), names.end(), p->name) != names.end())
       throw ModuleError(fmt::format("{}: parameter '{}' is declared twice", who, p->name));
     exported.push_back(p);
@@ -144,9 +152,10 @@ std::vector<ModuleInfo::Param> configure(const sb_module& d, const std::string& 
   const auto& configured = cfg_it == settings.params.end() ? kNone : cfg_it->second;
   for (const auto& [key, setting] : configured) {
     if (std::find(names.begin(), names.end(), key) == names.end())
-      throw ModuleError(fmt::format("{}: module '{}': unknown parameter '{}'{}", setting.origin, name,
-                                    key, names.empty() ? fmt::format(" (module '{}' has no parameters)", name)
-                                                       : did_you_mean(key, names)));
+      throw ModuleError(
+          fmt::format("{}: module '{}': unknown parameter '{}'{}", setting.origin, name, key,
+                      names.empty() ? fmt::format(" (module '{}' has no parameters)", name)
+                                    : did_you_mean(key, names)));
   }
   std::vector<ModuleInfo::Param> out;
   for (const sb_param_export* p : exported) {
@@ -154,8 +163,9 @@ std::vector<ModuleInfo::Param> configure(const sb_module& d, const std::string& 
     std::string def = p->default_value ? p->default_value : (is_int ? "0" : "");
     auto it = configured.find(p->name);
     const std::string& text = it == configured.end() ? def : it->second.value;
-    std::string where = it == configured.end() ? fmt::format("{}: default of", who)
-                                               : fmt::format("{}: module '{}':", it->second.origin, name);
+    std::string where = it == configured.end()
+                            ? fmt::format("{}: default of", who)
+                            : fmt::format("{}: module '{}':", it->second.origin, name);
     std::int64_t number = 0;
     if (is_int) {
       if (std::string why = parse_int(def, number); !why.empty())
@@ -169,13 +179,14 @@ std::vector<ModuleInfo::Param> configure(const sb_module& d, const std::string& 
     if (p->set) {
       char err[512] = {0};
       int rc = 0;
-      std::string threw = guarded([&] { rc = p->set(p->name, text.c_str(), number, err, sizeof err); });
+      std::string threw =
+          guarded([&] { rc = p->set(p->name, text.c_str(), number, err, sizeof err); });
       err[sizeof err - 1] = '\0';
       if (!threw.empty() || rc != 0)
         throw ModuleError(fmt::format("{} parameter '{}' = '{}' refused: {}", where, p->name, text,
                                       !threw.empty() ? "the setter " + threw
-                                      : *err        ? std::string(err)
-                                                    : std::string("no reason given")));
+                                      : *err         ? std::string(err)
+                                                     : std::string("no reason given")));
     }
     out.push_back({p->name, is_int ? "int" : "string", text, def, p->help});
   }
@@ -194,7 +205,8 @@ ModuleSettings module_settings(const Config& cfg) {
 }
 
 bool ModuleHost::has(std::string_view name) const {
-  return std::any_of(infos_.begin(), infos_.end(), [&](const ModuleInfo& m) { return m.name == name; });
+  return std::any_of(infos_.begin(), infos_.end(),
+                     [&](const ModuleInfo& m) { return m.name == name; });
 }
 
 void ModuleHost::load_one(const std::string& entry, const ModuleSettings& settings,
@@ -209,26 +221,36 @@ void ModuleHost::load_one(const std::string& entry, const ModuleSettings& settin
   }
   const auto* d = static_cast<const sb_module*>(::dlsym(handle.get(), SB_MODULE_EXPORTS_SYMBOL));
   if (!d)
-    throw ModuleError(fmt::format("{}: missing symbol '{}': not a switchboard module (define it "
-                                  "with SB_MODULE_EXPORTS, see mi/module_abi.h)",
-                                  who, SB_MODULE_EXPORTS_SYMBOL));
+    throw ModuleError(
+        fmt::format("{}: missing symbol '{}': not a switchboard module (define it "
+                    "with SB_MODULE_EXPORTS, see mi/module_abi.h)",
+                    who, SB_MODULE_EXPORTS_SYMBOL));
   check_abi(*d, who);
   if (!identifier(d->name))
     throw ModuleError(fmt::format("{}: module name '{}' is not valid (letters, digits, '_')", who,
                                   d->name ? d->name : "(null)"));
   who = fmt::format("module '{}' ({})", d->name, file);
   for (const ModuleInfo& m : infos_)
-    if (m.name == d->name) throw ModuleError(fmt::format("{}: a module named '{}' is already loaded from {}",
-                                                         who, m.name, m.file));
-  ModuleInfo info{d->name, d->version ? d->version : "", d->summary ? d->summary : "", file,
-                  d->abi_major, d->abi_minor, configure(*d, who, settings), {}};
+    if (m.name == d->name)
+      throw ModuleError(
+          fmt::format("{}: a module named '{}' is already loaded from {}", who, m.name, m.file));
+  ModuleInfo info{d->name,
+                  d->version ? d->version : "",
+                  d->summary ? d->summary : "",
+                  file,
+                  d->abi_major,
+                  d->abi_minor,
+                  configure(*d, who, settings),
+                  {}};
 
   // Every spec is built and checked before the first is registered.
   std::vector<mi::CommandSpec> specs;
   for (const sb_command_export* c = d->commands; c && c->name; ++c) {
     if (specs.size() == kMaxCommands)
-      throw ModuleError(fmt::format("{}: more than {} commands (is the commands array "
-                                    "NULL-terminated?)", who, kMaxCommands));
+      throw ModuleError(
+          fmt::format("{}: more than {} commands (is the commands array "
+                      "NULL-terminated?)",
+                      who, kMaxCommands));
     try {
       specs.push_back(mi::module_command_spec(info.name, *c));
     } catch (const std::invalid_argument& e) {
@@ -258,10 +280,10 @@ void ModuleHost::load_all(const ModuleSettings& settings, mi::Registry& registry
   for (const auto& m : infos_) loaded.push_back(m.name);
   for (const auto& [module, keys] : settings.params)
     if (!has(module))
-      throw ModuleError(fmt::format("{}: [module.{}] configures module '{}', which is not loaded "
-                                    "(see modules.load){}",
-                                    keys.begin()->second.origin, module, module,
-                                    did_you_mean(module, loaded)));
+      throw ModuleError(
+          fmt::format("{}: [module.{}] configures module '{}', which is not loaded "
+                      "(see modules.load){}",
+                      keys.begin()->second.origin, module, module, did_you_mean(module, loaded)));
   if (!run_init) return;
   for (; initialised_ < exports_.size(); ++initialised_) {
     const sb_module& d = *exports_[initialised_];
@@ -273,7 +295,9 @@ void ModuleHost::load_all(const ModuleSettings& settings, mi::Registry& registry
     if (!threw.empty() || rc != 0)
       throw ModuleError(fmt::format("module '{}' ({}): init failed: {}", d.name,
                                     infos_[initialised_].file,
-                                    !threw.empty() ? threw : *err ? std::string(err) : "no reason given"));
+                                    !threw.empty() ? threw
+                                    : *err         ? std::string(err)
+                                                   : "no reason given"));
   }
 }
 

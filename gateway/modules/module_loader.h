@@ -33,10 +33,10 @@ class ModuleError : public std::runtime_error {
 /// What to load and how to configure it (from [modules] and [module.<name>], see
 /// module_settings()).
 struct ModuleSettings {
-  std::vector<std::string> path;  ///< directories searched in order for relative names
-  std::vector<std::string> load;  ///< module files, in load order
+  std::vector<std::string> path;             ///< directories searched in order for relative names
+  std::vector<std::string> load;             ///< module files, in load order
   std::string load_origin = "modules.load";  ///< where `load` was set, for messages
-  ModuleParams params;            ///< module name → key → value
+  ModuleParams params;                       ///< module name → key → value
 };
 
 /// The [modules] and [module.<name>] settings of a configuration.

@@ -4,11 +4,11 @@
 // invalid keys), and the dispatcher's flag rules on module commands.
 #include "mi/module_bridge.h"
 
-#include <cmath>
-#include <limits>
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
 
 #include "mi/dispatcher.h"
 
@@ -36,7 +36,8 @@ TEST(ModuleCommandSpec, CarriesNameModuleArgsAndFlags) {
   const sb_arg_export args[] = {{"a", SB_ARG_INT, 0, nullptr, "an int"},
                                 {"b", SB_ARG_BOOL, 1, "on", "a bool"},
                                 {nullptr, 0, 0, nullptr, nullptr}};
-  CommandSpec s = module_command_spec("m", command("cmd", reply_ok, args, SB_CMD_READ_ONLY | SB_CMD_HIDDEN));
+  CommandSpec s =
+      module_command_spec("m", command("cmd", reply_ok, args, SB_CMD_READ_ONLY | SB_CMD_HIDDEN));
   EXPECT_EQ(s.name, "cmd");
   EXPECT_EQ(s.module, "m");
   EXPECT_EQ(s.flags, kReadOnly | kHidden);
@@ -51,19 +52,25 @@ TEST(ModuleCommandSpec, CarriesNameModuleArgsAndFlags) {
 
 TEST(ModuleCommandSpec, RefusesWhatTheRegistryCannotSee) {
   const sb_arg_export bad_type[] = {{"a", 9, 0, nullptr, "x"}, {nullptr, 0, 0, nullptr, nullptr}};
-  EXPECT_EQ(spec_error(command("c", reply_ok, bad_type)), "command 'c': argument 'a': unknown argument type 9");
-  EXPECT_EQ(spec_error(command("c", reply_ok, nullptr, 1u << 7)), "command 'c': unknown flag bits 0x80");
-  EXPECT_EQ(spec_error(command("c", nullptr)), "command 'c': needs exactly one of handler and async_handler");
+  EXPECT_EQ(spec_error(command("c", reply_ok, bad_type)),
+            "command 'c': argument 'a': unknown argument type 9");
+  EXPECT_EQ(spec_error(command("c", reply_ok, nullptr, 1u << 7)),
+            "command 'c': unknown flag bits 0x80");
+  EXPECT_EQ(spec_error(command("c", nullptr)),
+            "command 'c': needs exactly one of handler and async_handler");
   sb_command_export both{"c", "Both", reply_ok, async_ok, nullptr, 0, nullptr};
   EXPECT_EQ(spec_error(both), "command 'c': needs exactly one of handler and async_handler");
-  const sb_arg_export bad_default[] = {{"n", SB_ARG_INT, 1, "abc", "x"}, {nullptr, 0, 0, nullptr, nullptr}};
+  const sb_arg_export bad_default[] = {{"n", SB_ARG_INT, 1, "abc", "x"},
+                                       {nullptr, 0, 0, nullptr, nullptr}};
   EXPECT_EQ(spec_error(command("c", reply_ok, bad_default)),
             "command 'c': default 'abc' of argument 'n': expected an integer, got 'abc'");
-  const sb_arg_export required_default[] = {{"n", SB_ARG_INT, 0, "1", "x"}, {nullptr, 0, 0, nullptr, nullptr}};
+  const sb_arg_export required_default[] = {{"n", SB_ARG_INT, 0, "1", "x"},
+                                            {nullptr, 0, 0, nullptr, nullptr}};
   EXPECT_EQ(spec_error(command("c", reply_ok, required_default)),
             "command 'c': required argument 'n' has a default");
   // …and the Registry's own rules still apply
-  const sb_arg_export no_help[] = {{"n", SB_ARG_INT, 0, nullptr, nullptr}, {nullptr, 0, 0, nullptr, nullptr}};
+  const sb_arg_export no_help[] = {{"n", SB_ARG_INT, 0, nullptr, nullptr},
+                                   {nullptr, 0, 0, nullptr, nullptr}};
   EXPECT_EQ(spec_error(command("c", reply_ok, no_help)), "command 'c': param 'n' has no help text");
   sb_command_export no_summary{"c", nullptr, reply_ok, nullptr, nullptr, 0, nullptr};
   EXPECT_EQ(spec_error(no_summary), "command 'c' has an empty summary");
@@ -95,7 +102,9 @@ int too_deep(const sb_args*, sb_reply* r) {
   for (int i = 0; i < 40; ++i) n = sb_add_array(n, nullptr);  // NULL once refused: no crash
   return SB_OK;
 }
-int null_string(const sb_args*, sb_reply* r) { return sb_add_string(sb_reply_object(r), "k", nullptr); }
+int null_string(const sb_args*, sb_reply* r) {
+  return sb_add_string(sb_reply_object(r), "k", nullptr);
+}
 int bad_key(const sb_args*, sb_reply* r) { return sb_add_int(sb_reply_object(r), "\xc0\xaf", 1); }
 int null_handles(const sb_args*, sb_reply* r) {
   // every function tolerates NULL handles (a module ignoring a failed sb_add_object)

@@ -8,8 +8,9 @@ static int hello(const sb_args *args, sb_reply *reply) {
   return sb_reply_string(reply, "must never run");
 }
 
-static const sb_command_export commands[] = {{"mismatch_hello", "Never registered", hello, NULL, NULL, 0, NULL},
-                                             {NULL, NULL, NULL, NULL, NULL, 0, NULL}};
+static const sb_command_export commands[] = {
+    {"mismatch_hello", "Never registered", hello, NULL, NULL, 0, NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, NULL}};
 
 SB_MODULE_EXPORTS = {
     .abi_major = TEST_ABI_MAJOR,

@@ -7,7 +7,8 @@ static int uptime(const sb_args *args, sb_reply *reply) {
   return sb_reply_string(reply, "not the real uptime");
 }
 
-static const sb_command_export commands[] = {{"uptime", "Shadow the core uptime", uptime, NULL, NULL, 0, NULL},
-                                             {NULL, NULL, NULL, NULL, NULL, 0, NULL}};
+static const sb_command_export commands[] = {
+    {"uptime", "Shadow the core uptime", uptime, NULL, NULL, 0, NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, NULL}};
 
 SB_MODULE_EXPORTS = {SB_MODULE_ABI_INIT, .name = "dupmod", .version = "0", .commands = commands};

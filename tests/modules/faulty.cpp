@@ -74,16 +74,17 @@ int init(char* err, std::size_t size) {
   return 1;
 }
 
-const sb_arg_export kAllTypesArgs[] = {
-    {"text", SB_ARG_STRING, 0, nullptr, "a string"},
-    {"n", SB_ARG_INT, 1, "7", "an int (default 7)"},
-    {"d", SB_ARG_DOUBLE, 1, "0.5", "a double"},
-    {"b", SB_ARG_BOOL, 1, "yes", "a bool"},
-    {"items", SB_ARG_ARRAY, 1, nullptr, "the rest"},
-    {nullptr, 0, 0, nullptr, nullptr}};
+const sb_arg_export kAllTypesArgs[] = {{"text", SB_ARG_STRING, 0, nullptr, "a string"},
+                                       {"n", SB_ARG_INT, 1, "7", "an int (default 7)"},
+                                       {"d", SB_ARG_DOUBLE, 1, "0.5", "a double"},
+                                       {"b", SB_ARG_BOOL, 1, "yes", "a bool"},
+                                       {"items", SB_ARG_ARRAY, 1, nullptr, "the rest"},
+                                       {nullptr, 0, 0, nullptr, nullptr}};
 
-#define SYNC(name, summary) {#name, summary, name, nullptr, nullptr, SB_CMD_READ_ONLY, nullptr}
-#define ASYNC(name, summary) {#name, summary, nullptr, name, nullptr, SB_CMD_READ_ONLY, nullptr}
+#define SYNC(name, summary) \
+  { #name, summary, name, nullptr, nullptr, SB_CMD_READ_ONLY, nullptr }
+#define ASYNC(name, summary) \
+  { #name, summary, nullptr, name, nullptr, SB_CMD_READ_ONLY, nullptr }
 const sb_command_export kCommands[] = {
     SYNC(throws, "Throw a C++ exception"),
     SYNC(no_reply, "Return SB_OK without a reply"),
@@ -107,11 +108,6 @@ const sb_param_export kParams[] = {
 
 }  // namespace
 
-SB_MODULE_EXPORTS = {SB_MODULE_ABI_INIT,
-                     .name = "faulty",
-                     .version = "0.1",
-                     .summary = "Misbehaving handlers",
-                     .params = kParams,
-                     .commands = kCommands,
-                     .init = init,
-                     .destroy = nullptr};
+SB_MODULE_EXPORTS = {
+    SB_MODULE_ABI_INIT, .name = "faulty",      .version = "0.1", .summary = "Misbehaving handlers",
+    .params = kParams,  .commands = kCommands, .init = init,     .destroy = nullptr};

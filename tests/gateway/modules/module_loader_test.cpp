@@ -7,12 +7,11 @@
 // so that its destroy hooks run while the dispatcher still exists.
 #include "gateway/modules/module_loader.h"
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
-
-#include <fmt/format.h>
-
-#include <gtest/gtest.h>
 
 #include "gateway/core/core_commands.h"
 
@@ -50,7 +49,8 @@ class ModuleHostTest : public ::testing::Test {
   }
 
   Result call(const std::string& method, Value params = nullptr, mi::Role role = mi::Role::admin) {
-    return dispatcher_.call_sync(mi::Request{method, std::move(params), {"test", "t", role}, false});
+    return dispatcher_.call_sync(
+        mi::Request{method, std::move(params), {"test", "t", role}, false});
   }
   /// The load error's message, or "" when everything loaded.
   std::string load_error(const ModuleSettings& s, bool run_init = true) {
@@ -66,7 +66,8 @@ class ModuleHostTest : public ::testing::Test {
     return found.empty() ? -1 : found.front()->get();
   }
   static std::string error_line(const Result& r) {
-    return r.ok() ? "OK " + r.value().dump() : std::to_string(r.error().code) + " " + r.error().reason;
+    return r.ok() ? "OK " + r.value().dump()
+                  : std::to_string(r.error().code) + " " + r.error().reason;
   }
 
   mi::Registry registry_;
@@ -147,7 +148,9 @@ TEST_F(ModuleHostTest, WhichHelpAndModuleListShowTheModule) {
   EXPECT_EQ(m["abi"], "1.0");
   EXPECT_EQ(m["file"], std::string(SB_MODULE_DIR) + "/example.so");
   EXPECT_EQ(m["commands"], Value::parse(R"(["hello","hello_async"])"));
-  EXPECT_EQ(m["params"][0], (Value{{"name", "greeting"}, {"type", "string"}, {"value", "Hey"},
+  EXPECT_EQ(m["params"][0], (Value{{"name", "greeting"},
+                                   {"type", "string"},
+                                   {"value", "Hey"},
                                    {"default", "Hello"},
                                    {"help", "Word(s) the hello commands greet with"}}));
   EXPECT_EQ(m["params"][1]["value"], 5000);
@@ -174,8 +177,10 @@ TEST(ModuleSettingsTest, PathAndLoadListsAreSplitAndTrimmed) {
 
 TEST_F(ModuleHostTest, FileNotFound) {
   std::string e = load_error(settings({"nosuch.so"}));
-  EXPECT_TRUE(Contains(e, "test.conf:2: module 'nosuch.so': file not found in modules.path ("
-                          SB_MODULE_DIR ":" SB_TEST_MODULE_DIR ")")) << e;
+  EXPECT_TRUE(
+      Contains(e, "test.conf:2: module 'nosuch.so': file not found in modules.path (" SB_MODULE_DIR
+                  ":" SB_TEST_MODULE_DIR ")"))
+      << e;
   ModuleSettings empty = settings({"example.so"});
   empty.path.clear();
   e = load_error(empty);
@@ -207,7 +212,8 @@ TEST_F(ModuleHostTest, UndefinedHostSymbolIsRefusedByRtldNow) {
 TEST_F(ModuleHostTest, AbiMajorMismatchIsRefused) {
   std::string e = load_error(settings({"abi_major.so"}));
   EXPECT_TRUE(Contains(e, "module 'abi_major.so'")) << e;
-  EXPECT_TRUE(Contains(e, "module ABI version mismatch: built for 2.0, this switchboard provides 1.0"))
+  EXPECT_TRUE(
+      Contains(e, "module ABI version mismatch: built for 2.0, this switchboard provides 1.0"))
       << e;
   EXPECT_EQ(registry_.find("mismatch_hello"), nullptr);
 }
@@ -220,7 +226,8 @@ TEST_F(ModuleHostTest, NewerAbiMinorIsRefused) {
 TEST_F(ModuleHostTest, DuplicateCommandNameGoesThroughTheRegistry) {
   std::string e = load_error(settings({"duplicate.so"}));
   EXPECT_TRUE(Contains(e, "module 'dupmod' (" SB_TEST_MODULE_DIR "/duplicate.so): command 'uptime' "
-                          "of module 'dupmod' is already registered by module 'core'")) << e;
+                          "of module 'dupmod' is already registered by module 'core'"))
+      << e;
 }
 
 TEST_F(ModuleHostTest, SameModuleTwiceIsRefused) {
@@ -230,31 +237,36 @@ TEST_F(ModuleHostTest, SameModuleTwiceIsRefused) {
 
 TEST_F(ModuleHostTest, UnknownParameterSuggestsTheClosest) {
   std::string e = load_error(settings({"example.so"}, params("example", "greting", "Hi")));
-  EXPECT_EQ(e, "test.conf:9: module 'example': unknown parameter 'greting' (did you mean "
-               "'greeting'?)");
+  EXPECT_EQ(e,
+            "test.conf:9: module 'example': unknown parameter 'greting' (did you mean "
+            "'greeting'?)");
 }
 
 TEST_F(ModuleHostTest, NonIntegerForAnIntParameter) {
   std::string e = load_error(settings({"example.so"}, params("example", "max_delay_ms", "abc")));
-  EXPECT_EQ(e, "test.conf:9: module 'example': bad value for parameter 'max_delay_ms': 'abc' is "
-               "not an integer");
+  EXPECT_EQ(e,
+            "test.conf:9: module 'example': bad value for parameter 'max_delay_ms': 'abc' is "
+            "not an integer");
 }
 
 TEST_F(ModuleHostTest, SetterRefusalShowsTheModulesMessage) {
   std::string e = load_error(settings({"example.so"}, params("example", "greeting", "")));
-  EXPECT_EQ(e, "test.conf:9: module 'example': parameter 'greeting' = '' refused: the greeting "
-               "must not be empty");
+  EXPECT_EQ(e,
+            "test.conf:9: module 'example': parameter 'greeting' = '' refused: the greeting "
+            "must not be empty");
 }
 
 TEST_F(ModuleHostTest, SectionForAModuleNotLoaded) {
   std::string e = load_error(settings({"example.so"}, params("exmple", "greeting", "Hi")));
-  EXPECT_EQ(e, "test.conf:9: [module.exmple] configures module 'exmple', which is not loaded "
-               "(see modules.load) (did you mean 'example'?)");
+  EXPECT_EQ(e,
+            "test.conf:9: [module.exmple] configures module 'exmple', which is not loaded "
+            "(see modules.load) (did you mean 'example'?)");
 }
 
 TEST_F(ModuleHostTest, InitFailureStopsTheStart) {
   std::string e = load_error(settings({"faulty.so"}, params("faulty", "fail_init", "1")));
-  EXPECT_EQ(e, "module 'faulty' (" SB_TEST_MODULE_DIR "/faulty.so): init failed: asked to fail by "
+  EXPECT_EQ(e, "module 'faulty' (" SB_TEST_MODULE_DIR
+               "/faulty.so): init failed: asked to fail by "
                "fail_init");
 }
 

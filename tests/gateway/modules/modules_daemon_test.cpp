@@ -3,12 +3,11 @@
 // shutdown whose destroy hook waits for the module thread), and every start-up error (exit
 // status 1, stderr naming the module and the problem), also through --check-config.
 // (Every transport serving module commands is in tests/conformance/conformance_test.cpp.)
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
 #include <cstdio>
-
-#include <gtest/gtest.h>
 
 #include "support/daemon.h"
 
@@ -42,7 +41,7 @@ TEST(ModulesDaemon, AsyncCallPastTheTimeoutIs408AndShutdownWaitsForTheModuleThre
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(d.text("hello_async", {"1500"}), "408 Request Timeout\n\n");
   EXPECT_EQ(d.text("uptime").substr(0, 7), "200 OK\n");  // the daemon is fine meanwhile
-  EXPECT_EQ(d.stop(SIGTERM), 0) << d.log();  // example's destroy() waits for its thread
+  EXPECT_EQ(d.stop(SIGTERM), 0) << d.log();              // example's destroy() waits for its thread
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 1400ms);
   EXPECT_TRUE(Contains(d.log(), "] stopped")) << d.log();
 }
@@ -60,9 +59,19 @@ TEST_P(ModuleStartupError, ExitsWithStatus1NamingModuleAndProblem) {
   char tmpl[] = "/tmp/sbtest_mod_XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   std::string dir = tmpl;
-  std::vector<std::string> args = {"-c", kConf, "--foreground", "--set", "fifo.path=" + dir + "/fifo",
-                                   "--set", "datagram.unix=", "--set", "datagram.udp=", "--set",
-                                   "http.listen=", "--set", kPath};
+  std::vector<std::string> args = {"-c",
+                                   kConf,
+                                   "--foreground",
+                                   "--set",
+                                   "fifo.path=" + dir + "/fifo",
+                                   "--set",
+                                   "datagram.unix=",
+                                   "--set",
+                                   "datagram.udp=",
+                                   "--set",
+                                   "http.listen=",
+                                   "--set",
+                                   kPath};
   for (const auto& s : c.sets) args.insert(args.end(), {"--set", s});
   auto [rc, err] = run_switchboard(args);
   std::remove((dir + "/fifo").c_str());
@@ -83,29 +92,40 @@ INSTANTIATE_TEST_SUITE_P(
                     {"modules.load=example.so", "module.example.greting=Hi"},
                     {"--set module.example.greting=Hi: module 'example': unknown parameter "
                      "'greting' (did you mean 'greeting'?)"}},
-        StartupCase{"WrongType",
-                    {"modules.load=example.so", "module.example.max_delay_ms=abc"},
-                    {"module 'example': bad value for parameter 'max_delay_ms': 'abc' is not an integer"}},
+        StartupCase{
+            "WrongType",
+            {"modules.load=example.so", "module.example.max_delay_ms=abc"},
+            {"module 'example': bad value for parameter 'max_delay_ms': 'abc' is not an integer"}},
         StartupCase{"SetterRefuses",
                     {"modules.load=example.so", "module.example.greeting="},
-                    {"module 'example': parameter 'greeting' = '' refused: the greeting must not be empty"}},
-        StartupCase{"MissingSymbol", {"modules.load=no_exports.so"},
+                    {"module 'example': parameter 'greeting' = '' refused: the greeting must not "
+                     "be empty"}},
+        StartupCase{"MissingSymbol",
+                    {"modules.load=no_exports.so"},
                     {"module 'no_exports.so'", "missing symbol 'sb_module_exports'"}},
-        StartupCase{"UndefinedSymbol", {"modules.load=undefined_symbol"},
+        StartupCase{"UndefinedSymbol",
+                    {"modules.load=undefined_symbol"},
                     {"module 'undefined_symbol'", "cannot load", "sb_function_from_the_future"}},
-        StartupCase{"AbiMismatch", {"modules.load=abi_major.so"},
-                    {"module 'abi_major.so'", "module ABI version mismatch: built for 2.0, this "
-                                              "switchboard provides 1.0"}},
-        StartupCase{"DuplicateCommand", {"modules.load=duplicate.so"},
-                    {"module 'dupmod'", "command 'uptime' of module 'dupmod' is already registered "
-                                        "by module 'core'"}},
-        StartupCase{"FileNotFound", {"modules.load=example.so, nosuch.so"},
+        StartupCase{"AbiMismatch",
+                    {"modules.load=abi_major.so"},
+                    {"module 'abi_major.so'",
+                     "module ABI version mismatch: built for 2.0, this "
+                     "switchboard provides 1.0"}},
+        StartupCase{"DuplicateCommand",
+                    {"modules.load=duplicate.so"},
+                    {"module 'dupmod'",
+                     "command 'uptime' of module 'dupmod' is already registered "
+                     "by module 'core'"}},
+        StartupCase{"FileNotFound",
+                    {"modules.load=example.so, nosuch.so"},
                     {"--set modules.load=example.so, nosuch.so: module 'nosuch.so': file not found "
                      "in modules.path"}},
-        StartupCase{"SectionOfAModuleNotLoaded", {"modules.load=example.so", "module.exampel.greeting=x"},
+        StartupCase{"SectionOfAModuleNotLoaded",
+                    {"modules.load=example.so", "module.exampel.greeting=x"},
                     {"[module.exampel] configures module 'exampel', which is not loaded",
                      "(did you mean 'example'?)"}},
-        StartupCase{"InitFails", {"modules.load=faulty.so", "module.faulty.fail_init=1"},
+        StartupCase{"InitFails",
+                    {"modules.load=faulty.so", "module.faulty.fail_init=1"},
                     {"module 'faulty'", "init failed: asked to fail by fail_init"}}),
     [](const ::testing::TestParamInfo<StartupCase>& info) { return std::string(info.param.name); });
 
@@ -118,8 +138,10 @@ TEST(ModulesDaemon, ConfigFileErrorsNameFileAndLineAndCheckConfigFindsThem) {
   auto [rc, err] = run_switchboard({"-c", conf, "--check-config"});
   EXPECT_EQ(rc, 1) << err;
   EXPECT_TRUE(Contains(err, conf + ":")) << err;
-  EXPECT_TRUE(Contains(err, ": module 'example': unknown parameter 'greting' (did you mean "
-                            "'greeting'?)")) << err;
+  EXPECT_TRUE(Contains(err,
+                       ": module 'example': unknown parameter 'greting' (did you mean "
+                       "'greeting'?)"))
+      << err;
   write_config(conf, std::string("[modules]\npath = ") + SB_MODULE_DIR +
                          "\nload = example.so\n[module.example]\ngreeting = Hi\n");
   auto [ok_rc, out] = run_switchboard({"-c", conf, "--check-config"});
