@@ -241,6 +241,18 @@ const Value* arg(const sb_args* a, const char* name) {
   return v.is_null() ? nullptr : &v;
 }
 
+/// The sb_arg_<type> pattern: SB_ENOENT when absent, SB_ETYPE unless `(v.*fits)()`, else
+/// `store(v)` and SB_OK.
+template <typename Store>
+int typed_arg(const sb_args* a, const char* name, bool (Value::*fits)() const noexcept,
+              Store&& store) {
+  const Value* v = arg(a, name);
+  if (!v) return SB_ENOENT;
+  if (!((*v).*fits)()) return SB_ETYPE;
+  store(*v);
+  return SB_OK;
+}
+
 }  // namespace
 
 CommandSpec module_command_spec(const std::string& module, const sb_command_export& c) {
@@ -307,27 +319,21 @@ const char* sb_arg_string(const sb_args* a, const char* name) {
 }
 
 int sb_arg_int(const sb_args* a, const char* name, int64_t* out) {
-  const Value* v = arg(a, name);
-  if (!v) return SB_ENOENT;
-  if (!v->is_number_integer()) return SB_ETYPE;
-  if (out) *out = v->get<int64_t>();
-  return SB_OK;
+  return typed_arg(a, name, &Value::is_number_integer, [&](const Value& v) {
+    if (out) *out = v.get<int64_t>();
+  });
 }
 
 int sb_arg_bool(const sb_args* a, const char* name, int* out) {
-  const Value* v = arg(a, name);
-  if (!v) return SB_ENOENT;
-  if (!v->is_boolean()) return SB_ETYPE;
-  if (out) *out = v->get<bool>() ? 1 : 0;
-  return SB_OK;
+  return typed_arg(a, name, &Value::is_boolean, [&](const Value& v) {
+    if (out) *out = v.get<bool>() ? 1 : 0;
+  });
 }
 
 int sb_arg_double(const sb_args* a, const char* name, double* out) {
-  const Value* v = arg(a, name);
-  if (!v) return SB_ENOENT;
-  if (!v->is_number()) return SB_ETYPE;
-  if (out) *out = v->get<double>();
-  return SB_OK;
+  return typed_arg(a, name, &Value::is_number, [&](const Value& v) {
+    if (out) *out = v.get<double>();
+  });
 }
 
 size_t sb_arg_array_size(const sb_args* a, const char* name) {
