@@ -235,32 +235,32 @@ TEST_F(ModuleHostTest, SameModuleTwiceIsRefused) {
   EXPECT_TRUE(Contains(e, "a module named 'example' is already loaded")) << e;
 }
 
-TEST_F(ModuleHostTest, UnknownParameterSuggestsTheClosest) {
-  std::string e = load_error(settings({"example.so"}, params("example", "greting", "Hi")));
-  EXPECT_EQ(e,
-            "test.conf:9: module 'example': unknown parameter 'greting' (did you mean "
-            "'greeting'?)");
-}
-
-TEST_F(ModuleHostTest, NonIntegerForAnIntParameter) {
-  std::string e = load_error(settings({"example.so"}, params("example", "max_delay_ms", "abc")));
-  EXPECT_EQ(e,
-            "test.conf:9: module 'example': bad value for parameter 'max_delay_ms': 'abc' is "
-            "not an integer");
-}
-
-TEST_F(ModuleHostTest, SetterRefusalShowsTheModulesMessage) {
-  std::string e = load_error(settings({"example.so"}, params("example", "greeting", "")));
-  EXPECT_EQ(e,
-            "test.conf:9: module 'example': parameter 'greeting' = '' refused: the greeting "
-            "must not be empty");
-}
-
-TEST_F(ModuleHostTest, SectionForAModuleNotLoaded) {
-  std::string e = load_error(settings({"example.so"}, params("exmple", "greeting", "Hi")));
-  EXPECT_EQ(e,
-            "test.conf:9: [module.exmple] configures module 'exmple', which is not loaded "
-            "(see modules.load) (did you mean 'example'?)");
+TEST_F(ModuleHostTest, ParameterErrorsNameTheConfigLineAndTheModule) {
+  struct Case {
+    const char *module, *key, *value, *expect;
+  } cases[] = {
+      {"example", "greting", "Hi",
+       "test.conf:9: module 'example': unknown parameter 'greting' (did you mean 'greeting'?)"},
+      {"example", "max_delay_ms", "abc",
+       "test.conf:9: module 'example': bad value for parameter 'max_delay_ms': 'abc' is not an "
+       "integer"},
+      {"example", "greeting", "",  // the setter's own message
+       "test.conf:9: module 'example': parameter 'greeting' = '' refused: the greeting must not "
+       "be empty"},
+      {"exmple", "greeting", "Hi",
+       "test.conf:9: [module.exmple] configures module 'exmple', which is not loaded (see "
+       "modules.load) (did you mean 'example'?)"},
+  };
+  for (const auto& c : cases) {
+    mi::Registry registry;  // each case on its own registry and host
+    ModuleHost host;
+    try {
+      host.load_all(settings({"example.so"}, params(c.module, c.key, c.value)), registry);
+      ADD_FAILURE() << "loaded: " << c.expect;
+    } catch (const ModuleError& e) {
+      EXPECT_EQ(std::string(e.what()), c.expect);
+    }
+  }
 }
 
 TEST_F(ModuleHostTest, InitFailureStopsTheStart) {
