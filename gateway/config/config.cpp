@@ -13,6 +13,7 @@
 #include <ini.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -193,14 +194,36 @@ const std::vector<KeySpec> kSchema = {
    "Seconds a digest nonce stays fresh; older ones get stale=true.", 5, 86'400},
   {"usrloc", "timer_interval_s", KeyType::integer, "1",
    "Seconds between two sweeps that remove expired bindings.", 1, 3600},
+  {"modules", "path", KeyType::string, "",
+   "Directories (separated by ':') searched in order for the files named in modules.load."},
+  {"modules", "load", KeyType::string, "",
+   "Modules loaded at start-up, comma-separated: absolute paths or names found in modules.path "
+   "('.so' may be left out); each is configured by its [module.<name>] section."},
 };
 // clang-format on
 
 constexpr std::string_view kLogLevels[] = {"trace", "debug",    "info", "warn",
                                            "error", "critical", "off"};
 
+constexpr std::string_view kModulePrefix = "module.";
+
+/// Module and module-parameter names: [A-Za-z_][A-Za-z0-9_]*.
+bool identifier(std::string_view s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+/// `[module.<name>]`: a loadable module's parameters.
+bool module_section(std::string_view section) {
+  return section.substr(0, kModulePrefix.size()) == kModulePrefix &&
+         identifier(section.substr(kModulePrefix.size()));
+}
+
 bool known_section(std::string_view section) {
-  return std::any_of(kSchema.begin(), kSchema.end(),
+  return module_section(section) ||
+         std::any_of(kSchema.begin(), kSchema.end(),
                      [&](const KeySpec& s) { return s.section == section; });
 }
 
@@ -219,17 +242,6 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-/// " (did you mean 'x'?)" for the closest candidate within two edits, else "".
-std::string suggestion(std::string_view wrong, const std::vector<std::string>& candidates) {
-  const std::string* best = nullptr;
-  std::size_t best_d = 3;
-  for (const auto& c : candidates) {
-    std::size_t d = edit_distance(wrong, c);
-    if (d < best_d) best_d = d, best = &c;
-  }
-  return best ? fmt::format(" (did you mean '{}'?)", *best) : std::string();
-}
-
 std::string unknown_section_message(std::string_view section) {
   std::vector<std::string> sections;
   for (const auto& s : kSchema)
@@ -238,14 +250,14 @@ std::string unknown_section_message(std::string_view section) {
   std::vector<std::string> bracketed;
   for (const auto& s : sections) bracketed.push_back("[" + s + "]");
   return fmt::format("unknown section [{}]{}", section,
-                     suggestion(fmt::format("[{}]", section), bracketed));
+                     did_you_mean(fmt::format("[{}]", section), bracketed));
 }
 
 std::string unknown_key_message(std::string_view section, std::string_view key) {
   std::vector<std::string> names;
   for (const auto& s : kSchema) names.push_back(s.name());
   return fmt::format("unknown key '{}.{}'{}", section, key,
-                     suggestion(fmt::format("{}.{}", section, key), names));
+                     did_you_mean(fmt::format("{}.{}", section, key), names));
 }
 
 /// Parses `text` by the spec's type into `number`; returns why it is refused, or "".
@@ -372,6 +384,16 @@ std::string syntax_error(std::string_view line) {
 
 }  // namespace
 
+std::string did_you_mean(std::string_view wrong, const std::vector<std::string>& candidates) {
+  const std::string* best = nullptr;
+  std::size_t best_d = 3;
+  for (const auto& c : candidates) {
+    std::size_t d = edit_distance(wrong, c);
+    if (d < best_d) best_d = d, best = &c;
+  }
+  return best ? fmt::format(" (did you mean '{}'?)", *best) : std::string();
+}
+
 std::string KeySpec::name() const { return fmt::format("{}.{}", section, key); }
 
 const std::vector<KeySpec>& config_schema() { return kSchema; }
@@ -398,7 +420,25 @@ Config::Config() {
   }
 }
 
+std::string Config::set_module_param(std::string_view name, std::string_view value,
+                                     const std::string& origin) {
+  std::string_view rest = name.substr(kModulePrefix.size());
+  std::size_t dot = rest.find('.');
+  std::string_view module = rest.substr(0, dot);
+  if (dot == std::string_view::npos || !identifier(module))
+    return fmt::format("'{}' is not module.<name>.<key> (names: letters, digits, '_')", name);
+  std::string_view key = rest.substr(dot + 1);
+  if (!identifier(key))
+    return fmt::format("bad module parameter name '{}' in [module.{}] (letters, digits, '_')", key,
+                       module);
+  auto [it, inserted] = module_params_.try_emplace(std::string(module));
+  it->second[std::string(key)] = ModuleParamSetting{std::string(value), origin};
+  return {};
+}
+
 std::string Config::set(std::string_view name, std::string_view value, const std::string& origin) {
+  if (name.substr(0, kModulePrefix.size()) == kModulePrefix)
+    return set_module_param(name, value, origin);
   auto it = entries_.find(name);
   if (it == entries_.end()) {
     std::size_t dot = name.find('.');

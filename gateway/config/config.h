@@ -6,6 +6,9 @@
 // file (inih), applies `--set section.key=value` overrides and checks the keys against each
 // other. Unknown sections or keys, malformed lines and bad values are errors (ConfigError) whose
 // message starts with where the value came from: `<file>:<line>: …` or `--set <arg>: …`.
+// Loadable modules' parameters live in `[module.<name>]` sections (`--set module.<name>.<key>=v`):
+// their keys are not in the schema; they are kept as text with their origin and checked against
+// the module's exported parameters when it is loaded (gateway/modules/module_loader.h).
 // A key given twice keeps the last value (file order, then the --set overrides in order).
 // Threading: a Config is built on one thread at startup and is immutable afterwards; const
 // member functions may then be called from any thread.
@@ -56,6 +59,18 @@ struct KeySpec {
   std::string name() const;  ///< "section.key"
 };
 
+/// One `[module.<name>] key = value` (or `--set module.<name>.<key>=value`): the text as written
+/// and where it came from ("<file>:<line>" or "--set <arg>").
+struct ModuleParamSetting {
+  std::string value;
+  std::string origin;
+};
+/// Module name → parameter key → setting (the last assignment of a key wins).
+using ModuleParams = std::map<std::string, std::map<std::string, ModuleParamSetting>, std::less<>>;
+
+/// " (did you mean 'x'?)" for the candidate closest to `wrong` (within two edits), else "".
+std::string did_you_mean(std::string_view wrong, const std::vector<std::string>& candidates);
+
 /// Every key the daemon knows, in documentation order.
 const std::vector<KeySpec>& config_schema();
 
@@ -89,6 +104,9 @@ class Config {
   /// Where the current value came from: "<file>:<line>", "--set <arg>" or "default".
   const std::string& origin(std::string_view name) const;
 
+  /// The `[module.<name>]` parameters, unchecked (the module declares its parameters).
+  const ModuleParams& module_params() const { return module_params_; }
+
  private:
   struct Entry {
     const KeySpec* spec;
@@ -102,7 +120,12 @@ class Config {
   const Entry& entry(std::string_view name, KeyType type) const;
   const Entry& entry(std::string_view name) const;
 
+  /// Stores a `module.<name>.<key>` assignment; returns why it was refused or "".
+  std::string set_module_param(std::string_view name, std::string_view value,
+                               const std::string& origin);
+
   std::map<std::string, Entry, std::less<>> entries_;
+  ModuleParams module_params_;
   std::uint64_t next_seq_ = 1;
 };
 

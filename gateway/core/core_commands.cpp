@@ -145,19 +145,23 @@ void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreC
                 }});
 
   registry.add({.name = "which", .module = m,
-                .summary = "List every command, or the parameter lists one command accepts",
+                .summary = "List every command (a loadable module's as module:name), or the "
+                           "parameter lists one command accepts",
                 .params = {mi::optional_param("command", ParamType::string_,
                                               "a command name; show the parameter lists it accepts")},
                 .flags = mi::kReadOnly | mi::kInline,
-                .handler = [&registry](const Args& a) -> Result {
+                .handler = [&registry, &ctx](const Args& a) -> Result {
                   if (a.has("command")) {
                     const CommandSpec* s = registry.find(a.str("command"));
                     if (!s) return Error::failure(404, "unknown MI command");
                     return recipes(*s);
                   }
                   Value out = Value::array();
-                  for (const CommandSpec* s : registry.all())
-                    if (!s->has(mi::kHidden)) out.push_back(s->name);
+                  for (const CommandSpec* s : registry.all()) {
+                    if (s->has(mi::kHidden)) continue;
+                    bool loadable = ctx.is_loadable_module && ctx.is_loadable_module(s->module);
+                    out.push_back(loadable ? s->module + ":" + s->name : s->name);
+                  }
                   return out;
                 }});
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mi/dispatcher.h"
@@ -18,6 +19,9 @@ struct CoreContext {
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   std::vector<std::string> argv;        ///< the daemon's command line (`arg`)
   std::function<void()> request_shutdown;  ///< `kill`: begin a graceful shutdown (after the reply)
+  /// True for a module loaded from a shared library (gateway/modules): `which` lists its
+  /// commands as `module:name`, showing where they come from. Unset = none.
+  std::function<bool(std::string_view module)> is_loadable_module;
 };
 
 /// Registers the core commands. `dispatcher` is used for introspection (which/help) only.

@@ -2,9 +2,10 @@
 //
 // Purpose: parse the command line (CLI11), load the configuration (gateway/config), set up
 // logging, detach into the background unless --foreground, build the MI core (registry,
-// statistics, dispatcher), register the core commands, start the FIFO transport, write the pid
-// file, then wait for SIGTERM/SIGINT and shut down in order: stop accepting, let in-flight calls
-// finish within core.shutdown_timeout_ms, remove the FIFO and the pid file.
+// statistics, dispatcher), register the core commands, load the modules ([modules], see
+// gateway/modules/), start the transports, write the pid file, then wait for SIGTERM/SIGINT and
+// shut down in order: stop accepting, let in-flight calls finish within
+// core.shutdown_timeout_ms, run the modules' destroy hooks, remove the FIFO and the pid file.
 // Threading: everything here runs on the main thread. Signals are blocked before the first
 // thread is created and collected with sigwaitinfo(); other threads ask for a shutdown with
 // request_stop() (the `kill` command).
@@ -29,6 +30,7 @@
 #include "gateway/daemon/pid_file.h"
 #include "gateway/daemon/signals.h"
 #include "gateway/engine/sip_gateway.h"
+#include "gateway/modules/module_loader.h"
 #include "mi/dispatcher.h"
 #include "mi/threads.h"
 #include "transports/datagram/datagram_transport.h"
@@ -69,6 +71,9 @@ std::string footer() {
          "  switchboard -c conf/switchboard.conf --check-config\n"
          "  switchboard -c conf/switchboard.conf --foreground --set core.log_level=debug\n"
          "  switchboard -c /etc/switchboard.conf --set core.pid_file=/run/switchboard.pid\n"
+         "  switchboard -c conf/switchboard.conf --set modules.path=build/modules \\\n"
+         "      --set modules.load=example.so --set module.example.greeting=Hi\n"
+         "      (loadable modules: see gateway/modules/README.md)\n"
          "  printf ':uptime:reply\\n\\n' > /tmp/switchboard_fifo   (see transports/fifo/README.md)\n"
          "\nEXIT STATUS:\n"
          "  0  success: --help, --version, a valid --check-config, or a graceful shutdown\n"
@@ -123,6 +128,14 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
     return report.fail(e.what());
   }
   mi::Dispatcher dispatcher(registry, stats, gateway::dispatcher_options(cfg));
+  gateway::ModuleHost modules;  // after the dispatcher: destroyed (destroy hooks) before it
+  ctx.is_loadable_module = [&modules](std::string_view m) { return modules.has(m); };
+  try {
+    gateway::register_module_commands(registry, modules);
+    modules.load_all(gateway::module_settings(cfg), registry);
+  } catch (const std::runtime_error& e) {  // ModuleError, RegistryError
+    return report.fail(e.what());
+  }
   if (sip) {
     try {
       sip->start(dispatcher);
@@ -207,10 +220,28 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
     spdlog::shutdown();
     std::_Exit(kExitOk);
   }
+  modules.unload();
   dispatcher.stop();
   pid_file.reset();
   spdlog::info("stopped");
   return kExitOk;
+}
+
+/// --check-config: loads and configures the modules and registers their commands next to the
+/// core ones (so duplicates show), without running their init hooks.
+void check_modules(const gateway::Config& cfg) {
+  mi::Registry registry;
+  mi::Statistics stats;
+  gateway::CoreContext ctx;
+  gateway::ModuleHost modules;
+  gateway::register_core_commands(registry, stats, ctx);
+  std::unique_ptr<gateway::SipGateway> sip;  // its commands, so a module cannot take their names
+  if (!cfg.get_string("sip.listen").empty()) {
+    sip = std::make_unique<gateway::SipGateway>(gateway::sip_gateway_config(cfg), stats);
+    sip->register_commands(registry);
+  }
+  gateway::register_module_commands(registry, modules);
+  modules.load_all(gateway::module_settings(cfg), registry, /*run_init=*/false);
 }
 
 int run(const Options& opt, std::vector<std::string> argv) {
@@ -222,6 +253,12 @@ int run(const Options& opt, std::vector<std::string> argv) {
     return kExitError;
   }
   if (opt.check_config) {
+    try {
+      check_modules(cfg);
+    } catch (const std::runtime_error& e) {  // ModuleError, RegistryError
+      std::fprintf(stderr, "switchboard: %s\n", e.what());
+      return kExitError;
+    }
     std::printf("configuration OK: %s\n", opt.config_file.c_str());
     return kExitOk;
   }

@@ -39,6 +39,19 @@ std::vector<Row> table() {
       {"large reply", {"print", {std::string(20000, 'L')}}, Json(std::string(20000, 'L'))},
       {"unicode and control characters", {"print", {unicode_and_controls()}},
        Json(unicode_and_controls())},
+      // Commands of loadable modules (mi/module_abi.h): served unchanged by every transport.
+      {"module command, sync", {"hello", {"Bob"}}, Json("Hi, Bob!")},
+      {"module command, qualified name", {"example:hello", {}}, Json("Hi, world!")},
+      {"module command, async from a module thread", {"hello_async", {"20", "Ann"}},
+       Json{{"message", "Hi, Ann!"}, {"delay_ms", 20}}},
+      {"module handler error", {"hello_async", {"99999"}},
+       mi::Error::failure(400, "delay_ms must be 0..5000")},
+      {"module handler throws", {"throws", {}},
+       mi::Error::failure(500, "module 'faulty' command 'throws': handler threw an exception "
+                               "(see the server log)")},
+      {"module reply not UTF-8", {"bad_utf8", {}},
+       mi::Error::failure(500, "module 'faulty' command 'bad_utf8': sb_reply_string: the string "
+                               "is not valid UTF-8")},
   };
 }
 
@@ -83,7 +96,11 @@ void check_value(const Channel& ch, const Outcome& o, const Json& expected) {
 
 class Conformance : public ::testing::TestWithParam<std::size_t> {
  protected:
-  static void SetUpTestSuite() { daemon_ = new test::TestDaemon(); }
+  static void SetUpTestSuite() {
+    daemon_ = new test::TestDaemon({"modules.path=" SB_MODULE_DIR ":" SB_TEST_MODULE_DIR,
+                                    "modules.load=example.so, faulty.so",
+                                    "module.example.greeting=Hi"});
+  }
   static void TearDownTestSuite() {
     delete daemon_;
     daemon_ = nullptr;

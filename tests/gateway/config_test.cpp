@@ -274,6 +274,40 @@ TEST_F(ConfigTest, WrongGetterIsAProgrammingError) {
   EXPECT_THROW(c.get_bool("core.workers_min"), std::logic_error);
 }
 
+TEST_F(ConfigTest, ModuleSectionsKeepTextAndOriginAndSetOverridesThem) {
+  std::string path = write("mod.conf",
+                           "[modules]\n"
+                           "path = /a:/b\n"
+                           "load = example.so, hello\n"
+                           "[module.example]\n"
+                           "greeting = Hi there\n"
+                           "max_delay_ms = abc\n");
+  Config c = load_config(path, {"module.example.greeting=Yo", "module.other.level=3"});
+  EXPECT_EQ(c.get_string("modules.load"), "example.so, hello");
+  EXPECT_EQ(c.origin("modules.load"), path + ":3");
+  const ModuleParams& p = c.module_params();
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p.at("example").at("greeting").value, "Yo");
+  EXPECT_EQ(p.at("example").at("greeting").origin, "--set module.example.greeting=Yo");
+  // values are checked by the module's declarations when it loads, not here
+  EXPECT_EQ(p.at("example").at("max_delay_ms").value, "abc");
+  EXPECT_EQ(p.at("example").at("max_delay_ms").origin, path + ":6");
+  EXPECT_EQ(p.at("other").at("level").value, "3");
+}
+
+TEST_F(ConfigTest, ModuleSectionErrors) {
+  EXPECT_TRUE(Contains(load_error("a.conf", "[modul]\npath = /x\n"),
+                       "a.conf:1: unknown section [modul] (did you mean '[modules]'?)"));
+  EXPECT_TRUE(Contains(load_error("b.conf", "[module.]\nx = 1\n"), "b.conf:1: unknown section [module.]"));
+  EXPECT_TRUE(Contains(load_error("c.conf", "[module.a-b]\nx = 1\n"), "unknown section [module.a-b]"));
+  EXPECT_TRUE(Contains(load_error("d.conf", "[module.ok]\nbad-key = 1\n"),
+                       "d.conf:2: bad module parameter name 'bad-key' in [module.ok]"));
+  EXPECT_TRUE(Contains(load_error("e.conf", "", {"module.example=1"}),
+                       "--set module.example=1: 'module.example' is not module.<name>.<key>"));
+  EXPECT_TRUE(Contains(load_error("f.conf", "[modules]\nlaod = x\n"),
+                       "unknown key 'modules.laod' (did you mean 'modules.load'?)"));
+}
+
 TEST(ConfigSchema, ReferenceListsEveryKey) {
   std::string ref = config_reference();
   for (const auto& spec : config_schema()) {

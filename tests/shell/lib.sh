@@ -5,7 +5,8 @@
 #   free_port tcp|udp              a free loopback port
 #   sb_start_daemon [--set k=v]... starts the real daemon (FIFO in $dir, datagram and HTTP off
 #                                  unless the arguments turn them on), waits until every
-#                                  transport is up; $daemon_pid, log in $dir/daemon.log
+#                                  transport is up; $daemon_pid, log in $dir/daemon.log;
+#                                  reads $SB_CONF when set, else conf/switchboard.conf
 #   sb_finish                      prints the summary and exits 0, or 1 when a check failed
 # Run by ctest with SB_BIN_DIR=<build>/bin and SB_SOURCE_DIR=<repository>. POSIX sh.
 
@@ -46,7 +47,7 @@ s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1" || { echo "FAIL: no fr
 sb_start_daemon() {
   # core.log_level=info comes last: readiness is the " started; " line, logged once every
   # transport is up.
-  "$SB" -c "$SB_SOURCE_DIR/conf/switchboard.conf" --foreground \
+  "$SB" -c "${SB_CONF:-$SB_SOURCE_DIR/conf/switchboard.conf}" --foreground \
     --set "fifo.path=$dir/fifo" --set "fifo.reply_dir=$dir" \
     --set datagram.unix= --set datagram.udp= --set http.listen= --set sip.listen= \
     --set "core.db=$dir/switchboard.db" "$@" \

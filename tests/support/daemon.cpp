@@ -67,7 +67,12 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
-TestDaemon::TestDaemon(std::vector<std::string> extra_sets) {
+void write_config(const std::string& path, const std::string& extra) {
+  std::ofstream(path) << read_file(std::string(SB_SOURCE_DIR) + "/conf/switchboard.conf") << "\n"
+                      << extra << "\n";
+}
+
+TestDaemon::TestDaemon(std::vector<std::string> extra_sets, const std::string& extra_config) {
   dir_ = make_temp_dir();
   fifo_ = dir_ + "/fifo";
   reply_dir_ = dir_ + "/replies";
@@ -77,7 +82,9 @@ TestDaemon::TestDaemon(std::vector<std::string> extra_sets) {
   http_port_ = free_port(SOCK_STREAM);
   sip_port_ = free_port(SOCK_DGRAM);
   ::mkdir(reply_dir_.c_str(), 0700);
-  std::vector<std::string> args = {binary(), "-c", std::string(SB_SOURCE_DIR) + "/conf/switchboard.conf",
+  std::string conf = std::string(SB_SOURCE_DIR) + "/conf/switchboard.conf";
+  if (!extra_config.empty()) write_config(conf = dir_ + "/switchboard.conf", extra_config);
+  std::vector<std::string> args = {binary(), "-c", conf,
                                    "--foreground",
                                    "--set", "fifo.path=" + fifo_,
                                    "--set", "fifo.reply_dir=" + reply_dir_,

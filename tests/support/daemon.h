@@ -19,7 +19,9 @@ class TestDaemon {
  public:
   /// Every endpoint is private to the test: FIFO and unix socket in a temp dir, free loopback
   /// ports for UDP and HTTP. Extra `--set section.key=value` overrides come last (they win).
-  explicit TestDaemon(std::vector<std::string> extra_sets = {});
+  /// `extra_config` (ini text, e.g. a [modules] section) is appended to a copy of the shipped
+  /// conf/switchboard.conf that the daemon then reads.
+  explicit TestDaemon(std::vector<std::string> extra_sets = {}, const std::string& extra_config = {});
   ~TestDaemon();
   TestDaemon(const TestDaemon&) = delete;
   TestDaemon& operator=(const TestDaemon&) = delete;
@@ -60,6 +62,9 @@ class TestDaemon {
 
 /// A currently free loopback port (SOCK_STREAM or SOCK_DGRAM), for a daemon to bind next.
 int free_port(int socket_type);
+
+/// The shipped conf/switchboard.conf followed by `extra` (ini text), written to `path`.
+void write_config(const std::string& path, const std::string& extra);
 
 /// Runs the daemon binary with arguments to completion; returns {exit status, stderr}. SIP is off
 /// and the database in memory unless `args` sets sip.listen / core.db.

@@ -1,0 +1,47 @@
+// module_commands.cpp: `module_list`, the loaded modules with their versions, parameters and
+// commands (module_loader.h). Threading: reads the ModuleHost's table, immutable once serving.
+#include <string>
+
+#include <fmt/format.h>
+
+#include "gateway/modules/module_loader.h"
+
+namespace sb::gateway {
+
+namespace {
+
+mi::Value module_value(const ModuleInfo& m) {
+  mi::Value params = mi::Value::array();
+  for (const auto& p : m.params) {
+    // int values were checked at load: show them as numbers
+    auto typed = [&](const std::string& v) {
+      return p.type == "int" ? mi::Value(std::stoll(v)) : mi::Value(v);
+    };
+    params.push_back(mi::Value{{"name", p.name}, {"type", p.type}, {"value", typed(p.value)},
+                               {"default", typed(p.default_value)}, {"help", p.help}});
+  }
+  mi::Value commands = mi::Value::array();
+  for (const auto& c : m.commands) commands.push_back(c);
+  return mi::Value{{"name", m.name},
+                   {"version", m.version},
+                   {"summary", m.summary},
+                   {"abi", fmt::format("{}.{}", m.abi_major, m.abi_minor)},
+                   {"file", m.file},
+                   {"params", std::move(params)},
+                   {"commands", std::move(commands)}};
+}
+
+}  // namespace
+
+void register_module_commands(mi::Registry& registry, const ModuleHost& host) {
+  registry.add({.name = "module_list", .module = "core",
+                .summary = "List the loaded modules: version, ABI, file, parameters and commands",
+                .flags = mi::kReadOnly | mi::kInline,
+                .handler = [&host](const mi::Args&) -> mi::Result {
+                  mi::Value list = mi::Value::array();
+                  for (const auto& m : host.modules()) list.push_back(module_value(m));
+                  return mi::Value{{"modules", std::move(list)}};
+                }});
+}
+
+}  // namespace sb::gateway
