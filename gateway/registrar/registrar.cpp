@@ -89,8 +89,8 @@ std::string unquote(const char* s) {
 }  // namespace
 
 struct Registrar::Request {
-  nta_incoming_t* irq;
-  const sip_t* sip;
+  msg_t* msg;  ///< consumed by the reply
+  sip_t* sip;
   std::int64_t now;
   std::string aor;
   std::string user;
@@ -110,17 +110,16 @@ Registrar::Registrar(RegistrarConfig config, SipStack& sip, Usrloc& usrloc, Subs
 }
 
 void Registrar::attach() {
-  sip_.on_method("REGISTER", [this](nta_incoming_t* irq, const sip_t* sip) { return on_register(irq, sip); });
+  sip_.on_method("REGISTER", [this](msg_t* msg, sip_t* sip) { return on_register(msg, sip); });
 }
 
 int Registrar::reject(Request& r, int status, const char* phrase) {
   rejected_.inc();
-  nta_incoming_treply(r.irq, status, phrase, SIPTAG_SERVER_STR(sip_.server_name().c_str()), TAG_END());
-  return status;
+  return sip_.reply(r.msg, status, phrase);
 }
 
-int Registrar::on_register(nta_incoming_t* irq, const sip_t* sip) {
-  Request r{irq, sip, static_cast<std::int64_t>(std::time(nullptr)), {}, {}, {}, {}};
+int Registrar::on_register(msg_t* msg, sip_t* sip) {
+  Request r{msg, sip, static_cast<std::int64_t>(std::time(nullptr)), {}, {}, {}, {}};
   if (sip->sip_error) {
     std::string what = fmt::format("Bad header {}", sip->sip_error->er_name ? sip->sip_error->er_name : "");
     return reject(r, 400, what.c_str());
@@ -152,9 +151,7 @@ int Registrar::authorize(Request& r) {
     challenges_.inc();
     std::string www = fmt::format(R"(Digest realm="{}", nonce="{}", qop="auth", algorithm=MD5{})",
                                   realm, nonces_.make(r.now), stale ? ", stale=true" : "");
-    nta_incoming_treply(r.irq, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(www.c_str()),
-                        SIPTAG_SERVER_STR(sip_.server_name().c_str()), TAG_END());
-    return 401;
+    return sip_.reply(r.msg, SIP_401_UNAUTHORIZED, "WWW-Authenticate: " + www);
   };
   // The credentials for our realm, if the client sent any.
   const msg_auth_t* au = r.sip->sip_authorization;
@@ -206,7 +203,11 @@ int Registrar::save(Request& r) {
 
   if (!sip->sip_contact) return reply_bindings(r);  // a query
 
-  auto out_of_order = [&](const Contact& c) { return c.callid == callid && cseq <= c.cseq; };
+  // Same Call-ID: a lower CSeq is out of order (400); the same CSeq is a retransmission of a
+  // REGISTER already saved (requests are handled statelessly), answered with the bindings.
+  auto out_of_order = [&](const Contact& c) { return c.callid == callid && cseq < c.cseq; };
+  for (const Contact& c : next)
+    if (c.callid == callid && cseq == c.cseq) return reply_bindings(r);
 
   if (sip->sip_contact->m_url->url_type == url_any) {
     if (sip->sip_contact->m_next || !sip->sip_expires || sip->sip_expires->ex_delta != 0)
@@ -221,7 +222,8 @@ int Registrar::save(Request& r) {
 
   // Where the request came from and what it arrived on.
   std::string received, socket;
-  if (msg_t* msg = nta_incoming_getrequest(r.irq)) {
+  {
+    msg_t* msg = r.msg;
     if (su_addrinfo_t* ai = msg_addrinfo(msg); ai && ai->ai_addr) {
       char host[INET6_ADDRSTRLEN] = "";
       int port = 0;
@@ -238,14 +240,13 @@ int Registrar::save(Request& r) {
       }
       if (!received.empty() && ai->ai_protocol == IPPROTO_TCP) received += ";transport=tcp";
     }
-    if (tport_t* tp = nta_incoming_transport(sip_.agent(), r.irq, msg)) {
+    if (tport_t* tp = nta_incoming_transport(sip_.agent(), nullptr, msg)) {
       tport_t* primary = tport_is_primary(tp) ? tp : tport_parent(tp);
       if (const tp_name_t* n = primary ? tport_name(primary) : nullptr)
         socket = fmt::format("{}:{}:{}", n->tpn_proto ? n->tpn_proto : "", n->tpn_host ? n->tpn_host : "",
                              n->tpn_port ? n->tpn_port : "");
       tport_unref(tp);
     }
-    msg_destroy(msg);
   }
   std::string ua = sip->sip_user_agent && sip->sip_user_agent->g_string ? sip->sip_user_agent->g_string : "";
 
@@ -272,10 +273,7 @@ int Registrar::save(Request& r) {
     }
     if (*exp != 0 && *exp < config_.min_expires) {
       rejected_.inc();
-      std::string min = std::to_string(config_.min_expires);
-      nta_incoming_treply(r.irq, SIP_423_INTERVAL_TOO_BRIEF, SIPTAG_MIN_EXPIRES_STR(min.c_str()),
-                          SIPTAG_SERVER_STR(sip_.server_name().c_str()), TAG_END());
-      return 423;
+      return sip_.reply(r.msg, SIP_423_INTERVAL_TOO_BRIEF, fmt::format("Min-Expires: {}", config_.min_expires));
     }
     *exp = std::min(*exp, config_.max_expires);
     auto q = parse_q(m->m_q);
@@ -321,12 +319,9 @@ int Registrar::reply_bindings(Request& r, const char* phrase) {
       if (c.q >= 0) contacts += fmt::format(";q={:g}", c.q / 1000.0);
     }
   }
-  std::string date = rfc1123_now();
-  nta_incoming_treply(r.irq, 200, phrase ? phrase : "OK",
-                      TAG_IF(!contacts.empty(), SIPTAG_CONTACT_STR(contacts.c_str())),
-                      SIPTAG_DATE_STR(date.c_str()), SIPTAG_SERVER_STR(sip_.server_name().c_str()),
-                      TAG_END());
-  return 200;
+  std::string extra = "Date: " + rfc1123_now();
+  if (!contacts.empty()) extra += "\r\nContact: " + contacts;
+  return sip_.reply(r.msg, 200, phrase ? phrase : "OK", extra);
 }
 
 }  // namespace sb::gateway

@@ -1,6 +1,8 @@
 // registrar.h: the SIP registrar (RFC 3261 §10.3) — REGISTER → digest authentication against
 // the subscriber table (optional) → contact processing (expires, 423, `*`, Call-ID/CSeq
 // ordering, q) → usrloc (committed before the 200) → 200 OK listing every current binding.
+// Stateless (see sip_stack.h): a retransmitted REGISTER (same Call-ID and CSeq) is answered with
+// the current bindings and changes nothing.
 //
 // Threading: engine thread only (it is a SipStack handler).
 #pragma once
@@ -11,7 +13,7 @@
 #include "gateway/registrar/digest.h"
 #include "mi/statistics.h"
 
-struct nta_incoming_s;
+struct msg_s;
 struct sip_s;
 
 namespace sb::gateway {
@@ -40,7 +42,7 @@ class Registrar {
 
  private:
   struct Request;
-  int on_register(nta_incoming_s* irq, const sip_s* sip);
+  int on_register(msg_s* msg, sip_s* sip);
   /// 0 when the request is authorized; otherwise the status already replied (401/403).
   int authorize(Request& r);
   int save(Request& r);

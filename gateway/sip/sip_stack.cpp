@@ -3,6 +3,7 @@
 
 #include "gateway/sip/sip_stack.h"
 
+#include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/tport.h>
 
 #include <stdexcept>
@@ -64,7 +65,7 @@ void SipStack::start(su_root_t* root) {
   std::string why;
   std::string first = listen_to_url(config_.listen.front(), &why);
   if (first.empty()) throw std::runtime_error(fmt::format("sip.listen: {}", why));
-  agent_ = nta_agent_create(root, URL_STRING_MAKE(first.c_str()), nullptr, nullptr,
+  agent_ = nta_agent_create(root, URL_STRING_MAKE(first.c_str()), &SipStack::on_message, this,
                             NTATAG_SIP_T1(config_.t1_ms), NTATAG_SIP_T1X64(64 * config_.t1_ms), NTATAG_UA(0), NTATAG_SERVER_RPORT(1),
                             NTATAG_TAG_3261(1), TAG_END());
   if (!agent_)
@@ -77,9 +78,9 @@ void SipStack::start(su_root_t* root) {
       throw std::runtime_error(fmt::format("cannot listen for SIP on {}: {}", config_.listen[i],
                                            std::strerror(errno ? errno : EADDRINUSE)));
   }
-  leg_ = nta_leg_tcreate(agent_, &SipStack::on_request, this, NTATAG_NO_DIALOG(1), TAG_END());
-  if (!leg_) throw std::runtime_error("cannot create the default SIP leg");
-  on_method("OPTIONS", [this](nta_incoming_t* irq, const sip_t*) { return answer_options(irq); });
+  on_method("OPTIONS", [this](msg_t* msg, sip_t*) {
+    return reply(msg, 200, "OK", "Allow: " + allow() + "\r\nAccept: application/sdp");
+  });
 
   listening_.clear();
   for (tport_t* tp = tport_primaries(nta_agent_tports(agent_)); tp; tp = tport_next(tp)) {
@@ -97,10 +98,6 @@ void SipStack::close_listeners() {
 }
 
 void SipStack::destroy() {
-  if (leg_) {
-    nta_leg_destroy(leg_);
-    leg_ = nullptr;
-  }
   if (agent_) {
     nta_agent_destroy(agent_);
     agent_ = nullptr;
@@ -120,42 +117,46 @@ std::string SipStack::allow() const {
   return out;
 }
 
-int SipStack::answer_options(nta_incoming_t* irq) {
-  std::string allow_value = allow();
-  nta_incoming_treply(irq, SIP_200_OK, SIPTAG_ALLOW_STR(allow_value.c_str()),
-                      SIPTAG_ACCEPT_STR("application/sdp"), SIPTAG_SERVER_STR(config_.server_name.c_str()),
-                      TAG_END());
-  return 200;
+int SipStack::reply(msg_t* msg, int status, const char* phrase, const std::string& extra) {
+  nta_msg_treply(agent_, msg, status, phrase, SIPTAG_SERVER_STR(config_.server_name.c_str()),
+                 TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END());
+  return status;
 }
 
-int SipStack::on_request(void* self, nta_leg_t* /*leg*/, nta_incoming_t* irq, const sip_t* sip) {
+int SipStack::on_message(void* self, nta_agent_t* /*agent*/, msg_t* msg, sip_t* sip) {
   auto* stack = static_cast<SipStack*>(self);
+  if (!sip || !sip->sip_request) {  // a response that matches none of our transactions
+    msg_destroy(msg);
+    return 0;
+  }
   stack->rcv_requests_.inc();
-  if (!sip || !sip->sip_request) return 400;
+  sip_method_t method = sip->sip_request->rq_method;
   const char* name = sip->sip_request->rq_method_name;
-  if (sip->sip_request->rq_method == sip_method_ack) {  // stray ACK: never answered
-    nta_incoming_destroy(irq);
+  if (method == sip_method_ack) {  // stray ACK: never answered
+    msg_destroy(msg);
+    return 0;
+  }
+  if (method == sip_method_cancel) {  // a CANCEL for no transaction of ours
+    stack->reply(msg, SIP_481_NO_TRANSACTION);
     return 0;
   }
   if (stack->draining_) {
-    nta_incoming_treply(irq, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("5"),
-                        SIPTAG_SERVER_STR(stack->config_.server_name.c_str()), TAG_END());
-    return 503;
+    stack->reply(msg, SIP_503_SERVICE_UNAVAILABLE, "Retry-After: 5");
+    return 0;
   }
   auto it = stack->handlers_.find(name ? name : "");
   if (it == stack->handlers_.end()) {
     stack->unsupported_.inc();
-    std::string allow_value = stack->allow();
-    nta_incoming_treply(irq, SIP_405_METHOD_NOT_ALLOWED, SIPTAG_ALLOW_STR(allow_value.c_str()),
-                        SIPTAG_SERVER_STR(stack->config_.server_name.c_str()), TAG_END());
-    return 405;
+    stack->reply(msg, SIP_405_METHOD_NOT_ALLOWED, "Allow: " + stack->allow());
+    return 0;
   }
   try {
-    return it->second(irq, sip);
+    it->second(msg, sip);
   } catch (const std::exception& e) {
+    // The handler may already have consumed msg; nothing safe to answer with here.
     spdlog::error("sip: {} handler failed: {}", name, e.what());
-    return 500;
   }
+  return 0;
 }
 
 }  // namespace sb::gateway

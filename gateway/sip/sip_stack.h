@@ -1,6 +1,11 @@
-// sip_stack.h: the nta agent — SIP listeners from `[sip] listen`, the default leg that receives
-// every request outside a dialog and hands it to the handler registered for its method, the
-// built-in OPTIONS answer (keep-alive probes), and the `core:` SIP counters.
+// sip_stack.h: the nta agent — SIP listeners from `[sip] listen`, the agent callback that
+// receives every request that matches no transaction and hands it to the handler registered for
+// its method, the built-in OPTIONS answer (keep-alive probes), and the `core:` SIP counters.
+//
+// Requests are handled statelessly (like Kamailio's sl): a handler answers the message at once
+// with nta_msg_treply(), and no server transaction is kept for it, so a burst of REGISTERs costs
+// no memory once answered. A handler that needs a transaction (INVITE, later) creates one with
+// nta_incoming_create(). Client transactions (t_uac_dlg) are stateful as usual.
 //
 // Threading: engine thread only (constructed anywhere, start()ed and used on the engine thread).
 #pragma once
@@ -14,7 +19,7 @@
 
 struct nta_agent_s;
 struct nta_incoming_s;
-struct nta_leg_s;
+struct msg_s;
 struct su_root_s;
 struct sip_s;
 
@@ -33,9 +38,9 @@ std::vector<std::string> parse_listen_list(const std::string& value);
 
 class SipStack {
  public:
-  /// Handles one request: reply through nta (return the status replied, or 0 to keep the
-  /// transaction and reply later), or return a status ≥ 300 and nta sends that reply.
-  using Handler = std::function<int(nta_incoming_s* irq, const sip_s* sip)>;
+  /// Handles one request. It owns `msg`: it must answer it (reply(), which consumes it) or hand
+  /// it on (nta_incoming_create) or destroy it. Returns the status it answered with.
+  using Handler = std::function<int(msg_s* msg, sip_s* sip)>;
 
   SipStack(SipConfig config, mi::Statistics& stats);
   ~SipStack();
@@ -49,7 +54,7 @@ class SipStack {
   void set_draining(bool on) { draining_ = on; }
   /// Closes the listeners (new requests are no longer received).
   void close_listeners();
-  /// Destroys the leg and the agent (after every transaction user is gone).
+  /// Destroys the agent (after every transaction user is gone).
   void destroy();
 
   void on_method(const std::string& method, Handler handler);
@@ -64,13 +69,15 @@ class SipStack {
 
   void count_reply() { rcv_replies_.inc(); }
 
+  /// Answers request `msg` (consumed) with `status`/`phrase` plus a Server header; `extra` are
+  /// more header lines ("Name: value", CRLF-separated) to add to the reply.
+  int reply(msg_s* msg, int status, const char* phrase, const std::string& extra = {});
+
  private:
-  static int on_request(void* self, nta_leg_s* leg, nta_incoming_s* irq, const sip_s* sip);
-  int answer_options(nta_incoming_s* irq);
+  static int on_message(void* self, nta_agent_s* agent, msg_s* msg, sip_s* sip);
 
   SipConfig config_;
   nta_agent_s* agent_ = nullptr;
-  nta_leg_s* leg_ = nullptr;
   std::map<std::string, Handler> handlers_;
   bool draining_ = false;
   std::vector<std::string> listening_;
