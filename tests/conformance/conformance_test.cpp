@@ -40,6 +40,12 @@ std::vector<Row> table() {
       {"unicode and control characters", {"print", {unicode_and_controls()}},
        Json(unicode_and_controls())},
       // Commands of loadable modules (mi/module_abi.h): served unchanged by every transport.
+      {"engine command, handler error", {"ul_show_contact", {"location", "nobody@example.com"}},
+       mi::Error::failure(404, "AOR not found")},
+      {"engine command, bad AOR", {"ul_show_contact", {"location", "nodomain"}},
+       mi::Error::failure(400, "Domain missing in AOR")},
+      {"engine command, success", {"ul_dump", {"1"}},
+       Json{{"Domains", Json::array({Json{{"name", "location"}, {"hash_size", 1}, {"AORs", Json::array()}}})}}},
       {"module command, sync", {"hello", {"Bob"}}, Json("Hi, Bob!")},
       {"module command, qualified name", {"example:hello", {}}, Json("Hi, world!")},
       {"module command, async from a module thread", {"hello_async", {"20", "Ann"}},
