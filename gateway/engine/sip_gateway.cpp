@@ -38,6 +38,7 @@ SipGatewayConfig sip_gateway_config(const Config& cfg) {
 
 struct SipGateway::Parts {
   std::unique_ptr<Database> db;
+  std::unique_ptr<Checkpointer> checkpointer;
   std::unique_ptr<SipStack> sip;
   std::unique_ptr<Usrloc> usrloc;
   std::unique_ptr<Subscribers> subscribers;
@@ -75,6 +76,9 @@ void SipGateway::build(su_root_t* root) {
   Parts& p = *parts_;
   p.db = std::make_unique<Database>(config_.db);
   p.db->migrate();
+  // The engine's connection still checkpoints every 1000 WAL pages (bounding the WAL file), but
+  // this thread has copied most pages back by then, so REGISTERs rarely wait for a checkpoint.
+  p.checkpointer = std::make_unique<Checkpointer>(config_.db.path, std::chrono::milliseconds(200));
   p.usrloc = std::make_unique<Usrloc>(p.db.get(), stats_);
   std::size_t loaded = p.usrloc->load(static_cast<std::int64_t>(std::time(nullptr)));
   p.subscribers = std::make_unique<Subscribers>(*p.db);
@@ -108,6 +112,7 @@ void SipGateway::teardown() {
   p.sip.reset();
   p.subscribers.reset();
   p.usrloc.reset();
+  p.checkpointer.reset();  // a last checkpoint
   p.db.reset();
   parts_.reset();
 }

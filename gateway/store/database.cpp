@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/store/schema.h"
+#include "mi/threads.h"
 
 namespace sb::gateway {
 
@@ -72,6 +73,7 @@ Database::Database(DatabaseOptions options) : options_(std::move(options)) {
     }
     exec(fmt::format("PRAGMA synchronous={}", options_.synchronous == "full" ? "FULL" : "NORMAL"));
     exec("PRAGMA foreign_keys=ON");
+    if (!options_.auto_checkpoint) exec("PRAGMA wal_autocheckpoint=0");
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -208,6 +210,43 @@ Transaction::~Transaction() {
 void Transaction::commit() {
   db_.cached("COMMIT").run();
   done_ = true;
+}
+
+// --- Checkpointer --------------------------------------------------------------------------
+
+Checkpointer::Checkpointer(std::string path, std::chrono::milliseconds interval)
+    : path_(std::move(path)), interval_(interval) {
+  if (path_ != ":memory:") thread_ = std::thread([this] { run(); });
+}
+
+Checkpointer::~Checkpointer() {
+  {
+    std::lock_guard lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Checkpointer::run() {
+  mi::ThreadTag tag("DB checkpointer");
+  std::unique_ptr<Database> db;
+  try {
+    db = std::make_unique<Database>(DatabaseOptions{path_, "normal", 5000, false});
+  } catch (const StoreError& e) {
+    spdlog::error("store: checkpointer: {}", e.what());
+    return;
+  }
+  std::unique_lock lk(mu_);
+  for (;;) {
+    bool stopping = cv_.wait_for(lk, interval_, [this] { return stop_; });
+    try {
+      db->exec("PRAGMA wal_checkpoint(PASSIVE)");
+    } catch (const StoreError& e) {
+      spdlog::warn("store: checkpoint: {}", e.what());
+    }
+    if (stopping) return;
+  }
 }
 
 }  // namespace sb::gateway

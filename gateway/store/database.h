@@ -6,7 +6,11 @@
 // open theirs). Errors throw StoreError with SQLite's message and the statement that failed.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <unordered_map>
 #include <optional>
@@ -31,6 +35,9 @@ struct DatabaseOptions {
   std::string path;  ///< file path; ":memory:" for a private in-memory database (tests)
   std::string synchronous = "normal";
   int busy_timeout_ms = 5000;
+  /// false: this connection never checkpoints the WAL itself (a Checkpointer does it on its own
+  /// thread, so the writer never stalls on a checkpoint).
+  bool auto_checkpoint = true;
 };
 
 class Statement;
@@ -98,6 +105,25 @@ class Transaction {
  private:
   Database& db_;
   bool done_ = false;
+};
+
+/// Checkpoints a WAL database from its own thread and connection every `interval` (PASSIVE: it
+/// never blocks the writer), and once more when stopped. Inert for ":memory:".
+class Checkpointer {
+ public:
+  Checkpointer(std::string path, std::chrono::milliseconds interval);
+  ~Checkpointer();
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+ private:
+  void run();
+  std::string path_;
+  std::chrono::milliseconds interval_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
 };
 
 /// Creates the directory holding `path` when missing (for `core.db = ./var/switchboard.db`).
