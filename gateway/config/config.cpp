@@ -508,17 +508,21 @@ void Config::validate() const {
                                   "together (set both for TLS, or neither)",
                                   set.origin, cert.text.empty() ? "http.tls_key" : "http.tls_cert"));
   }
-  const Entry& lo = entry("core.workers_min", KeyType::integer);
-  const Entry& hi = entry("core.workers_max", KeyType::integer);
-  if (hi.number < lo.number) {
-    // Blame whichever of the two was set last: that is the one the user just changed.
+  // Pairs where the first may not exceed the second. Blame whichever of the two was set last:
+  // that is the one the user just changed.
+  const std::pair<const char*, const char*> ordered[] = {
+      {"core.workers_min", "core.workers_max"},
+      {"registrar.min_expires", "registrar.max_expires"},
+  };
+  for (const auto& [low_key, high_key] : ordered) {
+    const Entry& lo = entry(low_key, KeyType::integer);
+    const Entry& hi = entry(high_key, KeyType::integer);
+    if (hi.number >= lo.number) continue;
     if (hi.seq >= lo.seq)
-      throw ConfigError(fmt::format(
-          "{}: bad value for 'core.workers_max': {} is less than core.workers_min ({}, {})",
-          hi.origin, hi.number, lo.number, lo.origin));
-    throw ConfigError(fmt::format(
-        "{}: bad value for 'core.workers_min': {} is greater than core.workers_max ({}, {})",
-        lo.origin, lo.number, hi.number, hi.origin));
+      throw ConfigError(fmt::format("{}: bad value for '{}': {} is less than {} ({}, {})", hi.origin,
+                                    high_key, hi.number, low_key, lo.number, lo.origin));
+    throw ConfigError(fmt::format("{}: bad value for '{}': {} is greater than {} ({}, {})", lo.origin,
+                                  low_key, lo.number, high_key, hi.number, hi.origin));
   }
 }
 

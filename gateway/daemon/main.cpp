@@ -118,12 +118,13 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   gateway::CoreContext ctx;
   ctx.argv = std::move(argv);
   ctx.request_shutdown = gateway::request_stop;
-  std::unique_ptr<gateway::SipGateway> sip;
-  if (!cfg.get_string("sip.listen").empty())
-    sip = std::make_unique<gateway::SipGateway>(gateway::sip_gateway_config(cfg), stats);
+  // The SIP commands always exist; without `sip.listen` the engine does not start and they
+  // answer 503.
+  auto sip = std::make_unique<gateway::SipGateway>(gateway::sip_gateway_config(cfg), stats);
+  const bool sip_on = !cfg.get_string("sip.listen").empty();
   try {
     gateway::register_core_commands(registry, stats, ctx);
-    if (sip) sip->register_commands(registry);
+    sip->register_commands(registry);
   } catch (const mi::RegistryError& e) {
     return report.fail(e.what());
   }
@@ -136,7 +137,7 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   } catch (const std::runtime_error& e) {  // ModuleError, RegistryError
     return report.fail(e.what());
   }
-  if (sip) {
+  if (sip_on) {
     try {
       sip->start(dispatcher);
     } catch (const gateway::EngineError& e) {
@@ -189,13 +190,13 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   }
   if (detached) detached->ready();
   std::string sip_where;
-  for (const auto& l : sip ? sip->listening() : std::vector<std::string>{})
+  for (const auto& l : sip->listening())
     sip_where += (sip_where.empty() ? "" : ", ") + l;
   spdlog::info("switchboard {} started; FIFO: {}; datagram: {}; HTTP: {}; SIP: {}", SB_VERSION,
                fifo ? fifo->config().path : std::string("disabled"),
                datagram ? std::string("on") : std::string("disabled"),
                http ? "port " + std::to_string(http->port()) : std::string("disabled"),
-               sip ? sip_where : std::string("disabled"));
+               sip_on ? sip_where : std::string("disabled"));
 
   gateway::StopSignal sig = gateway::wait_for_stop_signal();
   milliseconds grace(cfg.get_int("core.shutdown_timeout_ms"));
@@ -210,7 +211,7 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   if (fifo) fifo->finish(remaining(deadline));
   if (datagram) datagram->finish(remaining(deadline));
   if (http) http->finish(remaining(deadline));
-  if (sip) sip->stop(remaining(deadline));
+  sip->stop(remaining(deadline));
   if (!idle) {
     // A handler that never returns would block the worker join forever: leave without it.
     spdlog::warn("{} calls still running after {} ms; exiting without waiting for them",
@@ -235,11 +236,8 @@ void check_modules(const gateway::Config& cfg) {
   gateway::CoreContext ctx;
   gateway::ModuleHost modules;
   gateway::register_core_commands(registry, stats, ctx);
-  std::unique_ptr<gateway::SipGateway> sip;  // its commands, so a module cannot take their names
-  if (!cfg.get_string("sip.listen").empty()) {
-    sip = std::make_unique<gateway::SipGateway>(gateway::sip_gateway_config(cfg), stats);
-    sip->register_commands(registry);
-  }
+  gateway::SipGateway sip(gateway::sip_gateway_config(cfg), stats);  // so a module cannot take
+  sip.register_commands(registry);                                   // the SIP commands' names
   gateway::register_module_commands(registry, modules);
   modules.load_all(gateway::module_settings(cfg), registry, /*run_init=*/false);
 }

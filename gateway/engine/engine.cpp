@@ -25,6 +25,10 @@ Engine::~Engine() { stop(std::chrono::milliseconds(0)); }
 void Engine::start(Hooks hooks) {
   if (thread_.joinable()) throw EngineError("the engine is already running");
   hooks_ = std::move(hooks);
+  started_ = false;  // a second start() after stop()
+  start_error_.clear();
+  quit_ = false;
+  stopping_ = false;
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) throw EngineError(fmt::format("eventfd: {}", std::strerror(errno)));
   accepting_.store(true);

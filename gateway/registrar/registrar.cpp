@@ -260,7 +260,8 @@ int Registrar::save(Request& r) {
   std::vector<Wanted> wanted;
   for (const sip_contact_t* m = sip->sip_contact; m; m = m->m_next) {
     if (m->m_url->url_type == url_any) return reject(r, 400, "Invalid Contact * usage (mixed with contacts)");
-    if (m->m_url->url_type == url_invalid || !m->m_url->url_host)
+    auto type = m->m_url->url_type;
+    if ((type != url_sip && type != url_sips && type != url_tel) || !m->m_url->url_host)
       return reject(r, 400, "Bad Contact URI");
     std::optional<std::int64_t> exp;
     if (m->m_expires) {

@@ -5,6 +5,7 @@
 
 #include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/tport.h>
+#include <sofia-sip/tport_tag.h>
 
 #include <stdexcept>
 
@@ -29,6 +30,11 @@ std::string listen_to_url(const std::string& listen, std::string* why) {
     if (why) *why = fmt::format("'{}': {}", listen, reason);
     return {};
   }
+  // An IPv6 host must be bracketed in a SIP URI ("::1:5060" → "[::1]:5060").
+  auto last = hostport.rfind(':');
+  std::string host = hostport.substr(0, last);
+  if (host.find(':') != std::string::npos && host.front() != '[')
+    hostport = "[" + host + "]" + hostport.substr(last);
   return fmt::format("sip:{};transport={}", hostport, proto);
 }
 
@@ -67,14 +73,15 @@ void SipStack::start(su_root_t* root) {
   if (first.empty()) throw std::runtime_error(fmt::format("sip.listen: {}", why));
   agent_ = nta_agent_create(root, URL_STRING_MAKE(first.c_str()), &SipStack::on_message, this,
                             NTATAG_SIP_T1(config_.t1_ms), NTATAG_SIP_T1X64(64 * config_.t1_ms), NTATAG_UA(0), NTATAG_SERVER_RPORT(1),
-                            NTATAG_TAG_3261(1), TAG_END());
+                            NTATAG_TAG_3261(1), TPTAG_IDENT("sb0"), TAG_END());
   if (!agent_)
     throw std::runtime_error(fmt::format("cannot listen for SIP on {}: {}", config_.listen.front(),
                                          std::strerror(errno ? errno : EADDRINUSE)));
   for (std::size_t i = 1; i < config_.listen.size(); ++i) {
     std::string url = listen_to_url(config_.listen[i], &why);
     if (url.empty()) throw std::runtime_error(fmt::format("sip.listen: {}", why));
-    if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()), TAG_END()) < 0)
+    std::string ident = fmt::format("sb{}", i);
+    if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()), TPTAG_IDENT(ident.c_str()), TAG_END()) < 0)
       throw std::runtime_error(fmt::format("cannot listen for SIP on {}: {}", config_.listen[i],
                                            std::strerror(errno ? errno : EADDRINUSE)));
   }
@@ -90,7 +97,13 @@ void SipStack::start(su_root_t* root) {
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
     listening_.push_back(fmt::format("{}:{}:{}", n->tpn_proto ? n->tpn_proto : "?", host,
                                      n->tpn_port ? n->tpn_port : "?"));
+    if (n->tpn_ident) ident_of_[listening_.back()] = n->tpn_ident;
   }
+}
+
+std::string SipStack::ident_of(const std::string& socket) const {
+  auto it = ident_of_.find(socket);
+  return it == ident_of_.end() ? std::string() : it->second;
 }
 
 void SipStack::close_listeners() {

@@ -62,6 +62,9 @@ class SipStack {
   const SipConfig& config() const { return config_; }
   /// What is bound, as "udp:127.0.0.1:5060" (real ports when 0 was asked for).
   const std::vector<std::string>& listening() const { return listening_; }
+  /// The transport ident of listener `socket` (as listening() names it), for sending from it
+  /// (TPTAG_IDENT); empty when there is no such listener.
+  std::string ident_of(const std::string& socket) const;
   /// The Allow header value: every method with a handler.
   std::string allow() const;
   /// The value of the Server / User-Agent header we send.
@@ -81,6 +84,7 @@ class SipStack {
   std::map<std::string, Handler> handlers_;
   bool draining_ = false;
   std::vector<std::string> listening_;
+  std::map<std::string, std::string> ident_of_;  ///< listening() entry → tport ident
   mi::Stat& rcv_requests_;
   mi::Stat& rcv_replies_;
   mi::Stat& unsupported_;

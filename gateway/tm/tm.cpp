@@ -4,6 +4,9 @@
 
 #include "gateway/tm/tm.h"
 
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/tport_tag.h>
+
 #include <algorithm>
 #include <cctype>
 #include <random>
@@ -93,9 +96,11 @@ void Tm::uac(const UacRequest& rq, mi::Completion done) {
   if (!is_sip_url(h.home, rq.ruri)) return fail(400, "Invalid ruri");
   std::string next_hop = rq.next_hop == "." ? std::string() : rq.next_hop;
   if (!next_hop.empty() && !is_sip_url(h.home, next_hop)) return fail(400, "Invalid next_hop");
-  if (!rq.socket.empty() && rq.socket != "." &&
-      std::find(sip_.listening().begin(), sip_.listening().end(), rq.socket) == sip_.listening().end())
-    return fail(404, "Local socket not found");
+  std::string ident;
+  if (!rq.socket.empty() && rq.socket != ".") {
+    ident = sip_.ident_of(rq.socket);
+    if (ident.empty()) return fail(404, "Local socket not found");
+  }
   if (!sip_.agent()) return fail(503, "SIP engine not running");
 
   // `!!` in a header stands for our own address (SER), e.g. Contact: <sip:daemon@!!>.
@@ -130,7 +135,13 @@ void Tm::uac(const UacRequest& rq, mi::Completion done) {
   if (!sip || !sip->sip_request) return reject("Bad headers");
   if (!sip->sip_from) return reject("From missing");
   if (!sip->sip_to) return reject("To missing");
-  if (!sip->sip_from->a_url->url_host) return reject("Error in From");
+  auto uri_ok = [](const url_t* u) {
+    return u && (u->url_type == url_sip || u->url_type == url_sips || u->url_type == url_tel) &&
+           ((u->url_host && *u->url_host) || u->url_type == url_tel);
+  };
+  if (!uri_ok(sip->sip_from->a_url)) return reject("Error in From");
+  if (!uri_ok(sip->sip_to->a_url)) return reject("Bad To");
+  if (sip->sip_call_id && (!sip->sip_call_id->i_id || !*sip->sip_call_id->i_id)) return reject("Bad Call-ID");
   if (!rq.body.empty() && !sip->sip_content_type) return reject("Content-Type missing");
   if (sip->sip_cseq && sip->sip_cseq->cs_method_name &&
       std::string(sip->sip_cseq->cs_method_name) != rq.method)
@@ -151,6 +162,14 @@ void Tm::uac(const UacRequest& rq, mi::Completion done) {
                  TAG_END()) < 0)
     return reject("Bad headers");
 
+  if (sip->sip_request->rq_method == sip_method_ack) {
+    // An ACK gets no response: send it statelessly and answer at once.
+    if (nta_msg_tsend(sip_.agent(), msg, next_hop.empty() ? nullptr : URL_STRING_MAKE(next_hop.c_str()),
+                      TAG_END()) < 0)
+      return fail(500, "MI/UAC failed");
+    uac_.inc();
+    return void(done(Value{{"Status", "202 Accepted"}, {"Message", "ACK sent (an ACK gets no response)"}}));
+  }
   auto owned = std::make_unique<Pending>(Pending{this, done, sip->sip_call_id->i_id, sip->sip_cseq->cs_seq,
                                                  sip->sip_request->rq_method == sip_method_invite});
   Pending* p = owned.get();
@@ -160,7 +179,8 @@ void Tm::uac(const UacRequest& rq, mi::Completion done) {
   // nta may call on_response before this returns (e.g. 503 No transport): `p` is ready.
   nta_outgoing_t* orq = nta_outgoing_mcreate(
       sip_.agent(), &Tm::on_response, p,
-      next_hop.empty() ? nullptr : URL_STRING_MAKE(next_hop.c_str()), msg, TAG_END());
+      next_hop.empty() ? nullptr : URL_STRING_MAKE(next_hop.c_str()), msg,
+      TAG_IF(!ident.empty(), TPTAG_IDENT(ident.c_str())), TAG_END());
   if (!orq) {
     msg_destroy(msg);
     pending_.erase(p);
@@ -200,6 +220,7 @@ void Tm::finish(Pending* p, nta_outgoing_t* orq, const sip_t* sip) {
     msg_destroy(msg);
   }
   if (status / 100 >= 1 && status / 100 <= 6) by_class_[status / 100]->inc();
+  if (p->invite && status < 300 && !internal) ack_2xx(sip);
   spdlog::debug("tm: Call-ID {} CSeq {} completed: {}", p->callid, p->cseq, v["Status"].get<std::string>());
   p->done(std::move(v));
   // Not inside nta's callback (it may still be inside nta_outgoing_mcreate): a later turn.
@@ -207,6 +228,27 @@ void Tm::finish(Pending* p, nta_outgoing_t* orq, const sip_t* sip) {
     nta_outgoing_destroy(orq);
     pending_.erase(p);
     inuse_.set(static_cast<std::int64_t>(pending_.size()));
+  });
+}
+
+void Tm::ack_2xx(const sip_t* sip) {
+  // RFC 3261 §13.2.2.4: the ACK for a 2xx is a transaction of its own, sent to the remote target
+  // (the 2xx's Contact) along its Record-Route, with the INVITE's CSeq number.
+  if (!sip->sip_call_id || !sip->sip_from || !sip->sip_to || !sip->sip_cseq) return;
+  nta_leg_t* leg = nta_leg_tcreate(sip_.agent(), nullptr, nullptr, SIPTAG_CALL_ID(sip->sip_call_id),
+                                   SIPTAG_FROM(sip->sip_from), SIPTAG_TO(sip->sip_to), TAG_END());
+  if (!leg) return;
+  nta_leg_client_route(leg, sip->sip_record_route, sip->sip_contact);
+  std::string cseq = fmt::format("{} ACK", sip->sip_cseq->cs_seq);
+  const url_t* target = sip->sip_contact ? sip->sip_contact->m_url : nullptr;
+  nta_outgoing_t* ack = nta_outgoing_tcreate(
+      leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK,
+      target ? reinterpret_cast<const url_string_t*>(target) : nullptr, SIPTAG_CSEQ_STR(cseq.c_str()),
+      SIPTAG_USER_AGENT_STR(sip_.server_name().c_str()), TAG_END());
+  if (!ack) spdlog::warn("tm: could not send the ACK for a 2xx (Call-ID {})", sip->sip_call_id->i_id);
+  engine_.defer([ack, leg] {
+    if (ack) nta_outgoing_destroy(ack);
+    nta_leg_destroy(leg);
   });
 }
 

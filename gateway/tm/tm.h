@@ -48,6 +48,7 @@ class Tm {
   struct Pending;
   static int on_response(void* magic, nta_outgoing_s* orq, const sip_s* sip);
   void finish(Pending* p, nta_outgoing_s* orq, const sip_s* sip);
+  void ack_2xx(const sip_s* sip);
 
   SipStack& sip_;
   Engine& engine_;

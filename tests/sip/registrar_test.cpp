@@ -1,0 +1,909 @@
+// registrar_test.cpp: the registrar and usrloc against the real daemon over real UDP SIP on
+// loopback (RFC 3261 §10.3 corner cases, digest authentication, malformed requests, OPTIONS).
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "conformance/channels.h"
+#include "sip/sip_test_util.h"
+
+namespace sb::test::sip {
+namespace {
+
+constexpr auto kReply = 3s;
+
+// One daemon for the contact-processing tests. Bounds differ from the defaults so that each
+// one is observable: min 10, max 600, default 300, at most 3 contacts per AOR.
+class SipRegistrar : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    daemon_ = new TestDaemon({"registrar.min_expires=10", "registrar.max_expires=600",
+                              "registrar.default_expires=300", "registrar.max_contacts=3"});
+  }
+  static void TearDownTestSuite() {
+    if (daemon_) expect_clean_stop(*daemon_);
+    delete daemon_;
+    daemon_ = nullptr;
+  }
+  void SetUp() override { peer_ = std::make_unique<SipPeer>(daemon_->sip_port()); }
+  const TestDaemon& d() { return *daemon_; }
+  SipPeer& peer() { return *peer_; }
+  std::string aor(const std::string& suffix = "") { return test_user(suffix) + "@example.com"; }
+  /// <sip:<name>@127.0.0.1:<peer port>>
+  std::string contact(const std::string& name) { return peer().contact_uri(name); }
+
+  static TestDaemon* daemon_;
+  std::unique_ptr<SipPeer> peer_;
+};
+TestDaemon* SipRegistrar::daemon_ = nullptr;
+
+TEST_F(SipRegistrar, RegisterWithoutAuthListsBindingAndShowsItInUsrloc) {
+  long long accepted = d().stat("registrar:accepted_regs");
+  long long contacts = d().stat("usrloc:location-contacts");
+  long long users = d().stat("usrloc:location-users");
+  ASSERT_GE(accepted, 0);
+  ASSERT_GE(contacts, 0);
+
+  std::string uri = contact("a");
+  auto r = make_register(test_user(), "example.com", {"<" + uri + ">;expires=120"});
+  r.cseq_number = 7;
+  r.user_agent = "sb-test-phone/2.1";
+  auto reply = peer().request(r, kReply);
+  ASSERT_TRUE(reply) << "no reply to REGISTER";
+  EXPECT_EQ(reply->status, 200) << reply->raw;
+  EXPECT_EQ(reply->reason, "OK");
+  ASSERT_EQ(reply->contacts().size(), 1u) << reply->raw;
+  EXPECT_EQ(header_uri(reply->contacts()[0]), uri);
+  long long exp = contact_expires(reply->contacts()[0]);
+  EXPECT_GE(exp, 118);
+  EXPECT_LE(exp, 120);
+  EXPECT_EQ(reply->header("Call-ID"), r.call_id);
+  EXPECT_EQ(reply->header("CSeq"), "7 REGISTER");
+  EXPECT_FALSE(reply->to_tag().empty()) << "a final response carries a To tag";
+  EXPECT_TRUE(reply->has("Date"));
+  EXPECT_NE(reply->header("Server").find("Switchboard"), std::string::npos) << reply->raw;
+
+  // usrloc, JSON dialect.
+  json j = rpc(d(), "ul_show_contact", {{"table_name", "location"}, {"aor", aor()}});
+  ASSERT_TRUE(j.contains("result")) << j.dump();
+  EXPECT_EQ(j["result"]["AOR"], aor());
+  ASSERT_EQ(j["result"]["Contacts"].size(), 1u) << j.dump();
+  const json& c = j["result"]["Contacts"][0];
+  EXPECT_EQ(c["Contact"], uri);
+  ASSERT_TRUE(c["Expires"].is_number()) << c.dump();
+  EXPECT_GE(c["Expires"].get<int>(), 117);
+  EXPECT_LE(c["Expires"].get<int>(), 120);
+  EXPECT_EQ(c["Callid"], r.call_id);
+  EXPECT_EQ(c["Cseq"], 7);
+  EXPECT_EQ(c["Received"], "sip:127.0.0.1:" + std::to_string(peer().port()));
+  EXPECT_EQ(c["User-agent"], "sb-test-phone/2.1");
+  EXPECT_EQ(c["Socket"], "udp:127.0.0.1:" + std::to_string(d().sip_port()));
+  EXPECT_EQ(c["Q"], "");
+
+  // usrloc, text dialect (serctl style).
+  std::string t = d().text("ul_show_contact", {"location", aor()});
+  EXPECT_EQ(t.rfind("200 OK\n", 0), 0u) << t;
+  EXPECT_NE(t.find("Contact:: " + uri + "\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("Callid:: " + r.call_id + "\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("Cseq:: 7\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("User-agent:: sb-test-phone/2.1\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("Received:: sip:127.0.0.1:" + std::to_string(peer().port()) + "\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("Expires:: "), std::string::npos) << t;
+
+  EXPECT_EQ(d().stat("registrar:accepted_regs"), accepted + 1);
+  EXPECT_EQ(d().stat("usrloc:location-contacts"), contacts + 1);
+  EXPECT_EQ(d().stat("usrloc:location-users"), users + 1);
+}
+
+TEST_F(SipRegistrar, ExpiresComesFromContactParamThenHeaderThenDefaultAndIsClamped) {
+  // Contact param wins over the Expires header.
+  auto r1 = make_register(test_user("1"), "example.com", {"<" + contact("p") + ">;expires=100"}, "200");
+  auto a1 = peer().request(r1, kReply);
+  ASSERT_TRUE(a1);
+  ASSERT_EQ(a1->status, 200) << a1->raw;
+  EXPECT_NEAR(contact_expires(contact_for(*a1, contact("p"))), 100, 1);
+  // The Expires header when the contact has no param.
+  auto r2 = make_register(test_user("2"), "example.com", {"<" + contact("h") + ">"}, "200");
+  auto a2 = peer().request(r2, kReply);
+  ASSERT_TRUE(a2);
+  ASSERT_EQ(a2->status, 200) << a2->raw;
+  EXPECT_NEAR(contact_expires(contact_for(*a2, contact("h"))), 200, 1);
+  // registrar.default_expires (300) when neither is given.
+  auto r3 = make_register(test_user("3"), "example.com", {"<" + contact("d") + ">"});
+  auto a3 = peer().request(r3, kReply);
+  ASSERT_TRUE(a3);
+  ASSERT_EQ(a3->status, 200) << a3->raw;
+  EXPECT_NEAR(contact_expires(contact_for(*a3, contact("d"))), 300, 1);
+  // Longer than registrar.max_expires (600) is shortened to it, from the param and the header.
+  auto r4 = make_register(test_user("4"), "example.com", {"<" + contact("m") + ">;expires=86400"});
+  auto a4 = peer().request(r4, kReply);
+  ASSERT_TRUE(a4);
+  ASSERT_EQ(a4->status, 200) << a4->raw;
+  EXPECT_NEAR(contact_expires(contact_for(*a4, contact("m"))), 600, 1);
+  auto r5 = make_register(test_user("5"), "example.com", {"<" + contact("n") + ">"}, "4294967295");
+  auto a5 = peer().request(r5, kReply);
+  ASSERT_TRUE(a5);
+  ASSERT_EQ(a5->status, 200) << a5->raw;
+  EXPECT_NEAR(contact_expires(contact_for(*a5, contact("n"))), 600, 1);
+
+  // usrloc agrees.
+  auto expires_of = [&](const std::string& suffix, const std::string& uri) {
+    json c = find_contact(show_contacts(d(), aor(suffix)), uri);
+    return c.is_null() || !c["Expires"].is_number() ? -1 : c["Expires"].get<int>();
+  };
+  EXPECT_NEAR(expires_of("1", contact("p")), 100, 2);
+  EXPECT_NEAR(expires_of("2", contact("h")), 200, 2);
+  EXPECT_NEAR(expires_of("3", contact("d")), 300, 2);
+  EXPECT_NEAR(expires_of("4", contact("m")), 600, 2);
+  EXPECT_NEAR(expires_of("5", contact("n")), 600, 2);
+}
+
+TEST_F(SipRegistrar, ExpiresBelowMinimumIs423WithMinExpires) {
+  long long rejected = d().stat("registrar:rejected_regs");
+  auto r = make_register(test_user(), "example.com", {"<" + contact("a") + ">;expires=5"});
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 423) << a->raw;
+  EXPECT_EQ(a->reason, "Interval Too Brief");
+  EXPECT_EQ(a->header("Min-Expires"), "10");
+  // Through the Expires header too, and the limit itself is accepted.
+  next_cseq(r);
+  r.contacts = {"<" + contact("a") + ">"};
+  r.expires = "9";
+  a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 423) << a->raw;
+  EXPECT_EQ(a->header("Min-Expires"), "10");
+  EXPECT_EQ(rpc(d(), "ul_show_contact", {{"table_name", "location"}, {"aor", aor()}})["error"]["message"],
+            "AOR not found");
+  EXPECT_EQ(d().stat("registrar:rejected_regs"), rejected + 2);
+
+  next_cseq(r);
+  r.expires = "10";
+  a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 200) << a->raw;
+  EXPECT_NEAR(contact_expires(contact_for(*a, contact("a"))), 10, 1);
+}
+
+TEST_F(SipRegistrar, RefreshWithHigherCSeqUpdatesTheBinding) {
+  auto r = make_register(test_user(), "example.com", {"<" + contact("a") + ">;expires=100"});
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 200);
+  next_cseq(r);
+  r.contacts = {"<" + contact("a") + ">;expires=500"};
+  r.user_agent = "refreshed-ua";
+  a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 200) << a->raw;
+  ASSERT_EQ(a->contacts().size(), 1u) << "a refresh must not add a second binding: " << a->raw;
+  EXPECT_NEAR(contact_expires(a->contacts()[0]), 500, 1);
+  json cs = show_contacts(d(), aor());
+  ASSERT_EQ(cs.size(), 1u) << cs.dump();
+  EXPECT_EQ(cs[0]["Cseq"], 2);
+  EXPECT_NEAR(cs[0]["Expires"].get<int>(), 500, 2);
+  EXPECT_EQ(cs[0]["User-agent"], "refreshed-ua");
+}
+
+TEST_F(SipRegistrar, SameCallIdWithLowerCSeqIs400AndEqualCSeqIsARetransmission) {
+  auto r = make_register(test_user(), "example.com", {"<" + contact("a") + ">;expires=100"});
+  r.cseq_number = 5;
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 200);
+  // Requests are handled statelessly: the same Call-ID and CSeq is a retransmission of the
+  // REGISTER already saved, answered with the current bindings and not applied again.
+  {
+    SipRequest again = r;
+    again.branch.clear();
+    again.contacts = {"<" + contact("a") + ">;expires=400"};
+    auto b = peer().request(again, kReply);
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->status, 200) << b->raw;
+    ASSERT_EQ(b->contacts().size(), 1u) << b->raw;
+    EXPECT_NEAR(contact_expires(b->contacts()[0]), 100, 1) << "a retransmission changed the binding";
+  }
+  for (std::uint32_t cseq : {4u, 1u}) {
+    SipRequest again = r;
+    again.branch.clear();
+    again.cseq_number = cseq;
+    again.contacts = {"<" + contact("a") + ">;expires=400"};
+    auto b = peer().request(again, kReply);
+    ASSERT_TRUE(b) << "cseq " << cseq;
+    EXPECT_EQ(b->status, 400) << "cseq " << cseq << ": " << b->raw;
+  }
+  // Removing with a stale CSeq is refused too.
+  SipRequest rm = r;
+  rm.branch.clear();
+  rm.cseq_number = 3;
+  rm.contacts = {"<" + contact("a") + ">;expires=0"};
+  auto b = peer().request(rm, kReply);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->status, 400) << b->raw;
+  json cs = show_contacts(d(), aor());
+  ASSERT_EQ(cs.size(), 1u) << cs.dump();
+  EXPECT_EQ(cs[0]["Cseq"], 5);
+  EXPECT_NEAR(cs[0]["Expires"].get<int>(), 100, 2);
+
+  // Another Call-ID (a rebooted phone) may start again at CSeq 1.
+  auto other = make_register(test_user(), "example.com", {"<" + contact("a") + ">;expires=300"});
+  other.cseq_number = 1;
+  auto c = peer().request(other, kReply);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->status, 200) << c->raw;
+  cs = show_contacts(d(), aor());
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_EQ(cs[0]["Callid"], other.call_id);
+  EXPECT_EQ(cs[0]["Cseq"], 1);
+}
+
+TEST_F(SipRegistrar, RetransmittedRegisterIsAnsweredAgainAndAppliedOnce) {
+  long long accepted = d().stat("registrar:accepted_regs");
+  auto r = make_register(test_user(), "example.com", {"<" + contact("a") + ">;expires=100"});
+  std::string bytes = peer().build(r);
+  peer().send_raw(bytes);
+  auto a = peer().receive_final(r.branch, kReply);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 200) << a->raw;
+  peer().send_raw(bytes);  // the very same datagram (lost 200, Timer E fired)
+  auto b = peer().receive_final(r.branch, kReply);
+  ASSERT_TRUE(b) << "a retransmission must be answered again";
+  EXPECT_EQ(b->status, 200) << b->raw;
+  EXPECT_EQ(b->contacts().size(), 1u) << b->raw;
+  EXPECT_EQ(show_contacts(d(), aor()).size(), 1u);
+  EXPECT_EQ(d().stat("registrar:accepted_regs"), accepted + 1) << "the retransmission was applied twice";
+}
+
+TEST_F(SipRegistrar, QueryWithoutContactReturnsCurrentBindings) {
+  auto r = make_register(test_user(), "example.com", {"<" + contact("a") + ">;expires=100", "<" + contact("b") + ">;expires=200"});
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 200) << a->raw;
+  long long accepted = d().stat("registrar:accepted_regs");
+  auto q = make_register(test_user(), "example.com");
+  auto b = peer().request(q, kReply);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->status, 200) << b->raw;
+  ASSERT_EQ(b->contacts().size(), 2u) << b->raw;
+  EXPECT_NEAR(contact_expires(contact_for(*b, contact("a"))), 100, 1);
+  EXPECT_NEAR(contact_expires(contact_for(*b, contact("b"))), 200, 1);
+  EXPECT_EQ(show_contacts(d(), aor()).size(), 2u);
+  // A query for an AOR without bindings: 200 and no Contact.
+  auto none = make_register(test_user("nobody"), "example.com");
+  auto c = peer().request(none, kReply);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->status, 200) << c->raw;
+  EXPECT_FALSE(c->has("Contact")) << c->raw;
+  EXPECT_EQ(rpc(d(), "ul_show_contact", {{"table_name", "location"}, {"aor", aor("nobody")}})["error"]["code"], 404);
+  (void)accepted;
+}
+
+TEST_F(SipRegistrar, TwoContactsWithQValues) {
+  // One header line with two comma-separated contacts.
+  auto r = make_register(test_user(), "example.com",
+                         {"<" + contact("a") + ">;q=0.5;expires=100, <" + contact("b") + ">;q=1;expires=100"});
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 200) << a->raw;
+  ASSERT_EQ(a->contacts().size(), 2u) << a->raw;
+  EXPECT_EQ(header_param(contact_for(*a, contact("a")), "q").value_or("?"), "0.5");
+  EXPECT_EQ(header_param(contact_for(*a, contact("b")), "q").value_or("?"), "1");
+  json cs = show_contacts(d(), aor());
+  ASSERT_EQ(cs.size(), 2u);
+  EXPECT_EQ(find_contact(cs, contact("a"))["Q"], "0.5");
+  EXPECT_EQ(find_contact(cs, contact("b"))["Q"], "1");
+  // A q outside 0..1 is refused and changes nothing.
+  next_cseq(r);
+  r.contacts = {"<" + contact("a") + ">;q=2"};
+  auto b = peer().request(r, kReply);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->status, 400) << b->raw;
+  EXPECT_EQ(find_contact(show_contacts(d(), aor()), contact("a"))["Q"], "0.5");
+}
+
+TEST_F(SipRegistrar, StarWithExpiresZeroRemovesEveryBinding) {
+  auto r = make_register(test_user(), "example.com", {"<" + contact("a") + ">;expires=100", "<" + contact("b") + ">;expires=100"});
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 200);
+  long long contacts = d().stat("usrloc:location-contacts");
+  next_cseq(r);
+  r.contacts = {"*"};
+  r.expires = "0";
+  auto b = peer().request(r, kReply);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->status, 200) << b->raw;
+  EXPECT_FALSE(b->has("Contact")) << b->raw;
+  json j = rpc(d(), "ul_show_contact", {{"table_name", "location"}, {"aor", aor()}});
+  EXPECT_EQ(j["error"]["code"], 404) << j.dump();
+  EXPECT_EQ(j["error"]["message"], "AOR not found");
+  EXPECT_EQ(d().stat("usrloc:location-contacts"), contacts - 2);
+}
+
+TEST_F(SipRegistrar, StarWithoutExpiresZeroIs400) {
+  auto r = make_register(test_user(), "example.com", {"<" + contact("a") + ">;expires=100"});
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 200);
+  struct Case {
+    std::vector<std::string> contacts;
+    std::optional<std::string> expires;
+  };
+  for (const Case& c : {Case{{"*"}, std::nullopt}, Case{{"*"}, "60"},
+                        Case{{"*", "<" + contact("b") + ">"}, "0"}}) {
+    next_cseq(r);
+    r.contacts = c.contacts;
+    r.expires = c.expires;
+    auto b = peer().request(r, kReply);
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->status, 400) << b->raw;
+  }
+  EXPECT_EQ(show_contacts(d(), aor()).size(), 1u) << "the bindings survive a refused `*`";
+}
+
+TEST_F(SipRegistrar, ExpiresZeroRemovesOneContact) {
+  auto r = make_register(test_user(), "example.com", {"<" + contact("a") + ">;expires=100", "<" + contact("b") + ">;expires=100"});
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 200);
+  next_cseq(r);
+  r.contacts = {"<" + contact("a") + ">;expires=0"};
+  auto b = peer().request(r, kReply);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->status, 200) << b->raw;
+  ASSERT_EQ(b->contacts().size(), 1u) << b->raw;
+  EXPECT_EQ(header_uri(b->contacts()[0]), contact("b"));
+  json cs = show_contacts(d(), aor());
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_EQ(cs[0]["Contact"], contact("b"));
+  // Through `Expires: 0` for a contact without a param, the AOR disappears with its last one.
+  next_cseq(r);
+  r.contacts = {"<" + contact("b") + ">"};
+  r.expires = "0";
+  b = peer().request(r, kReply);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->status, 200) << b->raw;
+  EXPECT_FALSE(b->has("Contact"));
+  EXPECT_EQ(rpc(d(), "ul_show_contact", {{"table_name", "location"}, {"aor", aor()}})["error"]["code"], 404);
+}
+
+TEST_F(SipRegistrar, MoreThanMaxContactsIs403) {
+  auto r = make_register(test_user(), "example.com",
+                         {"<" + contact("a") + ">", "<" + contact("b") + ">", "<" + contact("c") + ">"}, "100");
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 200) << a->raw;
+  EXPECT_EQ(a->contacts().size(), 3u);
+  next_cseq(r);
+  r.contacts = {"<" + contact("d") + ">"};
+  auto b = peer().request(r, kReply);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->status, 403) << b->raw;
+  EXPECT_EQ(b->reason, "Too many registered contacts");
+  EXPECT_EQ(show_contacts(d(), aor()).size(), 3u);
+  // Replacing one while adding one stays within the limit.
+  next_cseq(r);
+  r.contacts = {"<" + contact("a") + ">;expires=0", "<" + contact("d") + ">"};
+  b = peer().request(r, kReply);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->status, 200) << b->raw;
+  json cs = show_contacts(d(), aor());
+  EXPECT_EQ(cs.size(), 3u);
+  EXPECT_TRUE(find_contact(cs, contact("a")).is_null());
+  EXPECT_FALSE(find_contact(cs, contact("d")).is_null());
+  // Four at once for a new AOR: refused as a whole.
+  auto four = make_register(test_user("new"), "example.com",
+                            {"<" + contact("a") + ">", "<" + contact("b") + ">", "<" + contact("c") + ">",
+                             "<" + contact("d") + ">"}, "100");
+  auto c = peer().request(four, kReply);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->status, 403) << c->raw;
+  EXPECT_EQ(rpc(d(), "ul_show_contact", {{"table_name", "location"}, {"aor", aor("new")}})["error"]["code"], 404);
+}
+
+TEST_F(SipRegistrar, AorDomainIsCaseInsensitive) {
+  auto r = make_register(test_user(), "EXAMPLE.Com", {"<" + contact("a") + ">"}, "100");
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 200) << a->raw;
+  EXPECT_EQ(show_contacts(d(), aor()).size(), 1u);
+  EXPECT_EQ(show_contacts(d(), test_user() + "@Example.COM").size(), 1u);
+}
+
+// --- OPTIONS and unknown methods --------------------------------------------------------------
+
+TEST_F(SipRegistrar, OptionsIs200WithAllow) {
+  long long requests = d().stat("core:rcv_requests");
+  SipRequest r;
+  r.method = "OPTIONS";
+  r.ruri = "sip:127.0.0.1:" + std::to_string(d().sip_port());
+  r.to = "sip:ping@127.0.0.1";
+  r.from = "sip:monitor@127.0.0.1";
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 200) << a->raw;
+  auto allow = a->all("Allow");
+  EXPECT_NE(std::find(allow.begin(), allow.end(), "REGISTER"), allow.end()) << a->header("Allow");
+  EXPECT_NE(std::find(allow.begin(), allow.end(), "OPTIONS"), allow.end()) << a->header("Allow");
+  EXPECT_EQ(a->header("Call-ID"), r.call_id);
+  EXPECT_EQ(a->header("CSeq"), "1 OPTIONS");
+  EXPECT_GE(d().stat("core:rcv_requests"), requests + 1);
+}
+
+TEST_F(SipRegistrar, UnknownMethodIs405WithAllow) {
+  long long unsupported = d().stat("core:unsupported_methods");
+  SipRequest r;
+  r.method = "SUBSCRIBE";
+  r.ruri = "sip:bob@127.0.0.1:" + std::to_string(d().sip_port());
+  r.to = "sip:bob@127.0.0.1";
+  r.from = "sip:alice@127.0.0.1";
+  r.extra = {{"Event", "presence"}};
+  r.contacts = {"<" + contact("alice") + ">"};
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 405) << a->raw;
+  auto allow = a->all("Allow");
+  EXPECT_NE(std::find(allow.begin(), allow.end(), "REGISTER"), allow.end()) << a->raw;
+  EXPECT_NE(std::find(allow.begin(), allow.end(), "OPTIONS"), allow.end()) << a->raw;
+  EXPECT_EQ(std::find(allow.begin(), allow.end(), "SUBSCRIBE"), allow.end()) << a->raw;
+  EXPECT_EQ(d().stat("core:unsupported_methods"), unsupported + 1);
+}
+
+TEST_F(SipRegistrar, StrayCancelIs481AndStrayAckIsNotAnswered) {
+  SipRequest c;
+  c.method = "CANCEL";
+  c.ruri = "sip:nobody@127.0.0.1:" + std::to_string(d().sip_port());
+  c.to = "sip:nobody@127.0.0.1";
+  c.from = "sip:caller@127.0.0.1";
+  auto a = peer().request(c, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 481) << a->raw;
+  SipRequest ack = c;
+  ack.method = "ACK";
+  ack.branch.clear();
+  peer().send_raw(peer().build(ack));
+  EXPECT_FALSE(peer().receive(300ms)) << "an ACK is never answered";
+}
+
+TEST_F(SipRegistrar, UlShowContactErrors) {
+  json j = rpc(d(), "ul_show_contact", {"location", "no-domain"});
+  EXPECT_EQ(j["error"]["code"], 400) << j.dump();
+  j = rpc(d(), "ul_show_contact", {"nosuchtable", aor()});
+  EXPECT_EQ(j["error"]["code"], 404) << j.dump();
+  EXPECT_EQ(j["error"]["message"], "Table not found");
+  EXPECT_EQ(d().text("ul_show_contact", {"location", aor()}).rfind("404 AOR not found\n", 0), 0u);
+}
+
+// --- malformed requests -----------------------------------------------------------------------
+
+TEST_F(SipRegistrar, MalformedRegistersAre400OrIgnoredAndTheDaemonSurvives) {
+  const std::string via = "Via: SIP/2.0/UDP " + peer().host_port() + ";branch=z9hG4bK";
+  const std::string to_ok = "To: <sip:" + test_user() + "@example.com>\r\n";
+  const std::string from_ok = "From: <sip:" + test_user() + "@example.com>;tag=1\r\n";
+  const std::string contact_ok = "Contact: <" + contact("a") + ">\r\n";
+  auto request = [&](const std::string& branch, const std::string& headers) {
+    return "REGISTER sip:example.com SIP/2.0\r\n" + via + branch + ";rport\r\nMax-Forwards: 70\r\n" + headers +
+           "Content-Length: 0\r\n\r\n";
+  };
+  struct Case {
+    const char* what;
+    std::string bytes;
+    bool must_answer;  ///< Via is intact: a 400 is owed
+  };
+  std::vector<Case> cases = {
+      {"bad To URI", request("bt", "To: <sip:@>\r\n" + from_ok + "Call-ID: m1\r\nCSeq: 1 REGISTER\r\n" + contact_ok), true},
+      {"To is not a URI", request("bt2", "To: this is not a uri\r\n" + from_ok + "Call-ID: m2\r\nCSeq: 1 REGISTER\r\n" + contact_ok), true},
+      {"bad From URI", request("bf", to_ok + "From: <sip:>;tag=1\r\nCall-ID: m3\r\nCSeq: 1 REGISTER\r\n" + contact_ok), true},
+      {"missing Call-ID", request("mc", to_ok + from_ok + "CSeq: 1 REGISTER\r\n" + contact_ok), true},
+      {"garbage CSeq", request("gc", to_ok + from_ok + "Call-ID: m4\r\nCSeq: abc REGISTER\r\n" + contact_ok), true},
+      {"CSeq without method", request("gc2", to_ok + from_ok + "Call-ID: m5\r\nCSeq: 1\r\n" + contact_ok), true},
+      {"bad Contact expires", request("ce", to_ok + from_ok + "Call-ID: m6\r\nCSeq: 1 REGISTER\r\nContact: <" + contact("a") + ">;expires=soon\r\n"), true},
+      {"negative Contact expires", request("ce2", to_ok + from_ok + "Call-ID: m7\r\nCSeq: 1 REGISTER\r\nContact: <" + contact("a") + ">;expires=-5\r\n"), true},
+      {"huge Contact expires", request("ce3", to_ok + from_ok + "Call-ID: m8\r\nCSeq: 1 REGISTER\r\nContact: <" + contact("a") + ">;expires=99999999999999999999\r\n"), true},
+      {"bad Expires header", request("eh", to_ok + from_ok + "Call-ID: m9\r\nCSeq: 1 REGISTER\r\nExpires: tomorrow\r\n" + contact_ok), true},
+      {"huge header", request("hh", "To: <sip:" + test_user("huge") + "@example.com>\r\n" + from_ok +
+                                        "Call-ID: m11\r\nCSeq: 1 REGISTER\r\n" + contact_ok +
+                                        "X-Huge: " + std::string(60000, 'x') + "\r\n"), false},
+      {"no Via", "REGISTER sip:example.com SIP/2.0\r\n" + to_ok + from_ok + "Call-ID: m12\r\nCSeq: 1 REGISTER\r\n\r\n", false},
+      {"random bytes", [] {
+         std::string s;
+         unsigned x = 12345;
+         for (int i = 0; i < 1500; ++i) {
+           x = x * 1103515245u + 12345u;
+           s += static_cast<char>(x >> 16);
+         }
+         return s;
+       }(), false},
+      {"only a start line", "REGISTER sip:example.com SIP/2.0\r\n\r\n", false},
+      {"empty datagram-ish", "\r\n\r\n", false},
+  };
+  long long accepted = d().stat("registrar:accepted_regs");
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    peer().send_raw(c.bytes);
+    auto reply = peer().receive(c.must_answer ? 2000ms : 300ms);
+    while (reply && reply->status > 0 && reply->status < 200) reply = peer().receive(2000ms);
+    if (c.must_answer) {
+      ASSERT_TRUE(reply) << "no reply";
+      EXPECT_EQ(reply->status, 400) << reply->raw;
+    } else if (reply) {
+      if (std::string(c.what) == "huge header") {
+        EXPECT_TRUE(reply->status == 200 || reply->status == 400 || reply->status == 513) << reply->raw;
+      } else {
+        EXPECT_EQ(reply->status, 400) << reply->raw;
+      }
+    }
+    // Alive and still answering management commands.
+    ASSERT_EQ(d().text("uptime").rfind("200 OK\n", 0), 0u);
+  }
+  // Only the (legal) huge request may have been registered.
+  EXPECT_LE(d().stat("registrar:accepted_regs"), accepted + 1) << "nothing malformed was registered";
+  EXPECT_EQ(rpc(d(), "ul_show_contact", {{"table_name", "location"}, {"aor", aor()}})["error"]["code"], 404);
+  // And a proper REGISTER still works.
+  auto r = make_register(test_user(), "example.com", {"<" + contact("ok") + ">"}, "100");
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 200) << a->raw;
+  EXPECT_EQ(show_contacts(d(), aor()).size(), 1u);
+}
+
+// A Contact value that is not a URI at all (no scheme) must not become a binding: the registrar
+// only checks that sofia found a "host", and sofia's URL parser takes `nonsense` for one.
+TEST_F(SipRegistrar, ContactWithoutUriSchemeIs400) {
+  for (const std::string& bad : {std::string("<nonsense>"), std::string("<alice@127.0.0.1>")}) {
+    SCOPED_TRACE(bad);
+    auto r = make_register(test_user(), "example.com", {bad}, "100");
+    auto a = peer().request(r, kReply);
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->status, 400) << a->raw;
+  }
+  json cs = show_contacts(d(), aor());
+  EXPECT_TRUE(cs.empty()) << "stored a binding ul_add itself would refuse: " << cs.dump();
+}
+
+// Bytes that are not UTF-8 (or are control characters) in the headers a phone sends end up in
+// usrloc; every management channel must still render the binding.
+TEST_F(SipRegistrar, NonUtf8HeaderBytesDoNotBreakManagementOutput) {
+  std::string raw = "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP " + peer().host_port() +
+                    ";branch=z9hG4bKutf8;rport\r\nMax-Forwards: 70\r\nTo: <sip:" + test_user() +
+                    "@example.com>\r\nFrom: <sip:" + test_user() + "@example.com>;tag=1\r\n" +
+                    "Call-ID: bin\x01\xff@x\r\nCSeq: 1 REGISTER\r\nUser-Agent: UA \xff\xfe\xc3 end\r\n" +
+                    "Contact: <" + contact("a") + ">\r\nExpires: 100\r\nContent-Length: 0\r\n\r\n";
+  peer().send_raw(raw);
+  auto a = peer().receive_final("z9hG4bKutf8", kReply);
+  ASSERT_TRUE(a);
+  if (a->status != 200) GTEST_SKIP() << "refused at the SIP level (" << a->status << "): nothing to render";
+  for (const auto& ch : conformance::all_channels(d())) {
+    SCOPED_TRACE(ch.name);
+    auto o = ch.send({"ul_show_contact", {"location", aor()}});
+    ASSERT_TRUE(o.transport_ok) << o.transport_error;
+    EXPECT_TRUE(o.ok) << o.code << " " << o.message;
+    auto dump = ch.send({"ul_dump", {}});
+    ASSERT_TRUE(dump.transport_ok) << dump.transport_error;
+    EXPECT_TRUE(dump.ok) << dump.code << " " << dump.message;
+  }
+}
+
+TEST_F(SipRegistrar, ConcurrentRegistrationsAllLand) {
+  constexpr int kPeers = 4, kEach = 50;
+  long long users = d().stat("usrloc:location-users");
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kPeers; ++t) {
+    threads.emplace_back([&, t] {
+      SipPeer p(d().sip_port());
+      for (int i = 0; i < kEach; ++i) {
+        std::string user = test_user("-" + std::to_string(t) + "-" + std::to_string(i));
+        auto r = make_register(user, "example.com", {"<" + p.contact_uri(user) + ">"}, "100");
+        auto a = p.request(r, kReply);
+        if (a && a->status == 200 && a->contacts().size() == 1) ok.fetch_add(1);
+      }
+    });
+  }
+  // Management commands run on the same engine thread meanwhile.
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(rpc(d(), "ul_dump", json::array({1})).contains("result"));
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kPeers * kEach);
+  EXPECT_EQ(d().stat("usrloc:location-users"), users + kPeers * kEach);
+  json dump = rpc(d(), "ul_dump", json::array({1}));
+  int mine = 0;
+  for (const auto& a : dump["result"]["Domains"][0]["AORs"])
+    if (a["AOR"].get<std::string>().rfind(test_user("-"), 0) == 0) ++mine;
+  EXPECT_EQ(mine, kPeers * kEach);
+}
+
+// --- expiry -----------------------------------------------------------------------------------
+
+TEST(SipRegistrarExpiry, BindingExpiresAndIsSwept) {
+  TestDaemon d({"registrar.min_expires=1", "usrloc.timer_interval_s=1"});
+  SipPeer peer(d.sip_port());
+  long long expired_before = d.stat("usrloc:location-expires");
+  ASSERT_GE(expired_before, 0);
+  auto r = make_register("eve", "example.com", {"<" + peer.contact_uri("eve") + ">;expires=2"});
+  auto start = std::chrono::steady_clock::now();
+  auto a = peer.request(r, kReply);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 200) << a->raw;
+  EXPECT_NEAR(contact_expires(a->contacts().at(0)), 2, 1);
+  ASSERT_EQ(show_contacts(d, "eve@example.com").size(), 1u);
+  // fred registers for 2 s too but refreshes at once for 60 s: his old expiry must not fire.
+  auto f = make_register("fred", "example.com", {"<" + peer.contact_uri("fred") + ">;expires=2"});
+  auto fa = peer.request(f, kReply);
+  ASSERT_TRUE(fa);
+  ASSERT_EQ(fa->status, 200);
+  next_cseq(f);
+  f.contacts = {"<" + peer.contact_uri("fred") + ">;expires=60"};
+  fa = peer.request(f, kReply);
+  ASSERT_TRUE(fa);
+  ASSERT_EQ(fa->status, 200);
+  EXPECT_EQ(d.stat("usrloc:location-contacts"), 2);
+
+  bool gone = eventually([&] {
+    return rpc(d, "ul_show_contact", {{"table_name", "location"}, {"aor", "eve@example.com"}})["error"]["message"] ==
+           "AOR not found";
+  }, 6s);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  ASSERT_TRUE(gone) << "the binding never expired";
+  EXPECT_GE(took.count(), 900) << "removed before it expired";
+  // One more sweep interval: fred's refreshed binding is still there, only eve's expired.
+  std::this_thread::sleep_for(1200ms);
+  EXPECT_EQ(d.stat("usrloc:location-expires"), expired_before + 1);
+  EXPECT_EQ(d.stat("usrloc:location-contacts"), 1);
+  EXPECT_EQ(d.stat("usrloc:location-users"), 1);
+  json fred = show_contacts(d, "fred@example.com");
+  ASSERT_EQ(fred.size(), 1u) << "the refreshed binding was swept with its old expiry";
+  EXPECT_GE(fred[0]["Expires"].get<int>(), 55);
+  // A query REGISTER confirms nothing is left.
+  auto q = make_register("eve", "example.com");
+  auto b = peer.request(q, kReply);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->status, 200);
+  EXPECT_FALSE(b->has("Contact")) << b->raw;
+  expect_clean_stop(d);
+}
+
+TEST(SipDisabled, EngineCommandsAnswer503AndNothingListens) {
+  TestDaemon d({"sip.listen="});
+  for (const auto& [method, params] : std::vector<std::pair<std::string, json>>{
+           {"ul_show_contact", {"location", "a@example.com"}},
+           {"ul_dump", nullptr},
+           {"subscriber_list", nullptr},
+           {"t_uac_dlg", {{"method", "OPTIONS"}, {"ruri", "sip:x@127.0.0.1"}, {"headers", "From: <sip:a@b>\r\nTo: <sip:x@y>\r\n"}}},
+           {"t_uac_cancel", {"x", 1}}}) {
+    SCOPED_TRACE(method);
+    json j = rpc(d, method, params);
+    EXPECT_EQ(j["error"]["code"], 503) << j.dump();
+  }
+  SipPeer peer(d.sip_port());
+  SipRequest o;
+  o.method = "OPTIONS";
+  o.to = "sip:ping@127.0.0.1";
+  EXPECT_FALSE(peer.request(o, 300ms)) << "nothing should answer SIP";
+  EXPECT_EQ(d.text("uptime").rfind("200 OK\n", 0), 0u);
+  expect_clean_stop(d);
+}
+
+// --- digest authentication --------------------------------------------------------------------
+
+class SipRegistrarAuth : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    daemon_ = new TestDaemon({"registrar.auth=on", "registrar.nonce_expires_s=5", "registrar.min_expires=10"});
+    for (const char* u : {"bob", "carol", "mallory", "dave", "erin", "frank", "gina"}) {
+      json j = rpc(*daemon_, "subscriber_add", {u, "example.com", std::string("pw-") + u});
+      ASSERT_EQ(j["result"], "OK") << j.dump();
+    }
+  }
+  static void TearDownTestSuite() {
+    if (daemon_) expect_clean_stop(*daemon_);
+    delete daemon_;
+    daemon_ = nullptr;
+  }
+  void SetUp() override { peer_ = std::make_unique<SipPeer>(daemon_->sip_port()); }
+  const TestDaemon& d() { return *daemon_; }
+  SipPeer& peer() { return *peer_; }
+
+  /// Sends `r` without credentials and returns the challenge's params (asserting a 401).
+  std::map<std::string, std::string> challenge(SipRequest& r) {
+    auto a = peer().request(r, kReply);
+    EXPECT_TRUE(a) << "no reply";
+    if (!a) return {};
+    EXPECT_EQ(a->status, 401) << a->raw;
+    EXPECT_EQ(a->reason, "Unauthorized");
+    EXPECT_TRUE(a->has("WWW-Authenticate")) << a->raw;
+    return auth_params(a->header("WWW-Authenticate"));
+  }
+  bool registered(const std::string& aor) { return !show_contacts(d(), aor).empty(); }
+
+  static TestDaemon* daemon_;
+  std::unique_ptr<SipPeer> peer_;
+};
+TestDaemon* SipRegistrarAuth::daemon_ = nullptr;
+
+TEST_F(SipRegistrarAuth, ChallengeThenDigestWithQopAuthSucceeds) {
+  long long challenges = d().stat("registrar:auth_challenges");
+  auto r = make_register("bob", "example.com", {"<" + peer().contact_uri("bob") + ">"}, "100");
+  auto ch = challenge(r);
+  EXPECT_EQ(ch[""], "Digest");
+  EXPECT_EQ(ch["realm"], "example.com") << "realm = the To domain";
+  EXPECT_EQ(ch["qop"], "auth");
+  EXPECT_FALSE(ch["nonce"].empty());
+  EXPECT_EQ(ch.count("stale"), 0u);
+  EXPECT_FALSE(registered("bob@example.com")) << "a challenged REGISTER must not bind";
+  EXPECT_EQ(d().stat("registrar:auth_challenges"), challenges + 1);
+
+  next_cseq(r);
+  r.authorization = digest_authorization("bob", "pw-bob", "sip:example.com", ch, "REGISTER", "00000001", "c0ffee01");
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 200) << a->raw;
+  EXPECT_EQ(a->contacts().size(), 1u);
+  EXPECT_TRUE(registered("bob@example.com"));
+}
+
+TEST_F(SipRegistrarAuth, DigestWithoutQopIsAcceptedAndUserAtDomainUsesHa1b) {
+  // RFC 2069 style (no qop) for carol.
+  auto r = make_register("carol", "example.com", {"<" + peer().contact_uri("carol") + ">"}, "100");
+  auto ch = challenge(r);
+  ch.erase("qop");
+  next_cseq(r);
+  r.authorization = digest_authorization("carol", "pw-carol", "sip:example.com", ch);
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 200) << a->raw;
+  // username="dave@example.com": checked against HA1b = MD5(dave@example.com:example.com:pw).
+  auto r2 = make_register("dave", "example.com", {"<" + peer().contact_uri("dave") + ">"}, "100");
+  auto ch2 = challenge(r2);
+  next_cseq(r2);
+  r2.authorization = digest_authorization("dave@example.com", "pw-dave", "sip:example.com", ch2);
+  auto b = peer().request(r2, kReply);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->status, 200) << b->raw;
+  EXPECT_TRUE(registered("dave@example.com"));
+}
+
+TEST_F(SipRegistrarAuth, WrongPasswordGetsANewChallengeAndNoBinding) {
+  long long rejected = d().stat("registrar:rejected_regs");
+  auto r = make_register("erin", "example.com", {"<" + peer().contact_uri("erin") + ">"}, "100");
+  auto ch = challenge(r);
+  next_cseq(r);
+  r.authorization = digest_authorization("erin", "not-her-password", "sip:example.com", ch);
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 401) << a->raw;
+  auto ch2 = auth_params(a->header("WWW-Authenticate"));
+  EXPECT_EQ(ch2["realm"], "example.com");
+  EXPECT_EQ(ch2.count("stale"), 0u) << "a wrong password is not a stale nonce";
+  EXPECT_FALSE(registered("erin@example.com"));
+  EXPECT_GE(d().stat("registrar:rejected_regs"), rejected + 1);
+  // A response computed for another method is wrong too.
+  next_cseq(r);
+  r.authorization = digest_authorization("erin", "pw-erin", "sip:example.com", ch2, "INVITE");
+  a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 401) << a->raw;
+  EXPECT_FALSE(registered("erin@example.com"));
+}
+
+TEST_F(SipRegistrarAuth, AuthUserNotMatchingToUserIs403) {
+  auto r = make_register("frank", "example.com", {"<" + peer().contact_uri("frank") + ">"}, "100");
+  auto ch = challenge(r);
+  next_cseq(r);
+  // mallory's own (valid) credentials cannot register frank.
+  r.authorization = digest_authorization("mallory", "pw-mallory", "sip:example.com", ch);
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 403) << a->raw;
+  EXPECT_FALSE(registered("frank@example.com"));
+}
+
+TEST_F(SipRegistrarAuth, UnknownSubscriberGets401) {
+  auto r = make_register("nobody", "example.com", {"<" + peer().contact_uri("nobody") + ">"}, "100");
+  auto ch = challenge(r);
+  next_cseq(r);
+  r.authorization = digest_authorization("nobody", "whatever", "sip:example.com", ch);
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 401) << a->raw;
+  EXPECT_FALSE(registered("nobody@example.com"));
+  // A subscriber of another domain is not one of this realm.
+  auto r2 = make_register("bob", "other.example", {"<" + peer().contact_uri("bob2") + ">"}, "100");
+  auto ch2 = challenge(r2);
+  EXPECT_EQ(ch2["realm"], "other.example");
+  next_cseq(r2);
+  r2.authorization = digest_authorization("bob", "pw-bob", "sip:other.example", ch2);
+  auto b = peer().request(r2, kReply);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->status, 401) << b->raw;
+  EXPECT_FALSE(registered("bob@other.example"));
+}
+
+TEST_F(SipRegistrarAuth, ForgedNonceGets401WithoutStale) {
+  auto r = make_register("gina", "example.com", {"<" + peer().contact_uri("gina") + ">"}, "100");
+  auto ch = challenge(r);
+  std::string nonce = ch["nonce"];
+  ASSERT_FALSE(nonce.empty());
+  struct Forgery {
+    const char* what;
+    std::string nonce;
+  };
+  std::string flipped = nonce;
+  flipped.back() = flipped.back() == '0' ? '1' : '0';
+  std::vector<Forgery> forged = {{"MAC flipped", flipped},
+                                 {"made up", "deadbeef"},
+                                 {"old timestamp, our length", std::string(16, '0') + nonce.substr(16)},
+                                 {"empty", ""}};
+  for (const auto& f : forged) {
+    SCOPED_TRACE(f.what);
+    auto params = ch;
+    params["nonce"] = f.nonce;
+    next_cseq(r);
+    r.authorization = digest_authorization("gina", "pw-gina", "sip:example.com", params);
+    auto a = peer().request(r, kReply);
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->status, 401) << a->raw;
+    EXPECT_EQ(auth_params(a->header("WWW-Authenticate")).count("stale"), 0u) << a->raw;
+  }
+  EXPECT_FALSE(registered("gina@example.com"));
+}
+
+TEST_F(SipRegistrarAuth, StaleNonceGets401WithStaleTrue) {
+  auto r = make_register("mallory", "example.com", {"<" + peer().contact_uri("mallory") + ">"}, "100");
+  auto ch = challenge(r);
+  std::this_thread::sleep_for(6500ms);  // registrar.nonce_expires_s=5
+  next_cseq(r);
+  r.authorization = digest_authorization("mallory", "pw-mallory", "sip:example.com", ch);
+  auto a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 401) << a->raw;
+  auto ch2 = auth_params(a->header("WWW-Authenticate"));
+  EXPECT_EQ(ch2["stale"], "true") << a->raw;
+  EXPECT_NE(ch2["nonce"], ch["nonce"]);
+  EXPECT_FALSE(registered("mallory@example.com"));
+  // The fresh nonce works.
+  next_cseq(r);
+  r.authorization = digest_authorization("mallory", "pw-mallory", "sip:example.com", ch2);
+  a = peer().request(r, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 200) << a->raw;
+  EXPECT_TRUE(registered("mallory@example.com"));
+}
+
+
+TEST(SipRegistrarAuthRealm, ConfiguredRealmIsOfferedAndSubscribersAreLookedUpInIt) {
+  TestDaemon d({"registrar.auth=on", "registrar.realm=corp.example"});
+  ASSERT_EQ(rpc(d, "subscriber_add", {"alice", "corp.example", "pw-a"})["result"], "OK");
+  ASSERT_EQ(rpc(d, "subscriber_add", {"bob", "example.com", "pw-b"})["result"], "OK");
+  SipPeer peer(d.sip_port());
+  auto r = make_register("alice", "example.com", {"<" + peer.contact_uri("alice") + ">"}, "300");
+  auto a = peer.request(r, kReply);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 401) << a->raw;
+  auto ch = auth_params(a->header("WWW-Authenticate"));
+  EXPECT_EQ(ch["realm"], "corp.example");
+  next_cseq(r);
+  r.authorization = digest_authorization("alice", "pw-a", "sip:example.com", ch);
+  a = peer.request(r, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 200) << a->raw;
+  EXPECT_EQ(show_contacts(d, "alice@example.com").size(), 1u);
+  // bob exists only in the To domain, not in the configured realm.
+  auto rb = make_register("bob", "example.com", {"<" + peer.contact_uri("bob") + ">"}, "300");
+  auto b = peer.request(rb, kReply);
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->status, 401);
+  next_cseq(rb);
+  rb.authorization = digest_authorization("bob", "pw-b", "sip:example.com", auth_params(b->header("WWW-Authenticate")));
+  b = peer.request(rb, kReply);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->status, 401) << b->raw;
+  expect_clean_stop(d);
+}
+
+}  // namespace
+}  // namespace sb::test::sip
