@@ -134,14 +134,17 @@ int Registrar::on_register(msg_t* msg, sip_t* sip) {
   r.aor = *aor;
   r.user = to->url_user;
   r.domain = r.aor.substr(r.aor.rfind('@') + 1);
-  if (config_.auth) {
-    if (int status = authorize(r); status != 0) return status;
-  }
   try {
+    if (config_.auth) {
+      if (int status = authorize(r); status != 0) return status;
+    }
     return save(r);
   } catch (const StoreError& e) {
     spdlog::error("registrar: {}: cannot store the bindings: {}", r.aor, e.what());
     return reject(r, 500, "Server Internal Error (database)");
+  } catch (const std::exception& e) {  // before the reply (the reply is the last step): answer
+    spdlog::error("registrar: {}: {}", r.aor, e.what());
+    return reject(r, 500, "Server Internal Error");
   }
 }
 
