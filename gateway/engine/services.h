@@ -12,6 +12,10 @@ class Usrloc;
 class Subscribers;
 class Registrar;
 class Tm;
+class Dialplan;
+class Accounts;
+class Ports;
+class Calls;
 
 struct SipServices {
   Database* db = nullptr;
@@ -20,6 +24,10 @@ struct SipServices {
   Subscribers* subscribers = nullptr;
   Registrar* registrar = nullptr;
   Tm* tm = nullptr;
+  Dialplan* dialplan = nullptr;   ///< gateway/dialplan (routing rules)
+  Accounts* accounts = nullptr;   ///< gateway/accounts (SIP trunks, outbound registration)
+  Ports* ports = nullptr;         ///< gateway/ports (line interfaces, port groups)
+  Calls* calls = nullptr;         ///< gateway/calls (B2BUA, CDRs)
 };
 
 }  // namespace sb::gateway

@@ -35,6 +35,64 @@ CREATE TABLE location (
   UNIQUE (aor, contact)
 );
 )sql",
+      // 2: gateway routing (issue #5): SIP accounts (trunks), dialplan rules, port groups, CDRs.
+      R"sql(
+CREATE TABLE sip_account (
+  name        TEXT PRIMARY KEY,   -- account name (berofix: the isgw.sip section name)
+  address     TEXT NOT NULL,      -- peer host[:port]
+  transport   TEXT NOT NULL,      -- udp | tcp
+  username    TEXT NOT NULL,      -- user we present (REGISTER To/From, From of calls)
+  auth_user   TEXT NOT NULL,      -- digest user; '' = username
+  secret      TEXT NOT NULL,      -- digest password; needed in clear to answer challenges, never printed back
+  displayname TEXT NOT NULL,
+  domain      TEXT NOT NULL,      -- registrar domain / From host; '' = the host of address
+  register    INTEGER NOT NULL,   -- 1 = register to the peer
+  expires     INTEGER NOT NULL,   -- requested registration expiry, seconds
+  matchtype   TEXT NOT NULL,      -- address | address_user | to_user: how inbound calls find the account
+  options     TEXT NOT NULL,      -- JSON object of per-account options (failover_causes, channels, ...)
+  created     INTEGER NOT NULL,
+  modified    INTEGER NOT NULL
+);
+CREATE TABLE dp_rule (
+  id           INTEGER PRIMARY KEY,  -- stable rule id
+  position     INTEGER NOT NULL,     -- evaluation order, 1 = first; first match wins
+  src_kind     TEXT NOT NULL,        -- any | account | subscriber | group | port
+  src_id       TEXT NOT NULL,        -- '' = any of that kind
+  dest_match   TEXT NOT NULL,        -- regex on the called number
+  dest_rewrite TEXT NOT NULL,        -- new called number with \0..\9 back-references; '' = unchanged
+  src_match    TEXT NOT NULL,        -- regex on the calling number; '' = any
+  src_rewrite  TEXT NOT NULL,
+  target_kind  TEXT NOT NULL,        -- account | user | group
+  target_id    TEXT NOT NULL,
+  options      TEXT NOT NULL,        -- JSON object of per-rule options
+  comment      TEXT NOT NULL
+);
+CREATE TABLE port_group (
+  name  TEXT PRIMARY KEY,
+  ports TEXT NOT NULL,               -- comma-separated port numbers, in hunting order
+  hunt  TEXT NOT NULL                -- linear | roundrobin
+);
+CREATE TABLE cdr (
+  id          INTEGER PRIMARY KEY,
+  call_id     INTEGER NOT NULL,      -- the call's id in call_list
+  start_ms    INTEGER NOT NULL,      -- unix ms
+  answer_ms   INTEGER NOT NULL,      -- 0 = never answered
+  end_ms      INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,      -- answer to end
+  source      TEXT NOT NULL,         -- kind:id of the caller side
+  caller      TEXT NOT NULL,
+  called      TEXT NOT NULL,
+  new_caller  TEXT NOT NULL,
+  new_called  TEXT NOT NULL,
+  target      TEXT NOT NULL,         -- kind:id of the side that took the call
+  rule_id     INTEGER NOT NULL,      -- 0 = no rule matched
+  sip_code    INTEGER NOT NULL,
+  cause       INTEGER NOT NULL,      -- Q.850
+  reason      TEXT NOT NULL,
+  legs        TEXT NOT NULL          -- JSON array: one object per leg tried
+);
+CREATE INDEX cdr_start ON cdr (start_ms);
+)sql",
   };
   return kMigrations;
 }
