@@ -6,6 +6,8 @@
 // line numbers to the handler).
 #include "gateway/config/config.h"
 
+#include "gateway/calls/cause_map.h"
+
 #include "gateway/sip/sip_stack.h"
 
 #include "transports/net/address.h"
@@ -194,6 +196,17 @@ const std::vector<KeySpec> kSchema = {
    "Seconds a digest nonce stays fresh; older ones get stale=true.", 5, 86'400},
   {"usrloc", "timer_interval_s", KeyType::integer, "1",
    "Seconds between two sweeps that remove expired bindings.", 1, 3600},
+  {"calls", "ring_timeout_s", KeyType::integer, "60",
+   "Seconds a call may ring without an answer before it fails (480, Q.850 cause 19); a dialplan "
+   "rule's timeout_s option overrides it.", 1, 600},
+  {"calls", "max_calls", KeyType::integer, "1000",
+   "Concurrent calls; one more INVITE is answered 503 Too Many Calls (Retry-After: 5).", 1, 100000},
+  {"calls", "q850_to_sip", KeyType::string, "",
+   "Overrides of the Q.850 cause -> SIP status map (RFC 3398), e.g. \"17=486, 34=503\".", 0, 0,
+   [](std::string_view v) { return check_cause_overrides(std::string(v), true); }},
+  {"calls", "sip_to_q850", KeyType::string, "",
+   "Overrides of the SIP status -> Q.850 cause map (RFC 3398), e.g. \"486=17, 503=34\".", 0, 0,
+   [](std::string_view v) { return check_cause_overrides(std::string(v), false); }},
   {"modules", "path", KeyType::string, "",
    "Directories (separated by ':') searched in order for the files named in modules.load."},
   {"modules", "load", KeyType::string, "",

@@ -8,7 +8,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/calls/calls.h"
+#include "gateway/calls/calls_commands.h"
 #include "gateway/config/config.h"
+#include "gateway/ports/ports.h"
+#include "gateway/ports/ports_commands.h"
 #include "gateway/registrar/registrar_commands.h"
 #include "gateway/registrar/subscribers.h"
 #include "gateway/tm/tm.h"
@@ -33,6 +37,11 @@ SipGatewayConfig sip_gateway_config(const Config& cfg) {
   c.registrar.max_contacts = static_cast<std::size_t>(cfg.get_int("registrar.max_contacts"));
   c.registrar.nonce_expires = cfg.get_int("registrar.nonce_expires_s");
   c.expiry_interval_s = static_cast<unsigned>(cfg.get_int("usrloc.timer_interval_s"));
+  c.calls.ring_timeout_s = static_cast<int>(cfg.get_int("calls.ring_timeout_s"));
+  c.calls.max_calls = static_cast<std::size_t>(cfg.get_int("calls.max_calls"));
+  c.calls.q850_to_sip = cfg.get_string("calls.q850_to_sip");
+  c.calls.sip_to_q850 = cfg.get_string("calls.sip_to_q850");
+  c.calls.strict_origin = c.registrar.auth;
   return c;
 }
 
@@ -44,6 +53,8 @@ struct SipGateway::Parts {
   std::unique_ptr<Subscribers> subscribers;
   std::unique_ptr<Registrar> registrar;
   std::unique_ptr<Tm> tm;
+  std::unique_ptr<Ports> ports;
+  std::unique_ptr<Calls> calls;
   su_timer_t* expiry = nullptr;
   bool draining = false;
 };
@@ -58,6 +69,8 @@ void SipGateway::register_commands(mi::Registry& registry) {
   register_usrloc_commands(registry, services_);
   register_registrar_commands(registry, services_);
   register_tm_commands(registry, services_);
+  register_ports_commands(registry, services_);
+  register_calls_commands(registry, services_);
 }
 
 namespace {
@@ -88,10 +101,18 @@ void SipGateway::build(su_root_t* root) {
   p.registrar = std::make_unique<Registrar>(config_.registrar, *p.sip, *p.usrloc, *p.subscribers, stats_);
   p.registrar->attach();
   p.tm = std::make_unique<Tm>(*p.sip, engine_, stats_);
+  p.ports = std::make_unique<Ports>(*p.db, stats_);
+  p.ports->load();
+  p.calls = std::make_unique<Calls>(config_.calls, *p.sip, engine_, root, *p.usrloc, *p.ports, *p.db, stats_);
+  p.calls->set_hooks(calls_hooks());
+  p.calls->attach();
+  p.ports->set_drop_calls([calls = p.calls.get()](int port) { return calls->drop_port(port); });
   p.expiry = su_timer_create(su_root_task(root), static_cast<su_duration_t>(config_.expiry_interval_s * 1000));
   if (!p.expiry || su_timer_run(p.expiry, &on_expiry_timer, p.usrloc.get()) < 0)
     throw std::runtime_error("cannot start the usrloc expiry timer");
   services_ = SipServices{p.db.get(), p.sip.get(), p.usrloc.get(), p.subscribers.get(), p.registrar.get(), p.tm.get()};
+  services_.ports = p.ports.get();
+  services_.calls = p.calls.get();
   listening_ = p.sip->listening();
   std::string where;
   for (const auto& l : listening_) where += (where.empty() ? "" : ", ") + l;
@@ -99,13 +120,21 @@ void SipGateway::build(su_root_t* root) {
                config_.db.path, loaded, config_.registrar.auth ? "on" : "off");
 }
 
+CallsHooks SipGateway::calls_hooks() {
+  CallsHooks h;
+  return h;
+}
+
 void SipGateway::teardown() {
   services_ = SipServices{};
   if (!parts_) return;
   Parts& p = *parts_;
   if (p.expiry) su_timer_destroy(p.expiry);
+  if (p.calls) p.calls->end_all();
   if (p.tm) p.tm->abort_all();
   if (p.sip) p.sip->close_listeners();
+  p.calls.reset();
+  p.ports.reset();
   p.tm.reset();
   p.registrar.reset();
   if (p.sip) p.sip->destroy();

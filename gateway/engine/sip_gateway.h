@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/calls/calls.h"
 #include "gateway/engine/engine.h"
 #include "gateway/engine/services.h"
 #include "gateway/registrar/registrar.h"
@@ -26,10 +27,11 @@ struct SipGatewayConfig {
   DatabaseOptions db;
   SipConfig sip;
   RegistrarConfig registrar;
+  CallsConfig calls;
   unsigned expiry_interval_s = 1;
 };
 
-/// The [core] db, [sip], [registrar] and [usrloc] keys as a SipGatewayConfig.
+/// The [core] db, [sip], [registrar], [usrloc] and [calls] keys as a SipGatewayConfig.
 SipGatewayConfig sip_gateway_config(const Config& cfg);
 
 class SipGateway {
@@ -39,7 +41,7 @@ class SipGateway {
   SipGateway(const SipGateway&) = delete;
   SipGateway& operator=(const SipGateway&) = delete;
 
-  /// Registers the usrloc, registrar and tm commands (they answer 503 until start()).
+  /// Registers the SIP modules' commands (they answer 503 until start()).
   void register_commands(mi::Registry& registry);
   /// Starts the engine (database, listeners, usrloc load) and hands it to the dispatcher.
   /// Throws EngineError with the reason (e.g. the SIP port is taken).
@@ -54,6 +56,8 @@ class SipGateway {
   struct Parts;
   void build(su_root_s* root);
   void teardown();
+  /// What the call engine needs from the dialplan and accounts modules.
+  CallsHooks calls_hooks();
 
   SipGatewayConfig config_;
   mi::Statistics& stats_;

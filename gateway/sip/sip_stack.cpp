@@ -106,6 +106,22 @@ std::string SipStack::ident_of(const std::string& socket) const {
   return it == ident_of_.end() ? std::string() : it->second;
 }
 
+const std::string* SipStack::listener_for(const std::string& proto) const {
+  for (const auto& l : listening_)
+    if (l.compare(0, proto.size() + 1, proto + ":") == 0) return &l;
+  return listening_.empty() ? nullptr : &listening_.front();
+}
+
+std::string SipStack::contact_for(const std::string& proto) const {
+  const std::string* l = listener_for(proto);
+  if (!l) return {};
+  std::size_t colon = l->find(':');
+  std::string p = l->substr(0, colon);
+  std::string uri = "sip:" + l->substr(colon + 1);
+  if (p != "udp") uri += ";transport=" + p;
+  return uri;
+}
+
 void SipStack::close_listeners() {
   if (agent_) nta_agent_close_tports(agent_);
 }

@@ -65,12 +65,18 @@ class SipStack {
   /// The transport ident of listener `socket` (as listening() names it), for sending from it
   /// (TPTAG_IDENT); empty when there is no such listener.
   std::string ident_of(const std::string& socket) const;
+  /// The listener for transport `proto` ("udp", "tcp"), as listening() names it; the first
+  /// listener when none has that transport; null when nothing listens.
+  const std::string* listener_for(const std::string& proto) const;
+  /// Our Contact URI on transport `proto` ("sip:127.0.0.1:5060", ";transport=tcp" added for tcp).
+  std::string contact_for(const std::string& proto) const;
   /// The Allow header value: every method with a handler.
   std::string allow() const;
   /// The value of the Server / User-Agent header we send.
   const std::string& server_name() const { return config_.server_name; }
 
   void count_reply() { rcv_replies_.inc(); }
+  void count_request() { rcv_requests_.inc(); }
 
   /// Answers request `msg` (consumed) with `status`/`phrase` plus a Server header; `extra` are
   /// more header lines ("Name: value", CRLF-separated) to add to the reply.

@@ -35,7 +35,7 @@ CREATE TABLE location (
   UNIQUE (aor, contact)
 );
 )sql",
-      // 2: gateway routing (issue #5): SIP accounts (trunks), dialplan rules, port groups, CDRs.
+      // 2: gateway routing (issue #5): SIP accounts (trunks), dialplan rules, ports and port groups, CDRs.
       R"sql(
 CREATE TABLE sip_account (
   name        TEXT PRIMARY KEY,   -- account name (berofix: the isgw.sip section name)
@@ -66,6 +66,14 @@ CREATE TABLE dp_rule (
   target_id    TEXT NOT NULL,
   options      TEXT NOT NULL,        -- JSON object of per-rule options
   comment      TEXT NOT NULL
+);
+CREATE TABLE port (
+  number   INTEGER PRIMARY KEY,      -- the port number (berofix: bl3, pr3)
+  driver   TEXT NOT NULL,            -- virtual | sip
+  channels INTEGER NOT NULL,         -- concurrent calls it can carry
+  blocked  INTEGER NOT NULL,         -- 1 = takes no new calls (kept across restarts)
+  label    TEXT NOT NULL,
+  options  TEXT NOT NULL             -- JSON object, driver specific
 );
 CREATE TABLE port_group (
   name  TEXT PRIMARY KEY,

@@ -1,0 +1,172 @@
+// calls.h: the call engine — a B2BUA. An INVITE that matches no dialog is classified by its
+// origin (a SIP account by address/user, or a registered local subscriber), routed through the
+// dialplan (first matching rule) to a target (a local user via usrloc, a SIP account, or a port
+// of a port group), and bridged to an outbound leg: provisional and final responses, ACK, BYE,
+// CANCEL and re-INVITEs are relayed, SDP passes through untouched. A failure whose status is in
+// the rule's `failover_causes` goes on with the next matching rule. Every ended call writes a
+// CDR (SQLite, committed when the call ends) and updates the call statistics, per port too.
+//
+// Origin checks: a subscriber's INVITE is accepted when its From AOR is registered; with
+// registrar.auth on, it must also come from the address a binding of that AOR registered from
+// (the registration was authenticated). Anything else gets 403.
+//
+// The modules it needs are reached through hooks (CallsHooks) so that it depends on their
+// behaviour, not their headers; the wiring (sip_gateway.cpp) fills them.
+//
+// Threading: engine thread only (INVITE handler, nta callbacks, timers, the calls commands).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gateway/calls/cause_map.h"
+#include "mi/command.h"
+#include "mi/statistics.h"
+#include "mi/value.h"
+
+struct su_root_s;
+struct sip_s;
+struct msg_s;
+
+namespace sb::gateway {
+
+class Database;
+class Engine;
+class Ports;
+class SipStack;
+class Usrloc;
+struct Call;
+
+/// Where a call comes from, as the dialplan matches it.
+struct CallOrigin {
+  std::string kind;  ///< account | subscriber | port
+  std::string id;    ///< account name | user@domain | port number
+  std::vector<std::string> groups;  ///< port groups of a port
+};
+
+/// A matching dialplan rule, as the call engine uses it.
+struct CallRoute {
+  std::size_t index = 0;  ///< position of the rule; failover continues at index + 1
+  std::int64_t rule_id = 0;
+  std::string called, caller;  ///< rewritten numbers
+  std::string target_kind, target_id;  ///< account | user | group
+  std::vector<int> failover_causes;    ///< SIP statuses that go on to the next rule
+  int timeout_s = 0;                   ///< ring timeout; 0 = calls.ring_timeout_s
+  bool clir = false;                   ///< present the caller as anonymous
+};
+
+/// A SIP account as an outbound target.
+struct CallTrunk {
+  std::string name;
+  std::string host;       ///< Request-URI host[:port] (the account's domain or address)
+  std::string next_hop;   ///< "sip:address;transport=x"
+  std::string transport;  ///< udp | tcp
+  std::string from_user, from_domain, display;
+  std::string auth_user, secret;
+  std::vector<int> failover_causes;
+};
+
+struct CallsHooks {
+  std::function<std::optional<CallRoute>(const CallOrigin&, const std::string& called, const std::string& caller,
+                                         std::size_t from_index)>
+      route;
+  std::function<std::optional<CallTrunk>(const std::string& account)> trunk;
+  /// The account an INVITE comes from: (source host, port, From user, To user) → name.
+  std::function<std::optional<std::string>(const std::string& host, unsigned port, const std::string& from_user,
+                                           const std::string& to_user)>
+      match_trunk;
+  /// Answers a 401/407: (reply, method, uri, user, password) → {header, value}.
+  std::function<std::optional<std::pair<std::string, std::string>>(const sip_s*, const std::string&,
+                                                                   const std::string&, const std::string&,
+                                                                   const std::string&)>
+      answer_challenge;
+};
+
+struct CallsConfig {
+  int ring_timeout_s = 60;       ///< no answer after this long: 480, cause 19
+  std::size_t max_calls = 1000;  ///< more concurrent calls are refused 503
+  bool strict_origin = false;    ///< registrar.auth: subscribers must call from their binding
+  std::string q850_to_sip, sip_to_q850;  ///< cause map overrides
+};
+
+struct CallCounters {
+  std::uint64_t total = 0, answered = 0, failed = 0, busy = 0, no_answer = 0, cancelled = 0, rejected = 0;
+  std::int64_t connected_ms = 0;
+  std::int64_t since = 0;  ///< unix time of the last reset
+};
+
+class Calls {
+ public:
+  Calls(CallsConfig config, SipStack& sip, Engine& engine, su_root_s* root, Usrloc& usrloc, Ports& ports,
+        Database& db, mi::Statistics& stats);
+  ~Calls();
+  Calls(const Calls&) = delete;
+  Calls& operator=(const Calls&) = delete;
+
+  void set_hooks(CallsHooks hooks) { hooks_ = std::move(hooks); }
+  /// Registers the INVITE (and stray BYE) handlers on the SIP stack.
+  void attach();
+  /// Shutdown: ends every call (cause 41) and answers pending INVITEs 503.
+  void end_all();
+  std::size_t active() const { return calls_.size(); }
+
+  // The commands.
+  mi::Value list(bool compact) const;
+  mi::Result show(std::uint64_t id) const;
+  mi::Result finish(std::uint64_t id);
+  mi::Value stats(bool per_port) const;
+  mi::Value reset_stats();
+  mi::Value durations() const;
+  mi::Result cdr_list(std::int64_t limit, std::int64_t offset) const;
+  mi::Result cdr_flush(std::int64_t older_than_days);
+  const CauseMap& causes() const { return causes_; }
+  /// Ends the calls carried by `port` (port_restart); returns how many.
+  std::size_t drop_port(int port);
+
+ private:
+  friend struct Call;
+  int on_invite(msg_s* msg, sip_s* sip);
+  std::optional<CallOrigin> classify(const sip_s* sip, const std::string& source_host, unsigned source_port,
+                                     std::string* why);
+  void route_next(Call& call);
+  bool try_target(Call& call, const CallRoute& route, int* status, std::string* phrase, int* cause);
+  void start_leg(Call& call, std::unique_ptr<class Leg> leg, const CallRoute& route);
+  void on_progress(Call& call, int status, const std::string& phrase, const std::string& sdp);
+  void on_answered(Call& call, const std::string& sdp);
+  void on_failed(Call& call, int status, const std::string& phrase, int q850);
+  void on_ring_timeout(Call& call);
+  void release_port(Call& call);
+  void end_call(Call& call, int status, int q850, const std::string& reason);
+  void write_cdr(const Call& call);
+  mi::Value call_value(const Call& call, bool detail) const;
+
+  CallsConfig config_;
+  SipStack& sip_;
+  Engine& engine_;
+  su_root_s* root_;
+  Usrloc& usrloc_;
+  Ports& ports_;
+  Database& db_;
+  CauseMap causes_;
+  CallsHooks hooks_;
+  std::map<std::uint64_t, std::unique_ptr<Call>> calls_;
+  std::uint64_t next_id_ = 1;
+  CallCounters counters_;
+  mi::Stat& total_stat_;
+  mi::Stat& answered_stat_;
+  mi::Stat& failed_stat_;
+  mi::Stat& active_stat_;
+  mi::Stat& connected_stat_;
+  mi::Stat& cdrs_stat_;
+};
+
+/// Now, in unix milliseconds.
+std::int64_t unix_ms();
+
+}  // namespace sb::gateway
