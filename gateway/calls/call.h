@@ -30,6 +30,7 @@ struct Call final : LegObserver {
   std::string state = "routing";  ///< routing, ringing, early, answered, ended
   std::string target;             ///< user:aor | account:name | port:N
   int port = 0;                   ///< the port carrying the outbound leg (0 = none)
+  int from_port = 0;              ///< the port the call came from (port_call; 0 = none)
   std::string offer;              ///< the caller's SDP offer
   std::unique_ptr<Leg> a, b;
   std::int64_t start_ms = 0, ring_ms = 0, answer_ms = 0, end_ms = 0;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -350,6 +351,49 @@ void Calls::release_port(Call& call) {
   if (Port* p = ports_.find(call.port); p && p->in_use > 0) p->in_use--;
 }
 
+Result Calls::originate(int port_number, const std::string& number, const std::string& caller) {
+  Port* p = ports_.find(port_number);
+  if (!p) return Error::failure(404, fmt::format("Port {} not found", port_number));
+  if (p->driver != "virtual")
+    return Error::bad_param("port", "only virtual ports place calls (a sip port's calls arrive over SIP)");
+  auto valid = [](const std::string& s) {
+    return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) || std::strchr("+*#._-", ch);
+    });
+  };
+  if (!valid(number)) return Error::bad_param("number", "1..128 of 0-9 A-Z a-z + * # . _ -");
+  if (!caller.empty() && !valid(caller)) return Error::bad_param("caller", "1..128 of 0-9 A-Z a-z + * # . _ -");
+  if (!ports_.usable(*p)) {
+    std::string why;
+    std::string st = ports_.state(*p, &why);
+    return Error::failure(503, fmt::format("Port {} cannot place a call", port_number),
+                          st == "up" ? "all its channels are in use" : "it is " + st + (why.empty() ? "" : ": " + why));
+  }
+  if (calls_.size() >= config_.max_calls) return Error::failure(503, "Too Many Calls", "calls.max_calls reached");
+  auto call = std::make_unique<Call>(*this, next_id_++, root_);
+  Call& c = *call;
+  c.origin = CallOrigin{"port", std::to_string(port_number), ports_.groups_of(port_number)};
+  c.called = number;
+  c.caller = caller.empty() ? std::to_string(port_number) : caller;
+  c.caller_host = "127.0.0.1";
+  c.start_ms = unix_ms();
+  auto leg = std::make_unique<VirtualCallerLeg>(engine_, root_, c, *p, number);
+  c.offer = leg->offer();
+  c.a = std::move(leg);
+  c.from_port = port_number;
+  p->in_use++;
+  p->counters.calls++;
+  calls_.emplace(c.id, std::move(call));
+  counters_.total++;
+  total_stat_.inc();
+  active_stat_.set(static_cast<std::int64_t>(calls_.size()));
+  spdlog::info("calls: #{} from port {} {} → {}", c.id, port_number, c.caller, number);
+  route_next(c);  // may end the call at once (no rule): `c` lives until a later loop turn
+  Value v{{"id", c.id}, {"state", c.state}};
+  if (c.state == "ended") v["status"] = c.final_status, v["reason"] = c.reason;
+  return v;
+}
+
 void Calls::on_failed(Call& call, int status, const std::string& phrase, int q850) {
   call.ring_timer.cancel();
   int cause = q850 ? q850 : causes_.cause_for_status(status);
@@ -385,6 +429,10 @@ void Calls::end_call(Call& call, int status, int q850, const std::string& reason
   call.cause = q850;
   call.reason = reason;
   release_port(call);
+  if (call.from_port) {
+    if (Port* p = ports_.find(call.from_port); p && p->in_use > 0) p->in_use--;
+    if (Port* p = ports_.find(call.from_port); p && answered) p->counters.answered++;
+  }
   if (answered) {
     std::int64_t ms = call.end_ms - call.answer_ms;
     counters_.connected_ms += ms;
@@ -446,7 +494,7 @@ void Calls::write_cdr(const Call& call) {
 std::size_t Calls::drop_port(int port) {
   std::vector<std::uint64_t> ids;
   for (auto& [id, c] : calls_)
-    if (c->port == port) ids.push_back(id);
+    if (c->port == port || c->from_port == port) ids.push_back(id);
   for (auto id : ids) {
     auto it = calls_.find(id);
     if (it == calls_.end()) continue;

@@ -126,6 +126,8 @@ class Calls {
   mi::Result cdr_list(std::int64_t limit, std::int64_t offset) const;
   mi::Result cdr_flush(std::int64_t older_than_days);
   const CauseMap& causes() const { return causes_; }
+  /// Places a call from virtual port `port` (the line simulator as the caller) to `number`.
+  mi::Result originate(int port, const std::string& number, const std::string& caller);
   /// Ends the calls carried by `port` (port_restart); returns how many.
   std::size_t drop_port(int port);
 

@@ -1,6 +1,6 @@
 // calls_commands.cpp: the `calls` module's commands (ISGW monitor letters in brackets):
 // call_list [compact] (l/k), call_show (cc), call_finish (fin), call_stats [per_port] (ss/ssp),
-// call_stats_reset (sr), call_durations (ccd), cdr_list, cdr_flush (fc), cause_map.
+// call_stats_reset (sr), call_durations (ccd), cdr_list, cdr_flush (fc), cause_map, port_call.
 #include "gateway/calls/calls_commands.h"
 
 #include "gateway/calls/calls.h"
@@ -63,6 +63,22 @@ void register_calls_commands(mi::Registry& registry, const SipServices& s) {
                   if (a.integer("id") < 1) return Error::bad_param("id", "must be a call id (>= 1)");
                   return with_service(s.calls, "calls", [&](Calls& calls) {
                     return calls.finish(static_cast<std::uint64_t>(a.integer("id")));
+                  });
+                }});
+
+  registry.add({.name = "port_call", .module = m,
+                .summary = "Place a call from a virtual port (the line simulator as caller) through the dialplan",
+                .description = "The call's source is port:<port> (and the port's groups) for the dialplan; the line "
+                               "offers G.711 and hangs up after the port's hangup_after_ms once answered (0: it stays "
+                               "up until the far end hangs up or call_finish). Returns the call id.",
+                .params = {mi::param("port", ParamType::int_, "a virtual port"),
+                           mi::param("number", ParamType::string_, "the number to call"),
+                           mi::optional_param("caller", ParamType::string_, "calling number (default: the port number)")},
+                .flags = mi::kEngine,
+                .handler = [&s](const Args& a) -> Result {
+                  if (a.integer("port") < 1 || a.integer("port") > 9999) return Error::bad_param("port", "must be 1..9999");
+                  return with_service(s.calls, "calls", [&](Calls& calls) {
+                    return calls.originate(static_cast<int>(a.integer("port")), a.str("number"), a.str("caller"));
                   });
                 }});
 

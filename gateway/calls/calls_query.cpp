@@ -38,6 +38,7 @@ Value Calls::call_value(const Call& c, bool detail) const {
   }
   v["target"] = c.target;
   v["port"] = c.port;
+  if (c.from_port) v["from_port"] = c.from_port;
   v["start"] = c.start_ms / 1000;
   v["age_s"] = (now - c.start_ms) / 1000;
   v["connected_s"] = c.answer_ms ? (now - c.answer_ms) / 1000 : 0;

@@ -11,6 +11,8 @@
 #include "gateway/calls/calls.h"
 #include "gateway/calls/calls_commands.h"
 #include "gateway/config/config.h"
+#include "gateway/dialplan/dialplan.h"
+#include "gateway/dialplan/dialplan_commands.h"
 #include "gateway/ports/ports.h"
 #include "gateway/ports/ports_commands.h"
 #include "gateway/registrar/registrar_commands.h"
@@ -48,6 +50,7 @@ SipGatewayConfig sip_gateway_config(const Config& cfg) {
 struct SipGateway::Parts {
   std::unique_ptr<Database> db;
   std::unique_ptr<Checkpointer> checkpointer;
+  std::unique_ptr<Dialplan> dialplan;
   std::unique_ptr<SipStack> sip;
   std::unique_ptr<Usrloc> usrloc;
   std::unique_ptr<Subscribers> subscribers;
@@ -69,6 +72,7 @@ void SipGateway::register_commands(mi::Registry& registry) {
   register_usrloc_commands(registry, services_);
   register_registrar_commands(registry, services_);
   register_tm_commands(registry, services_);
+  register_dialplan_commands(registry, services_);
   register_ports_commands(registry, services_);
   register_calls_commands(registry, services_);
 }
@@ -92,6 +96,12 @@ void SipGateway::build(su_root_t* root) {
   // The engine's connection still checkpoints every 1000 WAL pages (bounding the WAL file), but
   // this thread has copied most pages back by then, so REGISTERs rarely wait for a checkpoint.
   p.checkpointer = std::make_unique<Checkpointer>(config_.db.path, std::chrono::milliseconds(200));
+  p.dialplan = std::make_unique<Dialplan>(*p.db, stats_);
+  try {
+    spdlog::info("dialplan: {} rules loaded", p.dialplan->reload());
+  } catch (const DialplanError& e) {  // the daemon still starts: dp_rule_update/rm can fix the table
+    spdlog::error("dialplan: not loaded, no rule is active until dp_reload succeeds: {}", e.what());
+  }
   p.usrloc = std::make_unique<Usrloc>(p.db.get(), stats_);
   std::size_t loaded = p.usrloc->load(static_cast<std::int64_t>(std::time(nullptr)));
   p.subscribers = std::make_unique<Subscribers>(*p.db);
@@ -111,6 +121,7 @@ void SipGateway::build(su_root_t* root) {
   if (!p.expiry || su_timer_run(p.expiry, &on_expiry_timer, p.usrloc.get()) < 0)
     throw std::runtime_error("cannot start the usrloc expiry timer");
   services_ = SipServices{p.db.get(), p.sip.get(), p.usrloc.get(), p.subscribers.get(), p.registrar.get(), p.tm.get()};
+  services_.dialplan = p.dialplan.get();
   services_.ports = p.ports.get();
   services_.calls = p.calls.get();
   listening_ = p.sip->listening();
@@ -122,6 +133,26 @@ void SipGateway::build(su_root_t* root) {
 
 CallsHooks SipGateway::calls_hooks() {
   CallsHooks h;
+  Dialplan* dialplan = parts_->dialplan.get();
+  h.route = [dialplan](const CallOrigin& o, const std::string& called, const std::string& caller,
+                       std::size_t from_index) -> std::optional<CallRoute> {
+    auto t = dialplan->translate(CallSource{o.kind, o.id, o.groups}, called, caller, from_index);
+    if (!t) return std::nullopt;
+    CallRoute r;
+    r.index = t->index;
+    r.rule_id = t->rule_id;
+    r.called = t->called;
+    r.caller = t->caller;
+    r.target_kind = t->target_kind;
+    r.target_id = t->target_id;
+    const auto& opt = t->options;
+    if (auto it = opt.find("failover_causes"); it != opt.end() && it->is_array())
+      for (const auto& c : *it)
+        if (c.is_number_integer()) r.failover_causes.push_back(c.get<int>());
+    if (auto it = opt.find("timeout_s"); it != opt.end() && it->is_number_integer()) r.timeout_s = it->get<int>();
+    if (auto it = opt.find("clir"); it != opt.end() && it->is_boolean()) r.clir = it->get<bool>();
+    return r;
+  };
   return h;
 }
 
@@ -141,6 +172,7 @@ void SipGateway::teardown() {
   p.sip.reset();
   p.subscribers.reset();
   p.usrloc.reset();
+  p.dialplan.reset();
   p.checkpointer.reset();  // a last checkpoint
   p.db.reset();
   parts_.reset();

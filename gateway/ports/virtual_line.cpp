@@ -128,4 +128,56 @@ void VirtualLineLeg::reoffer(const std::string& sdp, std::function<void(int, con
   done(200, virtual_sdp_answer(sdp, 40000u + 2u * static_cast<unsigned>(port_)));
 }
 
+// ---------------------------------------------------------------------------------------------
+
+VirtualCallerLeg::VirtualCallerLeg(Engine& engine, su_root_t* root, LegObserver& observer, const Port& port,
+                                   std::string number)
+    : observer_(observer),
+      port_(port.number),
+      hangup_after_ms_(port.behaviour.hangup_after_ms),
+      number_(std::move(number)),
+      end_(engine, root) {}
+
+Value VirtualCallerLeg::describe() const {
+  return Value{{"type", "virtual"}, {"direction", "in"}, {"port", port_}, {"state", state_}, {"number", number_}};
+}
+
+std::string VirtualCallerLeg::offer() const {
+  return virtual_sdp_answer({}, 40000u + 2u * static_cast<unsigned>(port_));
+}
+
+void VirtualCallerLeg::send_progress(int status, const std::string& /*phrase*/, const std::string& /*sdp*/) {
+  if (!detached_ && status > 100) state_ = status == 180 ? "ringing" : "early media";
+}
+
+void VirtualCallerLeg::send_answer(const std::string& /*sdp*/) {
+  if (detached_) return;
+  state_ = "connected";
+  if (hangup_after_ms_ > 0) {
+    end_.start(hangup_after_ms_, [this] {
+      if (detached_) return;
+      detached_ = true;
+      state_ = "hung up";
+      observer_.leg_hungup(*this, 16);
+    });
+  }
+}
+
+void VirtualCallerLeg::send_reject(int status, const std::string& phrase, int q850) {
+  detached_ = true;
+  end_.cancel();
+  state_ = fmt::format("rejected {} {} (cause {})", status, phrase, q850);
+}
+
+void VirtualCallerLeg::hangup(int q850) {
+  detached_ = true;
+  end_.cancel();
+  state_ = fmt::format("released, cause {}", q850);
+}
+
+void VirtualCallerLeg::reoffer(const std::string& sdp, std::function<void(int, const std::string&)> done) {
+  if (detached_) return done(481, {});
+  done(200, virtual_sdp_answer(sdp, 40000u + 2u * static_cast<unsigned>(port_)));
+}
+
 }  // namespace sb::gateway

@@ -45,4 +45,30 @@ class VirtualLineLeg : public Leg {
   bool detached_ = false;
 };
 
+/// The caller side of a call placed from a virtual port (port_call): the simulated line offers
+/// G.711, takes progress and the answer, and hangs up by itself after the port's
+/// `hangup_after_ms` once answered (0 = stays up until the far end or call_finish ends it).
+class VirtualCallerLeg : public Leg {
+ public:
+  VirtualCallerLeg(Engine& engine, su_root_t* root, LegObserver& observer, const Port& port, std::string number);
+
+  std::string kind() const override { return "virtual"; }
+  mi::Value describe() const override;
+  /// The offer the line sends.
+  std::string offer() const;
+  void send_progress(int status, const std::string& phrase, const std::string& sdp) override;
+  void send_answer(const std::string& sdp) override;
+  void send_reject(int status, const std::string& phrase, int q850) override;
+  void hangup(int q850) override;
+  void reoffer(const std::string& sdp, std::function<void(int, const std::string&)> done) override;
+
+ private:
+  LegObserver& observer_;
+  int port_;
+  unsigned hangup_after_ms_;
+  std::string number_, state_ = "calling";
+  EngineTimer end_;
+  bool detached_ = false;
+};
+
 }  // namespace sb::gateway

@@ -54,7 +54,7 @@ CREATE TABLE sip_account (
   modified    INTEGER NOT NULL
 );
 CREATE TABLE dp_rule (
-  id           INTEGER PRIMARY KEY,  -- stable rule id
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,  -- stable rule id, never reused (CDRs name it)
   position     INTEGER NOT NULL,     -- evaluation order, 1 = first; first match wins
   src_kind     TEXT NOT NULL,        -- any | account | subscriber | group | port
   src_id       TEXT NOT NULL,        -- '' = any of that kind

@@ -1,0 +1,244 @@
+// dialplan_commands.cpp: the `dialplan` module's commands. Results are objects with snake_case
+// keys (the dp_rule columns), the list wrapped like subscriber_list ({"Rules": [...]}).
+#include "gateway/dialplan/dialplan_commands.h"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "gateway/engine/command_helpers.h"
+
+namespace sb::gateway {
+
+using mi::Args;
+using mi::Error;
+using mi::ParamType;
+using mi::Result;
+using mi::Value;
+
+namespace {
+
+/// Runs `fn(dialplan)`; a refused rule or edit becomes its 400/404, a bad field of the rule being
+/// edited "400 Bad parameter '<param>'" (src_kind/src_id are the param `src`, target_* `target`).
+template <typename Fn>
+Result with_dialplan(const SipServices& s, Fn fn) {
+  return with_service(s.dialplan, "dialplan", [&](Dialplan& dp) -> Result {
+    try {
+      return fn(dp);
+    } catch (const DialplanError& e) {
+      const std::string& f = e.field();
+      if (f.empty()) return Error::failure(e.code(), e.what());
+      if (f == "src_kind" || f == "src_id") return Error::bad_param("src", e.what());
+      if (f == "target_kind" || f == "target_id") return Error::bad_param("target", e.what());
+      return Error::bad_param(f, e.why());
+    }
+  });
+}
+
+/// "kind:id" → {kind, id}; "kind" → {kind, ""}.
+std::pair<std::string, std::string> split_kind(const std::string& text) {
+  auto colon = text.find(':');
+  if (colon == std::string::npos) return {text, ""};
+  return {text.substr(0, colon), text.substr(colon + 1)};
+}
+
+bool is_digits(const std::string& s) {
+  return !s.empty() && s.size() <= 9 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// The rule fields the params of dp_rule_add / dp_rule_update give (options parsed and checked).
+void apply_params(const Args& a, DialplanRulePatch& p) {
+  if (a.has("src")) std::tie(p.src_kind, p.src_id) = split_kind(a.str("src"));
+  if (a.has("target")) std::tie(p.target_kind, p.target_id) = split_kind(a.str("target"));
+  if (a.has("dest_match")) p.dest_match = a.str("dest_match");
+  if (a.has("dest_rewrite")) p.dest_rewrite = a.str("dest_rewrite");
+  if (a.has("src_match")) p.src_match = a.str("src_match");
+  if (a.has("src_rewrite")) p.src_rewrite = a.str("src_rewrite");
+  if (a.has("options")) p.options = parse_dialplan_options(a.str("options"));
+  if (a.has("comment")) p.comment = a.str("comment");
+}
+
+}  // namespace
+
+std::optional<CallSource> parse_call_source(const std::string& text, std::string& why) {
+  if (text == "any") return CallSource{"any", "", {}};
+  auto [kind, id] = split_kind(text);
+  if (kind != "account" && kind != "subscriber" && kind != "port" && kind != "group") {
+    why = "expected any, account:NAME, subscriber:USER[@DOMAIN], port:N or group:NAME";
+    return std::nullopt;
+  }
+  if (id.empty()) {
+    why = fmt::format("'{}:' needs a name after the colon", kind);
+    return std::nullopt;
+  }
+  if (id.size() > kDialplanMaxId || std::any_of(id.begin(), id.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+      })) {
+    why = fmt::format("the name is longer than {} bytes or contains a blank or a control character", kDialplanMaxId);
+    return std::nullopt;
+  }
+  if (kind == "port" && !is_digits(id)) {
+    why = fmt::format("'{}' is not a port number", id);
+    return std::nullopt;
+  }
+  if (kind == "group") return CallSource{"port", "", {id}};
+  return CallSource{kind, id, {}};
+}
+
+void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
+  const std::string m = "dialplan";
+  auto src_help = "call source: any | account[:NAME] | subscriber[:USER[@DOMAIN]] | group[:NAME] | port[:N] "
+                  "(no name = any of that kind)";
+  auto target_help = "account:NAME | user:ID | group:NAME; ${dest} in the id = the rewritten called number";
+  auto dest_match_help = "ECMAScript regex searched in the called number (anchor with ^ $); '' = any";
+  auto dest_rewrite_help = "the new called number, \\0..\\9 = groups of dest_match, \\\\ = a backslash; '' = unchanged";
+  auto src_match_help = "regex searched in the caller number; '' = any caller";
+  auto src_rewrite_help = "the new caller number, \\0..\\9 = groups of src_match; '' = unchanged";
+  auto options_help = "JSON object: failover_causes [SIP codes 300..699], timeout_s 1..600, clir bool, enabled bool";
+  auto id = mi::param("id", ParamType::int_, "rule id (dp_list shows it)");
+
+  registry.add({.name = "dp_list", .module = m,
+                .summary = "List the active dialplan rules in evaluation order (first match wins)",
+                .flags = mi::kEngine | mi::kReadOnly,
+                .handler = [&s](const Args&) -> Result {
+                  return with_dialplan(s, [&](Dialplan& dp) -> Result {
+                    Value list = Value::array();
+                    for (const CompiledRule& c : dp.rules()->rules) list.push_back(dialplan_rule_value(c.rule));
+                    return Value{{"Rules", std::move(list)}};
+                  });
+                }});
+
+  registry.add({.name = "dp_reload", .module = m,
+                .summary = "Re-read the dialplan from the database; a bad rule set is refused and the active one kept",
+                .flags = mi::kEngine,
+                .handler = [&s](const Args&) -> Result {
+                  return with_dialplan(s, [&](Dialplan& dp) -> Result {
+                    try {
+                      std::size_t n = dp.reload();
+                      spdlog::info("dialplan: reloaded, {} rules", n);
+                    } catch (const DialplanError& e) {
+                      spdlog::error("dialplan: reload refused, the active rules stay: {}", e.what());
+                      throw;
+                    }
+                    return Value("OK");
+                  });
+                }});
+
+  registry.add({.name = "dp_translate", .module = m,
+                .summary = "Show which rule a call would match, the rewritten numbers and the target",
+                .params = {mi::param("source", ParamType::string_,
+                                     "any | account:NAME | subscriber:USER[@DOMAIN] | port:N | group:NAME"),
+                           mi::param("number", ParamType::string_, "the called number"),
+                           mi::optional_param("caller", ParamType::string_, "the caller number", "")},
+                .flags = mi::kEngine | mi::kReadOnly,
+                .handler = [&s](const Args& a) -> Result {
+                  std::string why;
+                  auto source = parse_call_source(a.str("source"), why);
+                  if (!source) return Error::bad_param("source", why);
+                  for (const char* p : {"number", "caller"})
+                    if (a.str(p).size() > kDialplanMaxNumber)
+                      return Error::bad_param(p, fmt::format("longer than {} bytes", kDialplanMaxNumber));
+                  return with_dialplan(s, [&](Dialplan& dp) -> Result {
+                    auto t = dp.translate(*source, a.str("number"), a.str("caller"));
+                    if (!t) return Error::failure(404, "No matching rule");
+                    return Value{{"rule_id", t->rule_id},
+                                 {"position", t->index + 1},
+                                 {"called", t->called},
+                                 {"caller", t->caller},
+                                 {"target_kind", t->target_kind},
+                                 {"target_id", t->target_id},
+                                 {"options", t->options}};
+                  });
+                }});
+
+  registry.add({.name = "dp_rule_add", .module = m,
+                .summary = "Add a dialplan rule (at `position`, default last); returns it with its id",
+                .params = {mi::param("src", ParamType::string_, src_help),
+                           mi::param("dest_match", ParamType::string_, dest_match_help),
+                           mi::param("dest_rewrite", ParamType::string_, dest_rewrite_help),
+                           mi::param("target", ParamType::string_, target_help),
+                           mi::optional_param("src_match", ParamType::string_, src_match_help, ""),
+                           mi::optional_param("src_rewrite", ParamType::string_, src_rewrite_help, ""),
+                           mi::optional_param("options", ParamType::string_, options_help, "{}"),
+                           mi::optional_param("position", ParamType::int_, "1..N+1; default: last"),
+                           mi::optional_param("comment", ParamType::string_, "free text", "")},
+                .flags = mi::kEngine,
+                .handler = [&s](const Args& a) -> Result {
+                  return with_dialplan(s, [&](Dialplan& dp) -> Result {
+                    DialplanRulePatch p;
+                    apply_params(a, p);
+                    DialplanRule r;
+                    r.src_kind = *p.src_kind;
+                    r.src_id = *p.src_id;
+                    r.dest_match = *p.dest_match;
+                    r.dest_rewrite = *p.dest_rewrite;
+                    r.src_match = *p.src_match;
+                    r.src_rewrite = *p.src_rewrite;
+                    r.target_kind = *p.target_kind;
+                    r.target_id = *p.target_id;
+                    r.options = *p.options;
+                    r.comment = *p.comment;
+                    std::optional<std::int64_t> position;
+                    if (a.has("position")) position = a.integer("position");
+                    DialplanRule added = dp.add(r, position);
+                    spdlog::info("dialplan: rule id {} added at position {}", added.id, added.position);
+                    return dialplan_rule_value(added);
+                  });
+                }});
+
+  registry.add({.name = "dp_rule_update", .module = m,
+                .summary = "Change the given fields of a dialplan rule; returns the rule",
+                .params = {id,
+                           mi::optional_param("src", ParamType::string_, src_help),
+                           mi::optional_param("dest_match", ParamType::string_, dest_match_help),
+                           mi::optional_param("dest_rewrite", ParamType::string_, dest_rewrite_help),
+                           mi::optional_param("target", ParamType::string_, target_help),
+                           mi::optional_param("src_match", ParamType::string_, src_match_help),
+                           mi::optional_param("src_rewrite", ParamType::string_, src_rewrite_help),
+                           mi::optional_param("options", ParamType::string_, options_help + std::string(" (replaces them all)")),
+                           mi::optional_param("comment", ParamType::string_, "free text")},
+                .flags = mi::kEngine,
+                .handler = [&s](const Args& a) -> Result {
+                  bool any = false;
+                  for (const char* f : {"src", "dest_match", "dest_rewrite", "target", "src_match", "src_rewrite",
+                                        "options", "comment"})
+                    any = any || a.has(f);
+                  if (!any) return Error::arity("dp_rule_update needs at least one field to change besides the id");
+                  return with_dialplan(s, [&](Dialplan& dp) -> Result {
+                    DialplanRulePatch p;
+                    apply_params(a, p);
+                    DialplanRule updated = dp.update(a.integer("id"), p);
+                    spdlog::info("dialplan: rule id {} updated", updated.id);
+                    return dialplan_rule_value(updated);
+                  });
+                }});
+
+  registry.add({.name = "dp_rule_rm", .module = m,
+                .summary = "Remove a dialplan rule (the rules after it move up)",
+                .params = {id},
+                .flags = mi::kEngine,
+                .handler = [&s](const Args& a) -> Result {
+                  return with_dialplan(s, [&](Dialplan& dp) -> Result {
+                    dp.remove(a.integer("id"));
+                    spdlog::info("dialplan: rule id {} removed", a.integer("id"));
+                    return Value("OK");
+                  });
+                }});
+
+  registry.add({.name = "dp_rule_move", .module = m,
+                .summary = "Move a dialplan rule to another position; returns the rule",
+                .params = {id, mi::param("position", ParamType::int_, "the new position, 1..N")},
+                .flags = mi::kEngine,
+                .handler = [&s](const Args& a) -> Result {
+                  return with_dialplan(s, [&](Dialplan& dp) -> Result {
+                    DialplanRule moved = dp.move(a.integer("id"), a.integer("position"));
+                    spdlog::info("dialplan: rule id {} moved to position {}", moved.id, moved.position);
+                    return dialplan_rule_value(moved);
+                  });
+                }});
+}
+
+}  // namespace sb::gateway

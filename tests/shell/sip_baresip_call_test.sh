@@ -1,0 +1,175 @@
+#!/bin/sh
+# sip_baresip_call_test.sh: real calls through the call engine between SIP user agents we did not
+# write — two baresips (Debian baresip-core) registered with digest auth:
+#   - alice calls bob through the dialplan (rule ^bob$ → user ${dest}); bob's baresip answers by
+#     itself (answermode=auto); call_list shows the call answered, subscriber:alice → user:bob;
+#     alice hangs up; the call is gone and cdr_list has it with cause 16;
+#   - alice calls 9123 (rule ^9(\d+)$ → \1 to port group lab, a virtual line that answers);
+#     call_list shows new_called 123 and target port:1; port_list shows the channel in use;
+#   - bob's baresip is stopped: a call to bob fails 480 (no registered contact).
+# baresip is driven through its ctrl_tcp module (netstring JSON commands: dial, hangup).
+# Run by ctest with SB_BIN_DIR=<build>/bin and SB_SOURCE_DIR=<repository>. POSIX sh; every check
+# runs and reports, then the script exits 1 if any failed; every wait is a bounded poll.
+set -u
+
+. "$SB_SOURCE_DIR/tests/shell/lib.sh"
+command -v baresip >/dev/null 2>&1 || { echo "FAIL: baresip (baresip-core) is not installed" >&2; exit 1; }
+command -v socat >/dev/null 2>&1 || { echo "FAIL: socat is not installed" >&2; exit 1; }
+modules=
+for d in /usr/lib/baresip/modules /usr/lib/x86_64-linux-gnu/baresip/modules /usr/local/lib/baresip/modules; do
+  [ -f "$d/account.so" ] && { modules=$d; break; }
+done
+[ -n "$modules" ] || { echo "FAIL: cannot find baresip's modules" >&2; exit 1; }
+
+sb_init sip_baresip_call_test
+alice_pid=
+bob_pid=
+cleanup() {
+  for p in $alice_pid $bob_pid; do kill "$p" 2>/dev/null; done
+  for p in $alice_pid $bob_pid; do wait "$p" 2>/dev/null; done
+  sb_cleanup
+}
+trap cleanup EXIT
+
+port=$(free_port udp)
+sb_start_daemon --set "sip.listen=udp:127.0.0.1:$port" --set registrar.auth=on
+ctl() { timeout 20 "$SBCTL" -f "$dir/fifo" --reply-dir "$dir" "$@"; }
+dump() { echo "--- $1 ---" >&2; cat "$2" >&2 2>/dev/null; }
+
+ctl subscriber_add alice example.com secret >"$dir/out" 2>&1 || fail "subscriber_add alice: $(cat "$dir/out")"
+ctl subscriber_add bob example.com pw2 >"$dir/out" 2>&1 || fail "subscriber_add bob: $(cat "$dir/out")"
+ctl port_add 1 virtual 1 '{"mode":"answer","answer_after_ms":200}' 'lab line' >"$dir/out" 2>&1 ||
+  fail "port_add: $(cat "$dir/out")"
+ctl port_group_add lab 1 >"$dir/out" 2>&1 || fail "port_group_add: $(cat "$dir/out")"
+# shellcheck disable=SC2016
+ctl dp_rule_add subscriber '^bob$' bob 'user:${dest}' >"$dir/out" 2>&1 || fail "dp_rule_add bob: $(cat "$dir/out")"
+ctl dp_rule_add subscriber '^9(\d+)$' '\1' group:lab >"$dir/out" 2>&1 || fail "dp_rule_add 9: $(cat "$dir/out")"
+
+# start_ua <name> <account line>: a headless baresip in $dir/<name> with a ctrl_tcp port
+# ($ctrl_port); sets $ua_pid.
+start_ua() {
+  mkdir -p "$dir/$1"
+  ctrl_port=$(free_port tcp)
+  cat >"$dir/$1/config" <<CONF
+poll_method		epoll
+sip_listen		127.0.0.1:0
+module_path		$modules
+module			g711.so
+module			aubridge.so
+audio_source		aubridge,nil
+audio_player		aubridge,nil
+audio_alert		aubridge,nil
+module_tmp		account.so
+module_app		menu.so
+module_app		ctrl_tcp.so
+ctrl_tcp_listen		127.0.0.1:$ctrl_port
+CONF
+  printf '%s\n' "$2" >"$dir/$1/accounts"
+  timeout --foreground -k 5 90 baresip -f "$dir/$1" </dev/null >"$dir/$1.out" 2>&1 &
+  ua_pid=$!
+}
+# ua_cmd <ctrl port> <command> [params]: one ctrl_tcp netstring command; the reply in $dir/ctrl.out.
+ua_cmd() {
+  json=$(printf '{"command":"%s","params":"%s","token":"t"}' "$2" "${3:-}")
+  printf '%s:%s,' "${#json}" "$json" | timeout 5 socat -t 1 - "TCP:127.0.0.1:$1" >"$dir/ctrl.out" 2>&1 ||
+    fail "ctrl_tcp $2 to port $1: $(cat "$dir/ctrl.out")"
+}
+wait_binding() {  # wait_binding <aor>
+  tries=0
+  while [ "$tries" -lt 75 ]; do
+    ctl ul_show_contact location "$1" >"$dir/ul.out" 2>&1 && grep -q 'Contact::' "$dir/ul.out" && return
+    tries=$((tries + 1))
+    sleep 0.2
+  done
+  fail "no binding for $1 within 15 s: $(cat "$dir/ul.out")"
+}
+# wait_call_state <state>: polls call_list (10 s) until a call is in <state>; output in $dir/calls.out.
+wait_call_state() {
+  tries=0
+  while [ "$tries" -lt 50 ]; do
+    ctl call_list >"$dir/calls.out" 2>&1
+    grep -q "state:: $1\$" "$dir/calls.out" && return 0
+    tries=$((tries + 1))
+    sleep 0.2
+  done
+  fail "no call in state $1 within 10 s; call_list: $(cat "$dir/calls.out")"
+  return 1
+}
+wait_no_calls() {
+  tries=0
+  while [ "$tries" -lt 50 ]; do
+    ctl call_list >"$dir/calls.out" 2>&1
+    grep -q '^count:: 0$' "$dir/calls.out" && return 0
+    tries=$((tries + 1))
+    sleep 0.2
+  done
+  fail "calls still up after 10 s: $(cat "$dir/calls.out")"
+}
+
+start_ua bob "<sip:bob@example.com>;auth_pass=pw2;outbound=\"sip:127.0.0.1:$port;transport=udp\";regint=600;answermode=auto"
+bob_pid=$ua_pid
+start_ua alice "<sip:alice@example.com>;auth_pass=secret;outbound=\"sip:127.0.0.1:$port;transport=udp\";regint=600"
+alice_pid=$ua_pid
+alice_ctrl=$ctrl_port
+wait_binding bob@example.com
+wait_binding alice@example.com
+
+# --- alice calls bob ----------------------------------------------------------------------------
+ua_cmd "$alice_ctrl" dial sip:bob@example.com
+if wait_call_state answered; then
+  echo "--- call_list during alice -> bob ---"
+  cat "$dir/calls.out"
+  grep -q '^[[:space:]]*source:: subscriber:alice@example.com$' "$dir/calls.out" || fail "source: $(cat "$dir/calls.out")"
+  grep -q '^[[:space:]]*target:: user:bob@example.com$' "$dir/calls.out" || fail "target: $(cat "$dir/calls.out")"
+  ctl call_durations >"$dir/out" 2>&1
+  grep -q 'count:: 1' "$dir/out" || fail "call_durations: $(cat "$dir/out")"
+fi
+ua_cmd "$alice_ctrl" hangup
+wait_no_calls
+ctl cdr_list 1 >"$dir/cdr.out" 2>&1
+grep -q 'target:: user:bob@example.com' "$dir/cdr.out" || fail "cdr_list: $(cat "$dir/cdr.out")"
+grep -q 'sip_code:: 200' "$dir/cdr.out" || fail "cdr_list sip_code: $(cat "$dir/cdr.out")"
+grep -q 'reason:: caller hung up' "$dir/cdr.out" || fail "cdr_list reason: $(cat "$dir/cdr.out")"
+
+# --- alice calls the virtual line ---------------------------------------------------------------
+ua_cmd "$alice_ctrl" dial sip:9123@example.com
+if wait_call_state answered; then
+  echo "--- call_list during alice -> 9123 ---"
+  cat "$dir/calls.out"
+  grep -q '^[[:space:]]*new_called:: 123$' "$dir/calls.out" || fail "new_called: $(cat "$dir/calls.out")"
+  grep -q '^[[:space:]]*target:: port:1$' "$dir/calls.out" || fail "target: $(cat "$dir/calls.out")"
+  ctl port_list >"$dir/out" 2>&1
+  grep -q 'in_use:: 1' "$dir/out" || fail "port_list in_use: $(cat "$dir/out")"
+fi
+ua_cmd "$alice_ctrl" hangup
+wait_no_calls
+
+# --- bob is gone: 480 ---------------------------------------------------------------------------
+kill "$bob_pid" 2>/dev/null
+wait "$bob_pid" 2>/dev/null
+bob_pid=
+tries=0
+while [ "$tries" -lt 50 ] && ctl ul_show_contact location bob@example.com >/dev/null 2>&1; do
+  tries=$((tries + 1))
+  sleep 0.1
+done
+ua_cmd "$alice_ctrl" dial sip:bob@example.com
+tries=0
+while [ "$tries" -lt 50 ]; do
+  ctl cdr_list 1 >"$dir/cdr.out" 2>&1
+  grep -q 'sip_code:: 480' "$dir/cdr.out" && break
+  tries=$((tries + 1))
+  sleep 0.2
+done
+grep -q 'sip_code:: 480' "$dir/cdr.out" || fail "a call to an unregistered bob: $(cat "$dir/cdr.out")"
+
+kill "$alice_pid" 2>/dev/null
+wait "$alice_pid" 2>/dev/null
+alice_pid=
+sb_stop_daemon
+if [ "$failures" -ne 0 ]; then
+  dump "daemon log" "$dir/daemon.log"
+  dump "baresip alice" "$dir/alice.out"
+  dump "baresip bob" "$dir/bob.out"
+fi
+sb_finish
