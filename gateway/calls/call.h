@@ -29,6 +29,7 @@ struct Call final : LegObserver {
   std::size_t next_index = 0;
   std::string state = "routing";  ///< routing, ringing, early, answered, ended
   std::string target;             ///< user:aor | account:name | port:N
+  std::vector<int> target_failover;  ///< the account's own failover_causes (account and sip port targets)
   int port = 0;                   ///< the port carrying the outbound leg (0 = none)
   int from_port = 0;              ///< the port the call came from (port_call; 0 = none)
   std::string offer;              ///< the caller's SDP offer

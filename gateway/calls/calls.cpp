@@ -115,28 +115,27 @@ std::optional<CallOrigin> Calls::classify(const sip_t* sip, const std::string& h
                                           std::string* why) {
   std::string from_user = sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : "";
   std::string to_user = sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user : "";
+  std::string from_host = sip->sip_from->a_url->url_host ? sip->sip_from->a_url->url_host : "";
+  std::string aor = lower(from_user + "@" + from_host);
+  const std::vector<Contact>* contacts = from_user.empty() ? nullptr : usrloc_.find(aor);
+  bool registered = contacts && !contacts->empty();
+  // 1. A subscriber calling from the very address its binding registered from: the strongest
+  //    evidence (several callers and a trunk may share one IP, e.g. behind a NAT or on loopback).
+  std::string source = host + ":" + std::to_string(port);
+  if (registered && std::any_of(contacts->begin(), contacts->end(), [&](const Contact& c) {
+        return hostport_of(c.received.empty() ? c.uri : c.received) == source;
+      }))
+    return CallOrigin{"subscriber", aor, {}};
+  // 2. A SIP account, by its matchtype.
   if (hooks_.match_trunk) {
     if (auto account = hooks_.match_trunk(host, port, from_user, to_user))
       return CallOrigin{"account", *account, {}};
   }
-  std::string from_host = sip->sip_from->a_url->url_host ? sip->sip_from->a_url->url_host : "";
-  std::string aor = lower(from_user + "@" + from_host);
-  const std::vector<Contact>* contacts = from_user.empty() ? nullptr : usrloc_.find(aor);
-  if (!contacts || contacts->empty()) {
-    *why = fmt::format("caller {} is neither a SIP account nor a registered subscriber", aor);
-    return std::nullopt;
-  }
-  if (config_.strict_origin) {
-    std::string source = host + ":" + std::to_string(port);
-    bool same = std::any_of(contacts->begin(), contacts->end(), [&](const Contact& c) {
-      return hostport_of(c.received.empty() ? c.uri : c.received) == source;
-    });
-    if (!same) {
-      *why = fmt::format("subscriber {} is not registered from {}", aor, source);
-      return std::nullopt;
-    }
-  }
-  return CallOrigin{"subscriber", aor, {}};
+  // 3. Without registrar authentication, a registered From AOR is enough.
+  if (registered && !config_.strict_origin) return CallOrigin{"subscriber", aor, {}};
+  *why = registered ? fmt::format("subscriber {} is not registered from {}", aor, source)
+                    : fmt::format("caller {} is neither a SIP account nor a registered subscriber", aor);
+  return std::nullopt;
 }
 
 int Calls::on_invite(msg_t* msg, sip_t* sip) {
@@ -199,6 +198,7 @@ void Calls::route_next(Call& call) {
     }
     call.next_index = r->index + 1;
     call.route = *r;
+    call.target_failover.clear();
     int status = 0, cause = 0;
     std::string phrase;
     if (try_target(call, *r, &status, &phrase, &cause)) return;
@@ -282,6 +282,7 @@ bool Calls::try_target(Call& call, const CallRoute& r, int* status, std::string*
       return false;
     }
     call.target = "account:" + t->name;
+    call.target_failover = t->failover_causes;
     start_leg(call, std::make_unique<SipOutboundLeg>(sip_, engine_, call, trunk_target(*t, "account " + t->name)), r);
     return true;
   }
@@ -304,6 +305,7 @@ bool Calls::try_target(Call& call, const CallRoute& r, int* status, std::string*
       }
       leg = std::make_unique<SipOutboundLeg>(sip_, engine_, call,
                                              trunk_target(*t, fmt::format("port {} (account {})", p->number, t->name)));
+      call.target_failover = t->failover_causes;
     }
     p->in_use++;
     p->counters.calls++;
@@ -404,7 +406,7 @@ void Calls::on_failed(Call& call, int status, const std::string& phrase, int q85
   release_port(call);
   call.port = 0;
   spdlog::info("calls: #{} {} answered {} {} (cause {})", call.id, call.target, status, phrase, cause);
-  if (call.route && contains(call.route->failover_causes, status)) {
+  if ((call.route && contains(call.route->failover_causes, status)) || contains(call.target_failover, status)) {
     call.retire(std::move(call.b));
     return route_next(call);
   }

@@ -207,6 +207,10 @@ const std::vector<KeySpec> kSchema = {
   {"calls", "sip_to_q850", KeyType::string, "",
    "Overrides of the SIP status -> Q.850 cause map (RFC 3398), e.g. \"486=17, 503=34\".", 0, 0,
    [](std::string_view v) { return check_cause_overrides(std::string(v), false); }},
+  {"accounts", "retry_min_s", KeyType::integer, "30",
+   "Seconds before the first retry of a failed outbound registration (then doubling).", 1, 3600},
+  {"accounts", "retry_max_s", KeyType::integer, "300",
+   "Longest delay between two retries of a failed outbound registration, in seconds.", 1, 86'400},
   {"modules", "path", KeyType::string, "",
    "Directories (separated by ':') searched in order for the files named in modules.load."},
   {"modules", "load", KeyType::string, "",
@@ -526,6 +530,7 @@ void Config::validate() const {
   const std::pair<const char*, const char*> ordered[] = {
       {"core.workers_min", "core.workers_max"},
       {"registrar.min_expires", "registrar.max_expires"},
+      {"accounts.retry_min_s", "accounts.retry_max_s"},
   };
   for (const auto& [low_key, high_key] : ordered) {
     const Entry& lo = entry(low_key, KeyType::integer);

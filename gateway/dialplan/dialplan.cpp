@@ -106,13 +106,24 @@ void check_target(const DialplanRule& r) {
     if (id.compare(p, 7, "${dest}") != 0) refuse("target_id", "the only variable is ${dest}");
 }
 
+/// True when `pattern` compiles for the backtracking executor: the polynomial one refused it
+/// only for a back-reference.
+bool compiles_with_backtracking(const std::string& pattern) {
+  try {
+    std::regex(pattern, std::regex::ECMAScript);
+    return true;
+  } catch (const std::regex_error&) {
+    return false;
+  }
+}
+
 std::regex compile_regex(const std::string& field, const std::string& pattern) {
   if (pattern.size() > kDialplanMaxPattern) refuse(field, fmt::format("longer than {} bytes", kDialplanMaxPattern));
   if (has_control(pattern)) refuse(field, "contains a control character");
   try {
     return std::regex(pattern, kRegexSyntax);
   } catch (const std::regex_error& e) {
-    if (e.code() == std::regex_constants::error_backref)
+    if (e.code() == std::regex_constants::error_complexity && compiles_with_backtracking(pattern))
       refuse(field, fmt::format("'{}' does not compile: back-references (\\1 …) are not supported inside "
                                 "patterns, only in the rewrites",
                                 pattern));

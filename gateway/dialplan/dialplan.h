@@ -4,6 +4,10 @@
 // target (account | user | group; `${dest}` in the target id is the rewritten called number).
 // Rules live in the SQLite table `dp_rule` (schema migration 2); the active set is an immutable
 // snapshot built from the whole table, validated rule by rule, and swapped in atomically.
+// Regexes are std::regex ECMAScript, searched (unanchored), run by libstdc++'s polynomial
+// executor, so no pattern can backtrack exponentially; back-references inside a pattern are
+// therefore refused. Rewrites: \0..\9 = groups (\0 the match; the whole number when the pattern
+// is empty), \\ = a backslash; an empty rewrite leaves the number unchanged.
 //
 // Threading: load/reload and the edits (add, update, remove, move) run on the engine thread (they
 // use the engine's database connection). translate() and rules() read the current snapshot and
@@ -111,9 +115,16 @@ struct DialplanSnapshot {
 
 /// The fields an update changes; nullopt = unchanged.
 struct DialplanRulePatch {
-  std::optional<std::string> src_kind, src_id, dest_match, dest_rewrite, src_match, src_rewrite,
-      target_kind, target_id, comment;
-  std::optional<nlohmann::ordered_json> options;
+  std::optional<std::string> src_kind{};
+  std::optional<std::string> src_id{};
+  std::optional<std::string> dest_match{};
+  std::optional<std::string> dest_rewrite{};
+  std::optional<std::string> src_match{};
+  std::optional<std::string> src_rewrite{};
+  std::optional<std::string> target_kind{};
+  std::optional<std::string> target_id{};
+  std::optional<std::string> comment{};
+  std::optional<nlohmann::ordered_json> options{};
 };
 
 class Dialplan {

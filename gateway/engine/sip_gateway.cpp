@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/accounts/accounts.h"
+#include "gateway/accounts/accounts_commands.h"
 #include "gateway/calls/calls.h"
 #include "gateway/calls/calls_commands.h"
 #include "gateway/config/config.h"
@@ -16,6 +18,7 @@
 #include "gateway/ports/ports.h"
 #include "gateway/ports/ports_commands.h"
 #include "gateway/registrar/registrar_commands.h"
+#include "gateway/sip/client_auth.h"
 #include "gateway/registrar/subscribers.h"
 #include "gateway/tm/tm.h"
 #include "gateway/tm/tm_commands.h"
@@ -44,6 +47,8 @@ SipGatewayConfig sip_gateway_config(const Config& cfg) {
   c.calls.q850_to_sip = cfg.get_string("calls.q850_to_sip");
   c.calls.sip_to_q850 = cfg.get_string("calls.sip_to_q850");
   c.calls.strict_origin = c.registrar.auth;
+  c.accounts.retry_min_s = static_cast<int>(cfg.get_int("accounts.retry_min_s"));
+  c.accounts.retry_max_s = static_cast<int>(cfg.get_int("accounts.retry_max_s"));
   return c;
 }
 
@@ -58,6 +63,7 @@ struct SipGateway::Parts {
   std::unique_ptr<Tm> tm;
   std::unique_ptr<Ports> ports;
   std::unique_ptr<Calls> calls;
+  std::unique_ptr<Accounts> accounts;
   su_timer_t* expiry = nullptr;
   bool draining = false;
 };
@@ -75,6 +81,7 @@ void SipGateway::register_commands(mi::Registry& registry) {
   register_dialplan_commands(registry, services_);
   register_ports_commands(registry, services_);
   register_calls_commands(registry, services_);
+  register_accounts_commands(registry, services_);
 }
 
 namespace {
@@ -114,21 +121,25 @@ void SipGateway::build(su_root_t* root) {
   p.ports = std::make_unique<Ports>(*p.db, stats_);
   p.ports->load();
   p.calls = std::make_unique<Calls>(config_.calls, *p.sip, engine_, root, *p.usrloc, *p.ports, *p.db, stats_);
-  p.calls->set_hooks(calls_hooks());
   p.calls->attach();
   p.ports->set_drop_calls([calls = p.calls.get()](int port) { return calls->drop_port(port); });
   p.expiry = su_timer_create(su_root_task(root), static_cast<su_duration_t>(config_.expiry_interval_s * 1000));
   if (!p.expiry || su_timer_run(p.expiry, &on_expiry_timer, p.usrloc.get()) < 0)
     throw std::runtime_error("cannot start the usrloc expiry timer");
+  p.accounts = std::make_unique<Accounts>(*p.db, *p.sip, engine_, root, config_.accounts, stats_);
+  std::size_t accounts = p.accounts->load();
+  p.calls->set_hooks(calls_hooks());
+  p.ports->set_account_state([a = p.accounts.get()](const std::string& name) { return a->registration_state(name); });
   services_ = SipServices{p.db.get(), p.sip.get(), p.usrloc.get(), p.subscribers.get(), p.registrar.get(), p.tm.get()};
   services_.dialplan = p.dialplan.get();
   services_.ports = p.ports.get();
   services_.calls = p.calls.get();
+  services_.accounts = p.accounts.get();
   listening_ = p.sip->listening();
   std::string where;
   for (const auto& l : listening_) where += (where.empty() ? "" : ", ") + l;
-  spdlog::info("sip: listening on {}; database {}; {} bindings loaded; registrar auth {}", where,
-               config_.db.path, loaded, config_.registrar.auth ? "on" : "off");
+  spdlog::info("sip: listening on {}; database {}; {} bindings loaded; registrar auth {}; {} SIP accounts", where,
+               config_.db.path, loaded, config_.registrar.auth ? "on" : "off", accounts);
 }
 
 CallsHooks SipGateway::calls_hooks() {
@@ -153,6 +164,42 @@ CallsHooks SipGateway::calls_hooks() {
     if (auto it = opt.find("clir"); it != opt.end() && it->is_boolean()) r.clir = it->get<bool>();
     return r;
   };
+  Accounts* accounts = parts_->accounts.get();
+  h.trunk = [accounts](const std::string& name) -> std::optional<CallTrunk> {
+    auto a = accounts->find(name);
+    if (!a) return std::nullopt;
+    CallTrunk t;
+    t.name = a->name;
+    t.host = a->effective_domain();
+    t.next_hop = "sip:" + a->address + ";transport=" + a->transport;
+    t.transport = a->transport;
+    t.from_user = a->username;
+    t.from_domain = a->effective_domain();
+    t.display = a->displayname;
+    t.auth_user = a->digest_user();
+    t.secret = a->secret;
+    if (auto it = a->options.find("failover_causes"); it != a->options.end() && it->is_array())
+      for (const auto& c : *it)
+        if (c.is_number_integer()) t.failover_causes.push_back(c.get<int>());
+    return t;
+  };
+  h.match_trunk = [accounts](const std::string& host, unsigned port, const std::string& from_user,
+                             const std::string& to_user) -> std::optional<std::string> {
+    auto a = accounts->match_inbound(host, port, from_user, to_user);
+    if (!a) return std::nullopt;
+    return a->name;
+  };
+  h.answer_challenge = [](const sip_t* reply, const std::string& method, const std::string& uri,
+                          const std::string& user, const std::string& password)
+      -> std::optional<std::pair<std::string, std::string>> {
+    std::string why;
+    auto header = answer_challenge(reply, method, uri, user, password, &why);
+    if (!header) {
+      spdlog::warn("calls: cannot answer the {} challenge for {}: {}", method, uri, why);
+      return std::nullopt;
+    }
+    return std::make_pair(header->first, header->second);
+  };
   return h;
 }
 
@@ -163,6 +210,7 @@ void SipGateway::teardown() {
   if (p.expiry) su_timer_destroy(p.expiry);
   if (p.calls) p.calls->end_all();
   if (p.tm) p.tm->abort_all();
+  p.accounts.reset();  // an unregistration still in flight after the grace period is dropped
   if (p.sip) p.sip->close_listeners();
   p.calls.reset();
   p.ports.reset();
@@ -183,8 +231,11 @@ void SipGateway::start(mi::Dispatcher& dispatcher) {
   hooks.start = [this](su_root_t* root) { build(root); };
   hooks.begin_stop = [this] {
     if (parts_ && parts_->sip) parts_->sip->set_draining(true);
+    if (parts_ && parts_->accounts) parts_->accounts->unregister_all();  // Expires: 0, within the grace
   };
-  hooks.stopped = [this] { return !parts_ || !parts_->tm || parts_->tm->pending() == 0; };
+  hooks.stopped = [this] {
+    return !parts_ || ((!parts_->tm || parts_->tm->pending() == 0) && (!parts_->accounts || !parts_->accounts->busy()));
+  };
   hooks.teardown = [this] { teardown(); };
   engine_.start(std::move(hooks));
   dispatcher_ = &dispatcher;

@@ -1,6 +1,7 @@
 // sip_gateway.h: the SIP side of the daemon in one object — the engine thread and, built on it,
-// the database connection, the SIP stack, usrloc, subscribers, the registrar and tm, plus their
-// MI commands. main() creates it, registers its commands, starts it, and stops it last.
+// the database connection, the SIP stack, usrloc, subscribers, the registrar, tm, the SIP
+// accounts (outbound registrations), the dialplan, ports and calls, plus their MI commands. main() creates it, registers its
+// commands, starts it, and stops it last.
 //
 // Threading: register_commands/start/stop from the main thread. Everything it owns lives on the
 // engine thread (see engine.h); the commands reach it as `engine` commands.
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/accounts/accounts.h"
 #include "gateway/calls/calls.h"
 #include "gateway/engine/engine.h"
 #include "gateway/engine/services.h"
@@ -28,10 +30,11 @@ struct SipGatewayConfig {
   SipConfig sip;
   RegistrarConfig registrar;
   CallsConfig calls;
+  AccountsConfig accounts;
   unsigned expiry_interval_s = 1;
 };
 
-/// The [core] db, [sip], [registrar], [usrloc] and [calls] keys as a SipGatewayConfig.
+/// The [core] db, [sip], [registrar], [usrloc], [calls] and [accounts] keys as a SipGatewayConfig.
 SipGatewayConfig sip_gateway_config(const Config& cfg);
 
 class SipGateway {
@@ -46,8 +49,9 @@ class SipGateway {
   /// Starts the engine (database, listeners, usrloc load) and hands it to the dispatcher.
   /// Throws EngineError with the reason (e.g. the SIP port is taken).
   void start(mi::Dispatcher& dispatcher);
-  /// Graceful stop: new SIP requests get 503, pending transactions get up to `grace` to finish,
-  /// then the rest is aborted and the listeners closed. Idempotent.
+  /// Graceful stop: new SIP requests get 503, the accounts' bindings are removed (Expires: 0),
+  /// pending transactions get up to `grace` to finish, then the rest is aborted and the
+  /// listeners closed. Idempotent.
   void stop(std::chrono::milliseconds grace);
   /// What the SIP stack listens on (real ports), known after start().
   const std::vector<std::string>& listening() const { return listening_; }

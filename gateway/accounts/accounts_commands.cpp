@@ -1,0 +1,184 @@
+// accounts_commands.cpp: the `accounts` module's commands.
+#include "gateway/accounts/accounts_commands.h"
+
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "gateway/accounts/accounts.h"
+#include "gateway/engine/command_helpers.h"
+
+namespace sb::gateway {
+
+using mi::Args;
+using mi::Error;
+using mi::ParamType;
+using mi::Result;
+using mi::Value;
+
+namespace {
+
+std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+/// Copies every given field of `a` into `acc` (all of them for account_add, whose optional
+/// params have defaults). An Error for a value that cannot even be read (expires range,
+/// options JSON); the rest is validate_account()'s job.
+std::optional<Error> read_fields(const Args& a, Account& acc) {
+  auto text = [&](const char* name, std::string& field) {
+    if (a.has(name)) field = a.str(name);
+  };
+  text("address", acc.address);
+  text("username", acc.username);
+  text("secret", acc.secret);
+  text("transport", acc.transport);
+  text("auth_user", acc.auth_user);
+  text("displayname", acc.displayname);
+  text("domain", acc.domain);
+  text("matchtype", acc.matchtype);
+  if (a.has("register")) acc.do_register = a.boolean("register");
+  if (a.has("expires")) {
+    std::int64_t e = a.integer("expires");
+    if (e < kMinAccountExpires || e > kMaxAccountExpires)
+      return Error::bad_param("expires", fmt::format("must be {}..{} seconds", kMinAccountExpires, kMaxAccountExpires));
+    acc.expires = static_cast<int>(e);
+  }
+  if (a.has("options")) {
+    std::string why;
+    auto options = parse_account_options(a.str("options"), &why);
+    if (!options) return Error::bad_param("options", why);
+    acc.options = std::move(*options);
+  }
+  return std::nullopt;
+}
+
+/// validate_account() and the transport check, as the 400 the caller gets.
+std::optional<Error> check(const Accounts& accounts, const Account& acc) {
+  if (auto bad = validate_account(acc)) return Error::bad_param(bad->param, bad->why);
+  if (auto why = accounts.transport_problem(acc.transport); !why.empty()) return Error::bad_param("transport", why);
+  return std::nullopt;
+}
+
+Value shown(const Accounts& accounts, const Account& acc) {
+  Value v = account_value(acc);
+  v["state"] = accounts.registration_state(acc.name);
+  return v;
+}
+
+}  // namespace
+
+void register_accounts_commands(mi::Registry& registry, const SipServices& s) {
+  const std::string m = "accounts";
+  auto name = mi::param("name", ParamType::string_, "account name: letters, digits, '_', '-', '.' (1..64)");
+  // Field params: account_add gives them defaults, account_update none (absent = unchanged).
+  auto field = [](const char* n, ParamType t, const char* help, Value def, bool with_default) {
+    return with_default ? mi::optional_param(n, t, help, std::move(def)) : mi::optional_param(n, t, help);
+  };
+  auto fields = [&](bool add) {
+    std::vector<mi::ParamSpec> p;
+    auto req = [&](const char* n, const char* help) {
+      p.push_back(add ? mi::param(n, ParamType::string_, help) : mi::optional_param(n, ParamType::string_, help));
+    };
+    req("address", "peer host[:port] (next hop and, without `domain`, the registrar domain), e.g. "
+                   "sip.example.com or 192.0.2.10:5060 or [2001:db8::1]:5060");
+    req("username", "user we present: REGISTER From/To sip:<username>@<domain>, Contact sip:<username>@<our address>");
+    req("secret", "digest password (stored to answer challenges; never shown)");
+    p.push_back(field("transport", ParamType::string_, "udp or tcp (a listener of it must exist)", "udp", add));
+    p.push_back(field("auth_user", ParamType::string_, "digest user name; empty = username", "", add));
+    p.push_back(field("displayname", ParamType::string_, "display name in From", "", add));
+    p.push_back(field("domain", ParamType::string_, "registrar domain (Request-URI, From/To host); empty = host of address",
+                      "", add));
+    p.push_back(field("register", ParamType::bool_, "register to the peer (on/off)", true, add));
+    p.push_back(field("expires", ParamType::int_, "requested registration expiry, 60..86400 s", kDefaultAccountExpires, add));
+    p.push_back(field("matchtype", ParamType::string_,
+                      "how inbound calls find the account: address (source IP), address_user (IP + From user), "
+                      "to_user (To user = username)",
+                      "address", add));
+    p.push_back(field("options", ParamType::string_,
+                      "JSON object: {\"failover_causes\": [503, 408], \"channels\": 30} (channels 1..1000)", "{}", add));
+    return p;
+  };
+  std::vector<mi::ParamSpec> add_params{name};
+  for (auto& p : fields(true)) add_params.push_back(std::move(p));
+  std::vector<mi::ParamSpec> update_params{name};
+  for (auto& p : fields(false)) update_params.push_back(std::move(p));
+
+  registry.add({.name = "account_add", .module = m,
+                .summary = "Add a SIP account (trunk); it registers at once when `register` is on",
+                .description = "Returns the account as account_list shows it (has_secret instead of the secret). "
+                               "409 when the name exists; 400 naming the param for a bad value.",
+                .params = add_params,
+                .flags = mi::kEngine,
+                .handler = [&s](const Args& a) -> Result {
+                  return with_service(s.accounts, "accounts", [&](Accounts& accounts) -> Result {
+                    Account acc;
+                    acc.name = a.str("name");
+                    if (auto e = read_fields(a, acc)) return *e;
+                    if (auto e = check(accounts, acc)) return *e;
+                    if (!accounts.add(acc, now())) return Error::failure(409, "Account already exists");
+                    return shown(accounts, acc);
+                  });
+                }});
+
+  registry.add({.name = "account_update", .module = m,
+                .summary = "Change fields of a SIP account (only the given ones)",
+                .description = "Changing register, address, transport, username, credentials, domain, expires or "
+                               "displayname restarts the account's registration (the old binding is removed first "
+                               "when the address, transport, username or domain changes).",
+                .params = update_params,
+                .flags = mi::kEngine,
+                .handler = [&s](const Args& a) -> Result {
+                  return with_service(s.accounts, "accounts", [&](Accounts& accounts) -> Result {
+                    auto current = accounts.find(a.str("name"));
+                    if (!current) return Error::failure(404, "Account not found");
+                    Account acc = *current;
+                    if (auto e = read_fields(a, acc)) return *e;
+                    if (auto e = check(accounts, acc)) return *e;
+                    if (!accounts.update(acc, now())) return Error::failure(404, "Account not found");
+                    return shown(accounts, acc);
+                  });
+                }});
+
+  registry.add({.name = "account_rm", .module = m,
+                .summary = "Remove a SIP account (its registration is removed with Expires: 0 first)",
+                .params = {name},
+                .flags = mi::kEngine,
+                .handler = [&s](const Args& a) -> Result {
+                  return with_service(s.accounts, "accounts", [&](Accounts& accounts) -> Result {
+                    if (!accounts.remove(a.str("name"))) return Error::failure(404, "Account not found");
+                    return Value("OK");
+                  });
+                }});
+
+  registry.add({.name = "account_list", .module = m,
+                .summary = "List the SIP accounts (never their secrets) with their registration state",
+                .flags = mi::kEngine | mi::kReadOnly,
+                .handler = [&s](const Args&) -> Result {
+                  return with_service(s.accounts, "accounts", [&](Accounts& accounts) -> Result {
+                    Value list = Value::array();
+                    for (const auto& acc : accounts.list()) list.push_back(shown(accounts, *acc));
+                    return Value{{"Accounts", std::move(list)}};
+                  });
+                }});
+
+  registry.add({.name = "reg_list", .module = m,
+                .summary = "Show the outbound registration of every SIP account",
+                .description = "Per account: name, state, registrar, next_hop, contact, expires, expires_in, "
+                               "last_error, last_change, failures, next_retry_in, refresh_in.",
+                .flags = mi::kEngine | mi::kReadOnly,
+                .handler = [&s](const Args&) -> Result {
+                  return with_service(s.accounts, "accounts", [&](Accounts& accounts) -> Result {
+                    return Value{{"Registrations", accounts.registrations(now())}};
+                  });
+                }});
+
+  registry.add({.name = "reg_reload", .module = m,
+                .summary = "Re-read the SIP accounts from the database and restart every registration",
+                .flags = mi::kEngine,
+                .handler = [&s](const Args&) -> Result {
+                  return with_service(s.accounts, "accounts", [&](Accounts& accounts) -> Result {
+                    return Value{{"accounts", accounts.reload()}};
+                  });
+                }});
+}
+
+}  // namespace sb::gateway
