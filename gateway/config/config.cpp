@@ -176,6 +176,18 @@ const std::vector<KeySpec> kSchema = {
    credential_list},
   {"http", "tokens", KeyType::string, "",
    "Bearer tokens: token:role[, ...]; role = read_only|operator|admin.", 0, 0, token_list},
+  {"monitor", "listen", KeyType::string, "127.0.0.1:54322",
+   "ISGW telnet status monitor host:port (telnet/nc); empty = none.", 0, 0, host_port},
+  {"monitor", "password", KeyType::string, "",
+   "`login <password>` on a monitor connection gives the admin role; when set, required everywhere."},
+  {"monitor", "loopback_admin", KeyType::boolean, "true",
+   "Without monitor.password, loopback connections are admin at once (others read-only)."},
+  {"monitor", "max_connections", KeyType::integer, "16",
+   "Concurrent monitor connections; one more gets a one-line refusal.", 1, 1024},
+  {"monitor", "idle_timeout_s", KeyType::integer, "300",
+   "Seconds a monitor connection may stay idle (no input, no command running).", 1, 86'400},
+  {"monitor", "max_line", KeyType::integer, "1024",
+   "Longest monitor input line in bytes; longer ones are answered with an error.", 16, 65'536},
   {"sip", "listen", KeyType::string, "udp:127.0.0.1:5060",
    "SIP listeners: udp:HOST:PORT or tcp:HOST:PORT[, ...]; empty = no SIP engine.", 0, 0, sip_listen},
   {"sip", "t1_ms", KeyType::integer, "500",
@@ -621,6 +633,17 @@ transports::HttpConfig http_config(const Config& cfg) {
   h.basic = parse_credentials(cfg.get_string("http.basic_auth"), false, nullptr);
   h.tokens = parse_credentials(cfg.get_string("http.tokens"), true, nullptr);
   return h;
+}
+
+transports::MonitorConfig monitor_config(const Config& cfg) {
+  transports::MonitorConfig m;
+  m.listen = cfg.get_string("monitor.listen");
+  m.password = cfg.get_string("monitor.password");
+  m.loopback_admin = cfg.get_bool("monitor.loopback_admin");
+  m.max_connections = static_cast<unsigned>(cfg.get_int("monitor.max_connections"));
+  m.idle_timeout_s = static_cast<unsigned>(cfg.get_int("monitor.idle_timeout_s"));
+  m.max_line = static_cast<std::size_t>(cfg.get_int("monitor.max_line"));
+  return m;
 }
 
 mi::DispatcherOptions dispatcher_options(const Config& cfg) {

@@ -27,6 +27,7 @@
 #include "transports/datagram/datagram_transport.h"
 #include "transports/fifo/fifo_transport.h"
 #include "transports/http/http_transport.h"
+#include "transports/monitor/monitor_transport.h"
 
 namespace sb::gateway {
 
@@ -141,6 +142,8 @@ transports::HttpConfig http_config(const Config& cfg);
 /// returns an empty vector and sets `why`.
 std::vector<transports::HttpCredential> parse_credentials(std::string_view text, bool tokens,
                                                          std::string* why);
+/// The ISGW telnet monitor's settings from [monitor] (listen empty = monitor disabled).
+transports::MonitorConfig monitor_config(const Config& cfg);
 mi::DispatcherOptions dispatcher_options(const Config& cfg);
 
 }  // namespace sb::gateway

@@ -36,6 +36,7 @@
 #include "transports/datagram/datagram_transport.h"
 #include "transports/fifo/fifo_transport.h"
 #include "transports/http/http_transport.h"
+#include "transports/monitor/monitor_transport.h"
 
 namespace {
 
@@ -75,6 +76,7 @@ std::string footer() {
          "      --set modules.load=example.so --set module.example.greeting=Hi\n"
          "      (loadable modules: see gateway/modules/README.md)\n"
          "  printf ':uptime:reply\\n\\n' > /tmp/switchboard_fifo   (see transports/fifo/README.md)\n"
+         "  telnet 127.0.0.1 54322   (the ISGW status monitor; see transports/monitor/README.md)\n"
          "\nEXIT STATUS:\n"
          "  0  success: --help, --version, a valid --check-config, or a graceful shutdown\n"
          "  1  configuration or start-up error, printed on stderr as `switchboard: <message>`\n"
@@ -176,6 +178,18 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
       return report.fail(e.what());
     }
   }
+  std::unique_ptr<transports::MonitorTransport> monitor;
+  if (auto mc = gateway::monitor_config(cfg); !mc.listen.empty()) {
+    monitor = std::make_unique<transports::MonitorTransport>(std::move(mc), dispatcher);
+    try {
+      monitor->start();
+    } catch (const transports::MonitorError& e) {
+      if (fifo) fifo->stop_accepting();
+      if (datagram) datagram->stop_accepting();
+      if (http) http->stop_accepting();
+      return report.fail(e.what());
+    }
+  }
 
   std::optional<gateway::PidFile> pid_file;
   if (const auto& path = cfg.get_string("core.pid_file"); !path.empty()) {
@@ -185,6 +199,7 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
       if (fifo) fifo->stop_accepting();
       if (datagram) datagram->stop_accepting();
       if (http) http->stop_accepting();
+      if (monitor) monitor->stop_accepting();
       return report.fail(e.what());
     }
   }
@@ -192,10 +207,11 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   std::string sip_where;
   for (const auto& l : sip->listening())
     sip_where += (sip_where.empty() ? "" : ", ") + l;
-  spdlog::info("switchboard {} started; FIFO: {}; datagram: {}; HTTP: {}; SIP: {}", SB_VERSION,
-               fifo ? fifo->config().path : std::string("disabled"),
+  spdlog::info("switchboard {} started; FIFO: {}; datagram: {}; HTTP: {}; monitor: {}; SIP: {}",
+               SB_VERSION, fifo ? fifo->config().path : std::string("disabled"),
                datagram ? std::string("on") : std::string("disabled"),
                http ? "port " + std::to_string(http->port()) : std::string("disabled"),
+               monitor ? "port " + std::to_string(monitor->port()) : std::string("disabled"),
                sip_on ? sip_where : std::string("disabled"));
 
   gateway::StopSignal sig = gateway::wait_for_stop_signal();
@@ -206,11 +222,13 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   if (fifo) fifo->stop_accepting();
   if (datagram) datagram->stop_accepting();
   if (http) http->stop_accepting();
+  if (monitor) monitor->stop_accepting();
   dispatcher.stop_accepting();
   bool idle = dispatcher.wait_idle(grace);
   if (fifo) fifo->finish(remaining(deadline));
   if (datagram) datagram->finish(remaining(deadline));
   if (http) http->finish(remaining(deadline));
+  if (monitor) monitor->finish(remaining(deadline));
   sip->stop(remaining(deadline));
   if (!idle) {
     // A handler that never returns would block the worker join forever: leave without it.

@@ -3,7 +3,8 @@
 #   sb_init <test name>            temp dir $dir (removed on exit), failure counter, traps
 #   fail <message>                 counts a failed check and prints it
 #   free_port tcp|udp              a free loopback port
-#   sb_start_daemon [--set k=v]... starts the real daemon (FIFO in $dir, datagram and HTTP off
+#   sb_start_daemon [--set k=v]... starts the real daemon (FIFO in $dir, datagram, HTTP and
+#                                  the monitor off
 #                                  unless the arguments turn them on), waits until every
 #                                  transport is up; $daemon_pid, log in $dir/daemon.log;
 #                                  reads $SB_CONF when set, else conf/switchboard.conf
@@ -49,7 +50,8 @@ sb_start_daemon() {
   # transport is up.
   "$SB" -c "${SB_CONF:-$SB_SOURCE_DIR/conf/switchboard.conf}" --foreground \
     --set "fifo.path=$dir/fifo" --set "fifo.reply_dir=$dir" \
-    --set datagram.unix= --set datagram.udp= --set http.listen= --set sip.listen= \
+    --set datagram.unix= --set datagram.udp= --set http.listen= --set monitor.listen= \
+    --set sip.listen= \
     --set "core.db=$dir/switchboard.db" "$@" \
     --set core.log_level=info >"$dir/daemon.log" 2>&1 &
   daemon_pid=$!

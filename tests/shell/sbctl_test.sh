@@ -5,8 +5,9 @@
 # Run by ctest with SB_BIN_DIR=<build>/bin and SB_SOURCE_DIR=<repository>. POSIX sh; every
 # check runs and reports, then the script exits 1 if any failed.
 set -u
-# The datagram and HTTP endpoints are not under test here: keep them off (no port clashes).
-ONLY_FIFO="--set datagram.unix= --set datagram.udp= --set http.listen= --set sip.listen= --set core.db="
+# The datagram, HTTP and monitor endpoints are not under test here: keep them off (no port
+# clashes).
+ONLY_FIFO="--set datagram.unix= --set datagram.udp= --set http.listen= --set monitor.listen= --set sip.listen= --set core.db="
 
 : "${SB_BIN_DIR:?set SB_BIN_DIR to the bin directory of the build}"
 : "${SB_SOURCE_DIR:?set SB_SOURCE_DIR to the repository}"

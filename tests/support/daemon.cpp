@@ -80,6 +80,7 @@ TestDaemon::TestDaemon(std::vector<std::string> extra_sets, const std::string& e
   unix_socket_ = dir_ + "/dgram.sock";
   udp_port_ = free_port(SOCK_DGRAM);
   http_port_ = free_port(SOCK_STREAM);
+  monitor_port_ = free_port(SOCK_STREAM);
   sip_port_ = free_port(SOCK_DGRAM);
   ::mkdir(reply_dir_.c_str(), 0700);
   std::string conf = std::string(SB_SOURCE_DIR) + "/conf/switchboard.conf";
@@ -92,6 +93,7 @@ TestDaemon::TestDaemon(std::vector<std::string> extra_sets, const std::string& e
                                    "--set", "datagram.unix=" + unix_socket_,
                                    "--set", "datagram.udp=127.0.0.1:" + std::to_string(udp_port_),
                                    "--set", "http.listen=127.0.0.1:" + std::to_string(http_port_),
+                                   "--set", "monitor.listen=127.0.0.1:" + std::to_string(monitor_port_),
                                    "--set", "sip.listen=udp:127.0.0.1:" + std::to_string(sip_port_),
                                    "--set", "core.db=" + dir_ + "/switchboard.db"};
   for (const auto& s : extra_sets) {
@@ -200,8 +202,10 @@ std::pair<int, std::string> run_switchboard(const std::vector<std::string>& args
   char tmpl[] = "/tmp/sbtest_err_XXXXXX";
   int fd = ::mkstemp(tmpl);
   if (fd >= 0) ::close(fd);
-  // No SIP port and no database file unless the test asks (its own --set comes later and wins).
-  std::vector<std::string> full = {binary(), "--set", "sip.listen=", "--set", "core.db="};
+  // No SIP port, no monitor port and no database file unless the test asks (its own --set comes
+  // later and wins).
+  std::vector<std::string> full = {binary(), "--set", "sip.listen=", "--set", "monitor.listen=",
+                                   "--set", "core.db="};
   full.insert(full.end(), args.begin(), args.end());
   pid_t pid = spawn(full, tmpl);
   int rc = wait_pid(pid, std::chrono::seconds(20));

@@ -18,7 +18,7 @@ namespace sb::test {
 class TestDaemon {
  public:
   /// Every endpoint is private to the test: FIFO and unix socket in a temp dir, free loopback
-  /// ports for UDP and HTTP. Extra `--set section.key=value` overrides come last (they win).
+  /// ports for UDP, HTTP, the monitor and SIP. Extra `--set section.key=value` overrides come last (they win).
   /// `extra_config` (ini text, e.g. a [modules] section) is appended to a copy of the shipped
   /// conf/switchboard.conf that the daemon then reads.
   explicit TestDaemon(std::vector<std::string> extra_sets = {}, const std::string& extra_config = {});
@@ -32,6 +32,7 @@ class TestDaemon {
   const std::string& unix_socket() const { return unix_socket_; }  ///< datagram unix socket
   int udp_port() const { return udp_port_; }                       ///< datagram UDP, 127.0.0.1
   int http_port() const { return http_port_; }                     ///< HTTP, 127.0.0.1
+  int monitor_port() const { return monitor_port_; }               ///< ISGW monitor, 127.0.0.1
   int sip_port() const { return sip_port_; }                       ///< SIP over UDP, 127.0.0.1
   std::string db_path() const { return dir_ + "/switchboard.db"; }
   pid_t pid() const { return pid_; }
@@ -56,7 +57,7 @@ class TestDaemon {
 
  private:
   std::string dir_, fifo_, reply_dir_, log_, unix_socket_;
-  int udp_port_ = 0, http_port_ = 0, sip_port_ = 0;
+  int udp_port_ = 0, http_port_ = 0, monitor_port_ = 0, sip_port_ = 0;
   pid_t pid_ = -1;
 };
 
@@ -66,8 +67,9 @@ int free_port(int socket_type);
 /// The shipped conf/switchboard.conf followed by `extra` (ini text), written to `path`.
 void write_config(const std::string& path, const std::string& extra);
 
-/// Runs the daemon binary with arguments to completion; returns {exit status, stderr}. SIP is off
-/// and the database in memory unless `args` sets sip.listen / core.db.
+/// Runs the daemon binary with arguments to completion; returns {exit status, stderr}. SIP and the
+/// monitor are off and the database in memory unless `args` sets sip.listen / monitor.listen /
+/// core.db.
 std::pair<int, std::string> run_switchboard(const std::vector<std::string>& args);
 
 }  // namespace sb::test

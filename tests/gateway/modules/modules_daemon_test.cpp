@@ -71,6 +71,8 @@ TEST_P(ModuleStartupError, ExitsWithStatus1NamingModuleAndProblem) {
                                    "--set",
                                    "http.listen=",
                                    "--set",
+                                   "monitor.listen=",
+                                   "--set",
                                    kPath};
   for (const auto& s : c.sets) args.insert(args.end(), {"--set", s});
   auto [rc, err] = run_switchboard(args);
