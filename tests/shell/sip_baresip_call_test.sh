@@ -6,6 +6,8 @@
 #     alice hangs up; the call is gone and cdr_list has it with cause 16;
 #   - alice calls 9123 (rule ^9(\d+)$ → \1 to port group lab, a virtual line that answers);
 #     call_list shows new_called 123 and target port:1; port_list shows the channel in use;
+#   - alice calls 0123 out through a SIP account (trunk) whose peer is a third baresip (carol,
+#     AOR 123, not registered anywhere): rule ^0(\d+)$ → \1 to account:carrier; carol answers;
 #   - bob's baresip is stopped: a call to bob fails 480 (no registered contact).
 # baresip is driven through its ctrl_tcp module (netstring JSON commands: dial, hangup).
 # Run by ctest with SB_BIN_DIR=<build>/bin and SB_SOURCE_DIR=<repository>. POSIX sh; every check
@@ -24,9 +26,10 @@ done
 sb_init sip_baresip_call_test
 alice_pid=
 bob_pid=
+carol_pid=
 cleanup() {
-  for p in $alice_pid $bob_pid; do kill "$p" 2>/dev/null; done
-  for p in $alice_pid $bob_pid; do wait "$p" 2>/dev/null; done
+  for p in $alice_pid $bob_pid $carol_pid; do kill "$p" 2>/dev/null; done
+  for p in $alice_pid $bob_pid $carol_pid; do wait "$p" 2>/dev/null; done
   sb_cleanup
 }
 trap cleanup EXIT
@@ -45,14 +48,14 @@ ctl port_group_add lab 1 >"$dir/out" 2>&1 || fail "port_group_add: $(cat "$dir/o
 ctl dp_rule_add subscriber '^bob$' bob 'user:${dest}' >"$dir/out" 2>&1 || fail "dp_rule_add bob: $(cat "$dir/out")"
 ctl dp_rule_add subscriber '^9(\d+)$' '\1' group:lab >"$dir/out" 2>&1 || fail "dp_rule_add 9: $(cat "$dir/out")"
 
-# start_ua <name> <account line>: a headless baresip in $dir/<name> with a ctrl_tcp port
-# ($ctrl_port); sets $ua_pid.
+# start_ua <name> <account line> [sip port]: a headless baresip in $dir/<name> with a ctrl_tcp
+# port ($ctrl_port), listening on the given UDP port (default: any); sets $ua_pid.
 start_ua() {
   mkdir -p "$dir/$1"
   ctrl_port=$(free_port tcp)
   cat >"$dir/$1/config" <<CONF
 poll_method		epoll
-sip_listen		127.0.0.1:0
+sip_listen		127.0.0.1:${3:-0}
 module_path		$modules
 module			g711.so
 module			aubridge.so
@@ -144,6 +147,25 @@ fi
 ua_cmd "$alice_ctrl" hangup
 wait_no_calls
 
+# --- alice calls out through a trunk: a SIP account whose peer is carol's baresip -----------------
+carol_port=$(free_port udp)
+start_ua carol "<sip:123@127.0.0.1>;regint=0;answermode=auto" "$carol_port"
+carol_pid=$ua_pid
+ctl account_add carrier "127.0.0.1:$carol_port" gw gwsecret udp . . . 0 >"$dir/out" 2>&1 ||
+  fail "account_add: $(cat "$dir/out")"
+ctl dp_rule_add subscriber '^0(\d+)$' '\1' account:carrier >"$dir/out" 2>&1 || fail "dp_rule_add 0: $(cat "$dir/out")"
+sleep 1  # carol's baresip binds its port
+ua_cmd "$alice_ctrl" dial sip:0123@example.com
+if wait_call_state answered; then
+  echo "--- call_list during alice -> 0123 (trunk) ---"
+  cat "$dir/calls.out"
+  grep -q '^[[:space:]]*target:: account:carrier$' "$dir/calls.out" || fail "target: $(cat "$dir/calls.out")"
+  grep -q '^[[:space:]]*new_called:: 123$' "$dir/calls.out" || fail "new_called: $(cat "$dir/calls.out")"
+fi
+ua_cmd "$alice_ctrl" hangup
+wait_no_calls
+grep -q 'Call established' "$dir/carol.out" || fail "carol's baresip did not establish the call"
+
 # --- bob is gone: 480 ---------------------------------------------------------------------------
 kill "$bob_pid" 2>/dev/null
 wait "$bob_pid" 2>/dev/null
@@ -163,13 +185,15 @@ while [ "$tries" -lt 50 ]; do
 done
 grep -q 'sip_code:: 480' "$dir/cdr.out" || fail "a call to an unregistered bob: $(cat "$dir/cdr.out")"
 
-kill "$alice_pid" 2>/dev/null
-wait "$alice_pid" 2>/dev/null
+for p in $alice_pid $carol_pid; do kill "$p" 2>/dev/null; done
+for p in $alice_pid $carol_pid; do wait "$p" 2>/dev/null; done
 alice_pid=
+carol_pid=
 sb_stop_daemon
 if [ "$failures" -ne 0 ]; then
   dump "daemon log" "$dir/daemon.log"
   dump "baresip alice" "$dir/alice.out"
   dump "baresip bob" "$dir/bob.out"
+  dump "baresip carol" "$dir/carol.out"
 fi
 sb_finish

@@ -101,6 +101,19 @@ TEST(SipCalls, CallBetweenTwoSubscribersPassesSdpAndTheCalleeHangsUp) {
   c.ack();
   EXPECT_TRUE(bob.wait_for_method("ACK", 2s)) << "the ACK reaches the callee";
 
+  // A re-INVITE (hold) from the caller is relayed with its SDP; the callee's answer comes back.
+  const std::string hold = kOfferSdp.substr(0, kOfferSdp.find("a=sendrecv")) + "a=sendonly\r\n";
+  auto re = c.reinvite(hold, 2);
+  ASSERT_TRUE(re) << "no answer to the re-INVITE";
+  EXPECT_EQ(re->status, 200) << re->raw;
+  EXPECT_EQ(re->body, kAnswerSdp);
+  c.ack(2);
+  auto relayed = bob.wait_for([&](const SipMessage& m) { return m.method == "INVITE" && m.body == hold; }, 2s);
+  ASSERT_TRUE(relayed) << "the callee gets the re-INVITE with the caller's new SDP";
+  EXPECT_EQ(relayed->header("Call-ID"), inv->header("Call-ID")) << "on the same dialog";
+  EXPECT_FALSE(relayed->to_tag().empty());
+  EXPECT_TRUE(eventually([&] { return bob.count("ACK") >= 2; }, 2s)) << "the re-INVITE's 200 is ACKed";
+
   // Bob hangs up: a BYE on his dialog reaches Alice.
   std::string daemon_contact = header_uri(inv->header("Contact"));
   std::string bye = "BYE " + daemon_contact + " SIP/2.0\r\nVia: SIP/2.0/UDP " + bob.host_port() +

@@ -84,7 +84,17 @@ struct Caller {
            to_tag + "\r\nCall-ID: " + invite.call_id + "\r\nCSeq: " + std::to_string(cseq) + " " + method +
            "\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
   }
-  void ack() { peer.send_raw(in_dialog("ACK", 1, "z9hG4bK" + SipPeer::random_token())); }
+  void ack(int cseq = 1) { peer.send_raw(in_dialog("ACK", cseq, "z9hG4bK" + SipPeer::random_token())); }
+  /// Sends a re-INVITE (CSeq `cseq`) with `sdp`; returns its final response.
+  std::optional<SipMessage> reinvite(const std::string& sdp, int cseq) {
+    std::string branch = "z9hG4bK" + SipPeer::random_token();
+    std::string text = in_dialog("INVITE", cseq, branch);
+    std::string head = text.substr(0, text.find("Content-Length: 0\r\n\r\n"));
+    head += "Contact: <" + peer.contact_uri(user) + ">\r\nContent-Type: application/sdp\r\nContent-Length: " +
+            std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+    peer.send_raw(head);
+    return peer.receive_final(branch, 5s);
+  }
   /// Sends BYE and returns the response status (0 = none).
   int bye() {
     std::string branch = "z9hG4bK" + SipPeer::random_token();
