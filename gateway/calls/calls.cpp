@@ -13,6 +13,7 @@
 
 #include "gateway/calls/call.h"
 #include "gateway/calls/sip_legs.h"
+#include "gateway/ports/port_driver.h"
 #include "gateway/ports/ports.h"
 #include "gateway/ports/virtual_line.h"
 #include "gateway/sip/sip_stack.h"
@@ -294,18 +295,24 @@ bool Calls::try_target(Call& call, const CallRoute& r, int* status, std::string*
       *status = 503, *phrase = "No Circuit Available", *cause = 34;
       return false;
     }
-    std::unique_ptr<Leg> leg;
-    if (p->driver == "virtual") {
-      leg = std::make_unique<VirtualLineLeg>(engine_, root_, call, *p, causes_, r.called);
-    } else {
-      std::optional<CallTrunk> t = hooks_.trunk ? hooks_.trunk(p->account) : std::nullopt;
-      if (!t) {
-        *status = 503, *phrase = "No Such Account", *cause = 34;
-        return false;
-      }
-      leg = std::make_unique<SipOutboundLeg>(sip_, engine_, call,
-                                             trunk_target(*t, fmt::format("port {} (account {})", p->number, t->name)));
-      call.target_failover = t->failover_causes;
+    const PortDriver* driver = find_port_driver(p->driver);
+    DialContext ctx{engine_, root_, call, causes_, r.called,
+                    [&](const std::string& account, std::string* no) -> std::unique_ptr<Leg> {
+                      std::optional<CallTrunk> t = hooks_.trunk ? hooks_.trunk(account) : std::nullopt;
+                      if (!t) {
+                        *no = fmt::format("no SIP account '{}'", account);
+                        return nullptr;
+                      }
+                      call.target_failover = t->failover_causes;
+                      return std::make_unique<SipOutboundLeg>(
+                          sip_, engine_, call, trunk_target(*t, fmt::format("port {} (account {})", p->number, t->name)));
+                    }};
+    std::string no;
+    std::unique_ptr<Leg> leg = driver ? driver->dial(*p, ctx, &no) : nullptr;
+    if (!leg) {
+      spdlog::info("calls: #{} port {} cannot take the call: {}", call.id, p->number, no);
+      *status = 503, *phrase = "No Circuit Available", *cause = 34;
+      return false;
     }
     p->in_use++;
     p->counters.calls++;
@@ -356,8 +363,8 @@ void Calls::release_port(Call& call) {
 Result Calls::originate(int port_number, const std::string& number, const std::string& caller) {
   Port* p = ports_.find(port_number);
   if (!p) return Error::failure(404, fmt::format("Port {} not found", port_number));
-  if (p->driver != "virtual")
-    return Error::bad_param("port", "only virtual ports place calls (a sip port's calls arrive over SIP)");
+  if (const PortDriver* d = find_port_driver(p->driver); !d || !d->can_originate())
+    return Error::bad_param("port", fmt::format("a {} port does not place calls (its calls arrive over SIP)", p->driver));
   auto valid = [](const std::string& s) {
     return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char ch) {
       return std::isalnum(static_cast<unsigned char>(ch)) || std::strchr("+*#._-", ch);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/ports/port_driver.h"
 #include "gateway/store/database.h"
 
 namespace sb::gateway {
@@ -20,19 +21,8 @@ namespace {
 
 constexpr int kMaxPort = 9999;
 constexpr int kMaxChannels = 1000;
-constexpr unsigned kMaxDelayMs = 3'600'000;
 
 std::int64_t now_s() { return static_cast<std::int64_t>(std::time(nullptr)); }
-
-/// Reads an unsigned millisecond option; false + why when out of range or not a number.
-bool read_ms(const Value& v, const char* key, unsigned& out, std::string* why) {
-  if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > kMaxDelayMs) {
-    *why = fmt::format("option '{}' must be an integer 0..{} (milliseconds)", key, kMaxDelayMs);
-    return false;
-  }
-  out = static_cast<unsigned>(v.get<std::int64_t>());
-  return true;
-}
 
 bool valid_group_name(const std::string& s) {
   if (s.empty() || s.size() > 64) return false;
@@ -44,52 +34,14 @@ bool valid_group_name(const std::string& s) {
 }  // namespace
 
 std::string parse_port_options(const std::string& driver, const std::string& json, Port& out) {
+  const PortDriver* d = find_port_driver(driver);
+  if (!d) return fmt::format("unknown driver '{}' ({})", driver, port_driver_names());
   Value opts = Value::object();
   if (!json.empty()) {
     opts = Value::parse(json, nullptr, false);
     if (opts.is_discarded() || !opts.is_object()) return "options must be a JSON object";
   }
-  std::string why;
-  if (driver == "virtual") {
-    VirtualBehaviour b;
-    for (auto it = opts.begin(); it != opts.end(); ++it) {
-      const std::string& k = it.key();
-      const Value& v = it.value();
-      if (k == "mode") {
-        if (!v.is_string()) return "option 'mode' must be answer, ring, reject or busy";
-        b.mode = v.get<std::string>();
-        if (b.mode != "answer" && b.mode != "ring" && b.mode != "reject" && b.mode != "busy")
-          return fmt::format("option 'mode': '{}' is not answer, ring, reject or busy", b.mode);
-      } else if (k == "ring_after_ms") {
-        if (!read_ms(v, "ring_after_ms", b.ring_after_ms, &why)) return why;
-      } else if (k == "answer_after_ms") {
-        if (!read_ms(v, "answer_after_ms", b.answer_after_ms, &why)) return why;
-      } else if (k == "hangup_after_ms") {
-        if (!read_ms(v, "hangup_after_ms", b.hangup_after_ms, &why)) return why;
-      } else if (k == "reject_after_ms") {
-        if (!read_ms(v, "reject_after_ms", b.reject_after_ms, &why)) return why;
-      } else if (k == "cause") {
-        if (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 127)
-          return "option 'cause' must be a Q.850 cause 1..127";
-        b.cause = v.get<int>();
-      } else {
-        return fmt::format("unknown option '{}' for a virtual port (known: mode, ring_after_ms, "
-                           "answer_after_ms, hangup_after_ms, reject_after_ms, cause)", k);
-      }
-    }
-    if (b.mode == "busy") b.cause = 17;
-    out.behaviour = b;
-  } else if (driver == "sip") {
-    for (auto it = opts.begin(); it != opts.end(); ++it) {
-      if (it.key() != "account")
-        return fmt::format("unknown option '{}' for a sip port (known: account)", it.key());
-    }
-    if (!opts.contains("account") || !opts["account"].is_string() || opts["account"].get<std::string>().empty())
-      return "a sip port needs the option 'account' (the SIP account whose channels it carries)";
-    out.account = opts["account"].get<std::string>();
-  } else {
-    return fmt::format("unknown driver '{}' (virtual or sip)", driver);
-  }
+  if (auto why = d->configure(opts, out); !why.empty()) return why;
   out.options = opts;
   return {};
 }
@@ -182,18 +134,12 @@ std::vector<std::string> Ports::groups_of(int number) const {
 
 std::string Ports::state(const Port& p, std::string* why) const {
   if (p.blocked) return "blocked";
-  if (p.driver == "sip") {
-    std::string st = account_state_ ? account_state_(p.account) : std::string();
-    if (st.empty()) {
-      if (why) *why = fmt::format("no SIP account '{}'", p.account);
-      return "down";
-    }
-    if (st != "registered" && st != "disabled") {
-      if (why) *why = fmt::format("account '{}' is {}", p.account, st);
-      return "down";
-    }
+  const PortDriver* d = find_port_driver(p.driver);
+  if (!d) {
+    if (why) *why = fmt::format("unknown driver '{}'", p.driver);
+    return "down";
   }
-  return "up";
+  return d->state(p, account_state_, why);
 }
 
 Port* Ports::hunt(const std::string& group, std::string* why) {
@@ -230,7 +176,7 @@ Result Ports::add(int number, const std::string& driver, int channels, const std
   p.channels = channels;
   p.label = label;
   if (auto why = parse_port_options(driver, options_json, p); !why.empty())
-    return Error::bad_param(driver == "virtual" || driver == "sip" ? "options" : "driver", why);
+    return Error::bad_param(find_port_driver(driver) ? "options" : "driver", why);
   Transaction tx(db_);
   db_.cached("INSERT INTO port (number, driver, channels, blocked, label, options) VALUES (?, ?, ?, 0, ?, ?)")
       .bind(1, static_cast<std::int64_t>(number)).bind(2, driver).bind(3, static_cast<std::int64_t>(channels))

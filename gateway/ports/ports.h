@@ -1,6 +1,6 @@
 // ports.h: line interfaces ("ports") and port groups — the berofix hardware/PSTN-group model.
 //
-// A port has a number, a driver and a channel count. Drivers:
+// A port has a number, a driver (port_driver.h) and a channel count. Drivers:
 // - `virtual`: a lab line simulator (demos, tests). It answers, rings out without answering, or
 //   rejects with a configured Q.850 cause, after configured delays; it carries no media.
 // - `sip`: the channels of a SIP account (trunk). A call placed on the port goes out through that

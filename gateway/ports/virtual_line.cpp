@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "gateway/calls/cause_map.h"
+#include "gateway/ports/port_driver.h"
 
 namespace sb::gateway {
 
@@ -46,6 +47,78 @@ std::string virtual_sdp_answer(const std::string& offer, unsigned media_port) {
   if (!fmtp.empty()) sdp += fmtp + "\r\n";
   sdp += "a=" + direction + "\r\n";
   return sdp;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `virtual` driver
+
+namespace {
+
+constexpr std::int64_t kMaxDelayMs = 3'600'000;
+
+/// Reads a millisecond option; false + why when out of range or not a number.
+bool read_ms(const Value& v, const char* key, unsigned& out, std::string* why) {
+  if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > kMaxDelayMs) {
+    *why = fmt::format("option '{}' must be an integer 0..{} (milliseconds)", key, kMaxDelayMs);
+    return false;
+  }
+  out = static_cast<unsigned>(v.get<std::int64_t>());
+  return true;
+}
+
+class VirtualPortDriver final : public PortDriver {
+ public:
+  std::string name() const override { return "virtual"; }
+
+  std::string configure(const Value& opts, Port& port) const override {
+    VirtualBehaviour b;
+    std::string why;
+    for (auto it = opts.begin(); it != opts.end(); ++it) {
+      const std::string& k = it.key();
+      const Value& v = it.value();
+      if (k == "mode") {
+        if (!v.is_string()) return "option 'mode' must be answer, ring, reject or busy";
+        b.mode = v.get<std::string>();
+        if (b.mode != "answer" && b.mode != "ring" && b.mode != "reject" && b.mode != "busy")
+          return fmt::format("option 'mode': '{}' is not answer, ring, reject or busy", b.mode);
+      } else if (k == "ring_after_ms") {
+        if (!read_ms(v, "ring_after_ms", b.ring_after_ms, &why)) return why;
+      } else if (k == "answer_after_ms") {
+        if (!read_ms(v, "answer_after_ms", b.answer_after_ms, &why)) return why;
+      } else if (k == "hangup_after_ms") {
+        if (!read_ms(v, "hangup_after_ms", b.hangup_after_ms, &why)) return why;
+      } else if (k == "reject_after_ms") {
+        if (!read_ms(v, "reject_after_ms", b.reject_after_ms, &why)) return why;
+      } else if (k == "cause") {
+        if (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 127)
+          return "option 'cause' must be a Q.850 cause 1..127";
+        b.cause = v.get<int>();
+      } else {
+        return fmt::format("unknown option '{}' for a virtual port (known: mode, ring_after_ms, "
+                           "answer_after_ms, hangup_after_ms, reject_after_ms, cause)", k);
+      }
+    }
+    if (b.mode == "busy") b.cause = 17;
+    port.behaviour = b;
+    return {};
+  }
+
+  std::string state(const Port&, const std::function<std::string(const std::string&)>&, std::string*) const override {
+    return "up";
+  }
+
+  std::unique_ptr<Leg> dial(const Port& port, DialContext& ctx, std::string*) const override {
+    return std::make_unique<VirtualLineLeg>(ctx.engine, ctx.root, ctx.observer, port, ctx.causes, ctx.called);
+  }
+
+  bool can_originate() const override { return true; }
+};
+
+}  // namespace
+
+const PortDriver& virtual_port_driver() {
+  static const VirtualPortDriver driver;
+  return driver;
 }
 
 VirtualLineLeg::VirtualLineLeg(Engine& engine, su_root_t* root, LegObserver& observer, const Port& port,
