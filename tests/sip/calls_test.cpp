@@ -285,7 +285,16 @@ TEST(SipCalls, UnknownCallersAndUnroutableNumbersAreRefused) {
   auto f2 = c2.wait_response(200);
   ASSERT_TRUE(f2);
   EXPECT_EQ(f2->status, 404) << "no dialplan rule matches: " << f2->raw;
-  EXPECT_EQ(ok(d, "call_stats")["rejected"], 1);
+  json st = ok(d, "call_stats");
+  EXPECT_EQ(st["rejected"], 1);
+  EXPECT_EQ(st["total"], 1) << "the unroutable call counts, the refused one does not";
+  EXPECT_EQ(st["failed"], 1);
+  json reset = ok(d, "call_stats_reset");
+  EXPECT_EQ(reset["before"]["failed"], 1) << reset.dump();
+  json after = ok(d, "call_stats");
+  EXPECT_EQ(after["total"], 0);
+  EXPECT_EQ(after["failed"], 0);
+  EXPECT_EQ(after["rejected"], 0);
   EXPECT_EQ(ok(d, "cdr_flush")["deleted"], 1);
   EXPECT_EQ(ok(d, "cdr_list")["total"], 0);
   EXPECT_EQ(rpc(d, "call_show", {{"id", 999}})["error"]["code"], 404);
