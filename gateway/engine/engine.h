@@ -55,6 +55,9 @@ class Engine final : public mi::Executor {
   /// Engine thread only: runs `job` on a later turn of the loop (after the current callback
   /// returned), even while stopping. For work that must not run inside a sofia callback.
   void defer(std::function<void()> job);
+  /// Engine thread only: runs every queued job now (teardown: objects whose destruction was
+  /// deferred must go while the SIP stack they use still exists).
+  void run_deferred() { drain(); }
   bool on_engine_thread() const { return std::this_thread::get_id() == thread_id_.load(); }
   bool running() const { return running_.load(); }
 

@@ -209,6 +209,9 @@ void SipGateway::teardown() {
   Parts& p = *parts_;
   if (p.expiry) su_timer_destroy(p.expiry);
   if (p.calls) p.calls->end_all();
+  // Ended calls, retired legs and finished transactions are destroyed on a later loop turn;
+  // there is none left: destroy them now, while the nta agent they belong to still exists.
+  engine_.run_deferred();
   if (p.tm) p.tm->abort_all();
   p.accounts.reset();  // an unregistration still in flight after the grace period is dropped
   if (p.sip) p.sip->close_listeners();
@@ -216,6 +219,7 @@ void SipGateway::teardown() {
   p.ports.reset();
   p.tm.reset();
   p.registrar.reset();
+  engine_.run_deferred();
   if (p.sip) p.sip->destroy();
   p.sip.reset();
   p.subscribers.reset();

@@ -272,7 +272,8 @@ mi::Result Tm::cancel(const std::string& callid, std::uint32_t cseq) {
 
 void Tm::abort_all() {
   for (auto& [key, p] : pending_) {
-    if (!p->finished) p->done(Error::failure(503, "Service Unavailable", "the server is shutting down"));
+    if (p->finished) continue;  // its deferred job destroys the transaction
+    p->done(Error::failure(503, "Service Unavailable", "the server is shutting down"));
     p->finished = true;
     if (p->orq) nta_outgoing_destroy(p->orq);
   }

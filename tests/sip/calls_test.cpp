@@ -335,6 +335,32 @@ TEST(SipCalls, APortPlacesACallToASubscriberAndHangsUp) {
   expect_clean_stop(d);
 }
 
+TEST(SipCalls, ShutdownEndsTheCallsUpAndStopsCleanly) {
+  TestDaemon d;
+  lab_setup(d);
+  ok(d, "port_add", {{"port", 2}, {"driver", "virtual"}, {"options", R"({"mode":"ring"})"}});
+  ok(d, "port_group_add", {{"name", "ring"}, {"ports", "2"}});
+  add_rule(d, {{"src", "any"}, {"dest_match", "^8"}, {"dest_rewrite", ""}, {"target", "group:ring"}});
+  SipPeer alice(d.sip_port()), alice2(d.sip_port());
+  register_user(alice, "alice");
+  register_user(alice2, "alice");
+  Caller up(alice, d), ringing(alice2, d);
+  up.call("91");
+  auto f = up.wait_response(200);
+  ASSERT_TRUE(f && f->status == 200);
+  up.ack();
+  ringing.call("800");
+  ASSERT_TRUE(ringing.wait_response(180));
+  ASSERT_EQ(calls(d).size(), 2u);
+  expect_clean_stop(d);  // the answered call gets a BYE, the ringing one a 503; no crash, exit 0
+  auto bye = up.expect_request("BYE", 2s);
+  ASSERT_TRUE(bye) << "the answered call is hung up at shutdown";
+  EXPECT_NE(bye->header("Reason").find("cause=41"), std::string::npos) << bye->raw;
+  auto final = ringing.wait_response(200, 2s);
+  ASSERT_TRUE(final);
+  EXPECT_EQ(final->status, 503) << final->raw;
+}
+
 TEST(SipCalls, PortCommandsValidateAndPersist) {
   TestDaemon d;
   {
