@@ -102,3 +102,19 @@ sb_stop_daemon() {
   daemon_pid=
   [ "$daemon_status" -eq 0 ] || fail "switchboard exited with status $daemon_status after SIGTERM, expected 0"
 }
+
+# baresip_modules: prints baresip's module directory (the Debian path, or wherever the
+# baresip-core package put account.so); exits the test with FAIL when baresip or its modules are
+# missing. Usage: modules=$(baresip_modules) || exit 1
+baresip_modules() {
+  command -v baresip >/dev/null 2>&1 || { echo "FAIL: baresip (baresip-core) is not installed" >&2; return 1; }
+  for d in /usr/lib/baresip/modules /usr/lib/x86_64-linux-gnu/baresip/modules /usr/local/lib/baresip/modules; do
+    [ -f "$d/account.so" ] && { echo "$d"; return 0; }
+  done
+  if command -v dpkg >/dev/null 2>&1; then
+    d=$(dpkg -L baresip-core 2>/dev/null | sed -n 's|/account\.so$||p' | head -1)
+    [ -n "$d" ] && { echo "$d"; return 0; }
+  fi
+  echo "FAIL: cannot find baresip's account.so module" >&2
+  return 1
+}

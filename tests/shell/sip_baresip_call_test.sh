@@ -15,13 +15,8 @@
 set -u
 
 . "$SB_SOURCE_DIR/tests/shell/lib.sh"
-command -v baresip >/dev/null 2>&1 || { echo "FAIL: baresip (baresip-core) is not installed" >&2; exit 1; }
 command -v socat >/dev/null 2>&1 || { echo "FAIL: socat is not installed" >&2; exit 1; }
-modules=
-for d in /usr/lib/baresip/modules /usr/lib/x86_64-linux-gnu/baresip/modules /usr/local/lib/baresip/modules; do
-  [ -f "$d/account.so" ] && { modules=$d; break; }
-done
-[ -n "$modules" ] || { echo "FAIL: cannot find baresip's modules" >&2; exit 1; }
+modules=$(baresip_modules) || exit 1
 
 sb_init sip_baresip_call_test
 alice_pid=

@@ -13,17 +13,8 @@
 set -u
 
 . "$SB_SOURCE_DIR/tests/shell/lib.sh"
-command -v baresip >/dev/null 2>&1 || { echo "FAIL: baresip (baresip-core) is not installed" >&2; exit 1; }
 command -v timeout >/dev/null 2>&1 || { echo "FAIL: timeout (coreutils) is not installed" >&2; exit 1; }
-# baresip's modules: the Debian path, or wherever the package put account.so.
-modules=
-for d in /usr/lib/baresip/modules /usr/lib/x86_64-linux-gnu/baresip/modules /usr/local/lib/baresip/modules; do
-  [ -f "$d/account.so" ] && { modules=$d; break; }
-done
-if [ -z "$modules" ] && command -v dpkg >/dev/null 2>&1; then
-  modules=$(dpkg -L baresip-core 2>/dev/null | sed -n 's|/account\.so$||p' | head -1)
-fi
-[ -n "$modules" ] || { echo "FAIL: cannot find baresip's account.so module" >&2; exit 1; }
+modules=$(baresip_modules) || exit 1
 
 sb_init sip_baresip_test
 alice_pid=
