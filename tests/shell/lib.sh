@@ -118,3 +118,33 @@ baresip_modules() {
   echo "FAIL: cannot find baresip's account.so module" >&2
   return 1
 }
+
+# dump <label> <file>: shows a log on stderr (after failures).
+dump() {
+  echo "--- $1 ---" >&2
+  cat "$2" >&2 2>/dev/null
+}
+
+# port_bound <udp|tcp> <port>: true when something has bound 127.0.0.1:<port>.
+port_bound() {
+  python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[2])))
+except OSError:
+    sys.exit(0)
+sys.exit(1)' "$1" "$2"
+}
+
+# kamailio_modules <module.so>...: prints Kamailio's module directory holding every named
+# module; FAIL (return 1) when there is none. Usage: kmods=$(kamailio_modules sl.so) || exit 1
+kamailio_modules() {
+  for d in /usr/lib/x86_64-linux-gnu/kamailio/modules /usr/lib/kamailio/modules /usr/local/lib64/kamailio/modules \
+           /usr/local/lib/kamailio/modules; do
+    _km_ok=1
+    for m in "$@"; do [ -f "$d/$m" ] || _km_ok=0; done
+    [ "$_km_ok" = 1 ] && { echo "$d"; return 0; }
+  done
+  echo "FAIL: cannot find Kamailio's $* module(s)" >&2
+  return 1
+}

@@ -32,7 +32,6 @@ trap cleanup EXIT
 port=$(free_port udp)
 sb_start_daemon --set "sip.listen=udp:127.0.0.1:$port" --set registrar.auth=on
 ctl() { timeout 20 "$SBCTL" -f "$dir/fifo" --reply-dir "$dir" "$@"; }
-dump() { echo "--- $1 ---" >&2; cat "$2" >&2 2>/dev/null; }
 
 ctl subscriber_add alice example.com secret >"$dir/out" 2>&1 || fail "subscriber_add alice: $(cat "$dir/out")"
 ctl subscriber_add bob example.com pw2 >"$dir/out" 2>&1 || fail "subscriber_add bob: $(cat "$dir/out")"

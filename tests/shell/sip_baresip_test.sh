@@ -41,10 +41,6 @@ read_stat() {
   esac
   eval "$2=\$v"
 }
-dump() {  # dump <label> <file>
-  echo "--- $1 ---" >&2
-  cat "$2" >&2 2>/dev/null
-}
 
 ctl subscriber_add alice example.com secret >"$dir/out" 2>&1 || fail "subscriber_add alice: $(cat "$dir/out")"
 ctl subscriber_add bob example.com right >"$dir/out" 2>&1 || fail "subscriber_add bob: $(cat "$dir/out")"

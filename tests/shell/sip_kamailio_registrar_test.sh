@@ -18,12 +18,7 @@ set -u
 for tool in kamailio kamcmd timeout python3; do
   command -v $tool >/dev/null 2>&1 || { echo "FAIL: $tool is not installed" >&2; exit 1; }
 done
-kmods=
-for d in /usr/lib/x86_64-linux-gnu/kamailio/modules /usr/lib/kamailio/modules /usr/local/lib64/kamailio/modules \
-         /usr/local/lib/kamailio/modules; do
-  [ -f "$d/registrar.so" ] && [ -f "$d/auth.so" ] && { kmods=$d; break; }
-done
-[ -n "$kmods" ] || { echo "FAIL: cannot find Kamailio's registrar.so and auth.so modules" >&2; exit 1; }
+kmods=$(kamailio_modules registrar.so auth.so) || exit 1
 
 sb_init sip_kamailio_registrar_test
 kam_pid=
@@ -36,24 +31,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dump() {  # dump <label> <file>
-  echo "--- $1 ---" >&2
-  cat "$2" >&2 2>/dev/null
-}
-# bound <udp|tcp> <port>: true when something has bound 127.0.0.1:<port>.
-bound() {
-  python3 -c 'import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[2])))
-except OSError:
-    sys.exit(0)
-sys.exit(1)' "$1" "$2"
-}
-
 # --- Kamailio: registrar with digest authentication ------------------------------------------
 kport=$(free_port udp)
-while bound tcp "$kport"; do kport=$(free_port udp); done
+while port_bound tcp "$kport"; do kport=$(free_port udp); done
 mkdir -p "$dir/kamrun"
 kctl="unix:$dir/kamctl.sock"
 cat >"$dir/kamailio.cfg" <<EOF
@@ -106,7 +86,7 @@ EOF
 timeout 90 kamailio -f "$dir/kamailio.cfg" -DD -E -Y "$dir/kamrun" -w "$dir/kamrun" >"$dir/kamailio.log" 2>&1 &
 kam_pid=$!
 tries=0
-until bound udp "$kport" && bound tcp "$kport" && [ -S "$dir/kamctl.sock" ]; do
+until port_bound udp "$kport" && port_bound tcp "$kport" && [ -S "$dir/kamctl.sock" ]; do
   if ! kill -0 "$kam_pid" 2>/dev/null; then
     fail "kamailio exited at start"
     dump "kamailio log" "$dir/kamailio.log"

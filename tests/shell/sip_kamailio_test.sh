@@ -18,12 +18,7 @@ set -u
 . "$SB_SOURCE_DIR/tests/shell/lib.sh"
 command -v kamailio >/dev/null 2>&1 || { echo "FAIL: kamailio is not installed" >&2; exit 1; }
 command -v timeout >/dev/null 2>&1 || { echo "FAIL: timeout (coreutils) is not installed" >&2; exit 1; }
-kmods=
-for d in /usr/lib/x86_64-linux-gnu/kamailio/modules /usr/lib/kamailio/modules /usr/local/lib64/kamailio/modules \
-         /usr/local/lib/kamailio/modules; do
-  [ -f "$d/sl.so" ] && { kmods=$d; break; }
-done
-[ -n "$kmods" ] || { echo "FAIL: cannot find Kamailio's sl.so module" >&2; exit 1; }
+kmods=$(kamailio_modules sl.so) || exit 1
 
 sb_init sip_kamailio_test
 kam_pid=
@@ -35,21 +30,6 @@ cleanup() {
   sb_cleanup
 }
 trap cleanup EXIT
-
-dump() {  # dump <label> <file>
-  echo "--- $1 ---" >&2
-  cat "$2" >&2 2>/dev/null
-}
-# udp_bound <port>: true when something has bound 127.0.0.1:<port>/udp.
-udp_bound() {
-  python3 -c 'import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(0)
-sys.exit(1)' "$1"
-}
 
 # --- Kamailio ---------------------------------------------------------------------------------
 kport=$(free_port udp)
@@ -101,7 +81,7 @@ EOF
 timeout 60 kamailio -f "$dir/kamailio.cfg" -DD -E -Y "$dir/kamrun" -w "$dir/kamrun" >"$dir/kamailio.log" 2>&1 &
 kam_pid=$!
 tries=0
-until udp_bound "$kport"; do
+until port_bound udp "$kport"; do
   if ! kill -0 "$kam_pid" 2>/dev/null; then
     fail "kamailio exited at start"
     dump "kamailio log" "$dir/kamailio.log"
