@@ -148,7 +148,14 @@ carol_pid=$ua_pid
 ctl account_add carrier "127.0.0.1:$carol_port" gw gwsecret udp . . . 0 >"$dir/out" 2>&1 ||
   fail "account_add: $(cat "$dir/out")"
 ctl dp_rule_add subscriber '^0(\d+)$' '\1' account:carrier >"$dir/out" 2>&1 || fail "dp_rule_add 0: $(cat "$dir/out")"
-sleep 1  # carol's baresip binds its port
+# carol's baresip must be up and bound before the INVITE reaches it (a loaded CI machine can take
+# seconds to start it; a fixed sleep was not enough).
+tries=0
+until grep -q 'baresip is ready' "$dir/carol.out" 2>/dev/null && port_bound udp "$carol_port"; do
+  tries=$((tries + 1))
+  [ "$tries" -lt 150 ] || { fail "carol's baresip not ready on udp $carol_port within 15 s"; break; }
+  sleep 0.1
+done
 ua_cmd "$alice_ctrl" dial sip:0123@example.com
 if wait_call_state answered; then
   echo "--- call_list during alice -> 0123 (trunk) ---"
