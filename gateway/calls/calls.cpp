@@ -80,7 +80,9 @@ Calls::Calls(CallsConfig config, SipStack& sip, Engine& engine, su_root_t* root,
       failed_stat_(stats.counter("calls", "failed_calls")),
       active_stat_(stats.gauge("calls", "active_calls")),
       connected_stat_(stats.gauge("calls", "connected_calls")),
-      cdrs_stat_(stats.counter("calls", "cdrs_written")) {
+      cdrs_stat_(stats.counter("calls", "cdrs_written")),
+      auth_challenges_stat_(stats.counter("calls", "auth_challenges")),
+      auth_failures_stat_(stats.counter("calls", "auth_failures")) {
   counters_.since = static_cast<std::int64_t>(std::time(nullptr));
   auto st = db_.prepare("SELECT COALESCE(MAX(call_id), 0) FROM cdr");
   if (st.step()) next_id_ = static_cast<std::uint64_t>(st.integer(0)) + 1;
@@ -123,7 +125,8 @@ std::optional<CallOrigin> Calls::classify(const sip_t* sip, const std::string& h
   // 1. A subscriber calling from the very address its binding registered from: the strongest
   //    evidence (several callers and a trunk may share one IP, e.g. behind a NAT or on loopback).
   std::string source = host + ":" + std::to_string(port);
-  if (registered && std::any_of(contacts->begin(), contacts->end(), [&](const Contact& c) {
+  const bool by_address = !config_.authenticate_subscribers;  // else on_invite authenticated them
+  if (by_address && registered && std::any_of(contacts->begin(), contacts->end(), [&](const Contact& c) {
         return hostport_of(c.received.empty() ? c.uri : c.received) == source;
       }))
     return CallOrigin{"subscriber", aor, {}};
@@ -133,9 +136,9 @@ std::optional<CallOrigin> Calls::classify(const sip_t* sip, const std::string& h
       return CallOrigin{"account", *account, {}};
   }
   // 3. Without registrar authentication, a registered From AOR is enough.
-  if (registered && !config_.strict_origin) return CallOrigin{"subscriber", aor, {}};
-  *why = registered ? fmt::format("subscriber {} is not registered from {}", aor, source)
-                    : fmt::format("caller {} is neither a SIP account nor a registered subscriber", aor);
+  if (registered && by_address) return CallOrigin{"subscriber", aor, {}};
+  *why = fmt::format("caller {} is neither a SIP account nor a {}subscriber", aor,
+                     by_address ? "registered " : "");
   return std::nullopt;
 }
 
@@ -155,8 +158,36 @@ int Calls::on_invite(msg_t* msg, sip_t* sip) {
   std::string host = via->v_received ? via->v_received : (via->v_host ? via->v_host : "");
   unsigned port = static_cast<unsigned>(std::atoi(via->v_rport && *via->v_rport ? via->v_rport
                                                                                 : (via->v_port ? via->v_port : "5060")));
+  std::optional<CallOrigin> origin;
+  if (config_.authenticate_subscribers && hooks_.authenticate_caller) {
+    CallerAuth auth;
+    try {
+      auth = hooks_.authenticate_caller(sip);
+    } catch (const std::exception& e) {  // the subscriber table could not be read
+      spdlog::error("calls: INVITE to {}: cannot authenticate the caller: {}", called, e.what());
+      return sip_.reply(msg, 500, "Server Internal Error");
+    }
+    switch (auth.kind) {
+      case CallerAuth::Kind::authenticated:
+        origin = CallOrigin{"subscriber", auth.aor, {}};
+        break;
+      case CallerAuth::Kind::challenge:
+        if (auth.failed) {
+          auth_failures_stat_.inc();
+          spdlog::warn("calls: INVITE from {} to {}: authentication failed ({})", auth.aor, called, auth.why);
+        }
+        auth_challenges_stat_.inc();
+        return sip_.reply(msg, 407, "Proxy Authentication Required", auth.header);
+      case CallerAuth::Kind::forbidden:
+        spdlog::warn("calls: INVITE from {} to {} refused: {}", auth.aor, called, auth.why);
+        auth_failures_stat_.inc();
+        counters_.rejected++;
+        return sip_.reply(msg, 403, "Forbidden", "Warning: 399 switchboard \"authentication user is not the caller\"");
+      case CallerAuth::Kind::not_a_subscriber: break;
+    }
+  }
   std::string why;
-  auto origin = classify(sip, host, port, &why);
+  if (!origin) origin = classify(sip, host, port, &why);
   if (!origin) {
     spdlog::warn("calls: INVITE to {} refused: {}", called, why);
     counters_.rejected++;

@@ -6,9 +6,12 @@
 // the rule's `failover_causes` goes on with the next matching rule. Every ended call writes a
 // CDR (SQLite, committed when the call ends) and updates the call statistics, per port too.
 //
-// Origin checks: a subscriber's INVITE is accepted when its From AOR is registered; with
-// registrar.auth on, it must also come from the address a binding of that AOR registered from
-// (the registration was authenticated). Anything else gets 403.
+// Origin checks. With registrar.auth on, an INVITE whose From is a local subscriber must carry
+// that subscriber's digest credentials (Proxy-Authorization, challenged with 407 as REGISTER is
+// with 401, same realm and subscriber table); other callers must match a SIP account. With it
+// off, a subscriber's INVITE is accepted when its From AOR is registered (from the binding's
+// address first, so that callers sharing an IP with a trunk are told apart). Anything else gets
+// 403.
 //
 // The modules it needs are reached through hooks (CallsHooks) so that it depends on their
 // behaviour, not their headers; the wiring (sip_gateway.cpp) fills them.
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "gateway/calls/cause_map.h"
+#include "gateway/registrar/caller_auth.h"
 #include "mi/command.h"
 #include "mi/statistics.h"
 #include "mi/value.h"
@@ -86,12 +90,14 @@ struct CallsHooks {
                                                                    const std::string&, const std::string&,
                                                                    const std::string&)>
       answer_challenge;
+  /// The registrar's verdict on an INVITE's From subscriber and its Proxy-Authorization.
+  std::function<CallerAuth(const sip_s*)> authenticate_caller;
 };
 
 struct CallsConfig {
   int ring_timeout_s = 60;       ///< no answer after this long: 480, cause 19
   std::size_t max_calls = 1000;  ///< more concurrent calls are refused 503
-  bool strict_origin = false;    ///< registrar.auth: subscribers must call from their binding
+  bool authenticate_subscribers = false;  ///< registrar.auth: subscribers' INVITEs are challenged (407)
   std::string q850_to_sip, sip_to_q850;  ///< cause map overrides
 };
 
@@ -166,6 +172,8 @@ class Calls {
   mi::Stat& active_stat_;
   mi::Stat& connected_stat_;
   mi::Stat& cdrs_stat_;
+  mi::Stat& auth_challenges_stat_;
+  mi::Stat& auth_failures_stat_;
 };
 
 /// Now, in unix milliseconds.

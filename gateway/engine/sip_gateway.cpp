@@ -46,7 +46,7 @@ SipGatewayConfig sip_gateway_config(const Config& cfg) {
   c.calls.max_calls = static_cast<std::size_t>(cfg.get_int("calls.max_calls"));
   c.calls.q850_to_sip = cfg.get_string("calls.q850_to_sip");
   c.calls.sip_to_q850 = cfg.get_string("calls.sip_to_q850");
-  c.calls.strict_origin = c.registrar.auth;
+  c.calls.authenticate_subscribers = c.registrar.auth;
   c.accounts.retry_min_s = static_cast<int>(cfg.get_int("accounts.retry_min_s"));
   c.accounts.retry_max_s = static_cast<int>(cfg.get_int("accounts.retry_max_s"));
   return c;
@@ -199,6 +199,10 @@ CallsHooks SipGateway::calls_hooks() {
       return std::nullopt;
     }
     return std::make_pair(header->first, header->second);
+  };
+  Registrar* registrar = parts_->registrar.get();
+  h.authenticate_caller = [registrar](const sip_t* sip) {
+    return registrar->authenticate_caller(sip, "INVITE", static_cast<std::int64_t>(std::time(nullptr)));
   };
   return h;
 }

@@ -148,16 +148,16 @@ int Registrar::on_register(msg_t* msg, sip_t* sip) {
   }
 }
 
-int Registrar::authorize(Request& r) {
-  std::string realm = config_.realm.empty() ? r.domain : config_.realm;
-  auto challenge = [&](bool stale) {
-    challenges_.inc();
-    std::string www = fmt::format(R"(Digest realm="{}", nonce="{}", qop="auth", algorithm=MD5{})",
-                                  realm, nonces_.make(r.now), stale ? ", stale=true" : "");
-    return sip_.reply(r.msg, SIP_401_UNAUTHORIZED, "WWW-Authenticate: " + www);
-  };
+std::string Registrar::challenge_params(const std::string& realm, bool stale, std::int64_t now) {
+  return fmt::format(R"(Digest realm="{}", nonce="{}", qop="auth", algorithm=MD5{})", realm, nonces_.make(now),
+                     stale ? ", stale=true" : "");
+}
+
+Registrar::Verdict Registrar::verify(const msg_auth_t* au, const std::string& realm, const std::string& user,
+                                     const std::string& domain, const char* method, std::int64_t now,
+                                     std::string* why) {
   // The credentials for our realm, if the client sent any.
-  const msg_auth_t* au = r.sip->sip_authorization;
+  Home home;
   auth_response_t ar[1] = {};
   ar->ar_size = sizeof ar[0];
   bool found = false;
@@ -165,36 +165,97 @@ int Registrar::authorize(Request& r) {
     if (!au->au_scheme || !su_casematch(au->au_scheme, "Digest") || !au->au_params) continue;
     auth_response_t tmp[1] = {};
     tmp->ar_size = sizeof tmp[0];
-    if (auth_digest_response_get(r.home.home, tmp, au->au_params) < 0) continue;
+    if (auth_digest_response_get(home.home, tmp, au->au_params) < 0) continue;
     if (tmp->ar_realm && unquote(tmp->ar_realm) == realm) {
       *ar = *tmp;
       found = true;
       break;
     }
   }
-  if (!found) return challenge(false);
+  if (!found) return Verdict::no_credentials;
 
   DigestCredentials cred{unquote(ar->ar_username), unquote(ar->ar_realm), unquote(ar->ar_nonce),
                          unquote(ar->ar_uri), unquote(ar->ar_response), unquote(ar->ar_algorithm),
                          unquote(ar->ar_cnonce), unquote(ar->ar_qop), unquote(ar->ar_nc)};
-  // The authentication user must be the user being registered (OpenSIPS check_to()).
-  bool user_at_domain = cred.username == r.user + "@" + r.domain;
-  if (cred.username != r.user && !user_at_domain) {
-    spdlog::warn("registrar: {}: authentication user '{}' does not match the To user", r.aor, cred.username);
-    return reject(r, 403, "Forbidden auth ID");
+  // The authentication user must be the user named in To (REGISTER) or From (other requests),
+  // as OpenSIPS's check_to()/check_from().
+  bool user_at_domain = cred.username == user + "@" + domain;
+  if (cred.username != user && !user_at_domain) {
+    *why = fmt::format("authentication user '{}' is not '{}'", cred.username, user);
+    return Verdict::wrong_user;
   }
-  auto nonce = nonces_.check(cred.nonce, r.now);
-  if (nonce == Nonces::Check::forged) return challenge(false);
-  auto sub = subscribers_.find(r.user, realm);
-  bool ok = sub && digest_response_ok(cred, user_at_domain ? sub->ha1b : sub->ha1, "REGISTER");
-  if (!ok) {
-    rejected_.inc();
-    spdlog::warn("registrar: {}: authentication failed ({})", r.aor,
-                 sub ? "wrong password" : "no such subscriber");
-    return challenge(false);
+  auto nonce = nonces_.check(cred.nonce, now);
+  if (nonce == Nonces::Check::forged) {
+    *why = "a nonce we did not issue";
+    return Verdict::forged_nonce;
   }
-  if (nonce == Nonces::Check::stale) return challenge(true);
-  return 0;
+  auto sub = subscribers_.find(user, realm);
+  if (!sub || !digest_response_ok(cred, user_at_domain ? sub->ha1b : sub->ha1, method)) {
+    *why = sub ? "wrong password" : "no such subscriber";
+    return Verdict::failed;
+  }
+  return nonce == Nonces::Check::stale ? Verdict::stale : Verdict::ok;
+}
+
+int Registrar::authorize(Request& r) {
+  std::string realm = config_.realm.empty() ? r.domain : config_.realm;
+  auto challenge = [&](bool stale) {
+    challenges_.inc();
+    return sip_.reply(r.msg, SIP_401_UNAUTHORIZED, "WWW-Authenticate: " + challenge_params(realm, stale, r.now));
+  };
+  std::string why;
+  switch (verify(r.sip->sip_authorization, realm, r.user, r.domain, "REGISTER", r.now, &why)) {
+    case Verdict::ok: return 0;
+    case Verdict::no_credentials:
+    case Verdict::forged_nonce: return challenge(false);
+    case Verdict::stale: return challenge(true);
+    case Verdict::wrong_user:
+      spdlog::warn("registrar: {}: {}", r.aor, why);
+      return reject(r, 403, "Forbidden auth ID");
+    case Verdict::failed:
+      rejected_.inc();
+      spdlog::warn("registrar: {}: authentication failed ({})", r.aor, why);
+      return challenge(false);
+  }
+  return challenge(false);
+}
+
+CallerAuth Registrar::authenticate_caller(const sip_t* sip, const char* method, std::int64_t now) {
+  CallerAuth out;
+  const url_t* from = sip->sip_from ? sip->sip_from->a_url : nullptr;
+  if (!from || !from->url_user || !*from->url_user || !from->url_host || !*from->url_host) return out;
+  auto aor = normalize_aor(fmt::format("{}@{}", from->url_user, from->url_host));
+  if (!aor) return out;
+  out.aor = *aor;
+  std::string user = from->url_user;
+  std::string domain = out.aor.substr(out.aor.rfind('@') + 1);
+  std::string realm = config_.realm.empty() ? domain : config_.realm;
+  auto challenge = [&](bool stale) {
+    out.kind = CallerAuth::Kind::challenge;
+    out.header = "Proxy-Authenticate: " + challenge_params(realm, stale, now);
+    return out;
+  };
+  const msg_auth_t* credentials = sip->sip_proxy_authorization;
+  switch (verify(credentials, realm, user, domain, method, now, &out.why)) {
+    case Verdict::ok:
+      out.kind = CallerAuth::Kind::authenticated;
+      return out;
+    case Verdict::stale: return challenge(true);
+    case Verdict::forged_nonce: return challenge(false);
+    case Verdict::wrong_user:
+      out.kind = CallerAuth::Kind::forbidden;
+      return out;
+    case Verdict::failed:
+      out.failed = true;
+      return challenge(false);
+    case Verdict::no_credentials:
+      // Only callers claiming to be one of our subscribers are asked for credentials; others
+      // (trunks, unknown callers) are judged by the caller.
+      if (subscribers_.find(user, realm)) return challenge(false);
+      out.kind = CallerAuth::Kind::not_a_subscriber;
+      return out;
+  }
+  return out;
 }
 
 int Registrar::save(Request& r) {

@@ -10,11 +10,13 @@
 #include <cstdint>
 #include <string>
 
+#include "gateway/registrar/caller_auth.h"
 #include "gateway/registrar/digest.h"
 #include "mi/statistics.h"
 
 struct msg_s;
 struct sip_s;
+struct msg_auth_s;
 
 namespace sb::gateway {
 
@@ -39,12 +41,21 @@ class Registrar {
   /// Registers the REGISTER handler on the SIP stack.
   void attach();
   const RegistrarConfig& config() const { return config_; }
+  /// Authenticates the caller of `method` (e.g. INVITE) as the subscriber in its From header,
+  /// with the same realm, nonces and subscriber table as REGISTER.
+  CallerAuth authenticate_caller(const sip_s* sip, const char* method, std::int64_t now);
 
  private:
   struct Request;
   int on_register(msg_s* msg, sip_s* sip);
   /// 0 when the request is authorized; otherwise the status already replied (401/403).
   int authorize(Request& r);
+  /// The outcome of checking the credentials in `au` (Authorization or Proxy-Authorization
+  /// headers) for `user`@`domain` in `realm`.
+  enum class Verdict { no_credentials, ok, stale, forged_nonce, wrong_user, failed };
+  Verdict verify(const msg_auth_s* au, const std::string& realm, const std::string& user,
+                 const std::string& domain, const char* method, std::int64_t now, std::string* why);
+  std::string challenge_params(const std::string& realm, bool stale, std::int64_t now);
   int save(Request& r);
   int reply_bindings(Request& r, const char* phrase = nullptr);
   int reject(Request& r, int status, const char* phrase);

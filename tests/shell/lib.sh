@@ -148,3 +148,13 @@ kamailio_modules() {
   echo "FAIL: cannot find Kamailio's $* module(s)" >&2
   return 1
 }
+
+# read_stat <group:name> <var>: sets <var> to the statistic's value, read with the test's own
+# `ctl` function (sbctl on its daemon); 0, and a failed check, when it cannot be read.
+read_stat() {
+  v=$(ctl get_statistics "$1" 2>"$dir/sbctl.err" | sed -n "s/^$1:: //p")
+  case $v in
+    '' | *[!0-9]*) fail "cannot read $1: '$v' $(cat "$dir/sbctl.err")"; v=0 ;;
+  esac
+  eval "$2=\$v"
+}

@@ -1,7 +1,8 @@
 #!/bin/sh
 # sip_baresip_call_test.sh: real calls through the call engine between SIP user agents we did not
 # write — two baresips (Debian baresip-core) registered with digest auth:
-#   - alice calls bob through the dialplan (rule ^bob$ → user ${dest}); bob's baresip answers by
+#   - alice calls bob through the dialplan (rule ^bob$ → user ${dest}), answering the INVITE's
+#     407 challenge (registrar.auth on) with her credentials; bob's baresip answers by
 #     itself (answermode=auto); call_list shows the call answered, subscriber:alice → user:bob;
 #     alice hangs up; the call is gone and cdr_list has it with cause 16;
 #   - alice calls 9123 (rule ^9(\d+)$ → \1 to port group lab, a virtual line that answers);
@@ -120,6 +121,9 @@ if wait_call_state answered; then
   grep -q '^[[:space:]]*target:: user:bob@example.com$' "$dir/calls.out" || fail "target: $(cat "$dir/calls.out")"
   ctl call_durations >"$dir/out" 2>&1
   grep -q 'count:: 1' "$dir/out" || fail "call_durations: $(cat "$dir/out")"
+  # registrar.auth is on: alice's baresip answered a 407 with her credentials.
+  read_stat calls:auth_challenges invite_challenges
+  [ "$invite_challenges" -ge 1 ] || fail "alice's INVITE was not challenged (calls:auth_challenges $invite_challenges)"
 fi
 ua_cmd "$alice_ctrl" hangup
 wait_no_calls

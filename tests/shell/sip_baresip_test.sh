@@ -32,16 +32,6 @@ tport=$(free_port tcp)
 sb_start_daemon --set "sip.listen=udp:127.0.0.1:$port,tcp:127.0.0.1:$tport" --set registrar.auth=on
 
 ctl() { timeout 20 "$SBCTL" -f "$dir/fifo" --reply-dir "$dir" "$@"; }
-# read_stat <group:name> <var>: sets <var> to the statistic's value (0, and a failed check, when
-# it cannot be read).
-read_stat() {
-  v=$(ctl get_statistics "$1" 2>"$dir/sbctl.err" | sed -n "s/^$1:: //p")
-  case $v in
-    '' | *[!0-9]*) fail "cannot read $1: '$v' $(cat "$dir/sbctl.err")"; v=0 ;;
-  esac
-  eval "$2=\$v"
-}
-
 ctl subscriber_add alice example.com secret >"$dir/out" 2>&1 || fail "subscriber_add alice: $(cat "$dir/out")"
 ctl subscriber_add bob example.com right >"$dir/out" 2>&1 || fail "subscriber_add bob: $(cat "$dir/out")"
 ctl subscriber_add carol example.com pw3 >"$dir/out" 2>&1 || fail "subscriber_add carol: $(cat "$dir/out")"

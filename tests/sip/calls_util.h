@@ -84,7 +84,26 @@ struct Caller {
            to_tag + "\r\nCall-ID: " + invite.call_id + "\r\nCSeq: " + std::to_string(cseq) + " " + method +
            "\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
   }
-  void ack(int cseq = 1) { peer.send_raw(in_dialog("ACK", cseq, "z9hG4bK" + SipPeer::random_token())); }
+  /// ACK for a 2xx (CSeq `cseq`; 0 = the INVITE's).
+  void ack(int cseq = 0) {
+    peer.send_raw(in_dialog("ACK", cseq ? cseq : static_cast<int>(invite.cseq_number), "z9hG4bK" + SipPeer::random_token()));
+  }
+  /// Answers the 407 `challenge` to the INVITE: ACKs it (same branch and CSeq, its To tag), then
+  /// sends the INVITE again — same Call-ID and From tag, CSeq + 1, a new branch — with a
+  /// Proxy-Authorization for `auth_user` (default: the caller) and `password`.
+  void authenticate(const SipMessage& challenge, const std::string& password, const std::string& auth_user = {}) {
+    peer.send_raw("ACK " + invite.ruri + " SIP/2.0\r\nVia: SIP/2.0/UDP " + peer.host_port() + ";branch=" +
+                  invite.branch + ";rport\r\nFrom: <" + invite.from + ">;tag=" + invite.from_tag + "\r\nTo: <" +
+                  invite.to + ">;tag=" + challenge.to_tag() + "\r\nCall-ID: " + invite.call_id + "\r\nCSeq: " +
+                  std::to_string(invite.cseq_number) + " ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+    auto params = auth_params(challenge.header("Proxy-Authenticate"));
+    invite.cseq_number++;
+    invite.branch = "z9hG4bK" + SipPeer::random_token();
+    invite.extra = {{"Proxy-Authorization",
+                     digest_authorization(auth_user.empty() ? user : auth_user, password, invite.ruri, params, "INVITE")}};
+    to_tag.clear();
+    peer.send_raw(peer.build(invite));
+  }
   /// Sends a re-INVITE (CSeq `cseq`) with `sdp`; returns its final response.
   std::optional<SipMessage> reinvite(const std::string& sdp, int cseq) {
     std::string branch = "z9hG4bK" + SipPeer::random_token();
@@ -95,10 +114,10 @@ struct Caller {
     peer.send_raw(head);
     return peer.receive_final(branch, 5s);
   }
-  /// Sends BYE and returns the response status (0 = none).
+  /// Sends BYE (CSeq: the INVITE's + 1) and returns the response status (0 = none).
   int bye() {
     std::string branch = "z9hG4bK" + SipPeer::random_token();
-    peer.send_raw(in_dialog("BYE", 2, branch));
+    peer.send_raw(in_dialog("BYE", static_cast<int>(invite.cseq_number) + 1, branch));
     auto r = peer.receive_final(branch, 5s);
     return r ? r->status : 0;
   }
