@@ -503,12 +503,19 @@ TEST(DatagramDaemon, UnboundUnixSenderRunsButItsReplyIsCountedAsUndeliverable) {
 TEST(DatagramDaemon, WorkersShowInPs) {
   TestDaemon d({"datagram.workers=3"});
   wait_ready(d);
-  std::string ps = d.text("ps");
+  std::string ps;
   auto count = [&](const std::string& type) {
     std::size_t n = 0;
     for (auto pos = ps.find(type); pos != std::string::npos; pos = ps.find(type, pos + 1)) ++n;
     return n;
   };
+  // A worker names itself when its thread first runs: on a loaded machine the last ones may do
+  // so after the first datagram was already answered, so poll (bounded).
+  for (int i = 0; i < 250; ++i) {
+    ps = d.text("ps");
+    if (count("datagram unix") >= 3 && count("datagram udp") >= 3) break;
+    std::this_thread::sleep_for(20ms);
+  }
   EXPECT_EQ(count("datagram unix"), 3u) << ps;
   EXPECT_EQ(count("datagram udp"), 3u) << ps;
 }
