@@ -142,6 +142,36 @@ std::optional<CallOrigin> Calls::classify(const sip_t* sip, const std::string& h
   return std::nullopt;
 }
 
+int Calls::authenticate(msg_t* msg, const sip_t* sip, const std::string& called, std::optional<CallOrigin>* origin) {
+  if (!config_.authenticate_subscribers || !hooks_.authenticate_caller) return 0;
+  CallerAuth auth;
+  try {
+    auth = hooks_.authenticate_caller(sip);
+  } catch (const std::exception& e) {  // the subscriber table could not be read
+    spdlog::error("calls: INVITE to {}: cannot authenticate the caller: {}", called, e.what());
+    return sip_.reply(msg, 500, "Server Internal Error");
+  }
+  switch (auth.kind) {
+    case CallerAuth::Kind::authenticated:
+      *origin = CallOrigin{"subscriber", auth.aor, {}};
+      return 0;
+    case CallerAuth::Kind::challenge:
+      if (auth.failed) {
+        auth_failures_stat_.inc();
+        spdlog::warn("calls: INVITE from {} to {}: authentication failed ({})", auth.aor, called, auth.why);
+      }
+      auth_challenges_stat_.inc();
+      return sip_.reply(msg, 407, "Proxy Authentication Required", auth.header);
+    case CallerAuth::Kind::forbidden:
+      spdlog::warn("calls: INVITE from {} to {} refused: {}", auth.aor, called, auth.why);
+      auth_failures_stat_.inc();
+      counters_.rejected++;
+      return sip_.reply(msg, 403, "Forbidden", "Warning: 399 switchboard \"authentication user is not the caller\"");
+    case CallerAuth::Kind::not_a_subscriber: return 0;
+  }
+  return 0;
+}
+
 int Calls::on_invite(msg_t* msg, sip_t* sip) {
   if (sip->sip_to && sip->sip_to->a_tag) return sip_.reply(msg, 481, "Call/Transaction Does Not Exist");
   if (!sip->sip_from || !sip->sip_to || !sip->sip_call_id ||
@@ -159,33 +189,7 @@ int Calls::on_invite(msg_t* msg, sip_t* sip) {
   unsigned port = static_cast<unsigned>(std::atoi(via->v_rport && *via->v_rport ? via->v_rport
                                                                                 : (via->v_port ? via->v_port : "5060")));
   std::optional<CallOrigin> origin;
-  if (config_.authenticate_subscribers && hooks_.authenticate_caller) {
-    CallerAuth auth;
-    try {
-      auth = hooks_.authenticate_caller(sip);
-    } catch (const std::exception& e) {  // the subscriber table could not be read
-      spdlog::error("calls: INVITE to {}: cannot authenticate the caller: {}", called, e.what());
-      return sip_.reply(msg, 500, "Server Internal Error");
-    }
-    switch (auth.kind) {
-      case CallerAuth::Kind::authenticated:
-        origin = CallOrigin{"subscriber", auth.aor, {}};
-        break;
-      case CallerAuth::Kind::challenge:
-        if (auth.failed) {
-          auth_failures_stat_.inc();
-          spdlog::warn("calls: INVITE from {} to {}: authentication failed ({})", auth.aor, called, auth.why);
-        }
-        auth_challenges_stat_.inc();
-        return sip_.reply(msg, 407, "Proxy Authentication Required", auth.header);
-      case CallerAuth::Kind::forbidden:
-        spdlog::warn("calls: INVITE from {} to {} refused: {}", auth.aor, called, auth.why);
-        auth_failures_stat_.inc();
-        counters_.rejected++;
-        return sip_.reply(msg, 403, "Forbidden", "Warning: 399 switchboard \"authentication user is not the caller\"");
-      case CallerAuth::Kind::not_a_subscriber: break;
-    }
-  }
+  if (int status = authenticate(msg, sip, called, &origin); status != 0) return status;
   std::string why;
   if (!origin) origin = classify(sip, host, port, &why);
   if (!origin) {

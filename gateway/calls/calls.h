@@ -140,6 +140,9 @@ class Calls {
  private:
   friend struct Call;
   int on_invite(msg_s* msg, sip_s* sip);
+  /// With registrar.auth on: 0 to go on (`origin` set when the From subscriber authenticated),
+  /// else the status already replied (407 challenge, 403, 500).
+  int authenticate(msg_s* msg, const sip_s* sip, const std::string& called, std::optional<CallOrigin>* origin);
   std::optional<CallOrigin> classify(const sip_s* sip, const std::string& source_host, unsigned source_port,
                                      std::string* why);
   void route_next(Call& call);

@@ -36,7 +36,7 @@ expect_line "$dir/socat.out" '^> Log level:: info$' "$what V (loopback is admin)
 expect_line "$dir/socat.out" '^> bc: not supported on this gateway (no ISDN hardware)$' "$what bc"
 expect_line "$dir/socat.out" '^> bert5: not supported on this gateway (no E1/T1 line hardware)$' "$what bert5"
 expect_line "$dir/socat.out" "^> 'zzz' not understood\$" "$what zzz"
-expect_line "$dir/socat.out" "^> 500 command 'cpt_list' not available\$" "$what lcpt"
+expect_line "$dir/socat.out" "^> lcpt: not supported on this gateway (no call progress tones: these lines carry no media)\$" "$what lcpt"
 [ "$(tail -c 7 "$dir/socat.out" | od -An -c | tr -d ' \n')" = '>bye\r\n' ] ||
   fail "$what: the session does not end with 'bye' CR LF: $(tail -c 20 "$dir/socat.out" | od -c)"
 # Every line ends with CR LF (telnet NVT).

@@ -59,37 +59,46 @@ struct FifoTransport::Impl {
         recreated(d.statistics().counter("fifo", "recreated")) {}
 
   // Creates the FIFO (replacing a stale one) and opens it for reading (O_RDWR: never sees EOF).
+  // It is made under a temporary name — mode, owner and our reader in place — and then renamed
+  // over fifo.path, so a client never finds the path with the wrong mode or without a reader.
   void create() {
     struct stat st {};
-    if (::lstat(cfg.path.c_str(), &st) == 0) {
-      if (!S_ISFIFO(st.st_mode))
-        throw FifoError(fmt::format("{} exists and is not a FIFO: refusing to replace it "
-                                    "(remove it or set fifo.path)", cfg.path));
-      if (::unlink(cfg.path.c_str()) != 0)
-        throw FifoError(fmt::format("cannot remove the stale FIFO {}: {}", cfg.path, errno_text()));
-    }
-    if (::mkfifo(cfg.path.c_str(), 0600) != 0)
-      throw FifoError(fmt::format("cannot create the FIFO {}: {}", cfg.path, errno_text()));
-    if (::chmod(cfg.path.c_str(), cfg.mode) != 0)
-      throw FifoError(fmt::format("cannot chmod the FIFO {}: {}", cfg.path, errno_text()));
-    if (!cfg.user.empty() || !cfg.group.empty()) {
-      uid_t uid = static_cast<uid_t>(-1);
-      gid_t gid = static_cast<gid_t>(-1);
-      if (!cfg.user.empty()) {
-        const passwd* pw = ::getpwnam(cfg.user.c_str());
-        if (!pw) throw FifoError(fmt::format("fifo.user: unknown user '{}'", cfg.user));
-        uid = pw->pw_uid;
+    if (::lstat(cfg.path.c_str(), &st) == 0 && !S_ISFIFO(st.st_mode))
+      throw FifoError(fmt::format("{} exists and is not a FIFO: refusing to replace it "
+                                  "(remove it or set fifo.path)", cfg.path));
+    const std::string tmp = fmt::format("{}.{}.new", cfg.path, ::getpid());
+    ::unlink(tmp.c_str());  // a leftover of a crash of this very pid number
+    if (::mkfifo(tmp.c_str(), 0600) != 0)
+      throw FifoError(fmt::format("cannot create the FIFO {}: {}", tmp, errno_text()));
+    int nfd = -1;
+    try {
+      if (::chmod(tmp.c_str(), cfg.mode) != 0)
+        throw FifoError(fmt::format("cannot chmod the FIFO {}: {}", tmp, errno_text()));
+      if (!cfg.user.empty() || !cfg.group.empty()) {
+        uid_t uid = static_cast<uid_t>(-1);
+        gid_t gid = static_cast<gid_t>(-1);
+        if (!cfg.user.empty()) {
+          const passwd* pw = ::getpwnam(cfg.user.c_str());
+          if (!pw) throw FifoError(fmt::format("fifo.user: unknown user '{}'", cfg.user));
+          uid = pw->pw_uid;
+        }
+        if (!cfg.group.empty()) {
+          const group* gr = ::getgrnam(cfg.group.c_str());
+          if (!gr) throw FifoError(fmt::format("fifo.group: unknown group '{}'", cfg.group));
+          gid = gr->gr_gid;
+        }
+        if (::chown(tmp.c_str(), uid, gid) != 0)
+          throw FifoError(fmt::format("cannot chown the FIFO {}: {}", tmp, errno_text()));
       }
-      if (!cfg.group.empty()) {
-        const group* gr = ::getgrnam(cfg.group.c_str());
-        if (!gr) throw FifoError(fmt::format("fifo.group: unknown group '{}'", cfg.group));
-        gid = gr->gr_gid;
-      }
-      if (::chown(cfg.path.c_str(), uid, gid) != 0)
-        throw FifoError(fmt::format("cannot chown the FIFO {}: {}", cfg.path, errno_text()));
+      nfd = ::open(tmp.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+      if (nfd < 0) throw FifoError(fmt::format("cannot open the FIFO {}: {}", tmp, errno_text()));
+      if (::rename(tmp.c_str(), cfg.path.c_str()) != 0)
+        throw FifoError(fmt::format("cannot rename {} to {}: {}", tmp, cfg.path, errno_text()));
+    } catch (...) {
+      if (nfd >= 0) ::close(nfd);
+      ::unlink(tmp.c_str());
+      throw;
     }
-    int nfd = ::open(cfg.path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (nfd < 0) throw FifoError(fmt::format("cannot open the FIFO {}: {}", cfg.path, errno_text()));
     struct stat own {};
     ::fstat(nfd, &own);
     if (fd >= 0) ::close(fd);

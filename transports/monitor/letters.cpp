@@ -5,8 +5,9 @@
 //  - ld0/ld1/lm0/lm1: debug off = `log_level info`, debug on = `debug`, messages off = `warn`
 //    (warnings and errors only), messages on = `info`.
 //  - g/gi (gsm status) show `port_list` (every port: our ports are virtual line interfaces).
-//  - netlog (n, t, ts, ll, lla, lld), per-module sofia log levels (slYX) and the GSM config
-//    reload (rgc) are not implemented: they say so.
+//  - netlog (n, t, ts, ll, lla, lld), per-module sofia log levels (slYX), the GSM config
+//    reload (rgc) and the call progress tables (lcpt, rcpt: tones for lines with media) are not
+//    implemented: they say so.
 //  - dti/dta/dtg/dts default to the sources group:isdn / group:analog / group:gsm / any; the
 //    third prompt lets the user type another one (account:NAME, subscriber:USER, port:N, …).
 #include "transports/monitor/letters.h"
@@ -22,6 +23,7 @@ constexpr std::string_view kNoTdm = "no PCM/TDM hardware";
 constexpr std::string_view kNoLine = "no E1/T1 line hardware";
 constexpr std::string_view kNoGsm = "no GSM hardware";
 constexpr std::string_view kNoNetlog = "netlog is not implemented";
+constexpr std::string_view kNoTones = "no call progress tones: these lines carry no media";
 
 using A = Action;
 using M = Match;
@@ -66,8 +68,8 @@ const std::vector<Letter> kLetters = {
   {"ll",      M::exact,  A::unsupported,   "ll",      "local netlog", {}, {}, kNoNetlog},
   {"lla",     M::exact,  A::unsupported,   "lla",     "local netlog: all", {}, {}, kNoNetlog},
   {"lld",     M::exact,  A::unsupported,   "lld",     "local netlog: disable", {}, {}, kNoNetlog},
-  {"lcpt",    M::exact,  A::mi,            "lcpt",    "list call progress tables", "cpt_list"},
-  {"rcpt",    M::exact,  A::mi,            "rcpt",    "reload call progress tables", "cpt_reload"},
+  {"lcpt",    M::exact,  A::unsupported,   "lcpt",    "list call progress tables", {}, {}, kNoTones},
+  {"rcpt",    M::exact,  A::unsupported,   "rcpt",    "reload call progress tables", {}, {}, kNoTones},
   {"sns",     M::exact,  A::mi,            "sns",     "numplan statistics", "get_statistics", {"dialplan:"}},
   {"rns",     M::exact,  A::mi,            "rns",     "reset numplan statistics", "reset_statistics", {"dialplan:"}},
   {"lih",     M::number, A::mi,            "lihX",    "history of call X", "call_show"},

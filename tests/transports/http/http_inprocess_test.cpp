@@ -120,12 +120,17 @@ TEST_F(HttpInProcess, SlowCommandDoesNotDelayOthersEvenWithOneThread) {
   auto slow2 = std::async(std::launch::async, [&] { return client::http_get(o, "/json/hold"); });
   ASSERT_TRUE(wait_held(2));
   EXPECT_EQ(slow.wait_for(0ms), std::future_status::timeout) << "answered before its command completed";
+  // The handler holds the second request before the MHD thread suspends its connection: wait
+  // (bounded) until both are suspended, so that the release below finds them so.
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (stats.counter("http", "suspended").get() < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  EXPECT_GE(stats.counter("http", "suspended").get(), 2);
   release_all(mi::Value("released"));
   auto r = slow.get();
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.body, R"({"jsonrpc":"2.0","result":"released","id":1})");
   EXPECT_EQ(slow2.get().body, R"("released")");
-  EXPECT_GE(stats.counter("http", "suspended").get(), 2);
 }
 
 TEST_F(HttpInProcess, FinishAnswersWaitingRequests503) {
