@@ -17,6 +17,15 @@ std::string_view to_string(ParamType t) {
   return "string";
 }
 
+std::string_view to_string(Role r) {
+  switch (r) {
+    case Role::read_only: return "read_only";
+    case Role::operator_: return "operator";
+    case Role::admin: return "admin";
+  }
+  return "read_only";
+}
+
 ParamSpec param(std::string name, ParamType type, std::string help) {
   return ParamSpec{std::move(name), type, true, nullptr, std::move(help), TextBlock::line};
 }

@@ -61,6 +61,8 @@ enum CommandFlag : unsigned {
 
 /// Who is calling, as the transport knows it. Rights are checked by the dispatcher.
 enum class Role { read_only, operator_, admin };
+/// "read_only", "operator", "admin": as the config files spell a role.
+std::string_view to_string(Role r);
 struct Caller {
   std::string transport;  ///< "fifo", "datagram", "http", "monitor", "test", …
   std::string peer;       ///< reply FIFO name, socket address, user name: for logs
@@ -132,6 +134,10 @@ struct CommandSpec {
   std::string description{};  ///< optional longer help
   std::vector<ParamSpec> params{};
   unsigned flags = 0;
+  /// Optional: the whole SER text-dialect reply (status line included) for a successful result,
+  /// where the text form is not the generic tree: t_uac_dlg puts the SIP final status on the
+  /// status line, as SER did, so a shell script sees a failed request. Other dialects ignore it.
+  std::function<std::string(const Value&)> text_reply{};
   SyncHandler handler{};          ///< for sync commands
   AsyncHandler async_handler{};   ///< for commands flagged kAsync
 

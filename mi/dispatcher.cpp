@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "mi/printable.h"
+
 #include "mi/binding.h"
 
 namespace sb::mi {
@@ -52,7 +54,8 @@ const Dispatcher::CommandStats& Dispatcher::stats_for(const CommandSpec& spec) {
 void Dispatcher::finish_error(const Request& req, Error e, const Done& done) {
   calls_.inc();
   errors_.inc();
-  spdlog::debug("mi: {} from {}:{} -> {}", req.method, req.caller.transport, req.caller.peer,
+  spdlog::debug("mi: {} from {}:{} -> {}", printable(req.method, 100), req.caller.transport,
+                printable(req.caller.peer, 100),
                 text_status_line(e));
   done(std::move(e));
 }

@@ -70,10 +70,9 @@ Error Error::request_too_large(std::size_t size, std::size_t max) {
                fmt::format("Request too large ({} > {} bytes)", size, max),
                fmt::format("request too large ({} > {} bytes)", size, max)};
 }
-Error Error::reply_too_large(std::size_t size, std::size_t max) {
+Error Error::reply_too_large(std::size_t size, std::size_t max, std::string_view hint) {
   return Error{ErrorKind::reply_too_large, 413,
-               fmt::format("Reply too large ({} > {} bytes): use the FIFO or HTTP", size, max),
-               {}};
+               fmt::format("Reply too large ({} > {} bytes): {}", size, max, hint), {}};
 }
 
 std::string text_status_line(const Error& e) { return fmt::format("{} {}", e.code, e.reason); }

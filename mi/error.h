@@ -42,7 +42,8 @@ struct Error {
   static Error parse_error(std::string detail, std::string_view command = {});
   static Error invalid_request(std::string detail);
   static Error request_too_large(std::size_t size, std::size_t max);
-  static Error reply_too_large(std::size_t size, std::size_t max);
+  static Error reply_too_large(std::size_t size, std::size_t max,
+                               std::string_view hint = "use the FIFO or HTTP");
 };
 
 /// One JSON-RPC error object's fields, as the mapping table spells it.

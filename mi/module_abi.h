@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define SB_MODULE_ABI_MAJOR 1
-#define SB_MODULE_ABI_MINOR 0
+#define SB_MODULE_ABI_MINOR 1
 /** The one symbol the daemon looks up in a module. */
 #define SB_MODULE_EXPORTS_SYMBOL "sb_module_exports"
 
@@ -133,6 +133,11 @@ typedef struct sb_module {
   int (*init)(char *err, size_t err_size);
   /** At shutdown, after the last call: stop module threads, free resources. May be NULL. */
   void (*destroy)(void);
+  /* ---- since ABI 1.1 (read only when struct_size covers it) ---- */
+  /** Names of the parameters whose values are secrets (passwords, API keys), NULL-terminated,
+   * or NULL. Their values are never shown: `module_list` and `arg` print "***", error messages
+   * leave them out. */
+  const char *const *secret_params;
 } sb_module;
 
 /** Fills the version fields: `SB_MODULE_EXPORTS = { SB_MODULE_ABI_INIT, .name = "x", ... };` */

@@ -74,7 +74,7 @@ OPTIONS
     -t, --transport T    fifo (default), dgram (unix datagram socket), udp or http
                          default: $SB_TRANSPORT, else fifo
     --socket PATH        dgram: the daemon's unix socket (config key datagram.unix)
-                         default: $SB_SOCKET, else /tmp/switchboard.sock
+                         default: $SB_SOCKET, else var/run/switchboard.sock
     --udp HOST:PORT      udp: the daemon's UDP address (datagram.udp)
                          default: $SB_UDP, else 127.0.0.1:8094
     --url URL            http: the JSON-RPC endpoint, http://host:port/mi (http.listen);
@@ -84,7 +84,7 @@ OPTIONS
                          default: $SB_USER
     --token TOKEN        http: a Bearer token (http.tokens); default: $SB_TOKEN
     -f, --fifo PATH      switchboard's FIFO (config key fifo.path)
-                         default: $SB_FIFO, else /tmp/switchboard_fifo
+                         default: $SB_FIFO, else var/run/switchboard_fifo
     --reply-dir DIR      where the reply FIFO is made; must be the daemon's fifo.reply_dir
                          default: $SB_REPLY_DIR, else /tmp
     --timeout SECONDS    give up when no complete reply came in time (fractions allowed)
@@ -164,9 +164,9 @@ std::string one_line(const std::string& s, std::size_t max = 200) {
 std::string parse_args(int argc, char** argv, Options& o) {
   sbctl::Endpoint& e = o.endpoint;
   e.transport = env_or("SB_TRANSPORT", "fifo");
-  e.fifo = env_or("SB_FIFO", "/tmp/switchboard_fifo");
+  e.fifo = env_or("SB_FIFO", "var/run/switchboard_fifo");
   e.reply_dir = env_or("SB_REPLY_DIR", "/tmp");
-  e.socket = env_or("SB_SOCKET", "/tmp/switchboard.sock");
+  e.socket = env_or("SB_SOCKET", "var/run/switchboard.sock");
   e.udp = env_or("SB_UDP", "127.0.0.1:8094");
   e.url = env_or("SB_URL", "http://127.0.0.1:8888/mi");
   e.user = env_or("SB_USER", "");

@@ -1,6 +1,8 @@
 // sbctl_transport.cpp: one request over the chosen transport.
 #include "sbctl_transport.h"
 
+#include <strings.h>
+
 #include <nlohmann/json.hpp>
 
 #include "mi/error.h"
@@ -131,8 +133,12 @@ Exchange json_reply_as_text(const Exchange& x, const std::string& command) {
   Json reply = Json::parse(x.text, nullptr, false);
   if (reply.is_discarded() || !reply.is_object())
     return {false, {}, "malformed JSON-RPC reply from switchboard"};
-  if (auto it = reply.find("result"); it != reply.end())
+  if (auto it = reply.find("result"); it != reply.end()) {
+    // t_uac_dlg's text form carries the SIP final status on the status line (as over the FIFO).
+    if (strcasecmp(command.c_str(), "t_uac_dlg") == 0 && it->is_object() && it->contains("Status"))
+      return {true, sb::mi::render_uac_reply_text(*it), {}};
     return {true, sb::mi::render_text(sb::mi::Result(*it)), {}};
+  }
   const Json err = reply.value("error", Json::object());
   auto text_of = [&](const char* key) {
     auto it = err.find(key);

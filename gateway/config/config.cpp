@@ -44,7 +44,8 @@ std::vector<transports::HttpCredential> parse_credentials(std::string_view text,
                       (tokens ? first_colon == role_colon
                               : first_colon != role_colon && first_colon > 0);
       if (!shape_ok) {
-        if (why) *why = fmt::format("'{}' is not {}", item, tokens ? "token:role" : "user:password:role");
+        // The item holds a secret: say which one is wrong, never echo it.
+        if (why) *why = fmt::format("item {} is not {}", out.size() + 1, tokens ? "token:role" : "user:password:role");
         return {};
       }
       std::string_view role = item.substr(role_colon + 1);
@@ -54,6 +55,11 @@ std::vector<transports::HttpCredential> parse_credentials(std::string_view text,
       else if (role == "admin") c.role = mi::Role::admin;
       else {
         if (why) *why = fmt::format("role '{}' is not read_only, operator or admin", role);
+        return {};
+      }
+      if (!tokens && first_colon + 1 == role_colon) {
+        if (why) *why = fmt::format("item {} (user '{}') has an empty password", out.size() + 1,
+                                    item.substr(0, first_colon));
         return {};
       }
       if (tokens) {
@@ -90,6 +96,12 @@ std::string credential_list(std::string_view v) {
   return why;
 }
 
+std::string role_name(std::string_view v) {
+  return v == "read_only" || v == "operator" || v == "admin"
+             ? std::string()
+             : fmt::format("'{}' is not read_only, operator or admin", v);
+}
+
 std::string db_sync(std::string_view v) {
   return v == "normal" || v == "full" ? std::string() : fmt::format("'{}' is neither normal nor full", v);
 }
@@ -114,9 +126,10 @@ const std::vector<KeySpec> kSchema = {
   {"core", "log_level", KeyType::log_level, "info",
    "Log threshold: trace|debug|info|warn|error|critical|off."},
   {"core", "log_file", KeyType::string, "",
-   "Append the log to this file; empty = standard error (discarded once daemonized)."},
+   "Append the log to this file; empty = standard error (discarded once daemonized).", 0, 0,
+   nullptr, false, true},
   {"core", "pid_file", KeyType::string, "",
-   "Write the daemon's pid here while it runs; empty = no pid file."},
+   "Write the daemon's pid here while it runs; empty = no pid file.", 0, 0, nullptr, false, true},
   {"core", "workers_min", KeyType::integer, "2",
    "MI worker threads kept running.", 1, 256},
   {"core", "workers_max", KeyType::integer, "64",
@@ -126,12 +139,19 @@ const std::vector<KeySpec> kSchema = {
   {"core", "shutdown_timeout_ms", KeyType::integer, "5000",
    "Milliseconds SIGTERM/SIGINT waits for in-flight commands before exiting.", 0, 600'000},
   {"core", "db", KeyType::string, "./var/switchboard.db",
-   "SQLite database (subscribers, usrloc, provisioning); empty = in memory, lost at exit."},
+   "SQLite database (subscribers, usrloc, provisioning); empty = in memory, lost at exit.", 0, 0,
+   nullptr, false, true},
   {"core", "db_sync", KeyType::string, "normal",
    "normal: a commit survives a crash or kill -9; full: also a power loss (an fsync per commit).",
    0, 0, db_sync},
-  {"fifo", "path", KeyType::string, "/tmp/switchboard_fifo",
-   "Path of the management FIFO; empty = no FIFO."},
+  {"core", "max_nesting", KeyType::integer, "64",
+   "Deepest nesting of arrays/objects (JSON) or array/struct values (XML-RPC) in a request; "
+   "deeper ones are refused (-32600) before they are parsed.", 8, 1024},
+  {"core", "max_batch", KeyType::integer, "100",
+   "Most requests in one JSON-RPC batch or XML-RPC system.multicall (more: -32600).", 1, 100'000},
+  {"fifo", "path", KeyType::string, "./var/run/switchboard_fifo",
+   "Path of the management FIFO (its directory is created 0750); empty = no FIFO.", 0, 0, nullptr,
+   false, true},
   {"fifo", "mode", KeyType::file_mode, "0660",
    "Octal permissions of the FIFO (anyone who can write it can run every command).", 0, 0777},
   {"fifo", "user", KeyType::string, "",
@@ -147,12 +167,20 @@ const std::vector<KeySpec> kSchema = {
   {"fifo", "request_timeout_ms", KeyType::integer, "5000",
    "Milliseconds an incomplete request may wait for its end before it is dropped (400).", 100,
    600'000},
-  {"datagram", "unix", KeyType::string, "/tmp/switchboard.sock",
-   "Path of the unix datagram socket; empty = none."},
+  {"datagram", "unix", KeyType::string, "./var/run/switchboard.sock",
+   "Path of the unix datagram socket (its directory is created 0750); empty = none.", 0, 0,
+   nullptr, false, true},
   {"datagram", "unix_mode", KeyType::file_mode, "0660",
    "Octal permissions of the unix socket (anyone who can write it can run every command).", 0, 0777},
-  {"datagram", "udp", KeyType::string, "127.0.0.1:8094",
-   "UDP host:port for datagram requests; empty = none.", 0, 0, host_port},
+  {"datagram", "udp", KeyType::string, "",
+   "UDP host:port for datagram requests (e.g. 127.0.0.1:8094); empty = none (the default: any "
+   "local process can send UDP).", 0, 0, host_port},
+  {"datagram", "udp_role", KeyType::string, "read_only",
+   "Role of every UDP request (no authentication on datagrams): read_only|operator|admin.", 0, 0,
+   role_name},
+  {"datagram", "udp_allow_remote", KeyType::boolean, "off",
+   "Allow datagram.udp on a non-loopback address (refused otherwise: no authentication, and a "
+   "small request can get a large reply)."},
   {"datagram", "workers", KeyType::integer, "4",
    "Receiving threads per datagram socket.", 1, 64},
   {"datagram", "max_size", KeyType::integer, "65457",
@@ -167,21 +195,58 @@ const std::vector<KeySpec> kSchema = {
    "Seconds an idle or slow HTTP connection is kept.", 1, 3600},
   {"http", "connection_limit", KeyType::integer, "256",
    "Concurrent HTTP connections; more are refused.", 1, 65536},
+  {"http", "anonymous_role", KeyType::string, "read_only",
+   "Role of requests without credentials when none are configured (loopback only): "
+   "read_only|operator|admin.", 0, 0, role_name},
+  {"http", "json_get_writes", KeyType::boolean, "off",
+   "Let GET /json/<cmd> run commands that change state (OpenSIPS 2 behaviour; any web page can "
+   "make a browser send a GET). Off: GET runs read-only commands, others need POST."},
+  {"http", "allowed_hosts", KeyType::string, "",
+   "Host names accepted in the Host header besides IP addresses and localhost, comma-separated "
+   "(DNS rebinding protection)."},
+  {"http", "allowed_origins", KeyType::string, "",
+   "Origins (scheme://host[:port]) allowed to POST cross-origin, comma-separated; a request with "
+   "any other Origin header gets 403."},
+  {"http", "max_reply", KeyType::integer, "16777216",
+   "Largest reply body in bytes (a batch included); larger ones are answered with an error.",
+   4096, 1'073'741'824},
+  {"http", "per_ip_limit", KeyType::integer, "64",
+   "Concurrent connections from one IP address; when over, its oldest connection still "
+   "sending its request head is closed.", 1, 65536},
+  {"http", "header_timeout_s", KeyType::integer, "10",
+   "Seconds a connection may take to send a whole request (head and body), however slowly "
+   "it trickles; idle keep-alive connections are closed after it too.", 1, 3600},
+  {"http", "auth_fail_limit", KeyType::integer, "10",
+   "Failed logins from one IP address within http.auth_fail_window_s before it gets 429.", 1,
+   100'000},
+  {"http", "auth_fail_window_s", KeyType::integer, "60",
+   "Window of http.auth_fail_limit, in seconds; the 429 lasts until it ends.", 1, 86'400},
   {"http", "tls_cert", KeyType::string, "",
-   "PEM certificate file; with http.tls_key, HTTP is served over TLS."},
+   "PEM certificate file; with http.tls_key, HTTP is served over TLS.", 0, 0, nullptr, false, true},
   {"http", "tls_key", KeyType::string, "",
-   "PEM private key file for http.tls_cert."},
+   "PEM private key file for http.tls_cert.", 0, 0, nullptr, false, true},
   {"http", "basic_auth", KeyType::string, "",
    "HTTP Basic users: user:password:role[, ...]; role = read_only|operator|admin.", 0, 0,
-   credential_list},
+   credential_list, true},
   {"http", "tokens", KeyType::string, "",
-   "Bearer tokens: token:role[, ...]; role = read_only|operator|admin.", 0, 0, token_list},
+   "Bearer tokens: token:role[, ...]; role = read_only|operator|admin.", 0, 0, token_list, true},
   {"monitor", "listen", KeyType::string, "127.0.0.1:54322",
    "ISGW telnet status monitor host:port (telnet/nc); empty = none.", 0, 0, host_port},
   {"monitor", "password", KeyType::string, "",
-   "`login <password>` on a monitor connection gives the admin role; when set, required everywhere."},
-  {"monitor", "loopback_admin", KeyType::boolean, "true",
-   "Without monitor.password, loopback connections are admin at once (others read-only)."},
+   "`login <password>` on a monitor connection gives the admin role; when set, required everywhere.",
+   0, 0, nullptr, true},
+  {"monitor", "anonymous_role", KeyType::string, "read_only",
+   "Role of a connection that has not logged in (loopback only without monitor.password): "
+   "read_only|operator|admin.", 0, 0, role_name},
+  {"monitor", "login_timeout_s", KeyType::integer, "30",
+   "Seconds a new connection has to send its first complete line (slow clients are closed).", 1,
+   3600},
+  {"monitor", "max_output", KeyType::integer, "1048576",
+   "Bytes of output queued for one connection; a client that does not read is disconnected.",
+   4096, 268'435'456},
+  {"monitor", "auth_fail_limit", KeyType::integer, "10",
+   "Failed logins from one IP address within 60 s before its logins are refused for the rest "
+   "of the window.", 1, 100'000},
   {"monitor", "max_connections", KeyType::integer, "16",
    "Concurrent monitor connections; one more gets a one-line refusal.", 1, 1024},
   {"monitor", "idle_timeout_s", KeyType::integer, "300",
@@ -480,6 +545,11 @@ std::string Config::set(std::string_view name, std::string_view value, const std
   if (std::string why = parse_value(*e.spec, value, number); !why.empty())
     return fmt::format("bad value for '{}': {}", name, why);
   e.text.assign(value);
+  if (e.spec->path && !base_dir_.empty() && !value.empty() && value.front() != '/') {
+    std::string_view rel = value;
+    while (rel.substr(0, 2) == "./") rel.remove_prefix(2);
+    e.text = base_dir_ == "." ? std::string(rel) : base_dir_ + "/" + std::string(rel);
+  }
   e.number = number;
   e.origin = origin;
   e.seq = next_seq_++;
@@ -496,7 +566,15 @@ void Config::load_file(const std::string& path) {
   int err = std::ferror(f) ? errno : 0;
   std::fclose(f);
   if (err) throw ConfigError(fmt::format("{}: cannot read: {}", path, std::strerror(err)));
-  load_string(text, path);
+  auto slash = path.rfind('/');
+  base_dir_ = slash == std::string::npos ? std::string(".") : path.substr(0, slash == 0 ? 1 : slash);
+  try {
+    load_string(text, path);
+  } catch (...) {
+    base_dir_.clear();
+    throw;
+  }
+  base_dir_.clear();
 }
 
 void Config::load_string(std::string_view text, const std::string& origin) {
@@ -516,8 +594,61 @@ void Config::load_string(std::string_view text, const std::string& origin) {
   *this = std::move(next);
 }
 
+bool is_sensitive_key(std::string_view name) {
+  for (const KeySpec& k : kSchema)
+    if (k.sensitive && k.name() == name) return true;
+  return false;
+}
+
+std::string mask_assignment(std::string_view assignment,
+                            bool (*secret_module_param)(std::string_view, std::string_view, const void*),
+                            const void* ctx) {
+  constexpr std::string_view kSet = "--set ";
+  if (assignment.substr(0, kSet.size()) == kSet)
+    return std::string(kSet) + mask_assignment(assignment.substr(kSet.size()), secret_module_param, ctx);
+  std::size_t eq = assignment.find('=');
+  if (eq == std::string_view::npos) return std::string(assignment);
+  std::string_view name = trim(assignment.substr(0, eq));
+  bool secret = is_sensitive_key(name);
+  if (name.substr(0, kModulePrefix.size()) == kModulePrefix) {
+    std::string_view rest = name.substr(kModulePrefix.size());
+    std::size_t dot = rest.find('.');
+    secret = dot != std::string_view::npos &&
+             (!secret_module_param || secret_module_param(rest.substr(0, dot), rest.substr(dot + 1), ctx));
+  }
+  if (!secret) return std::string(assignment);
+  return fmt::format("{}={}", assignment.substr(0, eq), kMaskedValue);
+}
+
+std::vector<std::string> mask_command_line(
+    const std::vector<std::string>& argv,
+    bool (*secret_module_param)(std::string_view, std::string_view, const void*), const void* ctx) {
+  std::vector<std::string> out;
+  out.reserve(argv.size());
+  bool value_next = false;
+  for (const std::string& a : argv) {
+    if (value_next) {
+      out.push_back(mask_assignment(a, secret_module_param, ctx));
+      value_next = false;
+    } else if (a == "--set") {
+      out.push_back(a);
+      value_next = true;
+    } else if (a.rfind("--set=", 0) == 0) {
+      out.push_back("--set=" + mask_assignment(std::string_view(a).substr(6), secret_module_param, ctx));
+    } else {
+      out.push_back(a);
+    }
+  }
+  return out;
+}
+
 void Config::apply_override(std::string_view assignment) {
-  std::string origin = fmt::format("--set {}", assignment);
+  // The origin is quoted in error messages: never with a secret in it. A module parameter's
+  // secrecy is known only once its module is loaded: the module loader masks those origins.
+  std::string origin = fmt::format(
+      "--set {}", mask_assignment(assignment, [](std::string_view, std::string_view, const void*) {
+        return false;
+      }));
   std::size_t eq = assignment.find('=');
   std::string_view name = eq == std::string_view::npos ? assignment : trim(assignment.substr(0, eq));
   std::size_t dot = name.find('.');
@@ -598,6 +729,34 @@ Config load_config(const std::string& file, const std::vector<std::string>& over
   return cfg;
 }
 
+namespace {
+
+mi::Role role_of(const std::string& name) {
+  if (name == "admin") return mi::Role::admin;
+  if (name == "operator") return mi::Role::operator_;
+  return mi::Role::read_only;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string_view rest(text);
+  while (!rest.empty()) {
+    std::size_t comma = rest.find(',');
+    std::string_view item = trim(rest.substr(0, comma));
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+mi::DecodeLimits decode_limits(const Config& cfg) {
+  return mi::DecodeLimits{static_cast<std::size_t>(cfg.get_int("core.max_nesting")),
+                          static_cast<std::size_t>(cfg.get_int("core.max_batch"))};
+}
+
 transports::FifoConfig fifo_config(const Config& cfg) {
   transports::FifoConfig f;
   f.path = cfg.get_string("fifo.path");
@@ -616,6 +775,8 @@ transports::DatagramConfig datagram_config(const Config& cfg) {
   d.unix_path = cfg.get_string("datagram.unix");
   d.unix_mode = cfg.get_mode("datagram.unix_mode");
   d.udp = cfg.get_string("datagram.udp");
+  d.udp_role = role_of(cfg.get_string("datagram.udp_role"));
+  d.udp_allow_remote = cfg.get_bool("datagram.udp_allow_remote");
   d.workers = static_cast<std::size_t>(cfg.get_int("datagram.workers"));
   d.max_size = static_cast<std::size_t>(cfg.get_int("datagram.max_size"));
   return d;
@@ -632,6 +793,15 @@ transports::HttpConfig http_config(const Config& cfg) {
   h.tls_key = cfg.get_string("http.tls_key");
   h.basic = parse_credentials(cfg.get_string("http.basic_auth"), false, nullptr);
   h.tokens = parse_credentials(cfg.get_string("http.tokens"), true, nullptr);
+  h.anonymous_role = role_of(cfg.get_string("http.anonymous_role"));
+  h.json_get_writes = cfg.get_bool("http.json_get_writes");
+  h.allowed_hosts = split_list(cfg.get_string("http.allowed_hosts"));
+  h.allowed_origins = split_list(cfg.get_string("http.allowed_origins"));
+  h.max_reply = static_cast<std::size_t>(cfg.get_int("http.max_reply"));
+  h.per_ip_limit = static_cast<unsigned>(cfg.get_int("http.per_ip_limit"));
+  h.header_timeout = std::chrono::seconds(cfg.get_int("http.header_timeout_s"));
+  h.auth_fail_limit = static_cast<unsigned>(cfg.get_int("http.auth_fail_limit"));
+  h.auth_fail_window = std::chrono::seconds(cfg.get_int("http.auth_fail_window_s"));
   return h;
 }
 
@@ -639,7 +809,10 @@ transports::MonitorConfig monitor_config(const Config& cfg) {
   transports::MonitorConfig m;
   m.listen = cfg.get_string("monitor.listen");
   m.password = cfg.get_string("monitor.password");
-  m.loopback_admin = cfg.get_bool("monitor.loopback_admin");
+  m.anonymous_role = role_of(cfg.get_string("monitor.anonymous_role"));
+  m.login_timeout = std::chrono::seconds(cfg.get_int("monitor.login_timeout_s"));
+  m.max_output = static_cast<std::size_t>(cfg.get_int("monitor.max_output"));
+  m.auth_fail_limit = static_cast<unsigned>(cfg.get_int("monitor.auth_fail_limit"));
   m.max_connections = static_cast<unsigned>(cfg.get_int("monitor.max_connections"));
   m.idle_timeout_s = static_cast<unsigned>(cfg.get_int("monitor.idle_timeout_s"));
   m.max_line = static_cast<std::size_t>(cfg.get_int("monitor.max_line"));

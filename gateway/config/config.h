@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "mi/dispatcher.h"
+#include "mi/codec/limits.h"
 #include "transports/datagram/datagram_transport.h"
 #include "transports/fifo/fifo_transport.h"
 #include "transports/http/http_transport.h"
@@ -56,6 +57,12 @@ struct KeySpec {
   std::int64_t min = 0;            ///< integer: smallest accepted value
   std::int64_t max = 0;            ///< integer: largest accepted value; file_mode: largest mode
   std::string (*check)(std::string_view value) = nullptr;
+  /// A secret (password, token): its value is never echoed — not in error messages, not in
+  /// origins ("--set http.tokens=***"), not in `arg`, not in logs.
+  bool sensitive = false;
+  /// A file path: a relative value written in a config file is relative to that file's
+  /// directory (not to the daemon's working directory); a --set value stays as given.
+  bool path = false;
 
   std::string name() const;  ///< "section.key"
 };
@@ -75,6 +82,24 @@ std::string did_you_mean(std::string_view wrong, const std::vector<std::string>&
 /// Every key the daemon knows, in documentation order.
 const std::vector<KeySpec>& config_schema();
 
+/// The text shown in place of a sensitive value.
+inline constexpr std::string_view kMaskedValue = "***";
+/// True for a declared sensitive key ("http.tokens"); false for unknown names.
+bool is_sensitive_key(std::string_view name);
+/// `section.key=value` with the value replaced by kMaskedValue when the key is sensitive, or
+/// when `secret_module_param` says so of a `module.<name>.<key>` (may be null: then every
+/// module parameter's value is masked). Also takes an origin "--set section.key=value".
+std::string mask_assignment(std::string_view assignment,
+                            bool (*secret_module_param)(std::string_view module, std::string_view key,
+                                                        const void* ctx) = nullptr,
+                            const void* ctx = nullptr);
+/// A command line with every `--set` value of a sensitive key masked (both `--set k=v` and
+/// `--set=k=v`), for `arg` and logs.
+std::vector<std::string> mask_command_line(
+    const std::vector<std::string>& argv,
+    bool (*secret_module_param)(std::string_view module, std::string_view key, const void* ctx) = nullptr,
+    const void* ctx = nullptr);
+
 /// The key reference for --help: one entry per key, `section.key = default` plus its help and
 /// limits, indented by `indent` spaces.
 std::string config_reference(std::size_t indent = 2);
@@ -85,7 +110,8 @@ class Config {
   Config();
 
   // The loaders change nothing when they throw (all or nothing).
-  /// Reads an ini file; error messages start with `path` as given.
+  /// Reads an ini file; error messages start with `path` as given. Relative values of path
+  /// keys (KeySpec::path) are resolved against the file's directory.
   void load_file(const std::string& path);
   /// Parses ini text; `origin` stands for the file name in error messages.
   void load_string(std::string_view text, const std::string& origin);
@@ -128,12 +154,15 @@ class Config {
   std::map<std::string, Entry, std::less<>> entries_;
   ModuleParams module_params_;
   std::uint64_t next_seq_ = 1;
+  std::string base_dir_;  ///< while a file is loaded: its directory (path keys resolve against it)
 };
 
 /// Defaults, then `file` (when not empty), then the overrides in order, then validate().
 Config load_config(const std::string& file, const std::vector<std::string>& overrides);
 
 /// The FIFO transport's settings from [fifo] (path empty = FIFO disabled).
+/// core.max_nesting and core.max_batch, for mi::set_decode_limits().
+mi::DecodeLimits decode_limits(const Config& cfg);
 transports::FifoConfig fifo_config(const Config& cfg);
 /// The dispatcher's settings from [core] (workers, call timeout).
 transports::DatagramConfig datagram_config(const Config& cfg);

@@ -195,8 +195,10 @@ void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreC
                   return Value{{"WD", buf}};
                 }});
 
+  // Admin only, and secrets (--set http.tokens=…, module secret params) are masked anyway.
   registry.add({.name = "arg", .module = m, .summary = "Show the server's command line, one argument per item",
-                .flags = mi::kReadOnly | mi::kInline,
+                .description = "Values of secret keys (tokens, passwords, module secrets) are shown as ***.",
+                .flags = mi::kAdmin | mi::kInline,  // (read_only and admin exclude each other)
                 .handler = [&ctx](const Args&) -> Result {
                   Value out = Value::array();
                   for (const auto& s : ctx.argv) out.push_back(s);

@@ -17,7 +17,7 @@ namespace sb::gateway {
 
 struct CoreContext {
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
-  std::vector<std::string> argv;        ///< the daemon's command line (`arg`)
+  std::vector<std::string> argv;        ///< the daemon's command line (`arg`), secrets masked
   std::function<void()> request_shutdown;  ///< `kill`: begin a graceful shutdown (after the reply)
   /// True for a module loaded from a shared library (gateway/modules): `which` lists its
   /// commands as `module:name`, showing where they come from. Unset = none.

@@ -35,11 +35,15 @@ void setup_logging(const std::string& file, std::string_view level) {
   if (file.empty()) {
     sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   } else {
-    // Open it once ourselves for a precise error message (spdlog's does not name the errno).
-    int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    // Open it once ourselves: a precise error message (spdlog's does not name the errno), a
+    // new log created 0600 (it names users, addresses and commands), and no symlink followed
+    // (a link planted where the log goes would make us append to any file we can write).
+    int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
-      throw std::runtime_error(
-          fmt::format("cannot open the log file {}: {}", file, std::strerror(errno)));
+      throw std::runtime_error(fmt::format(
+          "cannot open the log file {}: {}", file,
+          errno == ELOOP ? "it is a symbolic link (refused: point core.log_file at the file itself)"
+                         : std::strerror(errno)));
     ::close(fd);
     try {
       sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, false);

@@ -9,6 +9,7 @@
 // Threading: everything here runs on the main thread. Signals are blocked before the first
 // thread is created and collected with sigwaitinfo(); other threads ask for a shutdown with
 // request_stop() (the `kill` command).
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include "gateway/config/config.h"
 #include "gateway/core/core_commands.h"
 #include "gateway/daemon/daemonize.h"
+#include "gateway/daemon/instance_lock.h"
 #include "gateway/daemon/logging.h"
 #include "gateway/daemon/pid_file.h"
 #include "gateway/daemon/signals.h"
@@ -36,6 +38,7 @@
 #include "transports/datagram/datagram_transport.h"
 #include "transports/fifo/fifo_transport.h"
 #include "transports/http/http_transport.h"
+#include "transports/http/xmlrpc_endpoint.h"
 #include "transports/monitor/monitor_transport.h"
 
 namespace {
@@ -75,7 +78,7 @@ std::string footer() {
          "  switchboard -c conf/switchboard.conf --set modules.path=build/modules \\\n"
          "      --set modules.load=example.so --set module.example.greeting=Hi\n"
          "      (loadable modules: see gateway/modules/README.md)\n"
-         "  printf ':uptime:reply\\n\\n' > /tmp/switchboard_fifo   (see transports/fifo/README.md)\n"
+         "  printf ':uptime:reply\\n\\n' > var/run/switchboard_fifo   (see transports/fifo/README.md)\n"
          "  telnet 127.0.0.1 54322   (the ISGW status monitor; see transports/monitor/README.md)\n"
          "\nEXIT STATUS:\n"
          "  0  success: --help, --version, a valid --check-config, or a graceful shutdown\n"
@@ -115,6 +118,7 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   spdlog::info("switchboard {} starting (pid {}, config {})", SB_VERSION, ::getpid(),
                opt.config_file);
 
+  mi::set_decode_limits(gateway::decode_limits(cfg));
   mi::Registry registry;
   mi::Statistics stats;
   gateway::CoreContext ctx;
@@ -126,6 +130,7 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   const bool sip_on = !cfg.get_string("sip.listen").empty();
   try {
     gateway::register_core_commands(registry, stats, ctx);
+    transports::register_xmlrpc_commands(registry);
     sip->register_commands(registry);
   } catch (const mi::RegistryError& e) {
     return report.fail(e.what());
@@ -139,6 +144,13 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   } catch (const std::runtime_error& e) {  // ModuleError, RegistryError
     return report.fail(e.what());
   }
+  // `arg` shows the command line without secrets (config keys and module params marked so).
+  ctx.argv = gateway::mask_command_line(
+      ctx.argv,
+      [](std::string_view module, std::string_view key, const void* host) {
+        return static_cast<const gateway::ModuleHost*>(host)->secret_param(module, key);
+      },
+      &modules);
   if (sip_on) {
     try {
       sip->start(dispatcher);
@@ -217,8 +229,10 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   gateway::StopSignal sig = gateway::wait_for_stop_signal();
   milliseconds grace(cfg.get_int("core.shutdown_timeout_ms"));
   auto deadline = Clock::now() + grace;
-  spdlog::info("{} from pid {}: shutting down ({} calls in flight, waiting up to {} ms)",
-               signal_name(sig.signo), sig.sender, dispatcher.in_flight(), grace.count());
+  spdlog::info("{} from pid {}: shutting down ({} MI requests in flight, {} SIP calls up; waiting "
+               "up to {} ms)",
+               signal_name(sig.signo), sig.sender, dispatcher.in_flight(),
+               stats.gauge("calls", "active_calls").get(), grace.count());
   if (fifo) fifo->stop_accepting();
   if (datagram) datagram->stop_accepting();
   if (http) http->stop_accepting();
@@ -232,7 +246,7 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   sip->stop(remaining(deadline));
   if (!idle) {
     // A handler that never returns would block the worker join forever: leave without it.
-    spdlog::warn("{} calls still running after {} ms; exiting without waiting for them",
+    spdlog::warn("{} MI requests still running after {} ms; exiting without waiting for them",
                  dispatcher.in_flight(), grace.count());
     pid_file.reset();
     spdlog::info("stopped");
@@ -254,6 +268,7 @@ void check_modules(const gateway::Config& cfg) {
   gateway::CoreContext ctx;
   gateway::ModuleHost modules;
   gateway::register_core_commands(registry, stats, ctx);
+  transports::register_xmlrpc_commands(registry);
   gateway::SipGateway sip(gateway::sip_gateway_config(cfg), stats);  // so a module cannot take
   sip.register_commands(registry);                                   // the SIP commands' names
   gateway::register_module_commands(registry, modules);
@@ -281,6 +296,17 @@ int run(const Options& opt, std::vector<std::string> argv) {
 
   // Every check that needs no thread happens before detaching, so its error reaches the
   // terminal directly; nothing is logged before the fork (spdlog caches thread ids).
+  // One daemon per configuration: locked before anything is created or replaced.
+  std::optional<gateway::InstanceLock> instance;
+  try {
+    if (auto lock = gateway::instance_lock_path(cfg.get_string("core.db"), cfg.get_string("fifo.path"),
+                                                cfg.get_string("datagram.unix"));
+        !lock.empty())
+      instance.emplace(lock);
+  } catch (const gateway::InstanceLockError& e) {
+    std::fprintf(stderr, "switchboard: %s\n", e.what());
+    return kExitError;
+  }
   const std::string& log_file = cfg.get_string("core.log_file");
   Reporter report(!log_file.empty());
   try {
@@ -301,6 +327,7 @@ int run(const Options& opt, std::vector<std::string> argv) {
       return kExitError;
     }
     report.set_detached(&*detached);
+    if (instance) instance->write_pid();  // the daemon's pid, not the launcher's
   }
   try {
     return serve(cfg, opt, std::move(argv), report, detached ? &*detached : nullptr);
@@ -312,6 +339,10 @@ int run(const Options& opt, std::vector<std::string> argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Large reply buffers (a batch reply, a dump: up to http.max_reply) are mmapped and so given
+  // back to the system when freed. glibc's default threshold grows after such a free, and the
+  // next ones then stay in the heap: RSS kept growing after slow clients had left (issue #11).
+  ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
   Options opt;
   CLI::App app(kDescription, "switchboard");
   app.get_formatter()->column_width(32);

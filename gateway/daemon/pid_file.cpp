@@ -18,11 +18,13 @@ namespace {
 
 /// The pid stored in `path`; 0 when the file is missing or holds no valid pid.
 pid_t read_pid(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT) return 0;
-    throw PidFileError(
-        fmt::format("cannot read the pid file {}: {}", path, std::strerror(errno)));
+    throw PidFileError(fmt::format(
+        "cannot read the pid file {}: {}", path,
+        errno == ELOOP ? "it is a symbolic link (refused: remove it or point core.pid_file elsewhere)"
+                       : std::strerror(errno)));
   }
   char buf[64];
   ssize_t n = ::read(fd, buf, sizeof buf - 1);
@@ -50,8 +52,11 @@ void check_pid_file(const std::string& path) {
 
 PidFile::PidFile(std::string path) : path_(std::move(path)) {
   check_pid_file(path_);
+  // A new file (O_EXCL: never truncates, never follows a link planted under the temporary
+  // name), renamed over the path (which replaces a link there instead of writing through it).
   std::string tmp = fmt::format("{}.{}.tmp", path_, ::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0)
     throw PidFileError(fmt::format("cannot create the pid file {}: {}", tmp, std::strerror(errno)));
   std::string text = fmt::format("{}\n", ::getpid());

@@ -15,10 +15,12 @@ mi::Value module_value(const ModuleInfo& m) {
   for (const auto& p : m.params) {
     // int values were checked at load: show them as numbers
     auto typed = [&](const std::string& v) {
-      return p.type == "int" ? mi::Value(std::stoll(v)) : mi::Value(v);
+      return p.type == "int" && !p.secret ? mi::Value(std::stoll(v)) : mi::Value(v);
     };
-    params.push_back(mi::Value{{"name", p.name}, {"type", p.type}, {"value", typed(p.value)},
-                               {"default", typed(p.default_value)}, {"help", p.help}});
+    mi::Value param{{"name", p.name}, {"type", p.type}, {"value", typed(p.value)},
+                    {"default", typed(p.default_value)}, {"help", p.help}};
+    if (p.secret) param["secret"] = true;  // value and default are "***"
+    params.push_back(std::move(param));
   }
   mi::Value commands = mi::Value::array();
   for (const auto& c : m.commands) commands.push_back(c);

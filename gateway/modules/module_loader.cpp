@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstddef>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -22,7 +23,7 @@ namespace {
 
 /// Size of the ABI 1.0 descriptor: the smallest one a 1.x module may have. When a minor version
 /// appends fields to sb_module, this stays the 1.0 size.
-constexpr std::size_t kDescriptorSizeV1_0 = sizeof(sb_module);
+constexpr std::size_t kDescriptorSizeV1_0 = offsetof(sb_module, destroy) + sizeof(sb_module::destroy);
 constexpr std::size_t kMaxParams = 256;
 constexpr std::size_t kMaxCommands = 1024;
 
@@ -122,6 +123,14 @@ void check_abi(const sb_module& d, const std::string& who) {
                     who, d.struct_size, d.abi_major, d.abi_minor, sizeof(sb_module)));
 }
 
+/// True when the descriptor (ABI >= 1.1, large enough) lists `name` among its secret params.
+bool secret_param(const sb_module& d, std::string_view name) {
+  if (d.struct_size < offsetof(sb_module, secret_params) + sizeof d.secret_params) return false;
+  for (const char* const* p = d.secret_params; p && *p; ++p)
+    if (name == *p) return true;
+  return false;
+}
+
 /// Checks the configured values against the exported parameters and hands each effective value
 /// to the module (var, setter). Returns what module_list shows.
 std::vector<ModuleInfo::Param> configure(const sb_module& d, const std::string& who,
@@ -153,7 +162,9 @@ std::vector<ModuleInfo::Param> configure(const sb_module& d, const std::string& 
   for (const auto& [key, setting] : configured) {
     if (std::find(names.begin(), names.end(), key) == names.end())
       throw ModuleError(
-          fmt::format("{}: module '{}': unknown parameter '{}'{}", setting.origin, name, key,
+          fmt::format("{}: module '{}': unknown parameter '{}'{}",
+                      mask_assignment(setting.origin),  // a misspelt secret stays secret
+                      name, key,
                       names.empty() ? fmt::format(" (module '{}' has no parameters)", name)
                                     : did_you_mean(key, names)));
   }
@@ -165,7 +176,10 @@ std::vector<ModuleInfo::Param> configure(const sb_module& d, const std::string& 
     const std::string& text = it == configured.end() ? def : it->second.value;
     std::string where = it == configured.end()
                             ? fmt::format("{}: default of", who)
-                            : fmt::format("{}: module '{}':", it->second.origin, name);
+                            : fmt::format("{}: module '{}':",
+                                          secret_param(d, p->name) ? mask_assignment(it->second.origin)
+                                                                   : it->second.origin,
+                                          name);
     std::int64_t number = 0;
     if (is_int) {
       if (std::string why = parse_int(def, number); !why.empty())
@@ -182,13 +196,17 @@ std::vector<ModuleInfo::Param> configure(const sb_module& d, const std::string& 
       std::string threw =
           guarded([&] { rc = p->set(p->name, text.c_str(), number, err, sizeof err); });
       err[sizeof err - 1] = '\0';
+      const bool secret = secret_param(d, p->name);
       if (!threw.empty() || rc != 0)
-        throw ModuleError(fmt::format("{} parameter '{}' = '{}' refused: {}", where, p->name, text,
+        throw ModuleError(fmt::format("{} parameter '{}' = '{}' refused: {}", where, p->name,
+                                      secret ? std::string(kMaskedValue) : text,
                                       !threw.empty() ? "the setter " + threw
                                       : *err         ? std::string(err)
                                                      : std::string("no reason given")));
     }
-    out.push_back({p->name, is_int ? "int" : "string", text, def, p->help});
+    const bool secret = secret_param(d, p->name);
+    out.push_back({p->name, is_int ? "int" : "string", secret ? std::string(kMaskedValue) : text,
+                   secret ? std::string(kMaskedValue) : def, p->help, secret});
   }
   return out;
 }
@@ -207,6 +225,16 @@ ModuleSettings module_settings(const Config& cfg) {
 bool ModuleHost::has(std::string_view name) const {
   return std::any_of(infos_.begin(), infos_.end(),
                      [&](const ModuleInfo& m) { return m.name == name; });
+}
+
+bool ModuleHost::secret_param(std::string_view module, std::string_view key) const {
+  for (const ModuleInfo& m : infos_) {
+    if (m.name != module) continue;
+    for (const ModuleInfo::Param& p : m.params)
+      if (p.name == key) return p.secret;
+    return false;  // not a parameter of this module: nothing to hide
+  }
+  return true;
 }
 
 void ModuleHost::load_one(const std::string& entry, const ModuleSettings& settings,

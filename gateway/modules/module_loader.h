@@ -45,7 +45,8 @@ ModuleSettings module_settings(const Config& cfg);
 /// A loaded module as `module_list` shows it.
 struct ModuleInfo {
   struct Param {
-    std::string name, type, value, default_value, help;
+    std::string name, type, value, default_value, help;  ///< value, default "***" when secret
+    bool secret = false;
   };
   std::string name, version, summary, file;
   unsigned abi_major = 0, abi_minor = 0;
@@ -70,6 +71,9 @@ class ModuleHost {
   const std::vector<ModuleInfo>& modules() const { return infos_; }
   /// True when a module of that name is loaded (`which` lists its commands as module:name).
   bool has(std::string_view name) const;
+  /// True when a loaded module declares `key` secret (ABI 1.1 secret_params); also true for a
+  /// module that is not loaded (unknown: mask it).
+  bool secret_param(std::string_view module, std::string_view key) const;
 
  private:
   void load_one(const std::string& entry, const ModuleSettings& settings, mi::Registry& registry);

@@ -2,7 +2,9 @@
 #include "gateway/store/database.h"
 
 #include <sqlite3.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -48,11 +50,41 @@ void ensure_parent_dir(const std::string& path) {
     throw StoreError(fmt::format("cannot create the directory {}: {}", dir, std::strerror(errno)));
 }
 
+/// The database holds HA1 hashes and trunk secrets: it is created 0600 before SQLite opens it
+/// (SQLite gives its -wal and -shm files the database's mode), never through a symbolic link,
+/// and an existing one readable by others is narrowed to 0600 (with a warning).
+static void secure_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+    spdlog::warn("database {} did not exist: created it empty (mode 0600)", path);
+    return;
+  }
+  if (errno != EEXIST)
+    throw StoreError(fmt::format("cannot create the database {}: {}", path, std::strerror(errno)));
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0)
+    throw StoreError(fmt::format("cannot stat the database {}: {}", path, std::strerror(errno)));
+  if (S_ISLNK(st.st_mode))
+    throw StoreError(fmt::format("the database {} is a symbolic link: refused (point core.db at "
+                                 "the file itself)", path));
+  if (!S_ISREG(st.st_mode)) throw StoreError(fmt::format("the database {} is not a regular file", path));
+  if ((st.st_mode & 077) != 0) {
+    spdlog::warn("database {} was readable by other users (mode {:04o}): set to 0600", path,
+                 st.st_mode & 07777);
+    for (const char* suffix : {"", "-wal", "-shm"})
+      ::chmod((path + suffix).c_str(), 0600);
+  }
+}
+
 Database::Database(DatabaseOptions options) : options_(std::move(options)) {
   if (options_.synchronous != "normal" && options_.synchronous != "full")
     throw StoreError(fmt::format("synchronous must be normal or full, not '{}'", options_.synchronous));
   bool memory = options_.path == ":memory:";
-  if (!memory) ensure_parent_dir(options_.path);
+  if (!memory) {
+    ensure_parent_dir(options_.path);
+    secure_file(options_.path);
+  }
   int rc = sqlite3_open_v2(options_.path.c_str(), &db_,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {

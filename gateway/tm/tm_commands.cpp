@@ -1,6 +1,8 @@
 // tm_commands.cpp: the `tm` module's commands.
 #include "gateway/tm/tm_commands.h"
 
+#include "mi/render/text.h"
+
 #include "gateway/tm/tm.h"
 
 namespace sb::gateway {
@@ -29,7 +31,11 @@ void register_tm_commands(mi::Registry& registry, const SipServices& s) {
                            mi::optional_param("next_hop", ParamType::string_, "outbound proxy URI, or `.` for none", "."),
                            headers, body,
                            mi::optional_param("socket", ParamType::string_, "local listener to send from, e.g. udp:127.0.0.1:5060")},
-                .flags = mi::kEngine | mi::kAsync,
+                // Admin: arbitrary SIP requests with arbitrary headers (a spoofed From, an INVITE
+                // out through a trunk) are as dangerous as `kill`.
+                .flags = mi::kEngine | mi::kAsync | mi::kAdmin,
+                // SER 0.9's text reply: the SIP final status IS the status line.
+                .text_reply = mi::render_uac_reply_text,
                 .async_handler = [&s](const Args& a, mi::Completion done) {
                   if (!s.tm) return void(done(Error::failure(503, "SIP engine not running")));
                   s.tm->uac(UacRequest{a.str("method"), a.str("ruri"), a.str("next_hop"), a.str("headers"),

@@ -174,7 +174,7 @@ void register_usrloc_commands(mi::Registry& registry, const SipServices& s) {
 
   registry.add({.name = "ul_flush", .module = m,
                 .summary = "Remove expired contacts now (bindings are written through to the database)",
-                .flags = mi::kEngine,
+                .flags = mi::kEngine | mi::kAdmin,  // a flush (command.h: kAdmin)
                 .handler = [&s](const Args& a) -> Result {
                   return with_table(s, a, [&](Usrloc& ul) -> Result {
                     ul.expire(now());

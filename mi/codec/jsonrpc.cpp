@@ -1,6 +1,10 @@
 // jsonrpc.cpp: JSON-RPC 2.0 request validation and reply rendering.
 #include "mi/codec/jsonrpc.h"
 
+#include <fmt/format.h>
+
+#include "mi/codec/limits.h"
+
 namespace sb::mi {
 
 namespace {
@@ -47,6 +51,13 @@ JsonRpcItem decode_item(const Value& j) {
 
 JsonRpcMessage decode_jsonrpc(std::string_view text) {
   JsonRpcMessage msg;
+  const DecodeLimits limits = decode_limits();
+  // Before nlohmann builds (and later copies, recursively) a tree of it.
+  if (json_nesting(text, limits.max_nesting + 1) > limits.max_nesting) {
+    msg.error = Error::invalid_request(fmt::format(
+        "JSON nested deeper than {} levels (core.max_nesting)", limits.max_nesting));
+    return msg;
+  }
   Value j = Value::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded()) {
     msg.error = Error::parse_error("the request is not valid JSON");
@@ -56,6 +67,12 @@ JsonRpcMessage decode_jsonrpc(std::string_view text) {
     msg.batch = true;
     if (j.empty()) {
       msg.error = Error::invalid_request("empty batch");
+      return msg;
+    }
+    if (j.size() > limits.max_batch) {
+      msg.error = Error::invalid_request(fmt::format(
+          "a batch of {} requests is over the limit of {} (core.max_batch)", j.size(),
+          limits.max_batch));
       return msg;
     }
     for (const Value& el : j) msg.items.push_back(decode_item(el));

@@ -3,6 +3,8 @@
 // Decoding follows OpenSIPS 3 (research/mi-protocols.md §3.1): `jsonrpc` must be "2.0", `method`
 // a string, `params` absent/array/object, `id` string/number/null; no `id` = notification (no
 // reply). Batches (a JSON array of requests) are decoded item by item.
+// Limits (mi/codec/limits.h), checked before a tree is built: text nested deeper than
+// core.max_nesting, or a batch of more than core.max_batch requests → -32600 naming the key.
 // Rendering is compact, key order jsonrpc, result|error, id; errors through the mapping table.
 // Threading: pure functions.
 #pragma once

@@ -7,6 +7,7 @@
 // Threading: `done` runs exactly once, on whichever thread completes the last call.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -18,7 +19,10 @@ namespace sb::mi {
 
 using JsonRpcDone = std::function<void(std::optional<std::string> reply)>;
 
+/// `max_reply` bounds the reply text: a batch whose replies add up to more stops keeping them
+/// and is answered with one reply_too_large error naming `max_reply_key` (never an OOM).
 void dispatch_jsonrpc(Dispatcher& dispatcher, std::string_view text, const Caller& caller,
-                      JsonRpcDone done);
+                      JsonRpcDone done, std::size_t max_reply = SIZE_MAX,
+                      std::string_view max_reply_key = {});
 
 }  // namespace sb::mi

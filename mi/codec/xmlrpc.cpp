@@ -1,6 +1,8 @@
 // xmlrpc.cpp: XML-RPC decoding through xmlrpc-c's C API, and our own response encoder.
 #include "mi/codec/xmlrpc.h"
 
+#include "mi/codec/limits.h"
+
 #include <xmlrpc-c/base.h>
 
 #include <charconv>
@@ -143,7 +145,7 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 struct Prolog {
-  bool utf8 = true;      ///< no encoding declared, or UTF-8 declared
+  bool utf8 = true;      ///< no encoding declared, or UTF-8 / US-ASCII declared
   bool doctype = false;  ///< a <!DOCTYPE> before the root element
 };
 
@@ -164,7 +166,8 @@ Prolog scan_prolog(std::string_view s) {
         std::size_t close = decl.find(decl[q], q + 1);
         if (close != std::string_view::npos) {
           std::string_view enc = decl.substr(q + 1, close - q - 1);
-          p.utf8 = iequals(enc, "utf-8") || iequals(enc, "utf8");
+          p.utf8 = iequals(enc, "utf-8") || iequals(enc, "utf8") || iequals(enc, "us-ascii") ||
+                   iequals(enc, "ascii");
         }
       }
     }
@@ -187,6 +190,63 @@ Prolog scan_prolog(std::string_view s) {
     }
   }
   return p;
+}
+
+/// Why the bytes are not UTF-8 (or US-ASCII) XML free of markup declarations, or "". Checked on
+/// the raw body before anything parses it: a UTF-16/32 body would hide a <!DOCTYPE> (and an
+/// entity bomb) from a byte scan, so only UTF-8 is accepted, and no DTD in any place.
+std::string refuse_encoding(std::string_view s, const Prolog& prolog) {
+  if (starts_with_at(s, 0, "\xFE\xFF") || starts_with_at(s, 0, "\xFF\xFE") ||
+      starts_with_at(s, 0, std::string_view("\0\0\xFE\xFF", 4)))
+    return "only UTF-8 XML is accepted (this body starts with a UTF-16/UTF-32 byte-order mark)";
+  if (s.find('\0') != std::string_view::npos)
+    return "only UTF-8 XML is accepted (this body holds NUL bytes: UTF-16 or UTF-32?)";
+  if (!prolog.utf8)
+    return "only UTF-8 (or US-ASCII) XML is accepted (the XML declaration names another encoding)";
+  if (prolog.doctype || s.find("<!DOCTYPE") != std::string_view::npos ||
+      s.find("<!ENTITY") != std::string_view::npos)
+    return "a document type or entity declaration (<!DOCTYPE>, <!ENTITY>) is not accepted";
+  return {};
+}
+
+/// True when elements nest deeper than `limit` (comments, CDATA, PIs and quoted attribute
+/// values skipped). Runs before xmlrpc-c, whose element tree is built and freed recursively.
+bool xml_too_deep(std::string_view s, std::size_t limit) {
+  std::size_t depth = 0;
+  std::size_t i = 0;
+  auto skip_past = [&](std::string_view end) {
+    std::size_t e = s.find(end, i);
+    i = e == std::string_view::npos ? s.size() : e + end.size();
+  };
+  while ((i = s.find('<', i)) != std::string_view::npos) {
+    if (starts_with_at(s, i, "<!--")) { i += 4; skip_past("-->"); continue; }
+    if (starts_with_at(s, i, "<![CDATA[")) { i += 9; skip_past("]]>"); continue; }
+    if (starts_with_at(s, i, "<?")) { i += 2; skip_past("?>"); continue; }
+    if (starts_with_at(s, i, "</")) {
+      if (depth > 0) --depth;
+      ++i;
+      skip_past(">");
+      continue;
+    }
+    if (starts_with_at(s, i, "<!")) { ++i; skip_past(">"); continue; }
+    // A start tag: to its '>', outside quoted attribute values.
+    char quote = 0;
+    std::size_t j = i + 1;
+    for (; j < s.size(); ++j) {
+      const char c = s[j];
+      if (quote) {
+        if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '>') {
+        break;
+      }
+    }
+    const bool empty_element = j < s.size() && s[j - 1] == '/';
+    if (!empty_element && ++depth > limit) return true;
+    i = j;
+  }
+  return false;
 }
 
 /// At `<int>`/`<i4>` (s[i] == '<'): when the element holds an integer outside 32 bits but
@@ -392,8 +452,10 @@ std::string read_string(xmlrpc_value* v) {
   return restore(std::string(p, len));
 }
 
-Value to_value(xmlrpc_value* v, int depth) {
-  if (depth > 200) throw ConvertError("values nested too deep");
+Value to_value(xmlrpc_value* v, std::size_t depth) {
+  if (depth > decode_limits().max_nesting)
+    throw ConvertError(fmt::format("values nested deeper than {} levels (core.max_nesting)",
+                                   decode_limits().max_nesting));
   Env env;
   switch (xmlrpc_value_type(v)) {
     case XMLRPC_TYPE_INT: {
@@ -650,11 +712,21 @@ XmlRpcCall decode_xmlrpc_call(std::string_view body) {
   }
   raise_xmlrpc_limits();
   const Prolog prolog = scan_prolog(body);
-  if (prolog.doctype) {
-    call.error = Error::invalid_request("a document type declaration (<!DOCTYPE>) is not accepted");
+  // A UTF-8 byte-order mark only says "UTF-8": dropped (xmlrpc-c's parser does not take it).
+  if (starts_with_at(body, 0, "\xEF\xBB\xBF")) body.remove_prefix(3);
+  if (std::string why = refuse_encoding(body, prolog); !why.empty()) {
+    call.error = Error::invalid_request(std::move(why));
     return call;
   }
-  Prepared prepared = prepare(body, prolog.utf8);
+  // methodCall, params, param, value, then three elements per level (value>array>data,
+  // value>struct>member): the XML depth that holds core.max_nesting levels of values.
+  const std::size_t max_nesting = decode_limits().max_nesting;
+  if (xml_too_deep(body, 3 * max_nesting + 8)) {
+    call.error = Error::invalid_request(fmt::format(
+        "XML nested deeper than {} levels of values (core.max_nesting)", max_nesting));
+    return call;
+  }
+  Prepared prepared = prepare(body, true);
   if (!prepared.error.empty()) {
     call.error = Error::invalid_request(std::move(prepared.error));
     return call;

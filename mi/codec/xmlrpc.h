@@ -15,8 +15,13 @@
 // Characters outside the Basic Multilingual Plane (emoji) are accepted although xmlrpc-c
 // refuses them: they are shielded into BMP placeholders before parsing and restored after.
 // Malformed XML (and invalid UTF-8) → Error::parse_error (faultCode -32700); well-formed bytes
-// that are not a valid methodCall, a <!DOCTYPE> (no entity expansion games) or a value out of
-// range → Error::invalid_request (-32600); over kXmlRpcMaxRequest → request_too_large (-32600).
+// that are not a valid methodCall or a value out of range → Error::invalid_request (-32600);
+// over kXmlRpcMaxRequest → request_too_large (-32600).
+// Refused before xmlrpc-c sees the body (-32600, the reason in the faultString): any encoding
+// but UTF-8/US-ASCII (a UTF-16/32 byte-order mark, NUL bytes, another declared encoding: such a
+// body would hide markup from our byte scans), a <!DOCTYPE> or <!ENTITY> anywhere (no entity
+// expansion games), and elements nested deeper than core.max_nesting levels of values
+// (xmlrpc-c builds and frees its element tree recursively: 340 000 open tags overflow the stack).
 //
 // Encoding is ours (not xmlrpc-c's serializer, which refuses code points above U+FFFD, emits
 // raw control characters, drops CR, writes <i4> and recurses forever on NaN): the same layout

@@ -119,4 +119,18 @@ std::string render_text(const Result& r) {
   return out;
 }
 
+std::string render_uac_reply_text(const Value& v) {
+  std::string status = "500 Internal error";
+  if (v.is_object() && v.contains("Status") && v["Status"].is_string()) status = v["Status"];
+  std::string out = status + "\n";
+  if (v.is_object() && v.contains("Message") && v["Message"].is_string())
+    out += ".\n.\n.\n" + v["Message"].get<std::string>() + "\n";
+  return out;
+}
+
+std::string render_text(const Result& r, const CommandSpec* spec) {
+  if (spec && spec->text_reply && r.ok()) return spec->text_reply(r.value());
+  return render_text(r);
+}
+
 }  // namespace sb::mi

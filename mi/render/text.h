@@ -22,6 +22,13 @@
 namespace sb::mi {
 
 std::string render_text(const Result& r);
+/// As above, through the command's own text_reply when it has one (spec may be null).
+std::string render_text(const Result& r, const CommandSpec* spec);
+/// SER 0.9's t_uac_dlg text reply from its result {Status, Message?}: the SIP final status as
+/// the status line; with a received reply, the dialog's request-URI, next hop and route lines
+/// ("." each: no dialog is kept) and the reply from its first header; a local reply (408 on a
+/// timeout) is its status line alone. So the status line (and sbctl's exit code) shows a failure.
+std::string render_uac_reply_text(const Value& v);
 /// Only the body lines of a successful Value (no status line, no terminating empty line).
 std::string render_text_body(const Value& v);
 /// Escapes control characters and backslashes so a value stays on one line.

@@ -164,7 +164,9 @@ std::vector<Channel> all_channels(const test::TestDaemon& d) {
                        joined += (i ? "," : "") + c.params[i];
                      target += "?params=" + url_encode(joined);
                    }
-                   auto r = client::http_get(http, target);
+                   // POST: the table holds state-changing commands too, and GET runs only
+                   // read-only ones (http.json_get_writes off); same params, same reply.
+                   auto r = client::http_post(http, target, "", "");
                    if (!r.ok) return fail(r.error);
                    if (r.status != 200) return fail("HTTP status " + std::to_string(r.status));
                    Json j = Json::parse(r.body, nullptr, false);

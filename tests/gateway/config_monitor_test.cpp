@@ -25,7 +25,10 @@ TEST(ConfigMonitor, DefaultsAreLoopbackWithoutPassword) {
   transports::MonitorConfig m = monitor_config(Config());
   EXPECT_EQ(m.listen, "127.0.0.1:54322");
   EXPECT_EQ(m.password, "");
-  EXPECT_TRUE(m.loopback_admin);
+  EXPECT_EQ(m.anonymous_role, mi::Role::read_only);  // any local process can connect
+  EXPECT_EQ(m.login_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(m.max_output, 1048576u);
+  EXPECT_EQ(m.auth_fail_limit, 10u);
   EXPECT_EQ(m.max_connections, 16u);
   EXPECT_EQ(m.idle_timeout_s, 300u);
   EXPECT_EQ(m.max_line, 1024u);
@@ -33,12 +36,15 @@ TEST(ConfigMonitor, DefaultsAreLoopbackWithoutPassword) {
 
 TEST(ConfigMonitor, OverridesReachTheTransportConfig) {
   Config c = load_config("", {"monitor.listen=[::1]:0", "monitor.password=s3cret",
-                              "monitor.loopback_admin=off", "monitor.max_connections=2",
+                              "monitor.anonymous_role=admin", "monitor.max_connections=2",
+                              "monitor.max_output=8192", "monitor.login_timeout_s=3",
                               "monitor.idle_timeout_s=5", "monitor.max_line=16"});
   transports::MonitorConfig m = monitor_config(c);
   EXPECT_EQ(m.listen, "[::1]:0");
   EXPECT_EQ(m.password, "s3cret");
-  EXPECT_FALSE(m.loopback_admin);
+  EXPECT_EQ(m.anonymous_role, mi::Role::admin);
+  EXPECT_EQ(m.max_output, 8192u);
+  EXPECT_EQ(m.login_timeout, std::chrono::seconds(3));
   EXPECT_EQ(m.max_connections, 2u);
   EXPECT_EQ(m.idle_timeout_s, 5u);
   EXPECT_EQ(m.max_line, 16u);
@@ -50,7 +56,8 @@ TEST(ConfigMonitor, BadValuesNameTheKey) {
       {"monitor.listen=localhost", "'localhost' is not host:port"},
       {"monitor.listen=example.com:54322", "is not an IPv4/IPv6 address"},
       {"monitor.listen=127.0.0.1:65536", "is not a port number"},
-      {"monitor.loopback_admin=maybe", "is not a boolean"},
+      {"monitor.anonymous_role=root", "'root' is not read_only, operator or admin"},
+      {"monitor.max_output=100", "out of range 4096..268435456"},
       {"monitor.max_connections=0", "out of range 1..1024"},
       {"monitor.idle_timeout_s=0", "out of range 1..86400"},
       {"monitor.max_line=15", "out of range 16..65536"},

@@ -64,7 +64,7 @@ TEST_F(ConfigTest, DefaultsMatchTheSchema) {
   EXPECT_EQ(c.get_int("core.workers_max"), 64);
   EXPECT_EQ(c.get_int("core.call_timeout_ms"), 60000);
   EXPECT_EQ(c.get_int("core.shutdown_timeout_ms"), 5000);
-  EXPECT_EQ(c.get_string("fifo.path"), "/tmp/switchboard_fifo");
+  EXPECT_EQ(c.get_string("fifo.path"), "./var/run/switchboard_fifo");
   EXPECT_EQ(c.get_mode("fifo.mode"), 0660u);
   EXPECT_EQ(c.get_string("fifo.user"), "");
   EXPECT_EQ(c.get_string("fifo.group"), "");
@@ -76,10 +76,10 @@ TEST_F(ConfigTest, DefaultsMatchTheSchema) {
 
   // An empty file is the defaults too.
   Config empty = load_config(write("empty.conf", ""), {});
-  EXPECT_EQ(empty.get_string("fifo.path"), "/tmp/switchboard_fifo");
+  EXPECT_EQ(empty.get_string("fifo.path"), "./var/run/switchboard_fifo");
 
   auto f = fifo_config(c);
-  EXPECT_EQ(f.path, "/tmp/switchboard_fifo");
+  EXPECT_EQ(f.path, "./var/run/switchboard_fifo");
   EXPECT_EQ(f.mode, 0660u);
   EXPECT_EQ(f.reply_dir, "/tmp");
   EXPECT_EQ(f.max_request, 65536u);
@@ -340,10 +340,71 @@ TEST(ConfigShipped, LoadsCleanlyAndDocumentsEveryKeyAtItsDefault) {
         break;
       case KeyType::string:
       case KeyType::log_level:
-        EXPECT_EQ(shipped.get_string(spec.name()), defaults.get_string(spec.name()));
+        if (spec.path && !spec.default_value.empty() && spec.default_value.front() != '/') {
+          // A relative path in the file is relative to conf/: it names the same file as the
+          // built-in default does from the repository root (where scripts/run.sh starts it).
+          namespace fs = std::filesystem;
+          const fs::path conf_dir = fs::path(path).parent_path();
+          EXPECT_EQ(fs::weakly_canonical(shipped.get_string(spec.name())),
+                    fs::weakly_canonical(conf_dir / ".." / std::string(spec.default_value)));
+        } else {
+          EXPECT_EQ(shipped.get_string(spec.name()), defaults.get_string(spec.name()));
+        }
         break;
     }
   }
+}
+
+TEST(ConfigPaths, RelativePathsInAFileAreRelativeToItsDirectory) {
+  char tmpl[] = "/tmp/sb_config_paths_XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  const std::string file = dir + "/sb.conf";
+  {
+    std::FILE* f = std::fopen(file.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("[core]\ndb = ./var/sb.db\nlog_file = logs/sb.log\npid_file = /run/sb.pid\n"
+               "[fifo]\npath = run/fifo\n", f);
+    std::fclose(f);
+  }
+  Config c = load_config(file, {"datagram.unix=rel.sock"});
+  EXPECT_EQ(c.get_string("core.db"), dir + "/var/sb.db");
+  EXPECT_EQ(c.get_string("core.log_file"), dir + "/logs/sb.log");
+  EXPECT_EQ(c.get_string("core.pid_file"), "/run/sb.pid");           // absolute: as written
+  EXPECT_EQ(c.get_string("fifo.path"), dir + "/run/fifo");
+  EXPECT_EQ(c.get_string("datagram.unix"), "rel.sock");             // --set: the shell's cwd
+  EXPECT_EQ(c.get_string("fifo.reply_dir"), "/tmp");                 // not a path key here
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ConfigSecrets, SensitiveValuesAreNeverEchoed) {
+  for (const char* set : {"http.basic_auth=alice:S3CRETPW", "http.tokens=S3CRETPW",
+                          "http.basic_auth=alice:S3CRETPW:root", "http.basic_auth=alice::admin"}) {
+    std::string err;
+    try {
+      load_config("", {set});
+    } catch (const ConfigError& e) {
+      err = e.what();
+    }
+    ASSERT_FALSE(err.empty()) << set;
+    EXPECT_EQ(err.find("S3CRETPW"), std::string::npos) << err;
+    EXPECT_NE(err.find(std::string(set).substr(0, std::string(set).find('='))), std::string::npos) << err;
+  }
+  EXPECT_TRUE(is_sensitive_key("http.tokens"));
+  EXPECT_TRUE(is_sensitive_key("monitor.password"));
+  EXPECT_FALSE(is_sensitive_key("http.listen"));
+  const std::vector<std::string> argv = {"switchboard", "--set", "http.tokens=T0K:admin",
+                                         "--set=monitor.password=pw", "--set", "http.threads=2",
+                                         "--set", "module.example.api_key=K", "--set",
+                                         "module.example.greeting=Hi"};
+  auto secret = [](std::string_view m, std::string_view k, const void*) {
+    return m == "example" && k == "api_key";
+  };
+  EXPECT_EQ(mask_command_line(argv, secret, nullptr),
+            (std::vector<std::string>{"switchboard", "--set", "http.tokens=***",
+                                      "--set=monitor.password=***", "--set", "http.threads=2",
+                                      "--set", "module.example.api_key=***", "--set",
+                                      "module.example.greeting=Hi"}));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // invalid UTF-8, every fault row of spec/wire.md §2), checked against golden files
 // (tests/golden/xmlrpc_*.xml, exact bytes, CRLF) and read back with xmlrpc-c's own parsers.
 #include "mi/codec/xmlrpc.h"
+#include "mi/codec/limits.h"
 
 #include <xmlrpc-c/base.h>
 #include <xmlrpc-c/base.hpp>
@@ -211,12 +212,43 @@ TEST(XmlRpcDecode, CharactersOutsideTheBmp) {
   EXPECT_EQ(c.params.dump(), "{\"k\xF0\x9F\x98\x80\":\"v\"}");
 }
 
-TEST(XmlRpcDecode, DeclaredLatin1IsConverted) {
-  XmlRpcCall c = decode_xmlrpc_call(
+TEST(XmlRpcDecode, OnlyUtf8IsAccepted) {
+  // Another encoding could hide a <!DOCTYPE> from the byte scan: refused before xmlrpc-c.
+  const std::string latin1 =
       "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><methodCall><methodName>m</methodName>"
-      "<params><param><value><string>\xE9\xF0\xFF</string></value></param></params></methodCall>");
-  ASSERT_FALSE(c.error) << c.error->detail;
-  EXPECT_EQ(c.params[0], Value("é\xC3\xB0\xC3\xBF"));  // é ð ÿ, not mistaken for UTF-8
+      "<params><param><value><string>\xE9</string></value></param></params></methodCall>";
+  std::string utf16le = "\xFF\xFE";
+  for (char c : std::string("<?xml version=\"1.0\" encoding=\"UTF-16\"?><methodCall/>"))
+    utf16le += std::string{c, '\0'};
+  std::string no_bom = utf16le.substr(2);
+  std::string utf32 = std::string("\0\0\xFE\xFF", 4) + std::string("\0\0\0<", 4);
+  for (const std::string& body : {latin1, utf16le, no_bom, utf32}) {
+    XmlRpcCall c = decode_xmlrpc_call(body);
+    ASSERT_TRUE(c.error);
+    EXPECT_EQ(c.error->kind, ErrorKind::invalid_request);
+    EXPECT_NE(c.error->detail.find("only UTF-8"), std::string::npos) << c.error->detail;
+  }
+  // UTF-8 with a byte-order mark, declared US-ASCII, declared utf-8: accepted.
+  for (const std::string& prefix :
+       {std::string("\xEF\xBB\xBF"), std::string("<?xml version=\"1.0\" encoding=\"US-ASCII\"?>"),
+        std::string("\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?>")}) {
+    const std::string call = call_xml(xparam("<string>x</string>"));
+    const bool own_decl = prefix.find("<?xml") != std::string::npos;  // replaces call_xml's
+    XmlRpcCall c = decode_xmlrpc_call(prefix + (own_decl ? call.substr(call.find("?>") + 2) : call));
+    ASSERT_FALSE(c.error) << prefix << ": " << c.error->detail;
+    EXPECT_EQ(c.params[0], Value("x"));
+  }
+}
+
+TEST(XmlRpcDecode, EntityDeclarationsAnywhereAreRefused) {
+  for (const std::string& body :
+       {call_xml(xparam("<string>x</string>")) + "<!ENTITY a \"b\">",
+        std::string("<methodCall><!DOCTYPE x><methodName>m</methodName></methodCall>")}) {
+    XmlRpcCall c = decode_xmlrpc_call(body);
+    ASSERT_TRUE(c.error) << body;
+    EXPECT_EQ(xmlrpc_fault_code(*c.error), -32600);
+    EXPECT_NE(c.error->detail.find("<!ENTITY>"), std::string::npos) << c.error->detail;
+  }
 }
 
 TEST(XmlRpcDecode, IntBeyond32BitsIsReadAsI8) {
@@ -308,12 +340,37 @@ TEST(XmlRpcDecode, NotAMethodCallIsInvalidRequest) {
 }
 
 TEST(XmlRpcDecode, NestingIsBounded) {
-  std::string deep;
-  for (int i = 0; i < 200; ++i) deep += "<value><array><data>";
-  for (int i = 0; i < 200; ++i) deep += "</data></array></value>";
-  XmlRpcCall c = decode_xmlrpc_call(call_xml("<param>" + deep + "</param>"));
+  const auto nested = [](int levels) {
+    std::string deep;
+    for (int i = 0; i < levels; ++i) deep += "<value><array><data>";
+    deep += "<value><int>1</int></value>";
+    for (int i = 0; i < levels; ++i) deep += "</data></array></value>";
+    return decode_xmlrpc_call(call_xml("<param>" + deep + "</param>"));
+  };
+  const int max = static_cast<int>(decode_limits().max_nesting);
+  XmlRpcCall ok = nested(max - 2);
+  EXPECT_FALSE(ok.error) << ok.error->detail;
+  for (int levels : {max + 8, 200}) {
+    XmlRpcCall c = nested(levels);
+    ASSERT_TRUE(c.error) << levels;
+    EXPECT_EQ(xmlrpc_fault_code(*c.error), -32600);
+    EXPECT_NE(c.error->detail.find("core.max_nesting"), std::string::npos) << c.error->detail;
+  }
+}
+
+TEST(XmlRpcDecode, DeepUnclosedElementsAreRefusedBeforeParsing) {
+  // 340 000 open tags crashed xmlrpc-c's recursive element free: refused by the pre-scan.
+  std::string body = "<?xml version=\"1.0\"?><methodCall><methodName>uptime</methodName><params>"
+                     "<param><value>";
+  for (int i = 0; i < 340000; ++i) body += "<a>";
+  XmlRpcCall c = decode_xmlrpc_call(body);
   ASSERT_TRUE(c.error);
   EXPECT_EQ(xmlrpc_fault_code(*c.error), -32600);
+  EXPECT_NE(c.error->detail.find("nested deeper"), std::string::npos) << c.error->detail;
+  // Comments, CDATA and quoted '>' do not count as elements.
+  XmlRpcCall fine = decode_xmlrpc_call(call_xml(
+      xparam("<string><![CDATA[" + std::string(1000, '<') + "]]></string>") + "<!--<a><a>-->"));
+  EXPECT_FALSE(fine.error) << fine.error->detail;
 }
 
 // ---- encoding ----------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 #   fail <message>                 counts a failed check and prints it
 #   free_port tcp|udp              a free loopback port
 #   sb_start_daemon [--set k=v]... starts the real daemon (FIFO in $dir, datagram, HTTP and
-#                                  the monitor off
+#                                  the monitor off, their unauthenticated roles admin: the
+#                                  test is the operator; tests/security checks the defaults)
 #                                  unless the arguments turn them on), waits until every
 #                                  transport is up; $daemon_pid, log in $dir/daemon.log;
 #                                  reads $SB_CONF when set, else conf/switchboard.conf
@@ -52,7 +53,9 @@ sb_start_daemon() {
     --set "fifo.path=$dir/fifo" --set "fifo.reply_dir=$dir" \
     --set datagram.unix= --set datagram.udp= --set http.listen= --set monitor.listen= \
     --set sip.listen= \
-    --set "core.db=$dir/switchboard.db" "$@" \
+    --set "core.db=$dir/switchboard.db" \
+    --set datagram.udp_role=admin --set http.anonymous_role=admin \
+    --set monitor.anonymous_role=admin "$@" \
     --set core.log_level=info >"$dir/daemon.log" 2>&1 &
   daemon_pid=$!
   tries=0

@@ -114,7 +114,9 @@ uac() {
   label=$1
   want=$2
   shift 2
-  ctl t_uac_dlg "$@" >"$dir/uac.out" 2>&1
+  # JSON dialect: the result {Status, Message} whatever the SIP status (the text dialect's
+  # status line is the SIP status itself: checked by uac_text below).
+  ctl --json t_uac_dlg "$@" >"$dir/uac.out" 2>&1
   status=$?
   out=$(cat "$dir/uac.out")
   if [ -z "$want" ]; then
@@ -122,8 +124,23 @@ uac() {
     return
   fi
   [ "$status" -eq 0 ] || fail "$label: sbctl exit $status: $out"
-  first=$(printf '%s\n' "$out" | sed -n 's/^Status:: //p' | head -1)
+  first=$(printf '%s\n' "$out" | sed -n 's/^ *"Status": "\(.*\)",\{0,1\}$/\1/p' | head -1)
   [ "$first" = "$want" ] || fail "$label: Status '$first', expected '$want'; output: $out"
+}
+# uac_text <label> <expected exit> <expected status line on stderr, or "" for 2xx> <params...>:
+# the SER text dialect puts the SIP final status on the status line (SER 0.9), so a script's
+# `sbctl t_uac_dlg ... || echo failed` sees a failed request.
+uac_text() {
+  label=$1 want_exit=$2 want_status=$3
+  shift 3
+  ctl t_uac_dlg "$@" >"$dir/uac.out" 2>"$dir/uac.err"
+  status=$?
+  [ "$status" -eq "$want_exit" ] ||
+    fail "$label (text): sbctl exit $status, expected $want_exit; $(cat "$dir/uac.out" "$dir/uac.err")"
+  if [ -n "$want_status" ]; then
+    grep -qx "$want_status" "$dir/uac.err" ||
+      fail "$label (text): no status line '$want_status' on stderr: $(cat "$dir/uac.err")"
+  fi
 }
 HDRS="From: <sip:daemon@example.com>
 To: <sip:kam@127.0.0.1>"
@@ -157,6 +174,9 @@ uac "UPDATE from a socket we do not have" "" \
 case $out in *"404 Local socket not found"*) ;; *) fail "unknown socket: expected '404 Local socket not found', got: $out" ;; esac
 
 uac "INFO (refused)" "404 Not here" INFO "sip:kam@127.0.0.1:$kport" . "$HDRS"
+uac_text "INFO (refused)" 1 "404 Not here" INFO "sip:kam@127.0.0.1:$kport" . "$HDRS"
+uac_text "OPTIONS" 0 "" OPTIONS "sip:kam@127.0.0.1:$kport" . "$HDRS"
+grep -q "Server: kamailio" "$dir/uac.out" || fail "OPTIONS (text): no Server: kamailio in $(cat "$dir/uac.out")"
 
 t0=$(date +%s)
 uac "NOTIFY (ignored)" "408 Request Timeout" NOTIFY "sip:kam@127.0.0.1:$kport" . "$HDRS

@@ -47,8 +47,9 @@ TEST(SipTm, TextDialectOptionsToAListeningPeer) {
   });
   ASSERT_TRUE(reply.ok) << reply.error;
   const std::string& t = reply.text;
-  EXPECT_EQ(t.rfind("200 OK\n", 0), 0u) << t;
-  EXPECT_NE(t.find("Status:: 200 OK\n"), std::string::npos) << t;
+  // SER 0.9: the SIP final status is the status line, then the dialog's request-URI, next hop
+  // and route ("." each), then the reply from its first header.
+  EXPECT_EQ(t.rfind("200 OK\n.\n.\n.\nVia: ", 0), 0u) << t;
   EXPECT_NE(t.find("X-Peer: listening-1"), std::string::npos) << "the peer's reply headers: " << t;
   EXPECT_NE(t.find("Server: sb-sip-peer/1"), std::string::npos) << t;
 
@@ -70,6 +71,26 @@ TEST(SipTm, TextDialectOptionsToAListeningPeer) {
   EXPECT_EQ(got->header("Content-Length"), "0");
   // The Message part starts at the first header of the reply: the status line is not repeated.
   EXPECT_EQ(t.find("SIP/2.0 200"), std::string::npos) << t;
+  expect_clean_stop(d);
+}
+
+TEST(SipTm, TextDialectStatusLineIsTheSipFailure) {
+  // A script checking the status line (or sbctl's exit code) must see a failed request: SER 0.9
+  // put the SIP final status there (issue #11). JSON-RPC keeps {Status, Message}.
+  TestDaemon d;
+  SipPeer peer;
+  peer.serve([](const SipMessage& req) -> std::vector<std::string> {
+    if (req.method == "ACK") return {};
+    return {SipPeer::make_response(req, 486, "Busy Here", {})};
+  });
+  auto reply = d.call([&](const std::string& name) {
+    return ":t_uac_dlg:" + name + "\nOPTIONS\n" + peer_ruri(peer) +
+           "\n.\nFrom: sip:daemon@example.com\nTo: <sip:x@127.0.0.1>\n.\n.\n\n";
+  });
+  ASSERT_TRUE(reply.ok) << reply.error;
+  EXPECT_EQ(reply.text.rfind("486 Busy Here\n.\n.\n.\n", 0), 0u) << reply.text;
+  json r = uac(d, "OPTIONS", peer_ruri(peer), kStdHeaders);
+  EXPECT_EQ(r["result"]["Status"], "486 Busy Here") << r.dump();
   expect_clean_stop(d);
 }
 

@@ -95,7 +95,13 @@ TestDaemon::TestDaemon(std::vector<std::string> extra_sets, const std::string& e
                                    "--set", "http.listen=127.0.0.1:" + std::to_string(http_port_),
                                    "--set", "monitor.listen=127.0.0.1:" + std::to_string(monitor_port_),
                                    "--set", "sip.listen=udp:127.0.0.1:" + std::to_string(sip_port_),
-                                   "--set", "core.db=" + dir_ + "/switchboard.db"};
+                                   "--set", "core.db=" + dir_ + "/switchboard.db",
+                                   // The test is the operator: the endpoints that default to
+                                   // read_only for unauthenticated local callers (issue #11 trust
+                                   // model) are opened up here; tests/security checks the defaults.
+                                   "--set", "datagram.udp_role=admin",
+                                   "--set", "http.anonymous_role=admin",
+                                   "--set", "monitor.anonymous_role=admin"};
   for (const auto& s : extra_sets) {
     args.push_back("--set");
     args.push_back(s);

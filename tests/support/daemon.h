@@ -18,7 +18,9 @@ namespace sb::test {
 class TestDaemon {
  public:
   /// Every endpoint is private to the test: FIFO and unix socket in a temp dir, free loopback
-  /// ports for UDP, HTTP, the monitor and SIP. Extra `--set section.key=value` overrides come last (they win).
+  /// ports for UDP, HTTP, the monitor and SIP. UDP, anonymous HTTP and the monitor get the admin
+  /// role (the test is the operator; the read-only defaults are tested in tests/security).
+  /// Extra `--set section.key=value` overrides come last (they win).
   /// `extra_config` (ini text, e.g. a [modules] section) is appended to a copy of the shipped
   /// conf/switchboard.conf that the daemon then reads.
   explicit TestDaemon(std::vector<std::string> extra_sets = {}, const std::string& extra_config = {});

@@ -40,6 +40,8 @@
 #include "mi/render/text.h"
 #include "mi/threads.h"
 #include "transports/net/address.h"
+#include "transports/net/files.h"
+#include "transports/net/printable.h"
 
 namespace sb::transports {
 
@@ -83,8 +85,9 @@ std::string peer_text(bool unix_socket, const sockaddr_storage& from, socklen_t 
     const auto* un = reinterpret_cast<const sockaddr_un*>(&from);
     std::size_t n = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
     if (n == 0) return "(unbound unix socket)";
-    if (un->sun_path[0] == '\0') return "@" + std::string(un->sun_path + 1, n - 1);
-    return std::string(un->sun_path, strnlen(un->sun_path, n));
+    // The client chose this path: logged and shown, so made printable.
+    if (un->sun_path[0] == '\0') return "@" + printable(std::string_view(un->sun_path + 1, n - 1));
+    return printable(std::string_view(un->sun_path, strnlen(un->sun_path, n)));
   }
   SocketAddress a;
   std::memcpy(&a.storage, &from, sizeof from);
@@ -283,6 +286,12 @@ struct DatagramTransport::Impl {
     std::string why;
     auto addr = parse_host_port(cfg.udp, &why);
     if (!addr) throw DatagramError(fmt::format("datagram.udp: {}", why));
+    if (!addr->is_loopback() && !cfg.udp_allow_remote)
+      throw DatagramError(fmt::format(
+          "datagram.udp {} is not a loopback address: datagrams carry no credentials and a small "
+          "request can get a large reply (a reflection amplifier). Listen on 127.0.0.1, or set "
+          "datagram.udp_allow_remote = on if the network is trusted",
+          cfg.udp));
     int fd = ::socket(addr->family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) throw DatagramError(fmt::format("datagram.udp: socket: {}", errno_text(errno)));
     core->fds[kUdp] = fd;
@@ -292,12 +301,14 @@ struct DatagramTransport::Impl {
     auto local = local_address(fd);
     port = local ? local->port() : addr->port();
     if (!addr->is_loopback())
-      spdlog::warn("datagram: UDP socket on {} is not loopback: anyone who can reach it can run "
-                   "every command (there is no authentication on datagrams)", cfg.udp);
+      spdlog::warn("datagram: UDP socket on {} is not loopback (datagram.udp_allow_remote = on): "
+                   "anyone who can reach it gets the {} role (no authentication on datagrams)",
+                   cfg.udp, mi::to_string(cfg.udp_role));
   }
 
   void bind_unix() {
     const std::string& path = cfg.unix_path;
+    make_parent_dirs(path);  // the private run directory (0750) on a first start
     int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) throw DatagramError(fmt::format("datagram.unix: socket: {}", errno_text(errno)));
     core->fds[kUnix] = fd;
@@ -389,7 +400,8 @@ struct DatagramTransport::Impl {
       else core->send_text(t, mi::render_text(e));
       return;
     }
-    mi::Caller caller{"datagram", t.peer, mi::Role::admin};
+    // The unix socket is trusted by its file permissions; UDP by config (no credentials).
+    mi::Caller caller{"datagram", t.peer, t.socket == kUdp ? cfg.udp_role : mi::Role::admin};
     if (json) {
       auto request = std::make_shared<const std::string>(data);
       core->begin();
@@ -408,7 +420,7 @@ struct DatagramTransport::Impl {
     if (auto* err = std::get_if<mi::Error>(&line)) {
       core->parse_errors.inc();
       spdlog::info("datagram {}: malformed request from {}: {}", kSocketName[t.socket], t.peer,
-                   err->detail);
+                   printable(err->detail));
       core->send_text(t, mi::render_text(*err));
       return;
     }
@@ -419,14 +431,15 @@ struct DatagramTransport::Impl {
       core->parse_errors.inc();
       mi::Error e = params.error ? *params.error : mi::Error::parse_error("incomplete params", command);
       spdlog::info("datagram {}: malformed params from {}: {}", kSocketName[t.socket], t.peer,
-                   e.detail);
+                   printable(e.detail));
       core->send_text(t, mi::render_text(e));
       return;
     }
+    const mi::CommandSpec* spec = dispatcher.registry().find_case_insensitive(command);
     mi::Request req{std::move(command), std::move(params.params), std::move(caller), true};
     core->begin();
-    dispatcher.call(std::move(req), [core = core, t = std::move(t)](mi::Result res) {
-      core->send_text(t, mi::render_text(res));
+    dispatcher.call(std::move(req), [core = core, t = std::move(t), spec](mi::Result res) {
+      core->send_text(t, mi::render_text(res, spec));
       core->end();
     });
   }

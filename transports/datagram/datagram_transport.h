@@ -21,9 +21,11 @@
 namespace sb::transports {
 
 struct DatagramConfig {
-  std::string unix_path = "/tmp/switchboard.sock";  ///< empty: no unix socket
+  std::string unix_path = "./var/run/switchboard.sock";  ///< empty: no unix socket
   mode_t unix_mode = 0660;
-  std::string udp = "127.0.0.1:8094";  ///< host:port (IPv4, or [IPv6]:port); empty: no UDP
+  std::string udp;                     ///< host:port (IPv4, or [IPv6]:port); empty: no UDP
+  mi::Role udp_role = mi::Role::read_only;  ///< the role of every UDP request (unauthenticated)
+  bool udp_allow_remote = false;       ///< bind a non-loopback UDP address (refused otherwise)
   std::size_t workers = 4;             ///< receiving threads per socket
   std::size_t max_size = 65457;        ///< largest request and reply datagram, bytes
 };

@@ -1,9 +1,11 @@
 // fifo_framer.cpp: request boundaries in the FIFO byte stream.
 #include "transports/fifo/fifo_framer.h"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "mi/codec/text_request.h"
+#include "transports/net/printable.h"
 
 namespace sb::transports {
 
@@ -29,6 +31,63 @@ std::size_t JsonExtent::scan(std::string_view s) {
   }
   return std::string_view::npos;
 }
+
+namespace {
+
+/// A SAX sink that only records where the first syntax error is.
+struct SyntaxProbe : nlohmann::json_sax<nlohmann::json> {
+  std::size_t position = 0;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t p, const std::string&, const nlohmann::detail::exception&) override {
+    position = p;
+    return false;
+  }
+};
+
+/// True when `text` is neither valid JSON nor the beginning of valid JSON: the parser stopped
+/// at a syntax error before the end of the bytes (an error past the end = "incomplete").
+bool broken_json(std::string_view text) {
+  SyntaxProbe probe;
+  if (nlohmann::json::sax_parse(text, &probe)) return false;
+  return probe.position <= text.size();
+}
+
+/// Characters of a reply name or command as clients write them (sbctl, scripts): a resync
+/// candidate must look like a real header, not like `:"2.0","method":[` inside broken JSON.
+bool reply_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '.' || c == '@' || c == '+';
+}
+
+/// The first request header at or after `from`: `:<name>:{` / `:<name>:[` (JSON dialect) or, at
+/// a line start, `:<cmd>:<name>\n` (text dialect); npos when there is none.
+std::size_t next_header(std::string_view s, std::size_t from) {
+  for (std::size_t i = s.find(':', from); i != std::string_view::npos; i = s.find(':', i + 1)) {
+    std::size_t j = i + 1;
+    while (j < s.size() && j - i <= 256 && reply_name_char(s[j])) ++j;
+    if (j == i + 1 || j >= s.size() || s[j] != ':') continue;
+    if (j + 1 < s.size() && (s[j + 1] == '{' || s[j + 1] == '[')) return i;
+    if (i > 0 && s[i - 1] == '\n') {
+      std::size_t k = j + 1;
+      while (k < s.size() && reply_name_char(s[k])) ++k;
+      if (k < s.size() && s[k] == '\n') return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
 
 FifoFramer::FifoFramer(std::size_t max_request, Layout layout)
     : max_(max_request), layout_(std::move(layout)) {}
@@ -122,7 +181,30 @@ bool FifoFramer::parse_one(std::vector<FramedRequest>& out) {
     // JSON dialect: `:<reply>:{...}`.
     std::string reply = buf_.substr(1, second - 1);
     JsonExtent extent;
-    std::size_t end = extent.scan(std::string_view(buf_).substr(second + 1));
+    const std::string_view body = std::string_view(buf_).substr(second + 1);
+    std::size_t end = extent.scan(body);
+    // Another writer's request appended to a truncated one: once the bytes are not JSON any
+    // more, answer the broken request now and go on at the next request header inside them,
+    // instead of waiting fifo.request_timeout_ms with the next client's request swallowed.
+    // (Only when a header follows: the cheap scan first, the JSON check only then.)
+    const std::size_t resync = next_header(buf_, second + 2);
+    if (resync != std::string::npos &&
+        broken_json(end == std::string::npos ? body : body.substr(0, end))) {
+      {
+        const std::size_t cut = resync;
+        FramedRequest r;
+        r.dialect = FramedRequest::Dialect::json;
+        r.reply_name = std::move(reply);
+        r.error = Error::parse_error(fmt::format(
+            "the request is not valid JSON (its first {} bytes; the next request starts after "
+            "them: another writer's request was appended to a truncated one?)", cut - second - 1));
+        spdlog::warn("fifo: a JSON request that is not JSON ({} bytes) answered at once; "
+                     "resynchronised at the next request header", cut);
+        buf_.erase(0, cut);
+        out.push_back(std::move(r));
+        return true;
+      }
+    }
     if (end == std::string::npos) {
       if (buf_.size() <= max_) return false;  // wait for the rest
       json_ = extent;
@@ -152,7 +234,7 @@ bool FifoFramer::parse_one(std::vector<FramedRequest>& out) {
   }
   auto first = mi::parse_text_command_line(std::string_view(buf_).substr(0, nl));
   if (auto* err = std::get_if<Error>(&first)) {
-    spdlog::warn("fifo: bad command line: {}", err->detail);
+    spdlog::warn("fifo: bad command line: {}", printable(err->detail));
     discard_oversize_ = false;
     enter_discard(Mode::discard_text, {}, FramedRequest::Dialect::text);
     return true;

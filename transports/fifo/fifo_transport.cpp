@@ -23,6 +23,8 @@
 #include "mi/threads.h"
 #include "transports/fifo/fifo_framer.h"
 #include "transports/fifo/reply_fifo.h"
+#include "transports/net/files.h"
+#include "transports/net/printable.h"
 
 namespace sb::transports {
 
@@ -31,6 +33,17 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::string errno_text() { return std::strerror(errno); }
+
+}  // namespace
+
+namespace {
+
+/// The gid of fifo.group (the daemon's group when empty or unknown: create() reports that).
+gid_t fifo_group_id(const std::string& name) {
+  if (name.empty()) return ::getegid();
+  const group* gr = ::getgrnam(name.c_str());
+  return gr ? gr->gr_gid : ::getegid();
+}
 
 }  // namespace
 
@@ -48,10 +61,12 @@ struct FifoTransport::Impl {
   dev_t dev = 0;
   std::thread reader;
   std::atomic<bool> stopping{false};
+  bool replace_failed = false;  ///< the last re-creation failed (logged once)
 
   Impl(FifoConfig c, mi::Dispatcher& d)
       : cfg(std::move(c)), dispatcher(d),
-        writer(ReplyOptions{cfg.reply_dir, cfg.open_retries, cfg.open_retry_interval, cfg.reply_timeout},
+        writer(ReplyOptions{cfg.reply_dir, cfg.open_retries, cfg.open_retry_interval, cfg.reply_timeout,
+                            fifo_group_id(cfg.group)},
                d.statistics()),
         requests(d.statistics().counter("fifo", "requests")),
         bad_names(d.statistics().counter("fifo", "bad_reply_names")),
@@ -61,11 +76,15 @@ struct FifoTransport::Impl {
   // Creates the FIFO (replacing a stale one) and opens it for reading (O_RDWR: never sees EOF).
   // It is made under a temporary name — mode, owner and our reader in place — and then renamed
   // over fifo.path, so a client never finds the path with the wrong mode or without a reader.
-  void create() {
+  // At start-up (`replace_other` false) a file that is not a FIFO is left alone; while running,
+  // something put at fifo.path in place of our FIFO (a regular file: a shell's `> path` after
+  // the FIFO was removed) is replaced by the rename, so the transport is never left deaf.
+  void create(bool replace_other = false) {
     struct stat st {};
-    if (::lstat(cfg.path.c_str(), &st) == 0 && !S_ISFIFO(st.st_mode))
+    if (!replace_other && ::lstat(cfg.path.c_str(), &st) == 0 && !S_ISFIFO(st.st_mode))
       throw FifoError(fmt::format("{} exists and is not a FIFO: refusing to replace it "
                                   "(remove it or set fifo.path)", cfg.path));
+    make_parent_dirs(cfg.path);  // the private run directory (0750) on a first start
     const std::string tmp = fmt::format("{}.{}.new", cfg.path, ::getpid());
     ::unlink(tmp.c_str());  // a leftover of a crash of this very pid number
     if (::mkfifo(tmp.c_str(), 0600) != 0)
@@ -123,7 +142,7 @@ struct FifoTransport::Impl {
     if (!r.reply_name.empty()) {
       if (std::string why = check_reply_name(r.reply_name); !why.empty()) {
         bad_names.inc();
-        spdlog::warn("fifo: request refused, reply name '{}': {}", r.reply_name, why);
+        spdlog::warn("fifo: request refused, reply name '{}': {}", printable(r.reply_name, 80), why);
         return;
       }
     }
@@ -137,9 +156,10 @@ struct FifoTransport::Impl {
     mi::Caller caller{"fifo", r.reply_name.empty() ? std::string("(no reply)") : r.reply_name,
                       mi::Role::admin};
     if (!json) {
+      const mi::CommandSpec* spec = dispatcher.registry().find_case_insensitive(r.command);
       mi::Request req{r.command, std::move(r.params), caller, true};
-      dispatcher.call(std::move(req), [this, reply = r.reply_name](mi::Result res) {
-        send_reply(reply, mi::render_text(res));
+      dispatcher.call(std::move(req), [this, reply = r.reply_name, spec](mi::Result res) {
+        send_reply(reply, mi::render_text(res, spec));
       });
       return;
     }
@@ -154,11 +174,13 @@ struct FifoTransport::Impl {
     FifoFramer framer(cfg.max_request, [this](std::string_view cmd) { return dispatcher.text_layout(cmd); });
     std::vector<char> buf(64 * 1024);
     auto next_check = Clock::now() + cfg.check_interval;
-    auto last_bytes = Clock::now();
+    // When the request now buffered began: its deadline is absolute (request_timeout from its
+    // first byte), so a writer trickling one byte at a time cannot extend it.
+    auto request_began = Clock::now();
     while (!stopping.load()) {
       pollfd fds[2] = {{fd, POLLIN, 0}, {wake, POLLIN, 0}};
       auto until = next_check;
-      if (framer.buffered() > 0) until = std::min(until, last_bytes + cfg.request_timeout);
+      if (framer.buffered() > 0) until = std::min(until, request_began + cfg.request_timeout);
       auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
       int n = ::poll(fds, 2, static_cast<int>(std::max<long>(0, wait.count())));
       if (n < 0 && errno != EINTR) {
@@ -170,14 +192,15 @@ struct FifoTransport::Impl {
         for (;;) {
           ssize_t got = ::read(fd, buf.data(), buf.size());
           if (got <= 0) break;
-          last_bytes = Clock::now();
-          for (FramedRequest& r : framer.feed(std::string_view(buf.data(), static_cast<std::size_t>(got))))
-            handle(std::move(r));
+          const bool was_empty = framer.buffered() == 0;
+          auto framed = framer.feed(std::string_view(buf.data(), static_cast<std::size_t>(got)));
+          if (was_empty || !framed.empty()) request_began = Clock::now();  // a new request began
+          for (FramedRequest& r : framed) handle(std::move(r));
         }
       }
-      if (framer.buffered() > 0 && Clock::now() >= last_bytes + cfg.request_timeout) {
-        spdlog::warn("fifo: dropping an incomplete request ({} bytes, no more data for {} ms)",
-                     framer.buffered(), cfg.request_timeout.count());
+      if (framer.buffered() > 0 && Clock::now() >= request_began + cfg.request_timeout) {
+        spdlog::warn("fifo: dropping an incomplete request ({} bytes, not complete within {} ms "
+                     "of its first byte)", framer.buffered(), cfg.request_timeout.count());
         if (auto r = framer.abandon(cfg.request_timeout)) handle(std::move(*r));
       }
       if (Clock::now() >= next_check) {
@@ -188,18 +211,15 @@ struct FifoTransport::Impl {
   }
 
   void recreate() {
-    spdlog::warn("fifo: {} was removed or replaced; re-creating it", cfg.path);
+    if (!replace_failed) spdlog::warn("fifo: {} was removed or replaced; re-creating it", cfg.path);
     try {
-      struct stat st {};
-      if (::lstat(cfg.path.c_str(), &st) == 0 && !S_ISFIFO(st.st_mode)) {
-        spdlog::error("fifo: {} is now not a FIFO; leaving it alone (FIFO transport is deaf until "
-                      "it is removed)", cfg.path);
-        return;
-      }
-      create();
+      create(/*replace_other=*/true);
       recreated.inc();
+      replace_failed = false;
     } catch (const FifoError& e) {
-      spdlog::error("fifo: {}", e.what());
+      // Said once, not every check_interval, until it works again.
+      if (!replace_failed) spdlog::error("fifo: {} (will keep trying quietly)", e.what());
+      replace_failed = true;
     }
   }
 };

@@ -23,7 +23,7 @@
 namespace sb::transports {
 
 struct FifoConfig {
-  std::string path = "/tmp/switchboard_fifo";
+  std::string path = "./var/run/switchboard_fifo";
   mode_t mode = 0660;
   std::string user;   ///< optional owner of the FIFO (name)
   std::string group;  ///< optional group of the FIFO (name)

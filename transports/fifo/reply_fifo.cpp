@@ -2,6 +2,8 @@
 #include "transports/fifo/reply_fifo.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +12,7 @@
 #include <cstring>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -43,18 +46,42 @@ std::string check_reply_name(std::string_view name) {
 
 namespace {
 
-// Checks `path` (a FIFO, no symlink, owned by us or root), opens it O_NONBLOCK once and re-checks
-// the opened inode. On success `fd.fd` is open and the result is empty; when nobody has the FIFO
-// open for reading yet, `no_reader` is set.
-std::string open_checked(const std::string& path, Fd& fd, bool& no_reader) {
+/// True when user `uid` belongs to group `gid` (primary or supplementary). Reentrant lookups:
+/// reply writers run on several threads.
+bool member_of(uid_t uid, gid_t gid) {
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || !found) return false;
+  if (pw.pw_gid == gid) return true;
+  std::vector<char> gbuf(65536);
+  group gr{};
+  group* gfound = nullptr;
+  if (::getgrgid_r(gid, &gr, gbuf.data(), gbuf.size(), &gfound) != 0 || !gfound) return false;
+  for (char** m = gr.gr_mem; m && *m; ++m)
+    if (std::strcmp(*m, pw.pw_name) == 0) return true;
+  return false;
+}
+
+// Checks `path` (a FIFO, no symlink, owned by the daemon's user or by a member of the server
+// FIFO's group: someone the FIFO's permissions let in), opens it O_NONBLOCK once and re-checks
+// the opened inode. A root-owned FIFO is not accepted from a daemon that is not root (unless
+// root is in that group): its reader is some root process, not a client of ours. On success
+// `fd.fd` is open and the result is empty; when nobody has the FIFO open for reading yet,
+// `no_reader` is set.
+std::string open_checked(const std::string& path, gid_t fifo_gid, Fd& fd, bool& no_reader) {
   no_reader = false;
   struct stat before {};
   if (::lstat(path.c_str(), &before) != 0)
     return fmt::format("{}: {}", path, std::strerror(errno));
   if (S_ISLNK(before.st_mode)) return fmt::format("{}: is a symlink", path);
   if (!S_ISFIFO(before.st_mode)) return fmt::format("{}: is not a FIFO", path);
-  if (before.st_uid != ::geteuid() && before.st_uid != 0)
-    return fmt::format("{}: owned by uid {}, neither us nor root", path, before.st_uid);
+  if (before.st_uid != ::geteuid()) {
+    const gid_t gid = fifo_gid == static_cast<gid_t>(-1) ? ::getegid() : fifo_gid;
+    if (!member_of(before.st_uid, gid))
+      return fmt::format("{}: owned by uid {}, neither the daemon's user nor a member of the "
+                         "FIFO's group {}", path, before.st_uid, gid);
+  }
   fd.fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
   if (fd.fd < 0) {
     no_reader = errno == ENXIO;
@@ -96,7 +123,7 @@ std::string write_reply_fifo(const ReplyOptions& o, const std::string& name, std
   Fd fd;
   for (int attempt = 0;; ++attempt) {
     bool no_reader = false;
-    std::string err = open_checked(path, fd, no_reader);
+    std::string err = open_checked(path, o.fifo_gid, fd, no_reader);
     if (err.empty()) break;
     if (!no_reader || attempt >= o.open_retries) return err;
     std::this_thread::sleep_for(o.open_retry_interval);
@@ -115,7 +142,7 @@ void ReplyWriter::send(std::string name, std::string bytes) {
   std::string path = options_.reply_dir + "/" + name;
   auto fd = std::make_shared<Fd>();
   bool no_reader = false;
-  std::string err = open_checked(path, *fd, no_reader);
+  std::string err = open_checked(path, options_.fifo_gid, *fd, no_reader);
   std::size_t written = 0;
   if (err.empty()) {
     ssize_t n = ::write(fd->fd, bytes.data(), bytes.size());

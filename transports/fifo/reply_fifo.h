@@ -11,6 +11,8 @@
 // pool, so the caller (which may be the SIP engine) never blocks.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -28,6 +30,9 @@ struct ReplyOptions {
   int open_retries = 4;
   std::chrono::milliseconds open_retry_interval{80};
   std::chrono::milliseconds write_timeout{2000};
+  /// Group of the server FIFO: a reply FIFO must be owned by the daemon's user or by a member of
+  /// this group (the users the FIFO's permissions let in). -1: the daemon's group.
+  gid_t fifo_gid = static_cast<gid_t>(-1);
 };
 
 /// Opens, checks and writes one reply; returns empty on success, else the reason it failed.

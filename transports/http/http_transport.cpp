@@ -35,10 +35,14 @@
 #include <spdlog/spdlog.h>
 
 #include "mi/codec/jsonrpc_dispatch.h"
+#include "mi/codec/xmlrpc.h"
 #include "mi/render/prometheus.h"
 #include "mi/threads.h"
+#include "transports/http/connection_guard.h"
 #include "transports/http/xmlrpc_endpoint.h"
 #include "transports/net/address.h"
+#include "transports/net/auth_throttle.h"
+#include "transports/net/printable.h"
 
 #if MHD_VERSION >= 0x00097002
 using MhdResult = enum MHD_Result;
@@ -147,6 +151,31 @@ std::string client_address(MHD_Connection* conn) {
   return a.to_string();
 }
 
+/// The address part of the client's socket address (what per-IP limits count by).
+std::string client_ip(MHD_Connection* conn) { return address_of(client_address(conn)); }
+
+/// True for an IPv4 literal, a bracketed IPv6 literal, or "localhost": names a DNS rebinding
+/// attack cannot use (it needs a host name the attacker's DNS answers with our address).
+bool ip_or_localhost(std::string_view host) {
+  if (lower(host) == "localhost") return true;
+  std::string h(host);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') {
+    in6_addr a6;
+    return ::inet_pton(AF_INET6, h.substr(1, h.size() - 2).c_str(), &a6) == 1;
+  }
+  in_addr a4;
+  return ::inet_pton(AF_INET, h.c_str(), &a4) == 1;
+}
+
+/// The host part of a Host header ("name:port", "[v6]:port", "name").
+std::string_view host_part(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    auto close = host.find(']');
+    return close == std::string_view::npos ? host : host.substr(0, close + 1);
+  }
+  return host.substr(0, host.find(':'));
+}
+
 /// A reply waiting to be queued: status, content type, body, extra headers.
 struct Reply {
   unsigned status = 200;
@@ -199,6 +228,12 @@ struct HttpTransport::Impl {
   mi::Stat& refused;
   mi::Stat& suspended;    ///< requests whose connection waited suspended for their command
   mi::Stat& connections;  ///< gauge: open connections
+  mi::Stat& evicted;      ///< waiting connections closed to make room (slow clients)
+  mi::Stat& timed_out;    ///< connections closed at http.header_timeout_s
+  mi::Stat& throttled;    ///< requests answered 429 (too many failed logins from the address)
+  mi::Stat& refused_origin;  ///< 403 for a foreign Host or Origin
+  ConnectionGuard guard;
+  AuthThrottle throttle;
 
   std::atomic<unsigned> open_connections{0};
 
@@ -217,13 +252,20 @@ struct HttpTransport::Impl {
         too_large(d.statistics().counter("http", "too_large")),
         refused(d.statistics().counter("http", "connections_refused")),
         suspended(d.statistics().counter("http", "suspended")),
-        connections(d.statistics().gauge("http", "connections")) {}
+        connections(d.statistics().gauge("http", "connections")),
+        evicted(d.statistics().counter("http", "connections_evicted")),
+        timed_out(d.statistics().counter("http", "connections_timed_out")),
+        throttled(d.statistics().counter("http", "auth_throttled")),
+        refused_origin(d.statistics().counter("http", "foreign_origin")),
+        guard({cfg.connection_limit, cfg.per_ip_limit, cfg.header_timeout}, evicted, timed_out),
+        throttle(cfg.auth_fail_limit, cfg.auth_fail_window) {}
 
   bool auth_required() const { return !cfg.basic.empty() || !cfg.tokens.empty(); }
 
   // ---- responses ----------------------------------------------------------------------------
 
   MhdResult queue(MHD_Connection* conn, const Reply& r, bool close = false) {
+    guard.serving(conn);  // answered: no request deadline while the reply goes out
     MHD_Response* resp = MHD_create_response_from_buffer(
         r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
     if (!resp) return MHD_NO;
@@ -249,17 +291,44 @@ struct HttpTransport::Impl {
     return r;
   }
 
-  static Reply not_allowed(const char* allow) {
-    Reply r = text_reply(405, "method not allowed");
+  static Reply not_allowed(const char* allow, std::string why = "method not allowed") {
+    Reply r = text_reply(405, std::move(why));
     r.headers.emplace_back(MHD_HTTP_HEADER_ALLOW, allow);
     return r;
+  }
+
+  /// Why the Host header is refused (DNS rebinding), or "".
+  std::string foreign_host(MHD_Connection* conn) const {
+    const char* h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (!h) return {};  // HTTP/1.0 without Host: not a browser
+    std::string_view host = host_part(trim(h));
+    if (ip_or_localhost(host)) return {};
+    for (const std::string& allowed : cfg.allowed_hosts)
+      if (lower(allowed) == lower(host)) return {};
+    return fmt::format("Host '{}' is not accepted: use an IP address or localhost, or add the name "
+                       "to http.allowed_hosts", printable(host, 100));
+  }
+
+  /// Why a state-changing request's Origin header is refused (a web page's cross-origin POST),
+  /// or "". No Origin: not sent by a browser's cross-origin request.
+  std::string foreign_origin(MHD_Connection* conn) const {
+    const char* o = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    if (!o) return {};
+    std::string origin = lower(trim(o));
+    const char* h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    const bool tls = !cfg.tls_cert.empty();
+    if (h && origin == lower(fmt::format("{}://{}", tls ? "https" : "http", trim(h)))) return {};
+    for (const std::string& allowed : cfg.allowed_origins)
+      if (lower(allowed) == origin) return {};
+    return fmt::format("cross-origin request from '{}' refused: add it to http.allowed_origins",
+                       printable(o, 100));
   }
 
   // ---- auth ---------------------------------------------------------------------------------
 
   /// The credential matching the Authorization header, or nullptr. Every configured credential
   /// is compared (no early exit) so timing does not tell which one almost matched.
-  const HttpCredential* authenticate(MHD_Connection* conn) const {
+  const HttpCredential* authenticate(MHD_Connection* conn, std::string* user_out) const {
     const char* h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (!h) return nullptr;
     std::string_view v = trim(h);
@@ -274,6 +343,7 @@ struct HttpTransport::Impl {
       auto colon = decoded->find(':');
       if (colon == std::string::npos) return nullptr;
       std::string_view user = std::string_view(*decoded).substr(0, colon);
+      if (user_out) *user_out = std::string(user);
       std::string_view pass = std::string_view(*decoded).substr(colon + 1);
       for (const HttpCredential& c : cfg.basic) {
         bool u = constant_time_equal(user, c.name);
@@ -281,6 +351,7 @@ struct HttpTransport::Impl {
         if (u && p && !found) found = &c;
       }
     } else if (scheme == "bearer") {
+      if (user_out) *user_out = "(bearer token)";
       for (const HttpCredential& c : cfg.tokens)
         if (constant_time_equal(arg, c.secret) && !found) found = &c;
     }
@@ -312,14 +383,21 @@ struct HttpTransport::Impl {
     }
     switch (req.route) {
       case Req::Route::mi:
-        mi::dispatch_jsonrpc(dispatcher, req.body, req.caller, [p](std::optional<std::string> out) {
-          if (out) complete(p, Reply{200, kJson, std::move(*out), {}});
-          else complete(p, Reply{202, {}, {}, {}});
-        });
+        mi::dispatch_jsonrpc(
+            dispatcher, req.body, req.caller,
+            [p](std::optional<std::string> out) {
+              if (out) complete(p, Reply{200, kJson, std::move(*out), {}});
+              else complete(p, Reply{202, {}, {}, {}});
+            },
+            cfg.max_reply, "http.max_reply");
         break;
       case Req::Route::rpc2:
         handle_xmlrpc(dispatcher, req.body, req.caller,
-                      [p](std::string xml) { complete(p, Reply{200, kXml, std::move(xml), {}}); });
+                      [p, max = cfg.max_reply](std::string xml) {
+                        if (xml.size() > max)
+                          xml = mi::render_xmlrpc(mi::Error::reply_too_large(xml.size(), max, "over http.max_reply"));
+                        complete(p, Reply{200, kXml, std::move(xml), {}});
+                      });
         break;
       case Req::Route::json: {
         mi::Value params;  // null: no params
@@ -335,7 +413,12 @@ struct HttpTransport::Impl {
           }
         }
         mi::Request r{req.json_command, std::move(params), req.caller, false};
-        dispatcher.call(std::move(r), [p](mi::Result res) {
+        dispatcher.call(std::move(r), [p, max = cfg.max_reply](mi::Result res) {
+          if (res.ok()) {
+            std::string text = mi::to_compact_json(res.value());
+            if (text.size() <= max) return complete(p, Reply{200, kJson, std::move(text), {}});
+            res = mi::Error::reply_too_large(text.size(), max, "over http.max_reply");
+          }
           mi::Value body;
           if (res.ok()) {
             body = std::move(res.value());
@@ -382,12 +465,35 @@ struct HttpTransport::Impl {
       return early(conn, text_reply(503, "too many connections"));
     }
     std::string peer = client_address(conn);
-    mi::Role role = mi::Role::admin;
+    if (std::string why = foreign_host(conn); !why.empty()) {
+      refused_origin.inc();
+      spdlog::warn("http: {} {} from {}: {}", method, printable(url, 100), peer, why);
+      return early(conn, text_reply(403, why));
+    }
+    mi::Role role = cfg.anonymous_role;
     if (auth_required()) {
-      const HttpCredential* c = authenticate(conn);
+      const std::string ip = address_of(peer);
+      if (auto wait = throttle.blocked_for(ip); wait.count() > 0) {
+        throttled.inc();
+        Reply r = text_reply(429, fmt::format("too many failed logins from {}: try again in {} s "
+                                              "(http.auth_fail_limit)", ip, wait.count()));
+        r.headers.emplace_back("Retry-After", std::to_string(wait.count()));
+        return early(conn, std::move(r));
+      }
+      std::string user;
+      const HttpCredential* c = authenticate(conn, &user);
       if (!c) {
         auth_failures.inc();
-        spdlog::debug("http: {} {} from {}: authentication failed", method, url, peer);
+        // fail2ban: "authentication failed for user '<u>' from <ip>:<port>". A request with no
+        // credentials at all (a browser's first try) is not a guess: not counted against the IP.
+        if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)) {
+          unsigned n = throttle.failed(ip);
+          spdlog::warn("http: {} {}: authentication failed for user '{}' from {} ({} of {} "
+                       "allowed per {} s)", method, printable(url, 100), printable(user, 64), peer,
+                       n, cfg.auth_fail_limit, cfg.auth_fail_window.count());
+        } else {
+          spdlog::debug("http: {} {} from {}: no credentials (401)", method, printable(url, 100), peer);
+        }
         return early(conn, unauthorized());
       }
       role = c->role;
@@ -398,6 +504,13 @@ struct HttpTransport::Impl {
     std::string_view path(url);
     std::string_view m(method);
     bool post = m == MHD_HTTP_METHOD_POST;
+    if (post) {
+      if (std::string why = foreign_origin(conn); !why.empty()) {
+        refused_origin.inc();
+        spdlog::warn("http: POST {} from {}: {}", printable(url, 100), req.caller.peer, why);
+        return early(conn, text_reply(403, why));
+      }
+    }
     if (path == "/mi" || path == "/RPC2") {
       bool mi = path == "/mi";
       if (!post) return early(conn, not_allowed("POST"));
@@ -418,9 +531,19 @@ struct HttpTransport::Impl {
       return MHD_YES;
     }
     if (path.substr(0, 6) == "/json/") {
-      if (m != MHD_HTTP_METHOD_GET) return early(conn, not_allowed("GET"));
+      if (m != MHD_HTTP_METHOD_GET && !post) return early(conn, not_allowed("GET, POST"));
       req.route = Req::Route::json;
       req.json_command = std::string(path.substr(6));
+      // Any web page can make a browser GET a URL (<img src=…/json/kill>): a GET only runs
+      // commands that change nothing, unless http.json_get_writes restores OpenSIPS 2's way.
+      if (!post && !cfg.json_get_writes) {
+        const mi::CommandSpec* spec = dispatcher.registry().find(req.json_command);
+        if (spec && !spec->has(mi::kReadOnly))
+          return early(conn, not_allowed(
+                                 "POST", fmt::format("'{}' changes state: send it with POST (GET runs "
+                                                     "only read-only commands; see http.json_get_writes)",
+                                                     printable(req.json_command, 64))));
+      }
       return MHD_YES;
     }
     if (path == "/metrics") {
@@ -429,7 +552,7 @@ struct HttpTransport::Impl {
       return queue(conn, Reply{200, std::string(mi::kPrometheusContentType),
                                mi::render_prometheus(dispatcher.statistics()), {}});
     }
-    return early(conn, text_reply(404, "not found: try POST /mi, GET /json/<command>, "
+    return early(conn, text_reply(404, "not found: try POST /mi, GET or POST /json/<command>, "
                                        "POST /RPC2 or GET /metrics"));
   }
 
@@ -468,11 +591,13 @@ struct HttpTransport::Impl {
       req->route = Req::Route::done;
       return queue(conn, Reply{400, {}, {}, {}});
     }
+    guard.serving(conn);
     start_call(conn, *req);
     return answer_or_suspend(conn, *req);
   }
 
-  void completed(void** con_cls) {
+  void completed(MHD_Connection* conn, void** con_cls) {
+    guard.waiting(conn);  // keep-alive: the next request has its own deadline
     auto* req = static_cast<Req*>(*con_cls);
     if (!req) return;
     *con_cls = nullptr;
@@ -484,12 +609,17 @@ struct HttpTransport::Impl {
     delete req;
   }
 
-  void connection_event(void** socket_context, MHD_ConnectionNotificationCode code) {
+  void connection_event(MHD_Connection* conn, void** socket_context,
+                        MHD_ConnectionNotificationCode code) {
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-      unsigned n = ++open_connections;
+      ++open_connections;
       connections.inc();
-      if (n > cfg.connection_limit) *socket_context = &kOverLimitMarker;
+      const MHD_ConnectionInfo* fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+      // Makes room by closing the oldest connection still owing its request (slowloris); when
+      // there is none, this one is answered 503.
+      if (!fd || !guard.opened(conn, fd->connect_fd, client_ip(conn))) *socket_context = &kOverLimitMarker;
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+      guard.closed(conn);
       --open_connections;
       connections.dec();
     }
@@ -507,14 +637,14 @@ struct HttpTransport::Impl {
     }
   }
 
-  static void on_completed(void* cls, MHD_Connection*, void** con_cls,
+  static void on_completed(void* cls, MHD_Connection* conn, void** con_cls,
                            MHD_RequestTerminationCode) {
-    static_cast<Impl*>(cls)->completed(con_cls);
+    static_cast<Impl*>(cls)->completed(conn, con_cls);
   }
 
-  static void on_connection(void* cls, MHD_Connection*, void** socket_context,
+  static void on_connection(void* cls, MHD_Connection* conn, void** socket_context,
                             MHD_ConnectionNotificationCode code) {
-    static_cast<Impl*>(cls)->connection_event(socket_context, code);
+    static_cast<Impl*>(cls)->connection_event(conn, socket_context, code);
   }
 
   static void on_log(void*, const char* fmt, va_list ap) {
@@ -561,6 +691,11 @@ void HttpTransport::start() {
         cfg.listen));
 
   bool tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty();
+  if (!tls && !cfg.basic.empty() && !addr->is_loopback())
+    throw HttpError(fmt::format(
+        "http.listen {} is not a loopback address and http.basic_auth is set without TLS: the "
+        "passwords would cross the network in clear. Set http.tls_cert and http.tls_key",
+        cfg.listen));
   if (tls) {
     if (cfg.tls_cert.empty() || cfg.tls_key.empty())
       throw HttpError("http.tls_cert and http.tls_key go together: set both or neither");
@@ -601,6 +736,9 @@ void HttpTransport::start() {
   opts.push_back({MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(cfg.connection_timeout_s), nullptr});
   if (threads > 1) opts.push_back({MHD_OPTION_THREAD_POOL_SIZE, static_cast<intptr_t>(threads), nullptr});
   if (tls) {
+    // GnuTLS priorities: TLS 1.2 and 1.3 only, the library's normal cipher choice.
+    static const char kPriorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+    opts.push_back({MHD_OPTION_HTTPS_PRIORITIES, 0, const_cast<char*>(kPriorities)});
     opts.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, const_cast<char*>(m.cert_pem.c_str())});
     opts.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, const_cast<char*>(m.key_pem.c_str())});
   }
@@ -620,6 +758,7 @@ void HttpTransport::start() {
     throw HttpError(fmt::format("http: libmicrohttpd refused to start on {} (see the log above)",
                                 cfg.listen));
   }
+  m.guard.start();
   const MHD_DaemonInfo* info = MHD_get_daemon_info(m.daemon, MHD_DAEMON_INFO_BIND_PORT);
   m.port = info ? info->port : 0;
   auto bound = local_address(fd);
@@ -652,6 +791,7 @@ void HttpTransport::finish(std::chrono::milliseconds deadline) {
     m.active_cv.wait_for(lk, std::chrono::milliseconds(500), [&] { return m.active.empty(); });
   }
   MHD_stop_daemon(m.daemon);
+  m.guard.stop();
   m.daemon = nullptr;
   m.port = 0;
 }

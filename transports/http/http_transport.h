@@ -39,6 +39,15 @@ struct HttpConfig {
   std::string tls_key;                    ///< PEM file
   std::vector<HttpCredential> basic;      ///< HTTP Basic users
   std::vector<HttpCredential> tokens;     ///< Bearer tokens
+  mi::Role anonymous_role = mi::Role::read_only;  ///< no credentials configured: every request's role
+  bool json_get_writes = false;           ///< GET /json/<cmd> may run state-changing commands
+  std::vector<std::string> allowed_hosts;    ///< Host names accepted besides IPs and localhost
+  std::vector<std::string> allowed_origins;  ///< cross-origin POSTs accepted from these Origins
+  std::size_t max_reply = 16u << 20;      ///< largest reply body, bytes (an error beyond)
+  unsigned per_ip_limit = 64;             ///< concurrent connections per client IP
+  std::chrono::seconds header_timeout{10};  ///< whole request (head + body) deadline; idle too
+  unsigned auth_fail_limit = 10;          ///< failed logins per IP per window before 429
+  std::chrono::seconds auth_fail_window{60};
 };
 
 class HttpError : public std::runtime_error {

@@ -29,6 +29,7 @@
 
 #include <fmt/format.h>
 
+#include "mi/codec/limits.h"
 #include "mi/codec/xmlrpc.h"
 
 namespace sb::transports {
@@ -163,14 +164,6 @@ Result method_signature(const mi::Registry& registry, const Value& params) {
   return out;
 }
 
-/// system.listMethods / methodHelp / methodSignature; nullopt for any other name.
-std::optional<Result> introspect(const mi::Registry& registry, std::string_view method,
-                                 const Value& params) {
-  if (method == kListMethods) return list_methods(registry, params);
-  if (method == kMethodHelp) return method_help(registry, params);
-  if (method == kMethodSignature) return method_signature(registry, params);
-  return std::nullopt;
-}
 
 /// One multicall item's entry: [result] or {faultCode, faultString}.
 Value multicall_entry(const Result& r) {
@@ -232,6 +225,11 @@ void multicall(mi::Dispatcher& dispatcher, const Value& params, const mi::Caller
     return;
   }
   const Value& calls = list[0];
+  if (const std::size_t max = mi::decode_limits().max_batch; calls.size() > max) {
+    done(mi::render_xmlrpc(Error::invalid_request(fmt::format(
+        "a system.multicall of {} calls is over the limit of {} (core.max_batch)", calls.size(), max))));
+    return;
+  }
   if (calls.empty()) {
     done(mi::render_xmlrpc(Result(Value::array())));
     return;
@@ -249,8 +247,6 @@ void multicall(mi::Dispatcher& dispatcher, const Value& params, const mi::Caller
         entry = mi::xmlrpc_fault_value(*e);
       } else {
         req = std::move(std::get<mi::Request>(item));
-        if (auto r = introspect(dispatcher.registry(), req.method, req.params))
-          entry = multicall_entry(*r);
       }
     } catch (const std::exception& ex) {
       entry = mi::xmlrpc_fault_value(Error::failure(500, "Internal server error", ex.what()));
@@ -266,6 +262,29 @@ void multicall(mi::Dispatcher& dispatcher, const Value& params, const mi::Caller
 
 }  // namespace
 
+void register_xmlrpc_commands(mi::Registry& registry) {
+  const mi::Registry* reg = &registry;
+  const unsigned flags = mi::kReadOnly | mi::kHidden | mi::kInline;
+  registry.add({.name = std::string(kListMethods), .module = "xmlrpc",
+                .summary = "List every method (XML-RPC introspection)",
+                .flags = flags,
+                .handler = [reg](const mi::Args&) { return list_methods(*reg, Value()); }});
+  registry.add({.name = std::string(kMethodHelp), .module = "xmlrpc",
+                .summary = "Show a method's help text (XML-RPC introspection)",
+                .params = {mi::param("method_name", ParamType::string_, "the method to describe")},
+                .flags = flags,
+                .handler = [reg](const mi::Args& a) {
+                  return method_help(*reg, Value::array({a.str("method_name")}));
+                }});
+  registry.add({.name = std::string(kMethodSignature), .module = "xmlrpc",
+                .summary = "Show the signatures a method accepts (XML-RPC introspection)",
+                .params = {mi::param("method_name", ParamType::string_, "the method to describe")},
+                .flags = flags,
+                .handler = [reg](const mi::Args& a) {
+                  return method_signature(*reg, Value::array({a.str("method_name")}));
+                }});
+}
+
 void handle_xmlrpc(mi::Dispatcher& dispatcher, std::string_view body, const mi::Caller& caller,
                    std::function<void(std::string xml)> done) {
   mi::XmlRpcCall call;
@@ -273,7 +292,6 @@ void handle_xmlrpc(mi::Dispatcher& dispatcher, std::string_view body, const mi::
   try {
     call = mi::decode_xmlrpc_call(body);
     if (call.error) immediate = Result(*call.error);
-    else immediate = introspect(dispatcher.registry(), call.method, call.params);
   } catch (const std::exception& ex) {
     immediate = Result(Error::failure(500, "Internal server error", ex.what()));
   }

@@ -149,6 +149,16 @@ Conversation::Step Conversation::login(std::string_view password) {
   if (settings_.password.empty())
     return done("login is disabled: monitor.password is not set\n");
   if (password.empty()) return done("usage: login <password>\n");
+  const std::string source = address_of(settings_.peer);
+  if (settings_.throttle) {
+    if (auto wait = settings_.throttle->blocked_for(source); wait.count() > 0) {
+      spdlog::warn("monitor: login from {} refused: too many failed logins from {} (try again in "
+                   "{} s, monitor.auth_fail_limit)", settings_.peer, source, wait.count());
+      return Step{fmt::format("login refused: too many failed logins from {}; try again in {} s\n",
+                              source, wait.count()),
+                  {}, settings_.login_failure_delay, true};
+    }
+  }
   if (constant_time_equal(password, settings_.password)) {
     settings_.role = mi::Role::admin;
     failed_logins_ = 0;
@@ -157,8 +167,10 @@ Conversation::Step Conversation::login(std::string_view password) {
   }
   ++failed_logins_;
   if (settings_.login_failures) settings_.login_failures->inc();
-  spdlog::warn("monitor: failed login from {} ({} of {})", settings_.peer, failed_logins_,
-               settings_.max_login_failures);
+  if (settings_.throttle) settings_.throttle->failed(source);
+  // fail2ban: "failed login from <address>:<port>" (the monitor has no user names).
+  spdlog::warn("monitor: failed login from {} ({} of {} on this connection)", settings_.peer,
+               failed_logins_, settings_.max_login_failures);
   if (failed_logins_ >= settings_.max_login_failures)
     return Step{fmt::format("login failed: wrong password; {} failures, closing\n", failed_logins_),
                 {}, settings_.login_failure_delay, true};

@@ -7,7 +7,7 @@
 // Only one call is outstanding at a time; the transport feeds the next line after the Step's
 // call has completed and its output was sent, so replies keep the order of the lines.
 // State kept per connection (nothing else is kept by the monitor): the role (read-only until
-// `login` when monitor.password is set; admin on loopback when monitor.loopback_admin allows),
+// `login` when monitor.password is set; else monitor.anonymous_role on loopback),
 // failed logins, the last `R` listing (so `RrX` always means entry X of what the user saw), and
 // the dialplan-test prompts in progress.
 // Output uses LF line ends; the transport sends CR LF (telnet NVT).
@@ -23,6 +23,7 @@
 
 #include "mi/dispatcher.h"
 #include "transports/monitor/letters.h"
+#include "transports/net/auth_throttle.h"
 
 namespace sb::transports::monitor {
 
@@ -36,6 +37,9 @@ struct ConversationSettings {
   std::chrono::milliseconds login_failure_delay{1000};  ///< before "login failed" is answered
   unsigned max_login_failures = 3;                 ///< then the connection is closed
   mi::Stat* login_failures = nullptr;              ///< counted here when set
+  /// Failed logins per client address across connections (may be null): over its limit,
+  /// `login` is refused without checking the password until the window ends.
+  AuthThrottle* throttle = nullptr;
 };
 
 class Conversation {

@@ -103,6 +103,8 @@ struct MonitorCore : std::enable_shared_from_this<MonitorCore> {
   mi::Stat& lines;
   mi::Stat& commands;
   mi::Stat& login_failures;
+  mi::Stat& dropped_slow;
+  AuthThrottle throttle;
 
   std::mutex flight_mu;
   std::condition_variable flight_cv;
@@ -114,7 +116,9 @@ struct MonitorCore : std::enable_shared_from_this<MonitorCore> {
         refused(d.statistics().counter("monitor", "connections_refused")),
         lines(d.statistics().counter("monitor", "lines")),
         commands(d.statistics().counter("monitor", "commands")),
-        login_failures(d.statistics().counter("monitor", "login_failures")) {}
+        login_failures(d.statistics().counter("monitor", "auth_failures")),
+        dropped_slow(d.statistics().counter("monitor", "dropped_slow_clients")),
+        throttle(cfg.auth_fail_limit, std::chrono::seconds(60)) {}
 
   void begin() {
     std::lock_guard lk(flight_mu);
@@ -140,6 +144,7 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(MonitorCore& core, tcp::socket socket, monitor::ConversationSettings settings)
       : core_(core), socket_(std::move(socket)), idle_timer_(core.io), delay_timer_(core.io),
+        login_timer_(core.io),
         input_(core.cfg.max_line), peer_(settings.peer), conversation_(std::move(settings)) {}
 
   void start() {
@@ -147,6 +152,15 @@ class Session : public std::enable_shared_from_this<Session> {
     touch();
     send(conversation_.greeting());
     arm_idle();
+    // A slow client must not hold one of the few connections: its first line has a deadline.
+    login_timer_.expires_after(core_.cfg.login_timeout);
+    login_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->closed_ || self->got_line_) return;
+      spdlog::info("monitor: {} sent no complete line within {} s (monitor.login_timeout_s): "
+                   "closing", self->peer_, self->core_.cfg.login_timeout.count());
+      self->shutdown_now(fmt::format("\nno command within {} s: closing\n",
+                                     self->core_.cfg.login_timeout.count()));
+    });
     read();
   }
 
@@ -197,7 +211,9 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string replies;
     input_.feed(std::string_view(buf_.data(), n), events, replies);
     if (!replies.empty()) send_raw(std::move(replies));
+    if (!events.empty()) got_line_ = true;
     for (auto& e : events) queue_.push_back(std::move(e));
+    if (closed_) return;  // the telnet replies overflowed the output queue
     pump();
   }
 
@@ -268,6 +284,21 @@ class Session : public std::enable_shared_from_this<Session> {
   void send(std::string_view text) { send_raw(to_crlf(text)); }
 
   void send_raw(std::string bytes) {
+    if (closed_) return;
+    if (out_bytes_ + bytes.size() > core_.cfg.max_output) {
+      if (out_.empty()) {  // one output larger than the whole budget: say so instead
+        bytes = to_crlf(fmt::format("output too large ({} bytes > monitor.max_output {}): use "
+                                    "sbctl or the FIFO for this command\n",
+                                    bytes.size(), core_.cfg.max_output));
+      } else {  // the client does not read what it asked for: drop it, not our memory
+        core_.dropped_slow.inc();
+        spdlog::warn("monitor: {} does not read its output ({} bytes queued > monitor.max_output "
+                     "{}): disconnecting", peer_, out_bytes_ + bytes.size(), core_.cfg.max_output);
+        close();
+        return;
+      }
+    }
+    out_bytes_ += bytes.size();
     out_.push_back(std::move(bytes));
     write();
   }
@@ -289,6 +320,7 @@ class Session : public std::enable_shared_from_this<Session> {
       close();
       return;
     }
+    out_bytes_ -= out_.front().size();
     out_.pop_front();
     touch();
     if (!out_.empty()) return write();
@@ -326,6 +358,9 @@ class Session : public std::enable_shared_from_this<Session> {
     socket_.close(ig);
     idle_timer_.cancel();
     delay_timer_.cancel();
+    login_timer_.cancel();
+    out_.clear();
+    out_bytes_ = 0;
     core_.connections.dec();
     spdlog::debug("monitor: {} disconnected", peer_);
     core_.sessions.erase(shared_from_this());
@@ -335,6 +370,7 @@ class Session : public std::enable_shared_from_this<Session> {
   tcp::socket socket_;
   asio::steady_timer idle_timer_;
   asio::steady_timer delay_timer_;
+  asio::steady_timer login_timer_;
   TelnetInput input_;
   std::string peer_;
   Conversation conversation_;
@@ -348,6 +384,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool input_ended_ = false;       ///< the client closed its sending side
   bool close_after_flush_ = false;
   bool closed_ = false;
+  bool got_line_ = false;          ///< the first complete line arrived (login_timer_ is moot)
+  std::size_t out_bytes_ = 0;      ///< bytes in out_ (bounded by monitor.max_output)
 };
 
 }  // namespace
@@ -395,14 +433,14 @@ void MonitorCore::on_accept(const boost::system::error_code& ec, tcp::socket soc
   monitor::ConversationSettings settings;
   settings.peer = peer;
   settings.password = cfg.password;
-  settings.role = cfg.password.empty() && cfg.loopback_admin && is_loopback(remote.address())
-                      ? mi::Role::admin
-                      : mi::Role::read_only;
+  // Loopback is any local process, not necessarily the operator: monitor.anonymous_role
+  // (read_only by default); off loopback (only with a password) read-only until `login`.
+  settings.role = is_loopback(remote.address()) ? cfg.anonymous_role : mi::Role::read_only;
+  settings.throttle = &throttle;
   settings.login_failure_delay = cfg.login_failure_delay;
   settings.max_login_failures = kMaxLoginFailures;
   settings.login_failures = &login_failures;
-  spdlog::debug("monitor: {} connected ({})", peer,
-                settings.role == mi::Role::admin ? "admin" : "read-only");
+  spdlog::debug("monitor: {} connected ({})", peer, mi::to_string(settings.role));
   auto session = std::make_shared<Session>(*this, std::move(socket), std::move(settings));
   sessions.insert(session);
   session->start();
@@ -496,10 +534,8 @@ void MonitorTransport::start() {
     throw MonitorError(fmt::format("monitor: cannot start the I/O thread: {}", e.what()));
   }
   m.accepting = true;
-  std::string access =
-      !cfg.password.empty()   ? "read-only until `login <password>`"
-      : cfg.loopback_admin    ? "admin from loopback, read-only otherwise"
-                              : "read-only";
+  std::string access = fmt::format("{} until `login`{}", mi::to_string(cfg.anonymous_role),
+                                   cfg.password.empty() ? " (no monitor.password: login disabled)" : "");
   auto bound = local_address(core.acceptor.native_handle());
   spdlog::info("monitor: listening on {} (telnet/nc; max {} connections, idle {} s, {})",
                bound ? bound->to_string() : cfg.listen, cfg.max_connections, cfg.idle_timeout_s,

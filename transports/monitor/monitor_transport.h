@@ -28,7 +28,10 @@ namespace sb::transports {
 struct MonitorConfig {
   std::string listen = "127.0.0.1:54322";  ///< host:port (IPv4, or [IPv6]:port); empty: off
   std::string password;                    ///< `login <password>` gives admin; empty: no login
-  bool loopback_admin = true;   ///< without a password, loopback clients are admin at once
+  mi::Role anonymous_role = mi::Role::read_only;  ///< a connection that has not logged in
+  std::chrono::seconds login_timeout{30};  ///< to send the first complete line
+  std::size_t max_output = 1u << 20;       ///< queued output bytes before the client is dropped
+  unsigned auth_fail_limit = 10;           ///< failed logins per IP per minute, then refused
   unsigned max_connections = 16;           ///< one more gets a one-line refusal
   unsigned idle_timeout_s = 300;           ///< a connection with no input (and no command) closes
   std::size_t max_line = 1024;             ///< longer lines are answered with an error

@@ -127,7 +127,12 @@ static const sb_param_export params[] = {
      set_greeting},
     {"max_delay_ms", SB_PARAM_INT, "5000", "Largest delay_ms hello_async accepts", &max_delay_ms,
      NULL},
+    {"api_key", SB_PARAM_STRING, "", "Key for a (pretend) upstream service: a secret, never shown",
+     NULL, NULL},
     {NULL, 0, NULL, NULL, NULL, NULL}};
+
+/* Parameters whose values module_list and arg show as "***" (ABI 1.1). */
+static const char *const secret_params[] = {"api_key", NULL};
 
 static const sb_arg_export hello_args[] = {
     {"name", SB_ARG_STRING, 1, NULL, "Who to greet (default: world)"},
@@ -154,4 +159,5 @@ SB_MODULE_EXPORTS = {
     .commands = commands,
     .init = NULL,
     .destroy = destroy,
+    .secret_params = secret_params,
 };

@@ -145,7 +145,7 @@ TEST_F(ModuleHostTest, WhichHelpAndModuleListShowTheModule) {
   const Value& m = list.value()["modules"][0];
   EXPECT_EQ(m["name"], "example");
   EXPECT_EQ(m["version"], "1.0.0");
-  EXPECT_EQ(m["abi"], "1.0");
+  EXPECT_EQ(m["abi"], "1.1");  // built against this header: ABI 1.1 (secret_params)
   EXPECT_EQ(m["file"], std::string(SB_MODULE_DIR) + "/example.so");
   EXPECT_EQ(m["commands"], Value::parse(R"(["hello","hello_async"])"));
   EXPECT_EQ(m["params"][0], (Value{{"name", "greeting"},
@@ -154,6 +154,31 @@ TEST_F(ModuleHostTest, WhichHelpAndModuleListShowTheModule) {
                                    {"default", "Hello"},
                                    {"help", "Word(s) the hello commands greet with"}}));
   EXPECT_EQ(m["params"][1]["value"], 5000);
+}
+
+TEST_F(ModuleHostTest, SecretParamsAreNeverShown) {
+  // example.c lists api_key in secret_params (ABI 1.1): module_list shows "***", and an error
+  // about it (here: an unknown misspelt key) never quotes the value.
+  ModuleSettings s = settings({"example.so"}, params("example", "api_key", "MODSECRET789"));
+  ASSERT_EQ(load_error(s), "");
+  Result list = call("module_list");
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list.value().dump().find("MODSECRET789"), std::string::npos) << list.value().dump();
+  const Value& p = list.value()["modules"][0]["params"][2];
+  EXPECT_EQ(p["name"], "api_key");
+  EXPECT_EQ(p["value"], "***");
+  EXPECT_EQ(p["secret"], true);
+  EXPECT_TRUE(host_.secret_param("example", "api_key"));
+  EXPECT_FALSE(host_.secret_param("example", "greeting"));
+  EXPECT_TRUE(host_.secret_param("not_loaded", "x"));  // unknown: masked
+}
+
+TEST_F(ModuleHostTest, AMisspeltSecretParamIsNotEchoed) {
+  ModuleSettings s = settings({"example.so"});
+  s.params["example"]["api_kye"] = ModuleParamSetting{"MODSECRET789", "--set module.example.api_kye=MODSECRET789"};
+  std::string e = load_error(s);
+  EXPECT_TRUE(Contains(e, "unknown parameter 'api_kye'")) << e;
+  EXPECT_FALSE(Contains(e, "MODSECRET789")) << e;
 }
 
 TEST_F(ModuleHostTest, WithoutModulesModuleListIsEmpty) {
@@ -213,14 +238,14 @@ TEST_F(ModuleHostTest, AbiMajorMismatchIsRefused) {
   std::string e = load_error(settings({"abi_major.so"}));
   EXPECT_TRUE(Contains(e, "module 'abi_major.so'")) << e;
   EXPECT_TRUE(
-      Contains(e, "module ABI version mismatch: built for 2.0, this switchboard provides 1.0"))
+      Contains(e, "module ABI version mismatch: built for 2.0, this switchboard provides 1.1"))
       << e;
   EXPECT_EQ(registry_.find("mismatch_hello"), nullptr);
 }
 
 TEST_F(ModuleHostTest, NewerAbiMinorIsRefused) {
   std::string e = load_error(settings({"abi_minor.so"}));
-  EXPECT_TRUE(Contains(e, "built for 1.99, this switchboard provides 1.0")) << e;
+  EXPECT_TRUE(Contains(e, "built for 1.99, this switchboard provides 1.1")) << e;
 }
 
 TEST_F(ModuleHostTest, DuplicateCommandNameGoesThroughTheRegistry) {

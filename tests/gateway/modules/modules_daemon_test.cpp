@@ -92,7 +92,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         StartupCase{"UnknownParam",
                     {"modules.load=example.so", "module.example.greting=Hi"},
-                    {"--set module.example.greting=Hi: module 'example': unknown parameter "
+                    {"--set module.example.greting=***: module 'example': unknown parameter "
                      "'greting' (did you mean 'greeting'?)"}},
         StartupCase{
             "WrongType",
@@ -112,7 +112,7 @@ INSTANTIATE_TEST_SUITE_P(
                     {"modules.load=abi_major.so"},
                     {"module 'abi_major.so'",
                      "module ABI version mismatch: built for 2.0, this "
-                     "switchboard provides 1.0"}},
+                     "switchboard provides 1.1"}},
         StartupCase{"DuplicateCommand",
                     {"modules.load=duplicate.so"},
                     {"module 'dupmod'",

@@ -190,5 +190,38 @@ TEST(FifoFramer, AbandonIncompleteJsonAndGarbage) {
   EXPECT_FALSE(f.abandon(std::chrono::milliseconds(100)));  // nothing buffered
 }
 
+TEST(FifoFramer, TruncatedJsonFollowedByAnotherRequestResynchronises) {
+  // Issue #11 item 10b: w2 stops mid-object, then another client's request arrives.
+  FifoFramer f(65536, layout_for_tests());
+  auto out = f.feed(":w1:{\"jsonrpc\":\"2.0\",\"method\":\"uptime\",\"id\":1}\n"
+                    ":w2:{\"jsonrpc\":\"2.0\",\"meth");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].reply_name, "w1");
+  out = f.feed(":r:{\"jsonrpc\":\"2.0\",\"method\":\"uptime\",\"id\":2}");
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].reply_name, "w2");
+  ASSERT_TRUE(out[0].error);
+  EXPECT_EQ(out[0].error->kind, mi::ErrorKind::parse_error);
+  EXPECT_EQ(out[1].reply_name, "r");
+  EXPECT_FALSE(out[1].error);
+  EXPECT_EQ(out[1].json, "{\"jsonrpc\":\"2.0\",\"method\":\"uptime\",\"id\":2}");
+  EXPECT_EQ(f.buffered(), 0u);
+  // A text request appended to a truncated JSON one, at a line start, resynchronises too.
+  out = f.feed(":w3:{\"jsonrpc\":\"2.0\",\"method\":[1,\n:uptime:t\n\n");
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(out[0].error);
+  EXPECT_EQ(out[1].command, "uptime");
+  EXPECT_EQ(out[1].reply_name, "t");
+}
+
+TEST(FifoFramer, ValidJsonWithHeaderLikeStringsIsNotCut) {
+  FifoFramer f(65536, layout_for_tests());
+  const std::string req = ":r:{\"jsonrpc\":\"2.0\",\"method\":\"print\",\"params\":[\":x:{\"],\"id\":1}";
+  auto out = feed_bytewise(f, req);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].error);
+  EXPECT_EQ(out[0].json, req.substr(3));
+}
+
 }  // namespace
 }  // namespace sb::transports

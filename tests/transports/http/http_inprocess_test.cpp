@@ -56,6 +56,7 @@ class HttpInProcess : public ::testing::Test {
     HttpConfig cfg;
     cfg.listen = "127.0.0.1:0";
     cfg.threads = threads;
+    cfg.anonymous_role = mi::Role::admin;  // the test's commands are not all read-only
     transport = std::make_unique<HttpTransport>(cfg, dispatcher);
     transport->start();
     ASSERT_GT(transport->port(), 0);
@@ -179,7 +180,7 @@ TEST_F(HttpInProcess, ClientThatHangsUpWhileSuspendedHarmsNobody) {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   std::string body = call("hold", 1);
-  std::string req = "POST /mi HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+  std::string req = "POST /mi HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
                     std::to_string(body.size()) + "\r\n\r\n" + body;
   ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
   ASSERT_TRUE(wait_held(1));

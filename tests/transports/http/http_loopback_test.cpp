@@ -238,7 +238,14 @@ TEST_F(HttpLoopback, OtherMethodsAre405WithAllow) {
   EXPECT_EQ(client::http_request(o(), "PUT", "/mi", kUptime, "application/json").status, 405);
   EXPECT_EQ(curl({url(d(), "/mi")}).code, 405);
   EXPECT_EQ(curl({"-X", "DELETE", url(d(), "/RPC2")}).code, 405);
-  EXPECT_EQ(curl({"-X", "POST", "-H", "Content-Type: application/json", "-d", "{}", url(d(), "/json/uptime")}).code, 405);
+  EXPECT_EQ(curl({"-X", "POST", "-H", "Content-Type: application/json", "-d", "{}", url(d(), "/json/uptime")}).code, 200);
+  EXPECT_EQ(curl({"-X", "PUT", url(d(), "/json/uptime")}).code, 405);
+  // GET never mutates: a state-changing command over GET is 405, Allow: POST.
+  r = client::http_get(o(), "/json/log_level?params=info");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("Allow"), "POST");
+  EXPECT_NE(r.body.find("POST"), std::string::npos) << r.body;
+  EXPECT_EQ(curl({"-X", "POST", url(d(), "/json/log_level?params=info")}).code, 200);
   EXPECT_EQ(curl({"-X", "POST", url(d(), "/metrics")}).code, 405);
 }
 
@@ -429,7 +436,9 @@ TEST(HttpLimits, BodyOverMaxBodyIs413AndServingGoesOn) {
   EXPECT_GE(d.stat("http:too_large"), 3);
 }
 
-TEST(HttpLimits, ConnectionLimit) {
+TEST(HttpLimits, ConnectionLimitEvictsIdleConnectionsFirst) {
+  // Slowloris defence: at the limit, a newcomer closes the oldest connection that has not sent a
+  // whole request, so it is served at once.
   TestDaemon d({"http.connection_limit=2"});
   HttpClientOptions o = opts(d);
   o.timeout = 10s;
@@ -440,18 +449,44 @@ TEST(HttpLimits, ConnectionLimit) {
   ASSERT_GE(b, 0);
   ASSERT_GE(wait_stat(d, "http:connections", 2), 2);
   HttpResponse r = post_mi(o, kUptime);
-  EXPECT_TRUE(!r.ok || r.status == 503) << r.status << " " << r.body;
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_GE(d.stat("http:connections_evicted"), 1);
+  EXPECT_TRUE(closed_by_server(a, 8s)) << "the oldest idle connection was not closed";
+  ::close(a);
+  ::close(b);
+}
+
+TEST(HttpLimits, ConnectionLimitRefusesWhenEveryConnectionIsBusy) {
+  // Two connections each wait for a slow command: nothing can be evicted, the third gets 503.
+  TestDaemon d({"http.connection_limit=2", std::string("modules.path=") + SB_MODULE_DIR,
+                "modules.load=example"});
+  HttpClientOptions o = opts(d);
+  o.timeout = 10s;
+  ASSERT_EQ(wait_for_http(o).status, 200);
+  const std::string slow = R"({"jsonrpc":"2.0","method":"hello_async","params":{"delay_ms":4000},"id":1})";
+  std::vector<std::thread> busy;
+  for (int i = 0; i < 2; ++i) {
+    busy.emplace_back([&] { post_mi(o, slow); });
+    // one at a time: the second must not evict the first before its request is read
+    long long want = i + 1;
+    if (wait_stat(d, "http:suspended", want) < want) break;
+  }
+  const long long suspended = d.stat("http:suspended");
+  if (suspended < 2) {
+    for (auto& t : busy) t.join();
+    FAIL() << "only " << suspended << " slow requests suspended; evicted "
+           << d.stat("http:connections_evicted") << ", refused " << d.stat("http:connections_refused");
+  }
   CurlResult c = curl({"-H", "Content-Type: application/json", "--data-binary", kUptime, url(d, "/mi")});
   EXPECT_NE(c.code, 200);
   EXPECT_GE(d.stat("http:connections_refused"), 1);
-  ::close(a);
-  ::close(b);
+  for (auto& t : busy) t.join();
   bool served = false;
   for (int i = 0; i < 200 && !served; ++i) {
     served = post_mi(o, kUptime).status == 200;
     if (!served) std::this_thread::sleep_for(25ms);
   }
-  EXPECT_TRUE(served) << "requests work again after the idle connections closed";
+  EXPECT_TRUE(served) << "requests work again after the slow ones completed";
 }
 
 TEST(HttpLimits, IdleConnectionTimesOut) {
@@ -584,7 +619,7 @@ TEST_F(HttpAuth, ReadOnlyUserRunsOnlyReadOnlyCommands) {
   EXPECT_EQ(c.code, 200);
   EXPECT_TRUE(json::parse(c.body).contains("Up time")) << c.body;
   EXPECT_EQ(curl({"-u", "bob:pw", url(d(), "/metrics")}).code, 200);
-  c = curl({"-u", "bob:pw", url(d(), "/json/log_level?params=debug")});
+  c = curl({"-u", "bob:pw", "-X", "POST", url(d(), "/json/log_level?params=debug")});
   EXPECT_EQ(json::parse(c.body)["error"]["code"], 403) << c.body;
 }
 

@@ -1,5 +1,5 @@
 // monitor_access_test.cpp: who may change things over the ISGW monitor — read-only connections
-// (monitor.loopback_admin off, or monitor.password set) are refused by the dispatcher; `login`
+// (monitor.anonymous_role read_only, the default; TestDaemon opens it up) are refused by the dispatcher; `login`
 // with the right password gives admin, a wrong one is answered after a delay and the third
 // closes the connection; the daemon refuses to listen off loopback without a password, and
 // reports a port in use.
@@ -25,7 +25,7 @@ constexpr const char* kReadOnly = "403 Forbidden\r\n'log_level' changes state; t
 std::string conf() { return std::string(SB_SOURCE_DIR) + "/conf/switchboard.conf"; }
 
 TEST(MonitorAccess, ReadOnlyConnectionsMayLookButNotChange) {
-  TestDaemon d({"monitor.loopback_admin=false"});
+  TestDaemon d({"monitor.anonymous_role=read_only"});
   ASSERT_EQ(d.text("ul_add", {"location", "carol@example.com", "sip:carol@127.0.0.1:5073", "0"}),
             "200 OK\n\n");
   MonitorClient c(d.monitor_port());
@@ -46,7 +46,7 @@ TEST(MonitorAccess, ReadOnlyConnectionsMayLookButNotChange) {
 }
 
 TEST(MonitorAccess, LoginWithThePasswordGivesAdmin) {
-  TestDaemon d({"monitor.password=s3cret"});
+  TestDaemon d({"monitor.password=s3cret", "monitor.anonymous_role=read_only"});
   MonitorClient c(d.monitor_port());
   c.greeting();
   // With a password even loopback connections start read-only.
@@ -65,11 +65,11 @@ TEST(MonitorAccess, LoginWithThePasswordGivesAdmin) {
   MonitorClient other(d.monitor_port());
   other.greeting();
   EXPECT_TRUE(other.command("m").starts_with("403 Forbidden"));
-  EXPECT_EQ(d.stat("monitor:login_failures"), 1);
+  EXPECT_EQ(d.stat("monitor:auth_failures"), 1);
 }
 
 TEST(MonitorAccess, ThreeWrongPasswordsCloseTheConnection) {
-  TestDaemon d({"monitor.password=s3cret"});
+  TestDaemon d({"monitor.password=s3cret", "monitor.anonymous_role=read_only"});
   MonitorClient c(d.monitor_port());
   c.greeting();
   EXPECT_EQ(c.command("login a"), "login failed: wrong password\r\n");
@@ -77,12 +77,12 @@ TEST(MonitorAccess, ThreeWrongPasswordsCloseTheConnection) {
   c.send("login s3cret-not\r\n");
   EXPECT_EQ(c.read_to_close(), "login failed: wrong password; 3 failures, closing\r\n");
   EXPECT_TRUE(c.eof());
-  EXPECT_EQ(d.stat("monitor:login_failures"), 3);
+  EXPECT_EQ(d.stat("monitor:auth_failures"), 3);
   // Lines typed meanwhile do not run: the delay holds the connection's queue.
 }
 
 TEST(MonitorAccess, TypedAheadLinesWaitForTheLoginDelay) {
-  TestDaemon d({"monitor.password=s3cret"});
+  TestDaemon d({"monitor.password=s3cret", "monitor.anonymous_role=read_only"});
   MonitorClient c(d.monitor_port());
   c.greeting();
   c.send("login wrong\r\nlogin s3cret\r\nv\r\n");

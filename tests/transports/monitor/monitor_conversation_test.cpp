@@ -217,7 +217,7 @@ TEST(MonitorConversation, DbgReadsTheLevelThenFlipsIt) {
 
 TEST(MonitorConversation, LoginGrantsAdminAndWrongPasswordsAreDelayedThenClose) {
   mi::Statistics stats;
-  mi::Stat& failures = stats.counter("monitor", "login_failures");
+  mi::Stat& failures = stats.counter("monitor", "auth_failures");
   Conversation c({"10.0.0.1:5000", mi::Role::read_only, "pw", std::chrono::milliseconds(1000), 2,
                   &failures});
   EXPECT_EQ(c.on_line("v").call->caller.role, mi::Role::read_only);
