@@ -358,6 +358,7 @@ std::size_t Accounts::reload() {
   }
   update_gauges();
   spdlog::info("accounts: reloaded {} accounts from the database", live_.size());
+  for (const auto& [name, e] : live_) warn_if_trusting(*e.account);
   return live_.size();
 }
 
@@ -371,6 +372,7 @@ bool Accounts::add(const Account& a, std::int64_t now) {
   update_gauges();
   spdlog::info("accounts: account {} added ({} via {}, register {})", a.name, a.username, a.address,
                a.do_register ? "on" : "off");
+  warn_if_trusting(a);
   e.registration->start();
   return true;
 }
@@ -382,6 +384,7 @@ bool Accounts::update(const Account& a, std::int64_t now) {
   apply(it->second, std::make_shared<const Account>(a), false);
   update_gauges();
   spdlog::info("accounts: account {} updated", a.name);
+  warn_if_trusting(a);
   return true;
 }
 
@@ -433,8 +436,15 @@ std::vector<std::shared_ptr<const Account>> Accounts::list() const {
   return out;
 }
 
+void Accounts::warn_if_trusting(const Account& a) {
+  if (a.matchtype != "to_user") return;
+  spdlog::warn("accounts: account {} has matchtype to_user: any host that can reach our SIP port and sends "
+               "To user '{}' is taken for this trunk (it trusts the network; prefer address or address_user)",
+               a.name, a.username);
+}
+
 std::shared_ptr<const Account> Accounts::match_inbound(const std::string& source_host, unsigned source_port,
-                                                       const std::string& from_user,
+                                                       bool source_tcp, const std::string& from_user,
                                                        const std::string& to_user) const {
   for (const auto& [name, e] : live_) {
     const Account& a = *e.account;
@@ -450,7 +460,7 @@ std::shared_ptr<const Account> Accounts::match_inbound(const std::string& source
     if (a.port() != 0 && !other_port) other_port = e.account;
   }
   if (portless) return portless;
-  if (other_port) return other_port;  // peers often send from another port than they listen on
+  if (other_port && source_tcp) return other_port;  // TCP connections come from ephemeral ports
   for (const auto& [name, e] : live_) {
     const Account& a = *e.account;
     if (a.matchtype == "to_user" && !to_user.empty() && a.username == to_user) return e.account;

@@ -108,13 +108,16 @@ class Accounts {
   std::shared_ptr<const Account> find(const std::string& name) const;
   /// Every account, ordered by name.
   std::vector<std::shared_ptr<const Account>> list() const;
-  /// The account an inbound call belongs to, or null. `source_host` is the IP the request came
-  /// from. Tried in this order: matchtype `address_user` (source IP + From user = username),
+  /// The account an inbound call belongs to, or null. `source_host`/`source_port` are where the
+  /// packet really came from (the socket's peer address, never the Via the sender wrote).
+  /// Tried in this order: matchtype `address_user` (source IP + From user = username),
   /// `address` (source IP; an account whose address names the source port wins, then one
-  /// without a port, then one with another port: peers often send from another port than they
-  /// listen on), `to_user` (To user = username). A host name in an address matches only
-  /// that same name (no DNS lookup on the engine thread). Ties go to the first name.
-  std::shared_ptr<const Account> match_inbound(const std::string& source_host, unsigned source_port,
+  /// without a port; over TCP, whose connections come from ephemeral ports, then one with
+  /// another port — over UDP an address with a port matches that port only), `to_user` (To
+  /// user = username, from any source: it trusts the network, and a WARN says so when such an
+  /// account is loaded, added or updated). A host name in an address matches only that same
+  /// name (no DNS lookup on the engine thread). Ties go to the first name.
+  std::shared_ptr<const Account> match_inbound(const std::string& source_host, unsigned source_port, bool source_tcp,
                                                const std::string& from_user, const std::string& to_user) const;
   /// "disabled", "registering", "registered", "failed" or "unregistering"; "" when unknown.
   std::string registration_state(const std::string& name) const;
@@ -131,6 +134,8 @@ class Accounts {
   std::size_t size() const { return live_.size(); }
 
  private:
+  /// WARN when `a` has matchtype to_user (it trusts the network).
+  static void warn_if_trusting(const Account& a);
   struct Entry {
     std::shared_ptr<const Account> account;
     std::unique_ptr<Registration> registration;

@@ -90,8 +90,9 @@ void register_accounts_commands(mi::Registry& registry, const SipServices& s) {
     p.push_back(field("register", ParamType::bool_, "register to the peer (on/off)", true, add));
     p.push_back(field("expires", ParamType::int_, "requested registration expiry, 60..86400 s", kDefaultAccountExpires, add));
     p.push_back(field("matchtype", ParamType::string_,
-                      "how inbound calls find the account: address (source IP), address_user (IP + From user), "
-                      "to_user (To user = username)",
+                      "how inbound calls find the account, by the packet's real source: address (source IP; with a "
+                      "port, that port over UDP), address_user (IP + From user), to_user (To user = username, "
+                      "from any source: trusts the network, logged as a WARN)",
                       "address", add));
     p.push_back(field("options", ParamType::string_,
                       "JSON object: {\"failover_causes\": [503, 408], \"channels\": 30} (channels 1..1000)", "{}", add));

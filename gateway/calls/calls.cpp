@@ -16,6 +16,8 @@
 #include "gateway/ports/port_driver.h"
 #include "gateway/ports/ports.h"
 #include "gateway/ports/virtual_line.h"
+#include "gateway/registrar/digest.h"
+#include "gateway/sip/peer_address.h"
 #include "gateway/sip/sip_stack.h"
 #include "gateway/store/database.h"
 #include "gateway/usrloc/usrloc.h"
@@ -114,8 +116,7 @@ void Calls::end_all() {
   }
 }
 
-std::optional<CallOrigin> Calls::classify(const sip_t* sip, const std::string& host, unsigned port,
-                                          std::string* why) {
+std::optional<CallOrigin> Calls::classify(const sip_t* sip, const PeerAddress& peer, std::string* why) {
   std::string from_user = sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : "";
   std::string to_user = sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user : "";
   std::string from_host = sip->sip_from->a_url->url_host ? sip->sip_from->a_url->url_host : "";
@@ -124,7 +125,7 @@ std::optional<CallOrigin> Calls::classify(const sip_t* sip, const std::string& h
   bool registered = contacts && !contacts->empty();
   // 1. A subscriber calling from the very address its binding registered from: the strongest
   //    evidence (several callers and a trunk may share one IP, e.g. behind a NAT or on loopback).
-  std::string source = host + ":" + std::to_string(port);
+  std::string source = peer.host_port();
   const bool by_address = !config_.authenticate_subscribers;  // else on_invite authenticated them
   if (by_address && registered && std::any_of(contacts->begin(), contacts->end(), [&](const Contact& c) {
         return hostport_of(c.received.empty() ? c.uri : c.received) == source;
@@ -132,12 +133,12 @@ std::optional<CallOrigin> Calls::classify(const sip_t* sip, const std::string& h
     return CallOrigin{"subscriber", aor, {}};
   // 2. A SIP account, by its matchtype.
   if (hooks_.match_trunk) {
-    if (auto account = hooks_.match_trunk(host, port, from_user, to_user))
+    if (auto account = hooks_.match_trunk(peer.ip, peer.port, peer.tcp, from_user, to_user))
       return CallOrigin{"account", *account, {}};
   }
   // 3. Without registrar authentication, a registered From AOR is enough.
   if (registered && by_address) return CallOrigin{"subscriber", aor, {}};
-  *why = fmt::format("caller {} is neither a SIP account nor a {}subscriber", aor,
+  *why = fmt::format("caller {} is neither a SIP account nor a {}subscriber", printable(aor),
                      by_address ? "registered " : "");
   return std::nullopt;
 }
@@ -146,7 +147,7 @@ int Calls::authenticate(msg_t* msg, const sip_t* sip, const std::string& called,
   if (!config_.authenticate_subscribers || !hooks_.authenticate_caller) return 0;
   CallerAuth auth;
   try {
-    auth = hooks_.authenticate_caller(sip);
+    auth = hooks_.authenticate_caller(msg, sip);
   } catch (const std::exception& e) {  // the subscriber table could not be read
     spdlog::error("calls: INVITE to {}: cannot authenticate the caller: {}", called, e.what());
     return sip_.reply(msg, 500, "Server Internal Error");
@@ -167,6 +168,14 @@ int Calls::authenticate(msg_t* msg, const sip_t* sip, const std::string& called,
       auth_failures_stat_.inc();
       counters_.rejected++;
       return sip_.reply(msg, 403, "Forbidden", "Warning: 399 switchboard \"authentication user is not the caller\"");
+    case CallerAuth::Kind::bad_request:
+      spdlog::warn("calls: INVITE from {} to {} refused: {}", auth.aor, called, auth.why);
+      auth_failures_stat_.inc();
+      counters_.rejected++;
+      return sip_.reply(msg, 400, "Bad Request (digest uri is not the Request-URI)");
+    case CallerAuth::Kind::banned:
+      counters_.rejected++;
+      return sip_.reply(msg, 403, "Forbidden (too many authentication failures)");
     case CallerAuth::Kind::not_a_subscriber: return 0;
   }
   return 0;
@@ -184,16 +193,14 @@ int Calls::on_invite(msg_t* msg, sip_t* sip) {
   std::string called = sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : "";
   if (called.empty()) return sip_.reply(msg, 484, "Address Incomplete");
   if (called.size() > 128) return sip_.reply(msg, 414, "Request-URI Too Long");
-  const sip_via_t* via = sip->sip_via;
-  std::string host = via->v_received ? via->v_received : (via->v_host ? via->v_host : "");
-  unsigned port = static_cast<unsigned>(std::atoi(via->v_rport && *via->v_rport ? via->v_rport
-                                                                                : (via->v_port ? via->v_port : "5060")));
+  // Where the packet really came from: the Via sent-by is the sender's word, not evidence.
+  const PeerAddress source = peer_address(msg);
   std::optional<CallOrigin> origin;
   if (int status = authenticate(msg, sip, called, &origin); status != 0) return status;
   std::string why;
-  if (!origin) origin = classify(sip, host, port, &why);
+  if (!origin) origin = classify(sip, source, &why);
   if (!origin) {
-    spdlog::warn("calls: INVITE to {} refused: {}", called, why);
+    spdlog::warn("calls: INVITE from {} to {} refused: {}", source.host_port(), printable(called), why);
     counters_.rejected++;
     return sip_.reply(msg, 403, "Forbidden", "Warning: 399 switchboard \"unknown caller\"");
   }

@@ -6,7 +6,8 @@
 // the rule's `failover_causes` goes on with the next matching rule. Every ended call writes a
 // CDR (SQLite, committed when the call ends) and updates the call statistics, per port too.
 //
-// Origin checks. With registrar.auth on, an INVITE whose From is a local subscriber must carry
+// Origin checks. The caller's address is the packet's real source address and port (the
+// socket's peer, sip/peer_address.h), never the Via sent-by, which the sender writes. With registrar.auth on, an INVITE whose From is a local subscriber must carry
 // that subscriber's digest credentials (Proxy-Authorization, challenged with 407 as REGISTER is
 // with 401, same realm and subscriber table); other callers must match a SIP account. With it
 // off, a subscriber's INVITE is accepted when its From AOR is registered (from the binding's
@@ -46,6 +47,7 @@ class Ports;
 class SipStack;
 class Usrloc;
 struct Call;
+struct PeerAddress;
 
 /// Where a call comes from, as the dialplan matches it.
 struct CallOrigin {
@@ -81,9 +83,9 @@ struct CallsHooks {
                                          std::size_t from_index)>
       route;
   std::function<std::optional<CallTrunk>(const std::string& account)> trunk;
-  /// The account an INVITE comes from: (source host, port, From user, To user) → name.
-  std::function<std::optional<std::string>(const std::string& host, unsigned port, const std::string& from_user,
-                                           const std::string& to_user)>
+  /// The account an INVITE comes from: (source host, port, over TCP, From user, To user) → name.
+  std::function<std::optional<std::string>(const std::string& host, unsigned port, bool tcp,
+                                           const std::string& from_user, const std::string& to_user)>
       match_trunk;
   /// Answers a 401/407: (reply, method, uri, user, password) → {header, value}.
   std::function<std::optional<std::pair<std::string, std::string>>(const sip_s*, const std::string&,
@@ -91,7 +93,7 @@ struct CallsHooks {
                                                                    const std::string&)>
       answer_challenge;
   /// The registrar's verdict on an INVITE's From subscriber and its Proxy-Authorization.
-  std::function<CallerAuth(const sip_s*)> authenticate_caller;
+  std::function<CallerAuth(msg_s*, const sip_s*)> authenticate_caller;
 };
 
 struct CallsConfig {
@@ -143,8 +145,8 @@ class Calls {
   /// With registrar.auth on: 0 to go on (`origin` set when the From subscriber authenticated),
   /// else the status already replied (407 challenge, 403, 500).
   int authenticate(msg_s* msg, const sip_s* sip, const std::string& called, std::optional<CallOrigin>* origin);
-  std::optional<CallOrigin> classify(const sip_s* sip, const std::string& source_host, unsigned source_port,
-                                     std::string* why);
+  /// `source`: the packet's real source address (peer_address), never the Via sent-by.
+  std::optional<CallOrigin> classify(const sip_s* sip, const PeerAddress& source, std::string* why);
   void route_next(Call& call);
   bool try_target(Call& call, const CallRoute& route, int* status, std::string* phrase, int* cause);
   void start_leg(Call& call, std::unique_ptr<class Leg> leg, const CallRoute& route);

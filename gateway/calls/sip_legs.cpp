@@ -290,7 +290,7 @@ void SipOutboundLeg::dial(const std::string& sdp_offer) {
                          SIPTAG_TO_STR(target_.to.c_str()), SIPTAG_CALL_ID_STR(call_id_.c_str()), TAG_END());
   if (!leg_ || !nta_leg_tag(leg_, nullptr)) {
     state_ = "failed";
-    engine_.defer([this] { observer_.leg_failed(*this, 500, "Cannot create the dialog", 41); });
+    fail_later(500, "Cannot create the dialog");
     return;
   }
   send_invite({});
@@ -308,8 +308,15 @@ void SipOutboundLeg::send_invite(const std::string& auth_header) {
       TAG_IF(!auth_header.empty(), SIPTAG_HEADER_STR(auth_header.c_str())), TAG_END());
   if (!invite_) {
     state_ = "failed";
-    engine_.defer([this] { observer_.leg_failed(*this, 503, "Cannot send the INVITE", 41); });
+    fail_later(503, "Cannot send the INVITE");
   }
+}
+
+void SipOutboundLeg::fail_later(int status, const char* phrase) {
+  engine_.defer([life = std::weak_ptr<const int>(life_), this, status, phrase] {
+    if (life.expired() || detached_) return;  // the leg is gone, or its call no longer listens
+    observer_.leg_failed(*this, status, phrase, 41);
+  });
 }
 
 int SipOutboundLeg::on_response(void* magic, nta_outgoing_t* orq, const sip_t* sip) {

@@ -10,9 +10,12 @@
 //
 // Threading: engine thread only. Destroying a leg destroys its nta objects: no callback reaches
 // it afterwards. Never destroy a leg from inside one of its callbacks (the Call defers it).
+// Work a leg defers to a later loop turn holds a weak_ptr to the leg's life token, never a bare
+// `this`: if the leg was destroyed (or detached) in between, the job does nothing.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -116,6 +119,9 @@ class SipOutboundLeg : public SipDialogLeg {
 
  private:
   bool established() const override { return answered_ && !detached_; }
+  /// Reports leg_failed on a later loop turn (not inside dial()), if the leg still exists then.
+  void fail_later(int status, const char* phrase);
+  std::shared_ptr<const int> life_ = std::make_shared<const int>(0);  ///< expires with the leg
   static int on_response(void* magic, nta_outgoing_s* orq, const sip_s* sip);
   void send_invite(const std::string& auth_header);
   void ack(const sip_s* sip);

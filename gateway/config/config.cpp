@@ -257,6 +257,13 @@ const std::vector<KeySpec> kSchema = {
    "SIP listeners: udp:HOST:PORT or tcp:HOST:PORT[, ...]; empty = no SIP engine.", 0, 0, sip_listen},
   {"sip", "t1_ms", KeyType::integer, "500",
    "SIP timer T1 in ms; a request without a final reply times out after 64*T1 (32 s).", 10, 10'000},
+  {"sip", "max_queue", KeyType::integer, "4096",
+   "Management commands waiting for the SIP engine thread; one more is answered 503.", 1, 1'048'576},
+  {"sip", "overload_backlog_pct", KeyType::integer, "50",
+   "Overload: while datagrams waiting in a UDP listener fill more than this percentage of its "
+   "receive buffer, new requests get 503 with Retry-After; 100 = never.", 1, 100},
+  {"tm", "max_transactions", KeyType::integer, "1024",
+   "t_uac_dlg transactions in flight at once; one more is answered 503.", 1, 1'048'576},
   {"registrar", "auth", KeyType::boolean, "off",
    "Challenge REGISTER with digest authentication against the subscriber table."},
   {"registrar", "realm", KeyType::string, "",
@@ -271,6 +278,19 @@ const std::vector<KeySpec> kSchema = {
    "Contacts per AOR (more: 403); 0 = no limit.", 0, 10'000},
   {"registrar", "nonce_expires_s", KeyType::integer, "300",
    "Seconds a digest nonce stays fresh; older ones get stale=true.", 5, 86'400},
+  {"registrar", "nonce_table_size", KeyType::integer, "65536",
+   "Digest nonces whose use (nc) is tracked; when full the oldest is evicted (its user is "
+   "challenged again).", 16, 16'777'216},
+  {"registrar", "auth_fail_limit", KeyType::integer, "10",
+   "Digest authentication failures from one source IP, within auth_fail_window_s, that ban it "
+   "(403) for auth_ban_s; 0 = never ban.", 0, 1'000'000},
+  {"registrar", "auth_fail_window_s", KeyType::integer, "60",
+   "Seconds over which authentication failures from one source IP are counted.", 1, 86'400},
+  {"registrar", "auth_ban_s", KeyType::integer, "60",
+   "Seconds a source IP stays banned after auth_fail_limit failures.", 1, 86'400},
+  {"registrar", "auth_fail_table_size", KeyType::integer, "4096",
+   "Source IPs whose authentication failures are tracked; when full the least recently seen "
+   "is forgotten.", 16, 1'048'576},
   {"usrloc", "timer_interval_s", KeyType::integer, "1",
    "Seconds between two sweeps that remove expired bindings.", 1, 3600},
   {"calls", "ring_timeout_s", KeyType::integer, "60",

@@ -48,6 +48,10 @@ bool Engine::post(std::function<void()> job) {
   {
     std::lock_guard lk(mu_);
     if (!accepting_.load()) return false;
+    if (max_queue_ != 0 && queue_.size() >= max_queue_) {
+      if (rejected_) rejected_->inc();
+      return false;
+    }
     queue_.push_back(std::move(job));
   }
   std::uint64_t one = 1;

@@ -5,6 +5,9 @@
 // (mutex + deque) and the engine is woken through an eventfd registered on its su_root; jobs run
 // in order on the engine thread. Commands flagged `engine` reach it through post() (Engine is the
 // dispatcher's mi::Executor). Nothing else may touch sofia-sip or the components' state.
+// post() is bounded (set_max_queue, config sip.max_queue): a job that finds the queue full is
+// refused (false: the dispatcher answers the command 503) and counted; defer() — the engine's
+// own follow-up work — is never refused.
 #pragma once
 
 #include <atomic>
@@ -18,6 +21,7 @@
 #include <thread>
 
 #include "mi/dispatcher.h"
+#include "mi/statistics.h"
 
 struct su_root_s;
 struct pollfd;
@@ -47,8 +51,15 @@ class Engine final : public mi::Executor {
   /// Starts the thread, creates the su_root there and runs `hooks.start(root)` on it. Returns
   /// when that is done; rethrows its exception as EngineError (the thread is gone then).
   void start(Hooks hooks);
-  /// Queues a job for the engine thread; false (job dropped) once the engine is stopping.
+  /// Queues a job for the engine thread; false (job dropped) once the engine is stopping or when
+  /// `max_queue` jobs are already waiting (then `rejected` is incremented).
   bool post(std::function<void()> job) override;
+  /// Before start(): at most `max_queue` queued jobs for post() (0 = no limit); `rejected`
+  /// (may be null; must outlive the engine) counts the refused ones.
+  void set_max_queue(std::size_t max_queue, mi::Stat* rejected) {
+    max_queue_ = max_queue;
+    rejected_ = rejected;
+  }
   /// Graceful stop: refuses new jobs, runs the queued ones, then `begin_stop`, keeps the loop
   /// running until `stopped()` or the deadline, runs `teardown` and ends the thread. Idempotent.
   void stop(std::chrono::milliseconds deadline);
@@ -79,6 +90,8 @@ class Engine final : public mi::Executor {
   int wake_fd_ = -1;
   std::mutex mu_;
   std::deque<std::function<void()>> queue_;
+  std::size_t max_queue_ = 0;
+  mi::Stat* rejected_ = nullptr;
   // start() hand-shake
   std::mutex start_mu_;
   std::condition_variable start_cv_;

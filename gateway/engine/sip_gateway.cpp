@@ -34,6 +34,9 @@ SipGatewayConfig sip_gateway_config(const Config& cfg) {
   c.db.synchronous = cfg.get_string("core.db_sync");
   c.sip.listen = parse_listen_list(cfg.get_string("sip.listen"));
   c.sip.t1_ms = static_cast<unsigned>(cfg.get_int("sip.t1_ms"));
+  c.sip.overload_backlog_pct = static_cast<unsigned>(cfg.get_int("sip.overload_backlog_pct"));
+  c.max_queue = static_cast<std::size_t>(cfg.get_int("sip.max_queue"));
+  c.max_transactions = static_cast<std::size_t>(cfg.get_int("tm.max_transactions"));
   c.registrar.auth = cfg.get_bool("registrar.auth");
   c.registrar.realm = cfg.get_string("registrar.realm");
   c.registrar.min_expires = cfg.get_int("registrar.min_expires");
@@ -41,6 +44,11 @@ SipGatewayConfig sip_gateway_config(const Config& cfg) {
   c.registrar.default_expires = cfg.get_int("registrar.default_expires");
   c.registrar.max_contacts = static_cast<std::size_t>(cfg.get_int("registrar.max_contacts"));
   c.registrar.nonce_expires = cfg.get_int("registrar.nonce_expires_s");
+  c.registrar.nonce_table_size = static_cast<std::size_t>(cfg.get_int("registrar.nonce_table_size"));
+  c.registrar.limits.limit = cfg.get_int("registrar.auth_fail_limit");
+  c.registrar.limits.window_s = cfg.get_int("registrar.auth_fail_window_s");
+  c.registrar.limits.ban_s = cfg.get_int("registrar.auth_ban_s");
+  c.registrar.limits.max_entries = static_cast<std::size_t>(cfg.get_int("registrar.auth_fail_table_size"));
   c.expiry_interval_s = static_cast<unsigned>(cfg.get_int("usrloc.timer_interval_s"));
   c.calls.ring_timeout_s = static_cast<int>(cfg.get_int("calls.ring_timeout_s"));
   c.calls.max_calls = static_cast<std::size_t>(cfg.get_int("calls.max_calls"));
@@ -117,7 +125,7 @@ void SipGateway::build(su_root_t* root) {
   p.sip->start(root);
   p.registrar = std::make_unique<Registrar>(config_.registrar, *p.sip, *p.usrloc, *p.subscribers, stats_);
   p.registrar->attach();
-  p.tm = std::make_unique<Tm>(*p.sip, engine_, stats_);
+  p.tm = std::make_unique<Tm>(*p.sip, engine_, stats_, config_.max_transactions);
   p.ports = std::make_unique<Ports>(*p.db, stats_);
   p.ports->load();
   p.calls = std::make_unique<Calls>(config_.calls, *p.sip, engine_, root, *p.usrloc, *p.ports, *p.db, stats_);
@@ -183,9 +191,9 @@ CallsHooks SipGateway::calls_hooks() {
         if (c.is_number_integer()) t.failover_causes.push_back(c.get<int>());
     return t;
   };
-  h.match_trunk = [accounts](const std::string& host, unsigned port, const std::string& from_user,
+  h.match_trunk = [accounts](const std::string& host, unsigned port, bool tcp, const std::string& from_user,
                              const std::string& to_user) -> std::optional<std::string> {
-    auto a = accounts->match_inbound(host, port, from_user, to_user);
+    auto a = accounts->match_inbound(host, port, tcp, from_user, to_user);
     if (!a) return std::nullopt;
     return a->name;
   };
@@ -201,8 +209,8 @@ CallsHooks SipGateway::calls_hooks() {
     return std::make_pair(header->first, header->second);
   };
   Registrar* registrar = parts_->registrar.get();
-  h.authenticate_caller = [registrar](const sip_t* sip) {
-    return registrar->authenticate_caller(sip, "INVITE", static_cast<std::int64_t>(std::time(nullptr)));
+  h.authenticate_caller = [registrar](msg_t* msg, const sip_t* sip) {
+    return registrar->authenticate_caller(msg, sip, "INVITE", static_cast<std::int64_t>(std::time(nullptr)));
   };
   return h;
 }
@@ -235,6 +243,7 @@ void SipGateway::teardown() {
 }
 
 void SipGateway::start(mi::Dispatcher& dispatcher) {
+  engine_.set_max_queue(config_.max_queue, &stats_.counter("engine", "queue_rejected"));
   Engine::Hooks hooks;
   hooks.start = [this](su_root_t* root) { build(root); };
   hooks.begin_stop = [this] {

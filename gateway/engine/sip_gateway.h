@@ -32,9 +32,11 @@ struct SipGatewayConfig {
   CallsConfig calls;
   AccountsConfig accounts;
   unsigned expiry_interval_s = 1;
+  std::size_t max_queue = 4096;         ///< sip.max_queue: MI jobs waiting for the engine
+  std::size_t max_transactions = 1024;  ///< tm.max_transactions: t_uac_dlg in flight
 };
 
-/// The [core] db, [sip], [registrar], [usrloc], [calls] and [accounts] keys as a SipGatewayConfig.
+/// The [core] db, [sip], [registrar], [tm], [usrloc], [calls] and [accounts] keys as a SipGatewayConfig.
 SipGatewayConfig sip_gateway_config(const Config& cfg);
 
 class SipGateway {

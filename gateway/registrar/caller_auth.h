@@ -17,6 +17,8 @@ struct CallerAuth {
     authenticated,     ///< valid credentials of the From subscriber: `aor`
     challenge,         ///< answer 407 with `header` (no credentials, stale nonce, or wrong ones)
     forbidden,         ///< credentials of another user than From: 403
+    bad_request,       ///< the digest uri is not the Request-URI: 400
+    banned,            ///< the source IP failed authentication too often: 403
   };
   Kind kind = Kind::not_a_subscriber;
   std::string aor;     ///< user@domain of the From subscriber

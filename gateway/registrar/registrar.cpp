@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <optional>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -102,9 +103,15 @@ Registrar::Registrar(RegistrarConfig config, SipStack& sip, Usrloc& usrloc, Subs
                      mi::Statistics& stats)
     : config_(std::move(config)), sip_(sip), usrloc_(usrloc), subscribers_(subscribers),
       nonces_(config_.nonce_expires),
+      nonce_table_(config_.nonce_table_size),
+      limiter_(config_.limits),
       accepted_(stats.counter("registrar", "accepted_regs")),
       rejected_(stats.counter("registrar", "rejected_regs")),
-      challenges_(stats.counter("registrar", "auth_challenges")) {
+      challenges_(stats.counter("registrar", "auth_challenges")),
+      auth_failures_(stats.counter("registrar", "auth_failures")),
+      auth_replays_(stats.counter("registrar", "auth_replays")),
+      auth_banned_(stats.counter("registrar", "auth_banned")),
+      auth_bans_(stats.counter("registrar", "auth_bans")) {
   stats.gauge("registrar", "max_expires").set(config_.max_expires);
   stats.gauge("registrar", "default_expire").set(config_.default_expires);
 }
@@ -149,13 +156,23 @@ int Registrar::on_register(msg_t* msg, sip_t* sip) {
 }
 
 std::string Registrar::challenge_params(const std::string& realm, bool stale, std::int64_t now) {
-  return fmt::format(R"(Digest realm="{}", nonce="{}", qop="auth", algorithm=MD5{})", realm, nonces_.make(now),
-                     stale ? ", stale=true" : "");
+  return fmt::format(R"(Digest realm="{}", nonce="{}", qop="auth", algorithm=MD5{})", realm,
+                     nonces_.make(now, nonce_table_.issue()), stale ? ", stale=true" : "");
 }
 
-Registrar::Verdict Registrar::verify(const msg_auth_t* au, const std::string& realm, const std::string& user,
-                                     const std::string& domain, const char* method, std::int64_t now,
-                                     std::string* why) {
+namespace {
+/// The digest `uri` names the Request-URI: the same text, or the same SIP URI (url_cmp_all:
+/// scheme, user, host, port, parameters and headers).
+bool same_request_uri(const std::string& digest_uri, const url_t* ruri) {
+  if (!ruri) return false;
+  Home home;
+  if (digest_uri == home.url(ruri)) return true;
+  url_t* u = url_make(home.home, digest_uri.c_str());
+  return u && u->url_type == ruri->url_type && url_cmp_all(u, ruri) == 0;
+}
+}  // namespace
+
+Registrar::Verdict Registrar::verify(const msg_auth_t* au, const Check& c, std::string* why) {
   // The credentials for our realm, if the client sent any.
   Home home;
   auth_response_t ar[1] = {};
@@ -166,7 +183,7 @@ Registrar::Verdict Registrar::verify(const msg_auth_t* au, const std::string& re
     auth_response_t tmp[1] = {};
     tmp->ar_size = sizeof tmp[0];
     if (auth_digest_response_get(home.home, tmp, au->au_params) < 0) continue;
-    if (tmp->ar_realm && unquote(tmp->ar_realm) == realm) {
+    if (tmp->ar_realm && unquote(tmp->ar_realm) == c.realm) {
       *ar = *tmp;
       found = true;
       break;
@@ -179,48 +196,105 @@ Registrar::Verdict Registrar::verify(const msg_auth_t* au, const std::string& re
                          unquote(ar->ar_cnonce), unquote(ar->ar_qop), unquote(ar->ar_nc)};
   // The authentication user must be the user named in To (REGISTER) or From (other requests),
   // as OpenSIPS's check_to()/check_from().
-  bool user_at_domain = cred.username == user + "@" + domain;
-  if (cred.username != user && !user_at_domain) {
-    *why = fmt::format("authentication user '{}' is not '{}'", cred.username, user);
+  bool user_at_domain = cred.username == c.user + "@" + c.domain;
+  if (cred.username != c.user && !user_at_domain) {
+    *why = fmt::format("authentication user '{}' is not '{}'", printable(cred.username), printable(c.user));
     return Verdict::wrong_user;
   }
-  auto nonce = nonces_.check(cred.nonce, now);
+  std::uint64_t seq = 0;
+  auto nonce = nonces_.check(cred.nonce, c.now, &seq);
   if (nonce == Nonces::Check::forged) {
     *why = "a nonce we did not issue";
     return Verdict::forged_nonce;
   }
-  auto sub = subscribers_.find(user, realm);
-  if (!sub || !digest_response_ok(cred, user_at_domain ? sub->ha1b : sub->ha1, method)) {
+  // The credentials are for this request only: a digest computed for another Request-URI (e.g.
+  // captured from a call to another number) is refused.
+  const url_t* ruri = c.sip && c.sip->sip_request ? c.sip->sip_request->rq_url : nullptr;
+  if (!same_request_uri(cred.uri, ruri)) {
+    *why = fmt::format("digest uri '{}' is not the Request-URI '{}'", printable(cred.uri), printable(home.url(ruri)));
+    return Verdict::uri_mismatch;
+  }
+  std::uint32_t nc = 0;
+  if (!cred.qop.empty()) {
+    auto parsed = parse_nc(cred.nc);
+    if (!parsed) {
+      *why = fmt::format("malformed nc '{}'", printable(cred.nc));
+      return Verdict::failed;
+    }
+    nc = *parsed;
+  }
+  // Only a REGISTER may be an exact retransmission (the registrar is stateless); an INVITE's
+  // retransmissions are absorbed by its server transaction.
+  std::string key;
+  if (std::string_view(c.method) == "REGISTER" && c.sip->sip_call_id && c.sip->sip_cseq)
+    key = fmt::format("{} {}", c.sip->sip_call_id->i_id ? c.sip->sip_call_id->i_id : "", c.sip->sip_cseq->cs_seq);
+  auto use = nonce_table_.use(seq, nc, key, false);
+  if (use == NonceTable::Use::unknown) return Verdict::stale;  // evicted: a fresh nonce, silently
+  if (use == NonceTable::Use::replay) {
+    *why = nc == 0 ? std::string("a nonce without qop used again") : fmt::format("nc {:08x} replayed", nc);
+    return Verdict::replay;
+  }
+  auto sub = subscribers_.find(c.user, c.realm);
+  if (!sub || !digest_response_ok(cred, user_at_domain ? sub->ha1b : sub->ha1, c.method)) {
     *why = sub ? "wrong password" : "no such subscriber";
     return Verdict::failed;
   }
-  return nonce == Nonces::Check::stale ? Verdict::stale : Verdict::ok;
+  if (nonce == Nonces::Check::stale) return Verdict::stale;
+  nonce_table_.use(seq, nc, key, true);
+  return Verdict::ok;
+}
+
+void Registrar::failed(const PeerAddress& from, const std::string& user, const char* method, const std::string& why,
+                       std::int64_t now) {
+  auth_failures_.inc();
+  // One line per failure with the source address and port, for fail2ban and the like.
+  spdlog::warn("registrar: digest authentication failed for user '{}' from {} ({}): {}", printable(user),
+               from.host_port(), method, why);
+  if (limiter_.failed(from.ip, now)) {
+    auth_bans_.inc();
+    spdlog::warn("registrar: {} banned for {} s after {} authentication failures within {} s", from.ip,
+                 config_.limits.ban_s, config_.limits.limit, config_.limits.window_s);
+  }
 }
 
 int Registrar::authorize(Request& r) {
   std::string realm = config_.realm.empty() ? r.domain : config_.realm;
+  PeerAddress from = peer_address(r.msg);
+  if (limiter_.banned(from.ip, r.now)) {
+    auth_banned_.inc();
+    spdlog::debug("registrar: {}: REGISTER from banned {} refused", r.aor, from.host_port());
+    return reject(r, 403, "Forbidden (too many authentication failures)");
+  }
   auto challenge = [&](bool stale) {
     challenges_.inc();
     return sip_.reply(r.msg, SIP_401_UNAUTHORIZED, "WWW-Authenticate: " + challenge_params(realm, stale, r.now));
   };
   std::string why;
-  switch (verify(r.sip->sip_authorization, realm, r.user, r.domain, "REGISTER", r.now, &why)) {
+  switch (verify(r.sip->sip_authorization, Check{realm, r.user, r.domain, "REGISTER", r.sip, r.now}, &why)) {
     case Verdict::ok: return 0;
     case Verdict::no_credentials:
     case Verdict::forged_nonce: return challenge(false);
     case Verdict::stale: return challenge(true);
     case Verdict::wrong_user:
-      spdlog::warn("registrar: {}: {}", r.aor, why);
+      failed(from, r.user, "REGISTER", why, r.now);
       return reject(r, 403, "Forbidden auth ID");
-    case Verdict::failed:
+    case Verdict::uri_mismatch:
+      failed(from, r.user, "REGISTER", why, r.now);
+      return reject(r, 400, "Bad Request (digest uri is not the Request-URI)");
+    case Verdict::replay:
+      auth_replays_.inc();
+      failed(from, r.user, "REGISTER", why, r.now);
       rejected_.inc();
-      spdlog::warn("registrar: {}: authentication failed ({})", r.aor, why);
+      return challenge(false);
+    case Verdict::failed:
+      failed(from, r.user, "REGISTER", why, r.now);
+      rejected_.inc();
       return challenge(false);
   }
   return challenge(false);
 }
 
-CallerAuth Registrar::authenticate_caller(const sip_t* sip, const char* method, std::int64_t now) {
+CallerAuth Registrar::authenticate_caller(msg_t* msg, const sip_t* sip, const char* method, std::int64_t now) {
   CallerAuth out;
   const url_t* from = sip->sip_from ? sip->sip_from->a_url : nullptr;
   if (!from || !from->url_user || !*from->url_user || !from->url_host || !*from->url_host) return out;
@@ -236,22 +310,41 @@ CallerAuth Registrar::authenticate_caller(const sip_t* sip, const char* method, 
     return out;
   };
   const msg_auth_t* credentials = sip->sip_proxy_authorization;
-  switch (verify(credentials, realm, user, domain, method, now, &out.why)) {
+  PeerAddress source = peer_address(msg);
+  const bool subscriber = static_cast<bool>(subscribers_.find(user, realm));
+  if ((credentials || subscriber) && limiter_.banned(source.ip, now)) {
+    auth_banned_.inc();
+    out.kind = CallerAuth::Kind::banned;
+    out.why = fmt::format("{} is banned after too many authentication failures", source.host_port());
+    return out;
+  }
+  switch (verify(credentials, Check{realm, user, domain, method, sip, now}, &out.why)) {
     case Verdict::ok:
       out.kind = CallerAuth::Kind::authenticated;
       return out;
     case Verdict::stale: return challenge(true);
     case Verdict::forged_nonce: return challenge(false);
     case Verdict::wrong_user:
+      failed(source, user, method, out.why, now);
       out.kind = CallerAuth::Kind::forbidden;
       return out;
+    case Verdict::uri_mismatch:
+      failed(source, user, method, out.why, now);
+      out.kind = CallerAuth::Kind::bad_request;
+      return out;
+    case Verdict::replay:
+      auth_replays_.inc();
+      failed(source, user, method, out.why, now);
+      out.failed = true;
+      return challenge(false);
     case Verdict::failed:
+      failed(source, user, method, out.why, now);
       out.failed = true;
       return challenge(false);
     case Verdict::no_credentials:
       // Only callers claiming to be one of our subscribers are asked for credentials; others
       // (trunks, unknown callers) are judged by the caller.
-      if (subscribers_.find(user, realm)) return challenge(false);
+      if (subscriber) return challenge(false);
       out.kind = CallerAuth::Kind::not_a_subscriber;
       return out;
   }

@@ -4,14 +4,24 @@
 // Stateless (see sip_stack.h): a retransmitted REGISTER (same Call-ID and CSeq) is answered with
 // the current bindings and changes nothing.
 //
+// Digest hardening (issue #11): the digest `uri` must be the Request-URI (same text, or the same
+// SIP URI by url_cmp_all) — else 400 Bad Request; every nonce's use is tracked in a bounded
+// NonceTable (nc strictly increasing with qop=auth, a no-qop nonce good once; a replay gets a new
+// challenge and counts registrar:auth_replays); each failure (wrong password, wrong user, uri
+// mismatch, replay) is logged at WARN with the source ip:port and user and counted per source IP
+// by an AuthLimiter, which bans an IP (403, registrar:auth_banned) after too many.
+//
 // Threading: engine thread only (it is a SipStack handler).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "gateway/registrar/auth_limiter.h"
 #include "gateway/registrar/caller_auth.h"
 #include "gateway/registrar/digest.h"
+#include "gateway/registrar/nonce_table.h"
+#include "gateway/sip/peer_address.h"
 #include "mi/statistics.h"
 
 struct msg_s;
@@ -32,6 +42,8 @@ struct RegistrarConfig {
   std::int64_t default_expires = 3600;
   std::size_t max_contacts = 10;      ///< per AOR; 0 = no limit
   std::int64_t nonce_expires = 300;   ///< seconds a nonce stays fresh (then stale=true)
+  std::size_t nonce_table_size = 65536;  ///< nonces tracked (nc); older ones are evicted
+  AuthLimits limits;                  ///< authentication failures per source IP
 };
 
 class Registrar {
@@ -41,9 +53,9 @@ class Registrar {
   /// Registers the REGISTER handler on the SIP stack.
   void attach();
   const RegistrarConfig& config() const { return config_; }
-  /// Authenticates the caller of `method` (e.g. INVITE) as the subscriber in its From header,
-  /// with the same realm, nonces and subscriber table as REGISTER.
-  CallerAuth authenticate_caller(const sip_s* sip, const char* method, std::int64_t now);
+  /// Authenticates the caller of `method` (e.g. INVITE, received as `msg`) as the subscriber in
+  /// its From header, with the same realm, nonces, subscriber table and failure limits as REGISTER.
+  CallerAuth authenticate_caller(msg_s* msg, const sip_s* sip, const char* method, std::int64_t now);
 
  private:
   struct Request;
@@ -52,9 +64,19 @@ class Registrar {
   int authorize(Request& r);
   /// The outcome of checking the credentials in `au` (Authorization or Proxy-Authorization
   /// headers) for `user`@`domain` in `realm`.
-  enum class Verdict { no_credentials, ok, stale, forged_nonce, wrong_user, failed };
-  Verdict verify(const msg_auth_s* au, const std::string& realm, const std::string& user,
-                 const std::string& domain, const char* method, std::int64_t now, std::string* why);
+  enum class Verdict { no_credentials, ok, stale, forged_nonce, wrong_user, failed, uri_mismatch, replay };
+  struct Check {
+    const std::string& realm;
+    const std::string& user;
+    const std::string& domain;
+    const char* method;
+    const sip_s* sip;        ///< the request (Request-URI, Call-ID, CSeq)
+    std::int64_t now;
+  };
+  Verdict verify(const msg_auth_s* au, const Check& c, std::string* why);
+  /// A failed authentication: WARN log (source, user, reason), counters, rate limit.
+  void failed(const PeerAddress& from, const std::string& user, const char* method, const std::string& why,
+              std::int64_t now);
   std::string challenge_params(const std::string& realm, bool stale, std::int64_t now);
   int save(Request& r);
   int reply_bindings(Request& r, const char* phrase = nullptr);
@@ -65,9 +87,15 @@ class Registrar {
   Usrloc& usrloc_;
   Subscribers& subscribers_;
   Nonces nonces_;
+  NonceTable nonce_table_;
+  AuthLimiter limiter_;
   mi::Stat& accepted_;
   mi::Stat& rejected_;
   mi::Stat& challenges_;
+  mi::Stat& auth_failures_;
+  mi::Stat& auth_replays_;
+  mi::Stat& auth_banned_;
+  mi::Stat& auth_bans_;
 };
 
 }  // namespace sb::gateway

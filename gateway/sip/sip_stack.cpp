@@ -7,7 +7,13 @@
 #include <sofia-sip/tport.h>
 #include <sofia-sip/tport_tag.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -58,11 +64,30 @@ std::vector<std::string> parse_listen_list(const std::string& value) {
   return out;
 }
 
+namespace {
+/// Why listener `listen` ("udp:127.0.0.1:5060") cannot be bound: sofia-sip does not keep the
+/// bind's errno (errno is clobbered by its clean-up, e.g. "Bad address"), so bind a probe socket
+/// of the same kind to the same address and report its error.
+std::string bind_error(const std::string& listen) {
+  auto colon = listen.find(':');
+  if (colon == std::string::npos) return "cannot bind";
+  auto addr = transports::parse_host_port(listen.substr(colon + 1));
+  if (!addr) return "cannot bind";
+  int type = listen.compare(0, colon, "tcp") == 0 ? SOCK_STREAM : SOCK_DGRAM;
+  int fd = ::socket(addr->family(), type | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::strerror(errno);
+  int err = ::bind(fd, addr->get(), addr->length) == 0 ? 0 : errno;
+  ::close(fd);
+  return err ? std::strerror(err) : "cannot bind (sofia-sip refused the address)";
+}
+}  // namespace
+
 SipStack::SipStack(SipConfig config, mi::Statistics& stats)
     : config_(std::move(config)),
       rcv_requests_(stats.counter("core", "rcv_requests")),
       rcv_replies_(stats.counter("core", "rcv_replies")),
-      unsupported_(stats.counter("core", "unsupported_methods")) {}
+      unsupported_(stats.counter("core", "unsupported_methods")),
+      overload_rejected_(stats.counter("core", "overload_rejected")) {}
 
 SipStack::~SipStack() { destroy(); }
 
@@ -75,15 +100,15 @@ void SipStack::start(su_root_t* root) {
                             NTATAG_SIP_T1(config_.t1_ms), NTATAG_SIP_T1X64(64 * config_.t1_ms), NTATAG_UA(0), NTATAG_SERVER_RPORT(1),
                             NTATAG_TAG_3261(1), TPTAG_IDENT("sb0"), TAG_END());
   if (!agent_)
-    throw std::runtime_error(fmt::format("cannot listen for SIP on {}: {}", config_.listen.front(),
-                                         std::strerror(errno ? errno : EADDRINUSE)));
+    throw std::runtime_error(
+        fmt::format("cannot listen for SIP on {}: {}", config_.listen.front(), bind_error(config_.listen.front())));
   for (std::size_t i = 1; i < config_.listen.size(); ++i) {
     std::string url = listen_to_url(config_.listen[i], &why);
     if (url.empty()) throw std::runtime_error(fmt::format("sip.listen: {}", why));
     std::string ident = fmt::format("sb{}", i);
     if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()), TPTAG_IDENT(ident.c_str()), TAG_END()) < 0)
-      throw std::runtime_error(fmt::format("cannot listen for SIP on {}: {}", config_.listen[i],
-                                           std::strerror(errno ? errno : EADDRINUSE)));
+      throw std::runtime_error(
+          fmt::format("cannot listen for SIP on {}: {}", config_.listen[i], bind_error(config_.listen[i])));
   }
   on_method("OPTIONS", [this](msg_t* msg, sip_t*) {
     return reply(msg, 200, "OK", "Allow: " + allow() + "\r\nAccept: application/sdp");
@@ -99,6 +124,16 @@ void SipStack::start(su_root_t* root) {
                                      n->tpn_port ? n->tpn_port : "?"));
     if (n->tpn_ident) ident_of_[listening_.back()] = n->tpn_ident;
   }
+  std::vector<std::pair<std::string, std::string>> udp;
+  for (tport_t* tp = tport_primaries(nta_agent_tports(agent_)); tp; tp = tport_next(tp)) {
+    const tp_name_t* n = tport_name(tp);
+    if (n && n->tpn_proto && std::string_view(n->tpn_proto) == "udp" && n->tpn_host && n->tpn_port)
+      udp.emplace_back(n->tpn_host, n->tpn_port);
+  }
+  backlog_.find(udp);
+  if (backlog_.sockets() != udp.size())
+    spdlog::warn("sip: found {} of {} UDP listener sockets: overload protection covers those only",
+                 backlog_.sockets(), udp.size());
 }
 
 std::string SipStack::ident_of(const std::string& socket) const {
@@ -170,6 +205,11 @@ int SipStack::on_message(void* self, nta_agent_t* /*agent*/, msg_t* msg, sip_t* 
     return 0;
   }
   if (stack->draining_) {
+    stack->reply(msg, SIP_503_SERVICE_UNAVAILABLE, "Retry-After: 5");
+    return 0;
+  }
+  if (method != sip_method_options && stack->backlog_.over(stack->config_.overload_backlog_pct)) {
+    stack->overload_rejected_.inc();
     stack->reply(msg, SIP_503_SERVICE_UNAVAILABLE, "Retry-After: 5");
     return 0;
   }

@@ -7,6 +7,11 @@
 // no memory once answered. A handler that needs a transaction (INVITE, later) creates one with
 // nta_incoming_create(). Client transactions (t_uac_dlg) are stateful as usual.
 //
+// Overload: while a UDP listener's receive backlog is above sip.overload_backlog_pct of its
+// buffer (udp_backlog.h), new requests other than ACK, CANCEL and OPTIONS are answered
+// `503 Service Unavailable` with Retry-After at once (core:overload_rejected) — cheap, so the
+// backlog drains — instead of being processed or dropped silently by a full socket buffer.
+//
 // Threading: engine thread only (constructed anywhere, start()ed and used on the engine thread).
 #pragma once
 
@@ -15,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/sip/udp_backlog.h"
 #include "mi/statistics.h"
 
 struct nta_agent_s;
@@ -29,6 +35,7 @@ struct SipConfig {
   std::vector<std::string> listen;  ///< "udp:127.0.0.1:5060", "tcp:[::1]:5060", …
   unsigned t1_ms = 500;             ///< SIP T1; non-INVITE transactions time out after 64*T1
   std::string server_name;          ///< Server / User-Agent header value
+  unsigned overload_backlog_pct = 50;  ///< UDP receive backlog (% of the buffer) that means overload
 };
 
 /// "udp:127.0.0.1:5060" → "sip:127.0.0.1:5060;transport=udp"; empty + `why` when malformed.
@@ -94,6 +101,8 @@ class SipStack {
   mi::Stat& rcv_requests_;
   mi::Stat& rcv_replies_;
   mi::Stat& unsupported_;
+  mi::Stat& overload_rejected_;
+  UdpBacklog backlog_;
 };
 
 }  // namespace sb::gateway

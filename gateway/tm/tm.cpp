@@ -79,8 +79,9 @@ struct Tm::Pending {
   nta_outgoing_t* cancel = nullptr;
 };
 
-Tm::Tm(SipStack& sip, Engine& engine, mi::Statistics& stats)
-    : sip_(sip), engine_(engine),
+Tm::Tm(SipStack& sip, Engine& engine, mi::Statistics& stats, std::size_t max_transactions)
+    : sip_(sip), engine_(engine), max_transactions_(max_transactions),
+      rejected_(stats.counter("tm", "rejected_transactions")),
       uac_(stats.counter("tm", "UAC_transactions")),
       inuse_(stats.gauge("tm", "inuse_transactions")),
       local_replies_(stats.counter("tm", "local_replies")) {
@@ -102,6 +103,10 @@ void Tm::uac(const UacRequest& rq, mi::Completion done) {
     if (ident.empty()) return fail(404, "Local socket not found");
   }
   if (!sip_.agent()) return fail(503, "SIP engine not running");
+  if (pending_.size() >= max_transactions_) {
+    rejected_.inc();
+    return fail(503, fmt::format("too many transactions in flight (tm.max_transactions = {})", max_transactions_));
+  }
 
   // `!!` in a header stands for our own address (SER), e.g. Contact: <sip:daemon@!!>.
   std::string self;

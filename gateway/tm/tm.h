@@ -4,7 +4,8 @@
 //
 // Threading: engine thread only. A t_uac_dlg completes its mi::Completion from the nta response
 // callback (engine thread); nothing blocks, so a transaction waiting 32 s for a dead host delays
-// no other caller.
+// no other caller. At most `max_transactions` are in flight at once (config tm.max_transactions):
+// one more is refused at once with 503 "too many transactions in flight" (tm:rejected_transactions).
 #pragma once
 
 #include <cstdint>
@@ -34,7 +35,7 @@ struct UacRequest {
 
 class Tm {
  public:
-  Tm(SipStack& sip, Engine& engine, mi::Statistics& stats);
+  Tm(SipStack& sip, Engine& engine, mi::Statistics& stats, std::size_t max_transactions = 1024);
   ~Tm();
   /// Starts the transaction, or completes `done` at once with a 400/404/500 error.
   void uac(const UacRequest& request, mi::Completion done);
@@ -52,7 +53,9 @@ class Tm {
 
   SipStack& sip_;
   Engine& engine_;
+  std::size_t max_transactions_;
   std::map<Pending*, std::unique_ptr<Pending>> pending_;
+  mi::Stat& rejected_;
   mi::Stat& uac_;
   mi::Stat& inuse_;
   mi::Stat* by_class_[7] = {};  ///< [1]..[6]: tm:1xx_transactions … tm:6xx_transactions

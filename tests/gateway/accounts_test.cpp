@@ -340,9 +340,10 @@ TEST_F(AccountsTest, MatchInboundByTheThreeMatchtypes) {
                   .ok());
   ASSERT_TRUE(add("by_to", {{"address", "203.0.113.5"}, {"matchtype", "to_user"}, {"username", "4930123"}}).ok());
   ASSERT_TRUE(add("v6", {{"address", "[2001:db8::1]:5060"}}).ok());
-  auto match = [this](const std::string& host, unsigned port, const std::string& from, const std::string& to) {
+  auto match = [this](const std::string& host, unsigned port, const std::string& from, const std::string& to,
+                      bool tcp = false) {
     return on_engine([&] {
-      auto a = accounts_->match_inbound(host, port, from, to);
+      auto a = accounts_->match_inbound(host, port, tcp, from, to);
       return a ? a->name : std::string("-");
     });
   };
@@ -359,10 +360,12 @@ TEST_F(AccountsTest, MatchInboundByTheThreeMatchtypes) {
   EXPECT_EQ(match("[2001:db8::1]", 5060, "a", "b"), "v6");
   // address_user needs the right IP too.
   EXPECT_EQ(match("192.0.2.11", 5060, "pbx1", "x"), "-");
-  // An account whose address names another port still matches its host (peers send from
-  // other ports than they listen on) when nothing better does.
+  // An account whose address names another port: over UDP the port must be the account's (a
+  // peer on the same host but another port is not the trunk); over TCP, whose connections come
+  // from ephemeral ports, the host is enough when nothing better matches.
   ASSERT_TRUE(call("account_rm", {{"name", "by_ip"}}).ok());
-  EXPECT_EQ(match("192.0.2.10", 5999, "someone", "x"), "by_ip_port");
+  EXPECT_EQ(match("192.0.2.10", 5999, "someone", "x"), "-");
+  EXPECT_EQ(match("192.0.2.10", 5999, "someone", "x", true), "by_ip_port");
   EXPECT_EQ(on_engine([this] { return accounts_->registration_state("by_to"); }), "disabled");
   EXPECT_EQ(on_engine([this] { return accounts_->registration_state("nope"); }), "");
   EXPECT_EQ(on_engine([this] { return accounts_->find("nope") == nullptr; }), true);

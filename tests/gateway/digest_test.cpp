@@ -144,52 +144,84 @@ TEST(DigestResponse, SipRegister) {
 TEST(Nonces, FreshIsValid) {
   Nonces n(30);
   EXPECT_EQ(n.lifetime(), 30);
-  std::string nonce = n.make(1'700'000'000);
-  EXPECT_EQ(nonce.size(), 48u);
+  std::string nonce = n.make(1'700'000'000, 7);
+  EXPECT_EQ(nonce.size(), 64u);
+  std::uint64_t seq = 0;
+  EXPECT_EQ(n.check(nonce, 1'700'000'000, &seq), Nonces::Check::valid);
+  EXPECT_EQ(seq, 7u);
   EXPECT_EQ(n.check(nonce, 1'700'000'000), Nonces::Check::valid);
   EXPECT_EQ(n.check(nonce, 1'700'000'029), Nonces::Check::valid);
   EXPECT_EQ(n.check(nonce, 1'700'000'030), Nonces::Check::valid) << "exactly the lifetime old";
-  // Two nonces made at the same second are the same (stateless), at another second they differ.
-  EXPECT_EQ(n.make(1'700'000'000), nonce);
-  EXPECT_NE(n.make(1'700'000'001), nonce);
+  // The same second and sequence number make the same nonce; another of either, another one.
+  EXPECT_EQ(n.make(1'700'000'000, 7), nonce);
+  EXPECT_NE(n.make(1'700'000'001, 7), nonce);
+  EXPECT_NE(n.make(1'700'000'000, 8), nonce);
 }
 
 TEST(Nonces, OlderThanTheLifetimeIsStale) {
   Nonces n(10);
-  std::string nonce = n.make(1000);
+  std::string nonce = n.make(1000, 1);
   EXPECT_EQ(n.check(nonce, 1011), Nonces::Check::stale);
   EXPECT_EQ(n.check(nonce, 1'000'000), Nonces::Check::stale);
 }
 
 TEST(Nonces, FromTheFutureIsForged) {
   Nonces n(10);
-  std::string nonce = n.make(2000);
+  std::string nonce = n.make(2000, 1);
   EXPECT_EQ(n.check(nonce, 1995), Nonces::Check::valid) << "5 s of clock slack";
   EXPECT_EQ(n.check(nonce, 1994), Nonces::Check::forged);
 }
 
 TEST(Nonces, TamperedIsForged) {
   Nonces n(300);
-  const std::string nonce = n.make(1'700'000'000);
+  const std::string nonce = n.make(1'700'000'000, 42);
   for (std::size_t i = 0; i < nonce.size(); ++i) {
     std::string t = nonce;
     t[i] = t[i] == '0' ? '1' : '0';
     EXPECT_EQ(n.check(t, 1'700'000'000), Nonces::Check::forged) << "changed at " << i;
   }
   EXPECT_EQ(n.check("", 1'700'000'000), Nonces::Check::forged);
-  EXPECT_EQ(n.check(nonce.substr(0, 47), 1'700'000'000), Nonces::Check::forged);
+  EXPECT_EQ(n.check(nonce.substr(0, 63), 1'700'000'000), Nonces::Check::forged);
   EXPECT_EQ(n.check(nonce + "0", 1'700'000'000), Nonces::Check::forged);
-  EXPECT_EQ(n.check(std::string(48, 'z'), 1'700'000'000), Nonces::Check::forged);
-  // A stamp moved into the past (to look stale or valid) with the old MAC is forged too.
-  std::string older = Nonces(300).make(1'699'999'000).substr(0, 16) + nonce.substr(16);
+  EXPECT_EQ(n.check(std::string(64, 'z'), 1'700'000'000), Nonces::Check::forged);
+  // A stamp moved into the past (to look stale or valid) with the old MAC is forged too, and so
+  // is another sequence number (another slot of the nonce table) with the old MAC.
+  std::string older = Nonces(300).make(1'699'999'000, 42).substr(0, 16) + nonce.substr(16);
   EXPECT_EQ(n.check(older, 1'700'000'000), Nonces::Check::forged);
+  std::string moved = nonce.substr(0, 16) + Nonces(300).make(0, 43).substr(16, 16) + nonce.substr(32);
+  EXPECT_EQ(n.check(moved, 1'700'000'000), Nonces::Check::forged);
 }
 
 TEST(Nonces, AnotherInstancesNonceIsForged) {
   Nonces a(300), b(300);
-  std::string nonce = a.make(1'700'000'000);
+  std::string nonce = a.make(1'700'000'000, 1);
   EXPECT_EQ(a.check(nonce, 1'700'000'000), Nonces::Check::valid);
   EXPECT_EQ(b.check(nonce, 1'700'000'000), Nonces::Check::forged);
+}
+
+TEST(DigestHelpers, ConstantTimeEqualFoldsHexCase) {
+  EXPECT_TRUE(constant_time_equal("0a1b2c", "0A1B2C"));
+  EXPECT_TRUE(constant_time_equal("", ""));
+  EXPECT_FALSE(constant_time_equal("0a1b2c", "0a1b2d"));
+  EXPECT_FALSE(constant_time_equal("0a1b2c", "0a1b2"));
+  EXPECT_FALSE(constant_time_equal("a", "!")) << "only letters fold";
+}
+
+TEST(DigestHelpers, PrintableEscapesControlBytesAndCuts) {
+  EXPECT_EQ(printable("alice"), "alice");
+  EXPECT_EQ(printable("a\r\nb\x1b\x7f\\"), "a\\x0d\\x0ab\\x1b\\x7f\\x5c");
+  EXPECT_EQ(printable("\xc3\xa9"), "\\xc3\\xa9");
+  EXPECT_EQ(printable(std::string(200, 'x'), 10), std::string(10, 'x') + "...");
+}
+
+TEST(DigestHelpers, ParseNc) {
+  EXPECT_EQ(parse_nc("00000001"), 1u);
+  EXPECT_EQ(parse_nc("0000000a"), 10u);
+  EXPECT_EQ(parse_nc("FFFFFFFF"), 0xFFFFFFFFu);
+  EXPECT_FALSE(parse_nc("00000000")) << "nc starts at 1";
+  EXPECT_FALSE(parse_nc("1"));
+  EXPECT_FALSE(parse_nc("0000000g"));
+  EXPECT_FALSE(parse_nc(""));
 }
 
 }  // namespace
