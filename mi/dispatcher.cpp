@@ -125,7 +125,10 @@ void Dispatcher::call(Request req, Done done) {
   if (spec->has(kEngine)) {
     Executor* engine = engine_.load();
     posted = engine && engine->post(std::move(job));
-    if (!posted) completion(Error::failure(503, "SIP engine not running"));
+    // No engine, or its queue is full (sip.max_queue): 503 either way, saying which.
+    if (!posted)
+      completion(Error::failure(503, engine ? "SIP engine overloaded (sip.max_queue full): retry later"
+                                            : "SIP engine not running"));
     return;
   }
   posted = workers_.post(std::move(job));

@@ -89,8 +89,27 @@ std::size_t next_header(std::string_view s, std::size_t from) {
 
 }  // namespace
 
-FifoFramer::FifoFramer(std::size_t max_request, Layout layout)
-    : max_(max_request), layout_(std::move(layout)) {}
+FifoFramer::FifoFramer(std::size_t max_request, Layout layout, KnownCommand known)
+    : max_(max_request), layout_(std::move(layout)), known_(std::move(known)) {}
+
+std::size_t FifoFramer::text_header_line(std::string_view s) const {
+  if (!known_) return std::string_view::npos;
+  for (std::size_t at = 0; at < s.size();) {
+    const std::size_t nl = s.find('\n', at);
+    if (nl == std::string_view::npos) break;  // only complete lines
+    std::string_view line = s.substr(at, nl - at);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > 2 && line.front() == ':') {
+      const std::size_t second = line.find(':', 1);
+      bool shaped = second != std::string_view::npos && second > 1;
+      for (std::size_t i = 1; shaped && i < line.size(); ++i)
+        shaped = i == second || reply_name_char(line[i]);
+      if (shaped && known_(line.substr(1, second - 1))) return at;
+    }
+    at = nl + 1;
+  }
+  return std::string_view::npos;
+}
 
 std::vector<FramedRequest> FifoFramer::feed(std::string_view bytes) {
   std::vector<FramedRequest> out;
@@ -108,6 +127,7 @@ void FifoFramer::enter_discard(Mode mode, std::string reply, FramedRequest::Dial
   discard_dialect_ = dialect;
   discard_bytes_ = 0;
   line_blank_ = true;
+  at_line_start_ = true;
 }
 
 // Skips bytes until the block ends: text up to an empty line, JSON up to the closing bracket.
@@ -119,6 +139,21 @@ bool FifoFramer::discard(std::vector<FramedRequest>& out) {
   } else {
     for (std::size_t i = 0; i < buf_.size(); ++i) {
       char c = buf_[i];
+      // A known command's first line ends the garbage too (the next writer's request).
+      const bool line_start = i == 0 ? at_line_start_ : buf_[i - 1] == '\n';
+      if (line_start && c == ':' && known_) {
+        const std::size_t eol = buf_.find('\n', i);
+        if (eol == std::string::npos) {  // maybe a first line, not complete yet: keep it
+          discard_bytes_ += i;
+          buf_.erase(0, i);
+          at_line_start_ = true;
+          return false;
+        }
+        if (text_header_line(std::string_view(buf_).substr(i, eol - i + 1)) == 0) {
+          end = i;
+          break;
+        }
+      }
       if (c == '\n') {
         if (line_blank_) {
           end = i + 1;
@@ -132,6 +167,7 @@ bool FifoFramer::discard(std::vector<FramedRequest>& out) {
   }
   if (end == std::string::npos) {
     discard_bytes_ += buf_.size();
+    at_line_start_ = buf_.empty() || buf_.back() == '\n';
     buf_.clear();
     return false;
   }
@@ -242,6 +278,23 @@ bool FifoFramer::parse_one(std::vector<FramedRequest>& out) {
   auto& cmd = std::get<mi::TextCommandLine>(first);
   std::string_view rest = std::string_view(buf_).substr(nl + 1);
   auto parsed = mi::parse_text_params(rest, layout_(cmd.command), cmd.command, false);
+  // Another writer's first line inside this request's lines: this writer stopped mid-request.
+  const std::size_t span =
+      parsed.status == mi::TextParams::Status::incomplete ? rest.size() : parsed.consumed;
+  if (std::size_t h = text_header_line(rest.substr(0, span)); h != std::string_view::npos) {
+    FramedRequest r;
+    r.dialect = FramedRequest::Dialect::text;
+    r.reply_name = cmd.reply_name;
+    r.command = cmd.command;
+    r.error = Error::parse_error(
+        "incomplete request: another request began before its end (its writer stopped mid-request?)",
+        cmd.command);
+    spdlog::warn("fifo: '{}' request cut short by the next request's first line; resynchronised",
+                 printable(cmd.command, 64));
+    buf_.erase(0, nl + 1 + h);
+    out.push_back(std::move(r));
+    return true;
+  }
   if (parsed.status == mi::TextParams::Status::incomplete) {
     if (buf_.size() <= max_) return false;
     // Too large: skip what we have up to an empty line (it may already be in the buffer).

@@ -171,7 +171,9 @@ struct FifoTransport::Impl {
 
   void run() {
     mi::ThreadTag tag("FIFO reader");
-    FifoFramer framer(cfg.max_request, [this](std::string_view cmd) { return dispatcher.text_layout(cmd); });
+    FifoFramer framer(
+        cfg.max_request, [this](std::string_view cmd) { return dispatcher.text_layout(cmd); },
+        [this](std::string_view cmd) { return dispatcher.registry().find_case_insensitive(cmd) != nullptr; });
     std::vector<char> buf(64 * 1024);
     auto next_check = Clock::now() + cfg.check_interval;
     // When the request now buffered began: its deadline is absolute (request_timeout from its

@@ -223,5 +223,30 @@ TEST(FifoFramer, ValidJsonWithHeaderLikeStringsIsNotCut) {
   EXPECT_EQ(out[0].json, req.substr(3));
 }
 
+TEST(FifoFramer, TextRequestCutShortByTheNextWritersFirstLine) {
+  // Issue #11 item 10: a writer trickles params and never ends its request; another writer's
+  // `:uptime:legit` line must start a new request, not become a param of the stalled one.
+  auto known = [](std::string_view c) { return c == "uptime" || c == "print"; };
+  FifoFramer f(65536, layout_for_tests(), known);
+  EXPECT_TRUE(f.feed(":print:x\na\n").empty());
+  auto out = f.feed(":uptime:legit\n\n");
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].reply_name, "x");
+  ASSERT_TRUE(out[0].error);
+  EXPECT_EQ(out[0].error->kind, mi::ErrorKind::parse_error);
+  EXPECT_EQ(out[1].reply_name, "legit");
+  EXPECT_EQ(out[1].command, "uptime");
+  EXPECT_FALSE(out[1].error);
+  // Garbage skipping stops at a known command's first line too (even one split across writes).
+  EXPECT_TRUE(f.feed("junk\nmore junk\n:upt").empty());
+  out = f.feed("ime:g\n\n");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].reply_name, "g");
+  // An unknown command's shape inside params is a param, not a header.
+  out = f.feed(":print:p\n:nosuch:thing\n\n");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].reply_name, "p");
+}
+
 }  // namespace
 }  // namespace sb::transports
