@@ -35,6 +35,7 @@ struct Call final : LegObserver {
   std::string offer;              ///< the caller's SDP offer
   std::unique_ptr<Leg> a, b;
   std::int64_t start_ms = 0, ring_ms = 0, answer_ms = 0, end_ms = 0;
+  std::int64_t cdr_row = 0;  ///< its CDR row, written when the call starts (0: not written)
   int final_status = 0, cause = 0;
   std::string reason;
   int last_status = 0, last_cause = 0;

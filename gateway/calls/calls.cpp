@@ -88,6 +88,59 @@ Calls::Calls(CallsConfig config, SipStack& sip, Engine& engine, su_root_t* root,
   counters_.since = static_cast<std::int64_t>(std::time(nullptr));
   auto st = db_.prepare("SELECT COALESCE(MAX(call_id), 0) FROM cdr");
   if (st.step()) next_id_ = static_cast<std::uint64_t>(st.integer(0)) + 1;
+  close_abandoned_cdrs();
+}
+
+void Calls::close_abandoned_cdrs() {
+  // A previous run was killed (kill -9, crash, power loss) with calls up: their rows are still
+  // open. The true end is unknown; the restart time is its upper bound (said in the reason).
+  const std::int64_t now = unix_ms();
+  try {
+    Transaction tx(db_);
+    db_.prepare("UPDATE cdr SET end_ms = ?1, duration_ms = CASE WHEN answer_ms > 0 THEN ?1 - answer_ms "
+                "ELSE 0 END, sip_code = CASE WHEN answer_ms > 0 THEN 200 ELSE 500 END, cause = 41, "
+                "reason = 'daemon restart (the call was cut; end time = restart time)' WHERE end_ms = 0")
+        .bind(1, now)
+        .run();
+    const std::int64_t n = db_.changes();
+    tx.commit();
+    if (n > 0)
+      spdlog::warn("calls: {} CDR(s) left open by the previous run (killed with calls up) closed "
+                   "with reason 'daemon restart'", n);
+  } catch (const StoreError& e) {
+    spdlog::error("calls: cannot close the CDRs left open by the previous run: {}", e.what());
+  }
+}
+
+void Calls::open_cdr(Call& call) {
+  try {
+    Transaction tx(db_);
+    db_.cached("INSERT INTO cdr (call_id, start_ms, answer_ms, end_ms, duration_ms, source, caller, called, "
+               "new_caller, new_called, target, rule_id, sip_code, cause, reason, legs) "
+               "VALUES (?, ?, 0, 0, 0, ?, ?, ?, '', '', '', 0, 0, 0, 'in progress', '[]')")
+        .bind(1, static_cast<std::int64_t>(call.id))
+        .bind(2, call.start_ms)
+        .bind(3, call.origin.kind + ":" + call.origin.id)
+        .bind(4, call.caller)
+        .bind(5, call.called)
+        .run();
+    call.cdr_row = db_.last_insert_rowid();
+    tx.commit();
+  } catch (const StoreError& e) {
+    call.cdr_row = 0;  // the end writes the whole row instead
+    spdlog::error("calls: #{}: the opening CDR could not be written: {}", call.id, e.what());
+  }
+}
+
+void Calls::cdr_answered(const Call& call) {
+  if (!call.cdr_row) return;
+  try {
+    Transaction tx(db_);
+    db_.cached("UPDATE cdr SET answer_ms = ? WHERE id = ?").bind(1, call.answer_ms).bind(2, call.cdr_row).run();
+    tx.commit();
+  } catch (const StoreError& e) {
+    spdlog::error("calls: #{}: the answer time could not be written to its CDR: {}", call.id, e.what());
+  }
 }
 
 Calls::~Calls() { calls_.clear(); }
@@ -215,6 +268,7 @@ int Calls::on_invite(msg_t* msg, sip_t* sip) {
   c.start_ms = unix_ms();
   c.a = SipInboundLeg::create(sip_, engine_, c, msg, sip);  // takes msg
   if (!c.a) return 500;
+  open_cdr(c);
   calls_.emplace(c.id, std::move(call));
   counters_.total++;
   total_stat_.inc();
@@ -387,6 +441,7 @@ void Calls::on_progress(Call& call, int status, const std::string& phrase, const
 void Calls::on_answered(Call& call, const std::string& sdp) {
   call.ring_timer.cancel();
   call.answer_ms = unix_ms();
+  cdr_answered(call);
   call.state = "answered";
   call.a->send_answer(sdp);
   counters_.answered++;
@@ -434,6 +489,7 @@ Result Calls::originate(int port_number, const std::string& number, const std::s
   c.from_port = port_number;
   p->in_use++;
   p->counters.calls++;
+  open_cdr(c);
   calls_.emplace(c.id, std::move(call));
   counters_.total++;
   total_stat_.inc();
@@ -518,9 +574,11 @@ void Calls::write_cdr(const Call& call) {
   Value legs = call.attempts;
   if (call.answer_ms) legs.push_back(Value{{"target", call.target}, {"status", 200}, {"answered", true}});
   Transaction tx(db_);
-  db_.cached("INSERT INTO cdr (call_id, start_ms, answer_ms, end_ms, duration_ms, source, caller, called, "
-             "new_caller, new_called, target, rule_id, sip_code, cause, reason, legs) "
-             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+  // The row opened at the start is completed (REPLACE keeps its id); without one, a new row.
+  db_.cached("INSERT OR REPLACE INTO cdr (id, call_id, start_ms, answer_ms, end_ms, duration_ms, source, "
+             "caller, called, new_caller, new_called, target, rule_id, sip_code, cause, reason, legs) "
+             "VALUES (NULLIF(?17, 0), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)")
+      .bind(17, call.cdr_row)
       .bind(1, static_cast<std::int64_t>(call.id))
       .bind(2, call.start_ms)
       .bind(3, call.answer_ms)

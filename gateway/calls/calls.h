@@ -156,7 +156,13 @@ class Calls {
   void on_ring_timeout(Call& call);
   void release_port(Call& call);
   void end_call(Call& call, int status, int q850, const std::string& reason);
+  /// The CDR is written when the call starts (end_ms 0, "in progress"), its answer time when it
+  /// is answered, and completed when it ends: a daemon killed mid-call still leaves its row.
+  void open_cdr(Call& call);
+  void cdr_answered(const Call& call);
   void write_cdr(const Call& call);
+  /// At start-up: rows a previous run left open are closed ("daemon restart").
+  void close_abandoned_cdrs();
   mi::Value call_value(const Call& call, bool detail) const;
 
   CallsConfig config_;

@@ -164,7 +164,7 @@ Result Calls::cdr_flush(std::int64_t older_than_days) {
   if (older_than_days < 0 || older_than_days > 36500) return Error::bad_param("older_than_days", "must be 0..36500");
   std::int64_t cutoff = unix_ms() - older_than_days * 86'400'000;
   Transaction tx(db_);
-  db_.cached("DELETE FROM cdr WHERE end_ms <= ?").bind(1, cutoff).run();
+  db_.cached("DELETE FROM cdr WHERE end_ms > 0 AND end_ms <= ?").bind(1, cutoff).run();  // not calls up
   std::int64_t n = db_.changes();
   tx.commit();
   spdlog::info("calls: cdr_flush removed {} CDR(s) older than {} day(s)", n, older_than_days);

@@ -139,6 +139,8 @@ Statement Database::prepare(std::string_view sql) { return Statement(db_, sql); 
 
 std::int64_t Database::changes() const { return sqlite3_changes64(db_); }
 
+std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
 int Database::migrate() {
   const auto& steps = schema_migrations();
   Statement get(db_, "PRAGMA user_version");

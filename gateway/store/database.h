@@ -60,6 +60,8 @@ class Database {
   sqlite3* handle() { return db_; }
   const std::string& path() const { return options_.path; }
   std::int64_t changes() const;
+  /// The rowid of the last row this connection inserted.
+  std::int64_t last_insert_rowid() const;
 
  private:
   DatabaseOptions options_;

@@ -1,9 +1,10 @@
 // persistence_test.cpp: usrloc bindings and subscribers survive a kill -9 and a restart (every
-// change is committed to SQLite before it is acknowledged).
+// change is committed to SQLite before it is acknowledged); a call cut by kill -9 keeps its CDR.
 #include <signal.h>
 
 #include <gtest/gtest.h>
 
+#include "sip/calls_util.h"
 #include "sip/sip_test_util.h"
 
 namespace sb::test::sip {
@@ -120,6 +121,48 @@ TEST(SipPersistence, ExpiredBindingsAreNotResurrected) {
   EXPECT_EQ(rpc(second, "ul_show_contact", {"location", "ghost@example.com"})["error"]["code"], 404);
   EXPECT_EQ(show_contacts(second, "kept@example.com").size(), 1u);
   EXPECT_EQ(second.stat("usrloc:location-contacts"), 1);
+  expect_clean_stop(second);
+}
+
+TEST(SipPersistence, ACallCutByKill9KeepsItsCdrClosedAtTheRestart) {
+  // Billing never loses a call: the CDR row is written when the call starts, its answer time
+  // when it is answered, and a row left open by a killed daemon is closed at the next start.
+  TestDaemon first;
+  ok(first, "port_add", {{"port", 5}, {"driver", "virtual"}});
+  ok(first, "port_group_add", {{"name", "isdn"}, {"ports", "5"}});
+  add_rule(first, {{"src", "group:isdn"}, {"dest_match", "^0(bob)$"}, {"dest_rewrite", "\\1"},
+                   {"target", "user:${dest}"}});
+  SipPeer bob(first.sip_port());
+  register_user(bob, "bob");
+  bob.serve(answering_callee(bob.port()));
+  json placed = ok(first, "port_call", {{"port", 5}, {"number", "0bob"}});
+  ASSERT_TRUE(placed.contains("id")) << placed.dump();
+  ASSERT_TRUE(eventually([&] {
+    json l = calls(first);
+    return l.size() == 1 && l[0]["state"] == "answered";
+  }, 3s)) << calls(first).dump();
+  json open = ok(first, "cdr_list")["CDRs"];
+  ASSERT_EQ(open.size(), 1u) << open.dump();
+  EXPECT_EQ(open[0]["reason"], "in progress");
+  EXPECT_EQ(open[0]["end_ms"], 0);
+  EXPECT_GT(open[0]["answer_ms"].get<long long>(), 0) << "the answer time is written at the answer";
+  EXPECT_EQ(ok(first, "cdr_flush", {{"older_than_days", 0}})["deleted"], 0)
+      << "cdr_flush keeps the rows of calls up";
+  EXPECT_EQ(ok(first, "cdr_list")["CDRs"].size(), 1u);
+  EXPECT_EQ(first.stop(SIGKILL), 128 + SIGKILL);
+
+  TestDaemon second({"core.db=" + first.db_path()});
+  EXPECT_NE(second.log().find("1 CDR(s) left open by the previous run"), std::string::npos) << second.log();
+  json cdrs = ok(second, "cdr_list")["CDRs"];
+  ASSERT_EQ(cdrs.size(), 1u) << cdrs.dump();
+  EXPECT_EQ(cdrs[0]["call"], placed["id"]);
+  EXPECT_EQ(cdrs[0]["source"], "port:5");
+  EXPECT_EQ(cdrs[0]["sip_code"], 200);
+  EXPECT_EQ(cdrs[0]["cause"], 41);
+  EXPECT_NE(cdrs[0]["reason"].get<std::string>().find("daemon restart"), std::string::npos) << cdrs.dump();
+  EXPECT_GE(cdrs[0]["end_ms"].get<long long>(), cdrs[0]["answer_ms"].get<long long>());
+  EXPECT_EQ(cdrs[0]["duration_ms"].get<long long>(),
+            cdrs[0]["end_ms"].get<long long>() - cdrs[0]["answer_ms"].get<long long>());
   expect_clean_stop(second);
 }
 
