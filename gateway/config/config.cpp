@@ -6,6 +6,8 @@
 // line numbers to the handler).
 #include "gateway/config/config.h"
 
+#include <filesystem>
+
 #include "gateway/calls/cause_map.h"
 
 #include "gateway/sip/sip_stack.h"
@@ -566,9 +568,7 @@ std::string Config::set(std::string_view name, std::string_view value, const std
     return fmt::format("bad value for '{}': {}", name, why);
   e.text.assign(value);
   if (e.spec->path && !base_dir_.empty() && !value.empty() && value.front() != '/') {
-    std::string_view rel = value;
-    while (rel.substr(0, 2) == "./") rel.remove_prefix(2);
-    e.text = base_dir_ == "." ? std::string(rel) : base_dir_ + "/" + std::string(rel);
+    e.text = (std::filesystem::path(base_dir_) / std::string(value)).lexically_normal().string();
   }
   e.number = number;
   e.origin = origin;

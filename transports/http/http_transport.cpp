@@ -765,7 +765,8 @@ void HttpTransport::start() {
   spdlog::info("http: listening on {}{} ({} threads, {})", tls ? "https://" : "http://",
                bound ? bound->to_string() : cfg.listen, threads,
                m.auth_required() ? fmt::format("{} users, {} tokens", cfg.basic.size(), cfg.tokens.size())
-                                 : std::string("no authentication"));
+                                 : fmt::format("no credentials: every caller is {} (http.anonymous_role)",
+                                               mi::to_string(cfg.anonymous_role)));
 }
 
 void HttpTransport::stop_accepting() {

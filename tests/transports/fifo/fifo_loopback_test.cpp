@@ -8,6 +8,8 @@
 #include <future>
 #include <thread>
 
+#include <cstdio>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -279,6 +281,28 @@ TEST_F(FifoLoopback, FifoDeletedWhileRunningIsRecreated) {
   EXPECT_EQ(st.st_mode & 0777, 0660u);
   EXPECT_EQ(d().text("print", {"again"}), "200 OK\nagain\n\n");
   EXPECT_GE(d().stat("fifo:recreated"), 1);
+}
+
+TEST(FifoDaemon, FifoReplacedByARegularFileIsRecreated) {
+  // `printf … > path` after the FIFO was removed leaves a regular file there: the transport must
+  // not stay deaf (issue #11), and it says so once, not every second.
+  TestDaemon d;
+  ASSERT_EQ(::unlink(d.fifo().c_str()), 0);
+  {
+    std::FILE* f = std::fopen(d.fifo().c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(":uptime:x\n\n", f);
+    std::fclose(f);
+  }
+  struct stat st {};
+  bool back = false;
+  for (int i = 0; i < 500 && !back; ++i) {
+    std::this_thread::sleep_for(10ms);
+    back = ::stat(d.fifo().c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
+  }
+  ASSERT_TRUE(back) << "the regular file was not replaced by the FIFO: " << d.log();
+  EXPECT_EQ(d.text("print", {"again"}), "200 OK\nagain\n\n");
+  EXPECT_GE(d.stat("fifo:recreated"), 1);
 }
 
 TEST(FifoDaemon, ClientThatNeverReadsItsReplyTimesOutWithoutBlockingOthers) {
