@@ -111,6 +111,15 @@ bool closed_by_server(int fd, std::chrono::milliseconds wait) {
   return ::recv(fd, &c, 1, 0) <= 0;
 }
 
+/// Waits (5 s at most) until the statistic equals `value`.
+bool eventually_stat(const TestDaemon& d, const std::string& name, long long value) {
+  for (int i = 0; i < 500; ++i) {
+    if (d.stat(name) == value) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return d.stat(name) == value;
+}
+
 long long wait_stat(const TestDaemon& d, const std::string& name, long long target) {
   long long v = d.stat(name);
   for (int i = 0; i < 500 && v < target; ++i) {
@@ -443,7 +452,11 @@ TEST(HttpLimits, ConnectionLimitEvictsIdleConnectionsFirst) {
   HttpClientOptions o = opts(d);
   o.timeout = 10s;
   ASSERT_EQ(wait_for_http(o).status, 200);
+  // The probe's connection may still be finishing (being answered: not evictable): wait until
+  // it has gone, so the two idle connections below are the only ones.
+  ASSERT_TRUE(eventually_stat(d, "http:connections", 0)) << d.stat("http:connections");
   int a = tcp_connect(d.http_port());
+  ASSERT_GE(wait_stat(d, "http:connections", 1), 1);  // a is older than b
   int b = tcp_connect(d.http_port());
   ASSERT_GE(a, 0);
   ASSERT_GE(b, 0);
@@ -463,6 +476,7 @@ TEST(HttpLimits, ConnectionLimitRefusesWhenEveryConnectionIsBusy) {
   HttpClientOptions o = opts(d);
   o.timeout = 10s;
   ASSERT_EQ(wait_for_http(o).status, 200);
+  ASSERT_TRUE(eventually_stat(d, "http:connections", 0)) << "the probe's connection is gone";
   const std::string slow = R"({"jsonrpc":"2.0","method":"hello_async","params":{"delay_ms":4000},"id":1})";
   std::vector<std::thread> busy;
   for (int i = 0; i < 2; ++i) {
