@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <string>
 
-#include "gateway/registrar/auth_limiter.h"
+#include "transports/net/auth_limiter.h"
 #include "gateway/registrar/caller_auth.h"
 #include "gateway/registrar/digest.h"
 #include "gateway/registrar/nonce_table.h"
@@ -29,6 +29,9 @@ struct sip_s;
 struct msg_auth_s;
 
 namespace sb::gateway {
+
+using transports::AuthLimiter;
+using transports::AuthLimits;
 
 class SipStack;
 class Usrloc;

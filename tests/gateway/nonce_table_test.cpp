@@ -2,13 +2,14 @@
 // retransmissions) and the per-IP authentication failure limiter.
 #include <gtest/gtest.h>
 
-#include "gateway/registrar/auth_limiter.h"
+#include "transports/net/auth_limiter.h"
 #include "gateway/registrar/nonce_table.h"
 
 namespace sb::gateway {
 namespace {
 
 using Use = NonceTable::Use;
+using transports::AuthLimiter;
 
 TEST(NonceTable, NcMustGrowAndIsRecordedOnlyOnCommit) {
   NonceTable t(8);

@@ -1,4 +1,4 @@
-// auth_throttle.cpp: fixed-window failure counting per source address, bounded.
+// auth_throttle.cpp: the mutex around AuthLimiter, on the steady clock.
 #include "transports/net/auth_throttle.h"
 
 #include <algorithm>
@@ -6,41 +6,28 @@
 namespace sb::transports {
 
 AuthThrottle::AuthThrottle(unsigned limit, std::chrono::seconds window, std::size_t max_sources)
-    : limit_(std::max(limit, 1u)), window_(window), max_sources_(std::max<std::size_t>(max_sources, 1)) {}
+    : limit_(std::max(limit, 1u)),
+      limiter_(AuthLimits{static_cast<std::int64_t>(limit_), window.count(), window.count(), max_sources}) {}
 
-std::chrono::seconds AuthThrottle::blocked_for(std::string_view source, Clock::time_point now) {
-  std::lock_guard lk(mu_);
-  auto it = sources_.find(std::string(source));
-  if (it == sources_.end() || it->second.failures < limit_) return std::chrono::seconds(0);
-  auto end = it->second.window_start + window_;
-  if (now >= end) {
-    sources_.erase(it);
-    return std::chrono::seconds(0);
-  }
-  return std::chrono::ceil<std::chrono::seconds>(end - now);
+std::int64_t AuthThrottle::now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
-unsigned AuthThrottle::failed(std::string_view source, Clock::time_point now) {
+std::chrono::seconds AuthThrottle::blocked_for(std::string_view source) {
   std::lock_guard lk(mu_);
-  auto it = sources_.find(std::string(source));
-  if (it != sources_.end() && now >= it->second.window_start + window_) {
-    sources_.erase(it);
-    it = sources_.end();
-  }
-  if (it == sources_.end()) {
-    if (sources_.size() >= max_sources_) forget_old(now);
-    it = sources_.emplace(std::string(source), Entry{now, 0}).first;
-  }
-  return ++it->second.failures;
+  const std::int64_t now = now_s();
+  const std::string ip(source);
+  if (!limiter_.banned(ip, now)) return std::chrono::seconds(0);
+  return std::chrono::seconds(std::max<std::int64_t>(1, limiter_.banned_until(ip) - now));
 }
 
-void AuthThrottle::forget_old(Clock::time_point now) {
-  std::erase_if(sources_, [&](const auto& kv) { return now >= kv.second.window_start + window_; });
-  if (sources_.size() < max_sources_) return;
-  auto oldest = std::min_element(sources_.begin(), sources_.end(), [](const auto& a, const auto& b) {
-    return a.second.window_start < b.second.window_start;
-  });
-  sources_.erase(oldest);
+unsigned AuthThrottle::failed(std::string_view source) {
+  std::lock_guard lk(mu_);
+  const std::string ip(source);
+  if (limiter_.failed(ip, now_s())) return limit_;  // this failure starts the refusal
+  return static_cast<unsigned>(limiter_.failures(ip));
 }
 
 std::string address_of(std::string_view host_port) {

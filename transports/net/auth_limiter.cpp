@@ -1,10 +1,20 @@
 // auth_limiter.cpp: failure counting and bans per source IP (see auth_limiter.h).
-#include "gateway/registrar/auth_limiter.h"
+#include "transports/net/auth_limiter.h"
 
-namespace sb::gateway {
+namespace sb::transports {
 
 AuthLimiter::AuthLimiter(AuthLimits limits) : limits_(limits) {
   if (limits_.max_entries == 0) limits_.max_entries = 1;
+}
+
+std::int64_t AuthLimiter::banned_until(const std::string& ip) const {
+  auto it = map_.find(ip);
+  return it == map_.end() ? 0 : it->second.banned_until;
+}
+
+std::int64_t AuthLimiter::failures(const std::string& ip) const {
+  auto it = map_.find(ip);
+  return it == map_.end() ? 0 : it->second.failures;
 }
 
 bool AuthLimiter::banned(const std::string& ip, std::int64_t now) {
@@ -43,4 +53,4 @@ bool AuthLimiter::failed(const std::string& ip, std::int64_t now) {
   return true;
 }
 
-}  // namespace sb::gateway
+}  // namespace sb::transports
