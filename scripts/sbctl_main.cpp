@@ -111,7 +111,7 @@ EXAMPLES
     sbctl --json which                    the same command, JSON-RPC result
     sbctl --json log_level level=debug    named params
     sbctl -f /run/switchboard/fifo --reply-dir /run/switchboard --timeout 5 ps
-    sbctl -t udp uptime                   the same over UDP 127.0.0.1:8094 (datagram.udp: off by default)
+    sbctl -t udp uptime                   the same over UDP 127.0.0.1:8094 (when enabled)
     sbctl -t http --user admin:secret kill    over HTTP with Basic auth
 
 SEE ALSO
