@@ -3,6 +3,7 @@
 #include "gateway/sip/sofia.h"  // first: sofia's magic types (registration.h callbacks)
 
 #include "gateway/accounts/accounts.h"
+#include "mi/codec/limits.h"
 
 #include <arpa/inet.h>
 #include <strings.h>
@@ -190,6 +191,10 @@ std::optional<InvalidField> validate_account(const Account& a) {
 
 std::optional<json> parse_account_options(const std::string& text, std::string* why) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
+  if (const std::size_t max = mi::decode_limits().max_nesting; mi::json_nesting(text, max + 1) > max) {
+    if (why) *why = fmt::format("is nested deeper than {} levels (core.max_nesting)", max);
+    return std::nullopt;
+  }
   json o = json::parse(text, nullptr, false);
   if (o.is_discarded()) {
     if (why) *why = "is not valid JSON";

@@ -1,6 +1,7 @@
 // dialplan.cpp: rule validation and compilation, matching and rewriting, the `dp_rule` table.
 // Threading: see dialplan.h — edits on the engine thread, translate() on any thread.
 #include "gateway/dialplan/dialplan.h"
+#include "mi/codec/limits.h"
 
 #include <algorithm>
 #include <cctype>
@@ -245,6 +246,8 @@ void bind_content(Statement& st, int first, const DialplanRule& r) {
 json parse_dialplan_options(const std::string& text) {
   if (text.size() > kDialplanMaxOptions) refuse("options", fmt::format("longer than {} bytes", kDialplanMaxOptions));
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
+  if (const std::size_t max = mi::decode_limits().max_nesting; mi::json_nesting(text, max + 1) > max)
+    refuse("options", fmt::format("nested deeper than {} levels (core.max_nesting)", max));
   json v = json::parse(text, nullptr, false);
   if (v.is_discarded()) refuse("options", "is not valid JSON");
   check_options(v);

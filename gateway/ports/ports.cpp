@@ -1,5 +1,6 @@
 // ports.cpp: ports, port groups, hunting, and their persistence (see ports.h).
 #include "gateway/ports/ports.h"
+#include "mi/codec/limits.h"
 
 #include <algorithm>
 #include <charconv>
@@ -38,6 +39,10 @@ std::string parse_port_options(const std::string& driver, const std::string& jso
   if (!d) return fmt::format("unknown driver '{}' ({})", driver, port_driver_names());
   Value opts = Value::object();
   if (!json.empty()) {
+    // Nesting checked first: options are copied (recursively) into the port.
+    const std::size_t max = mi::decode_limits().max_nesting;
+    if (mi::json_nesting(json, max + 1) > max)
+      return fmt::format("options nested deeper than {} levels (core.max_nesting)", max);
     opts = Value::parse(json, nullptr, false);
     if (opts.is_discarded() || !opts.is_object()) return "options must be a JSON object";
   }
