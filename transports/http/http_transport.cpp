@@ -467,7 +467,7 @@ struct HttpTransport::Impl {
     std::string peer = client_address(conn);
     if (std::string why = foreign_host(conn); !why.empty()) {
       refused_origin.inc();
-      spdlog::warn("http: {} {} from {}: {}", method, printable(url, 100), peer, why);
+      spdlog::warn("http: {} {} from {}: {}", printable(method, 16), printable(url, 100), peer, why);
       return early(conn, text_reply(403, why));
     }
     mi::Role role = cfg.anonymous_role;
@@ -489,10 +489,10 @@ struct HttpTransport::Impl {
         if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)) {
           unsigned n = throttle.failed(ip);
           spdlog::warn("http: {} {}: authentication failed for user '{}' from {} ({} of {} "
-                       "allowed per {} s)", method, printable(url, 100), printable(user, 64), peer,
+                       "allowed per {} s)", printable(method, 16), printable(url, 100), printable(user, 64), peer,
                        n, cfg.auth_fail_limit, cfg.auth_fail_window.count());
         } else {
-          spdlog::debug("http: {} {} from {}: no credentials (401)", method, printable(url, 100), peer);
+          spdlog::debug("http: {} {} from {}: no credentials (401)", printable(method, 16), printable(url, 100), peer);
         }
         return early(conn, unauthorized());
       }
