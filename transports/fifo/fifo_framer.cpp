@@ -63,6 +63,9 @@ bool broken_json(std::string_view text) {
   return probe.position <= text.size();
 }
 
+/// Longest first line (`:<command>:<reply>`) kept while skipping garbage, waiting for its end.
+constexpr std::size_t kMaxFirstLine = 512;
+
 /// Characters of a reply name or command as clients write them (sbctl, scripts): a resync
 /// candidate must look like a real header, not like `:"2.0","method":[` inside broken JSON.
 bool reply_name_char(char c) {
@@ -143,13 +146,16 @@ bool FifoFramer::discard(std::vector<FramedRequest>& out) {
       const bool line_start = i == 0 ? at_line_start_ : buf_[i - 1] == '\n';
       if (line_start && c == ':' && known_) {
         const std::size_t eol = buf_.find('\n', i);
-        if (eol == std::string::npos) {  // maybe a first line, not complete yet: keep it
+        // Maybe a first line, not complete yet: keep it (a first line is short: beyond
+        // kMaxFirstLine it is garbage, never kept, so memory stays bounded).
+        if (eol == std::string::npos && buf_.size() - i <= kMaxFirstLine) {
           discard_bytes_ += i;
           buf_.erase(0, i);
           at_line_start_ = true;
           return false;
         }
-        if (text_header_line(std::string_view(buf_).substr(i, eol - i + 1)) == 0) {
+        if (eol != std::string::npos &&
+            text_header_line(std::string_view(buf_).substr(i, eol - i + 1)) == 0) {
           end = i;
           break;
         }

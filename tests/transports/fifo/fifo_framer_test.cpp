@@ -242,6 +242,12 @@ TEST(FifoFramer, TextRequestCutShortByTheNextWritersFirstLine) {
   out = f.feed("ime:g\n\n");
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].reply_name, "g");
+  // A would-be first line is kept only while short: a huge one is garbage (memory stays bounded).
+  EXPECT_TRUE(f.feed("junk\n:" + std::string(5000, 'a')).empty());
+  EXPECT_LE(f.buffered(), 600u);
+  out = f.feed("\n\n:uptime:h\n\n");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].reply_name, "h");
   // An unknown command's shape inside params is a param, not a header.
   out = f.feed(":print:p\n:nosuch:thing\n\n");
   ASSERT_EQ(out.size(), 1u);
