@@ -26,6 +26,13 @@ std::string_view to_string(Role r) {
   return "read_only";
 }
 
+std::optional<Role> role_from_string(std::string_view name) {
+  if (name == "read_only") return Role::read_only;
+  if (name == "operator") return Role::operator_;
+  if (name == "admin") return Role::admin;
+  return std::nullopt;
+}
+
 ParamSpec param(std::string name, ParamType type, std::string help) {
   return ParamSpec{std::move(name), type, true, nullptr, std::move(help), TextBlock::line};
 }

@@ -63,6 +63,8 @@ enum CommandFlag : unsigned {
 enum class Role { read_only, operator_, admin };
 /// "read_only", "operator", "admin": as the config files spell a role.
 std::string_view to_string(Role r);
+/// The role a config file names ("read_only", "operator", "admin"), or nullopt.
+std::optional<Role> role_from_string(std::string_view name);
 struct Caller {
   std::string transport;  ///< "fifo", "datagram", "http", "monitor", "test", …
   std::string peer;       ///< reply FIFO name, socket address, user name: for logs

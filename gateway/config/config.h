@@ -1,17 +1,23 @@
-// config.h: the daemon's configuration — a declared schema of ini keys and a loader.
+// config.h: a generic ini configuration — a schema of declared keys and a loader (inih).
 //
-// Purpose: every key the daemon reads is declared once in config_schema() (section, key, type,
-// default, one-line help, limits); conf/switchboard.conf documents the same keys for humans and
-// `switchboard --help` renders config_reference() from the schema. load_config() reads an ini
-// file (inih), applies `--set section.key=value` overrides and checks the keys against each
-// other. Unknown sections or keys, malformed lines and bad values are errors (ConfigError) whose
-// message starts with where the value came from: `<file>:<line>: …` or `--set <arg>: …`.
+// Purpose: the loader knows no component. Each component declares its own keys next to its
+// code, as a ConfigSection (section name, documentation, one KeySpec per key: type, default,
+// range, one-line help, the paragraph written into the generated conf file, `sensitive`,
+// `path`); the daemon collects them into one ConfigSchema (gateway/daemon/components.h).
+// From that schema come the loader's checks, `switchboard --help`'s key reference
+// (config_reference) and the documented conf/switchboard.conf (render_config_file, see
+// config_file.h); a test fails when the committed file differs.
+// load_config() reads an ini file, applies `--set section.key=value` overrides and checks the
+// keys against each other (KeySpec::at_most, KeySpec::together_with). Unknown sections or keys,
+// malformed lines and bad values are errors (ConfigError) whose message starts with where the
+// value came from: `<file>:<line>: …` or `--set <arg>: …`, with a "did you mean" hint.
 // Loadable modules' parameters live in `[module.<name>]` sections (`--set module.<name>.<key>=v`):
 // their keys are not in the schema; they are kept as text with their origin and checked against
 // the module's exported parameters when it is loaded (gateway/modules/module_loader.h).
 // A key given twice keeps the last value (file order, then the --set overrides in order).
-// Threading: a Config is built on one thread at startup and is immutable afterwards; const
-// member functions may then be called from any thread.
+// Threading: a schema and a Config are built on one thread at startup and are immutable
+// afterwards; const member functions may then be called from any thread. A Config refers to its
+// schema, which must outlive it (the daemon's is a static).
 #pragma once
 
 #include <sys/types.h>
@@ -22,13 +28,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "mi/dispatcher.h"
-#include "mi/codec/limits.h"
-#include "transports/datagram/datagram_transport.h"
-#include "transports/fifo/fifo_transport.h"
-#include "transports/http/http_transport.h"
-#include "transports/monitor/monitor_transport.h"
 
 namespace sb::gateway {
 
@@ -63,8 +62,53 @@ struct KeySpec {
   /// A file path: a relative value written in a config file is relative to that file's
   /// directory (not to the daemon's working directory); a --set value stays as given.
   bool path = false;
+  /// The value written in the generated conf file when it differs from default_value (the
+  /// shipped file runs the daemon from the repository: its paths point to ../var).
+  std::string_view shipped = {};
+  /// Another key ("section.key") whose value this integer key may not exceed.
+  std::string_view at_most = {};
+  /// Another key that must be set (non-empty) exactly when this one is.
+  std::string_view together_with = {};
+  /// The comment written above the key in the generated conf file, lines separated by '\n'
+  /// (no '#'); empty = the key follows the previous one directly (a shared comment).
+  std::string_view doc = {};
 
   std::string name() const;  ///< "section.key"
+  /// What the generated conf file writes for it (shipped, else default_value).
+  std::string_view conf_value() const { return shipped.empty() ? default_value : shipped; }
+};
+
+/// One `[section]`, declared by the component that reads it.
+struct ConfigSection {
+  std::string_view name;
+  std::vector<KeySpec> keys;
+  /// Comment paragraphs ('\n' between lines, no '#') written after the `[name]` header / after
+  /// the last key of the section in the generated conf file; may be empty.
+  std::vector<std::string_view> intro = {};
+  std::vector<std::string_view> outro = {};
+};
+
+/// Every section the daemon knows, in documentation order. Sections are referred to, not
+/// copied: they must outlive the schema (components declare them as statics).
+class ConfigSchema {
+ public:
+  /// Adds a section; a section or key declared twice is a programming error (std::logic_error).
+  void add(const ConfigSection& section);
+  /// The file's opening comment in the generated conf file ('\n' between lines, no '#').
+  void set_header(std::string_view header) { header_ = header; }
+
+  const std::vector<const ConfigSection*>& sections() const { return sections_; }
+  const std::vector<const KeySpec*>& keys() const { return keys_; }
+  std::string_view header() const { return header_; }
+  const KeySpec* find(std::string_view name) const;  ///< "section.key", or null
+  bool has_section(std::string_view section) const;
+  /// True for a declared sensitive key ("http.tokens"); false for unknown names.
+  bool is_sensitive(std::string_view name) const;
+
+ private:
+  std::vector<const ConfigSection*> sections_;
+  std::vector<const KeySpec*> keys_;
+  std::string_view header_;
 };
 
 /// One `[module.<name>] key = value` (or `--set module.<name>.<key>=value`): the text as written
@@ -79,35 +123,30 @@ using ModuleParams = std::map<std::string, std::map<std::string, ModuleParamSett
 /// " (did you mean 'x'?)" for the candidate closest to `wrong` (within two edits), else "".
 std::string did_you_mean(std::string_view wrong, const std::vector<std::string>& candidates);
 
-/// Every key the daemon knows, in documentation order.
-const std::vector<KeySpec>& config_schema();
-
 /// The text shown in place of a sensitive value.
 inline constexpr std::string_view kMaskedValue = "***";
-/// True for a declared sensitive key ("http.tokens"); false for unknown names.
-bool is_sensitive_key(std::string_view name);
+/// Says whether a loaded module declares `key` secret (null: every module parameter is).
+using SecretModuleParam = bool (*)(std::string_view module, std::string_view key, const void* ctx);
 /// `section.key=value` with the value replaced by kMaskedValue when the key is sensitive, or
-/// when `secret_module_param` says so of a `module.<name>.<key>` (may be null: then every
-/// module parameter's value is masked). Also takes an origin "--set section.key=value".
-std::string mask_assignment(std::string_view assignment,
-                            bool (*secret_module_param)(std::string_view module, std::string_view key,
-                                                        const void* ctx) = nullptr,
+/// when `secret_module_param` says so of a `module.<name>.<key>` (null: every module parameter's
+/// value is masked). Also takes an origin "--set section.key=value".
+std::string mask_assignment(const ConfigSchema& schema, std::string_view assignment,
+                            SecretModuleParam secret_module_param = nullptr,
                             const void* ctx = nullptr);
 /// A command line with every `--set` value of a sensitive key masked (both `--set k=v` and
 /// `--set=k=v`), for `arg` and logs.
-std::vector<std::string> mask_command_line(
-    const std::vector<std::string>& argv,
-    bool (*secret_module_param)(std::string_view module, std::string_view key, const void* ctx) = nullptr,
-    const void* ctx = nullptr);
+std::vector<std::string> mask_command_line(const ConfigSchema& schema,
+                                           const std::vector<std::string>& argv,
+                                           SecretModuleParam secret_module_param = nullptr,
+                                           const void* ctx = nullptr);
 
-/// The key reference for --help: one entry per key, `section.key = default` plus its help and
-/// limits, indented by `indent` spaces.
-std::string config_reference(std::size_t indent = 2);
+/// Comma-separated items, each trimmed; empty items are dropped.
+std::vector<std::string> split_list(std::string_view text);
 
 class Config {
  public:
   /// All keys at their defaults.
-  Config();
+  explicit Config(const ConfigSchema& schema);
 
   // The loaders change nothing when they throw (all or nothing).
   /// Reads an ini file; error messages start with `path` as given. Relative values of path
@@ -118,7 +157,7 @@ class Config {
   /// Applies one `section.key=value` override (the argument of --set); the value is taken
   /// verbatim (an empty value is allowed and usually disables something).
   void apply_override(std::string_view assignment);
-  /// Cross-key rules (e.g. core.workers_max >= core.workers_min); call after the last change.
+  /// Cross-key rules (at_most, together_with); call after the last change.
   void validate() const;
 
   // Typed getters, by "section.key". Asking for an undeclared key, or with the wrong type, is a
@@ -133,6 +172,7 @@ class Config {
 
   /// The `[module.<name>]` parameters, unchecked (the module declares its parameters).
   const ModuleParams& module_params() const { return module_params_; }
+  const ConfigSchema& schema() const { return *schema_; }
 
  private:
   struct Entry {
@@ -146,33 +186,23 @@ class Config {
   std::string set(std::string_view name, std::string_view value, const std::string& origin);
   const Entry& entry(std::string_view name, KeyType type) const;
   const Entry& entry(std::string_view name) const;
+  bool known_section(std::string_view section) const;
+  std::string unknown_section_message(std::string_view section) const;
 
   /// Stores a `module.<name>.<key>` assignment; returns why it was refused or "".
   std::string set_module_param(std::string_view name, std::string_view value,
                                const std::string& origin);
 
+  const ConfigSchema* schema_;
   std::map<std::string, Entry, std::less<>> entries_;
   ModuleParams module_params_;
   std::uint64_t next_seq_ = 1;
   std::string base_dir_;  ///< while a file is loaded: its directory (path keys resolve against it)
+
 };
 
 /// Defaults, then `file` (when not empty), then the overrides in order, then validate().
-Config load_config(const std::string& file, const std::vector<std::string>& overrides);
-
-/// The FIFO transport's settings from [fifo] (path empty = FIFO disabled).
-/// core.max_nesting and core.max_batch, for mi::set_decode_limits().
-mi::DecodeLimits decode_limits(const Config& cfg);
-transports::FifoConfig fifo_config(const Config& cfg);
-/// The dispatcher's settings from [core] (workers, call timeout).
-transports::DatagramConfig datagram_config(const Config& cfg);
-transports::HttpConfig http_config(const Config& cfg);
-/// Parses `user:password:role, …` (or `token:role, …` when `tokens`); on a malformed list
-/// returns an empty vector and sets `why`.
-std::vector<transports::HttpCredential> parse_credentials(std::string_view text, bool tokens,
-                                                         std::string* why);
-/// The ISGW telnet monitor's settings from [monitor] (listen empty = monitor disabled).
-transports::MonitorConfig monitor_config(const Config& cfg);
-mi::DispatcherOptions dispatcher_options(const Config& cfg);
+Config load_config(const ConfigSchema& schema, const std::string& file,
+                   const std::vector<std::string>& overrides);
 
 }  // namespace sb::gateway

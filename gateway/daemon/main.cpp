@@ -1,11 +1,12 @@
 // main.cpp: the `switchboard` daemon — command line, start-up, and graceful shutdown.
 //
-// Purpose: parse the command line (CLI11), load the configuration (gateway/config), set up
-// logging, detach into the background unless --foreground, build the MI core (registry,
-// statistics, dispatcher), register the core commands, load the modules ([modules], see
-// gateway/modules/), start the transports, write the pid file, then wait for SIGTERM/SIGINT and
-// shut down in order: stop accepting, let in-flight calls finish within
-// core.shutdown_timeout_ms, run the modules' destroy hooks, remove the FIFO and the pid file.
+// Purpose: parse the command line (CLI11), load the configuration (the schema every component
+// declares, gateway/daemon/components.h), set up logging, detach into the background unless
+// --foreground, then drive the components (gateway/component/component.h) through one loop:
+// configure, register commands, build the dispatcher, start in order, write the pid file; wait
+// for SIGTERM/SIGINT and shut down in reverse order: stop accepting, let in-flight calls finish
+// within core.shutdown_timeout_ms, release (modules' destroy hooks), remove the pid file.
+// The daemon names no component: adding one is a line in gateway/daemon/components.cpp.
 // Threading: everything here runs on the main thread. Signals are blocked before the first
 // thread is created and collected with sigwaitinfo(); other threads ask for a shutdown with
 // request_stop() (the `kill` command).
@@ -25,21 +26,16 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/config/config.h"
-#include "gateway/core/core_commands.h"
+#include "gateway/config/config_file.h"
+#include "gateway/core/core_component.h"
+#include "gateway/daemon/components.h"
 #include "gateway/daemon/daemonize.h"
 #include "gateway/daemon/instance_lock.h"
 #include "gateway/daemon/logging.h"
 #include "gateway/daemon/pid_file.h"
 #include "gateway/daemon/signals.h"
-#include "gateway/engine/sip_gateway.h"
-#include "gateway/modules/module_loader.h"
 #include "mi/dispatcher.h"
 #include "mi/threads.h"
-#include "transports/datagram/datagram_transport.h"
-#include "transports/fifo/fifo_transport.h"
-#include "transports/http/http_transport.h"
-#include "transports/http/xmlrpc_endpoint.h"
-#include "transports/monitor/monitor_transport.h"
 
 namespace {
 
@@ -55,6 +51,7 @@ struct Options {
   std::string config_file;
   bool foreground = false;
   bool check_config = false;
+  bool print_config = false;
   std::vector<std::string> sets;
 };
 
@@ -70,9 +67,10 @@ const char* kDescription =
 std::string footer() {
   return "CONFIGURATION KEYS (ini: [section] then key = value; each one can be overridden with\n"
          "--set section.key=value; an empty value disables an endpoint, e.g. --set fifo.path=):\n" +
-         gateway::config_reference(2) +
+         gateway::config_reference(gateway::daemon_schema(), 2) +
          "\nEXAMPLES:\n"
          "  switchboard -c conf/switchboard.conf --check-config\n"
+         "  switchboard --print-config > /etc/switchboard.conf   (every key documented)\n"
          "  switchboard -c conf/switchboard.conf --foreground --set core.log_level=debug\n"
          "  switchboard -c /etc/switchboard.conf --set core.pid_file=/run/switchboard.pid\n"
          "  switchboard -c conf/switchboard.conf --set modules.path=build/modules \\\n"
@@ -110,6 +108,30 @@ milliseconds remaining(Clock::time_point deadline) {
   return left.count() > 0 ? left : milliseconds(0);
 }
 
+using Components = std::vector<std::unique_ptr<gateway::Component>>;
+
+/// Shutdown in reverse start order: stop accepting, then finish within the deadline.
+void stop_components(const std::vector<gateway::Component*>& started, Clock::time_point deadline) {
+  for (auto it = started.rbegin(); it != started.rend(); ++it) (*it)->stop_accepting();
+  for (auto it = started.rbegin(); it != started.rend(); ++it) (*it)->finish(remaining(deadline));
+}
+
+void release_components(const Components& components) {
+  for (auto it = components.rbegin(); it != components.rend(); ++it) (*it)->release();
+}
+
+/// Configures every component and registers its commands (the modules are loaded here).
+void register_components(const Components& components, const gateway::Config& cfg,
+                         gateway::Runtime& rt) {
+  rt.find = [&components](std::string_view name) -> gateway::Component* {
+    for (const auto& c : components)
+      if (c->name() == name) return c.get();
+    return nullptr;
+  };
+  for (const auto& c : components) c->configure(cfg);
+  for (const auto& c : components) c->register_commands(rt);
+}
+
 /// Everything after the (optional) fork: runs the daemon until a stop signal.
 int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::string> argv,
           Reporter& report, gateway::Detached* detached) {
@@ -118,89 +140,31 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   spdlog::info("switchboard {} starting (pid {}, config {})", SB_VERSION, ::getpid(),
                opt.config_file);
 
-  mi::set_decode_limits(gateway::decode_limits(cfg));
   mi::Registry registry;
   mi::Statistics stats;
-  gateway::CoreContext ctx;
-  ctx.argv = std::move(argv);
-  ctx.request_shutdown = gateway::request_stop;
-  // The SIP commands always exist; without `sip.listen` the engine does not start and they
-  // answer 503.
-  auto sip = std::make_unique<gateway::SipGateway>(gateway::sip_gateway_config(cfg), stats);
-  const bool sip_on = !cfg.get_string("sip.listen").empty();
+  Components components = gateway::make_components();
+  gateway::Runtime rt{registry, stats};
+  rt.argv = std::move(argv);
+  rt.request_shutdown = gateway::request_stop;
   try {
-    gateway::register_core_commands(registry, stats, ctx);
-    transports::register_xmlrpc_commands(registry);
-    sip->register_commands(registry);
-  } catch (const mi::RegistryError& e) {
+    register_components(components, cfg, rt);
+  } catch (const std::runtime_error& e) {  // ModuleError, RegistryError
+    release_components(components);
     return report.fail(e.what());
   }
   mi::Dispatcher dispatcher(registry, stats, gateway::dispatcher_options(cfg));
-  gateway::ModuleHost modules;  // after the dispatcher: destroyed (destroy hooks) before it
-  ctx.is_loadable_module = [&modules](std::string_view m) { return modules.has(m); };
+  rt.dispatcher = &dispatcher;
+  std::vector<gateway::Component*> started;
   try {
-    gateway::register_module_commands(registry, modules);
-    modules.load_all(gateway::module_settings(cfg), registry);
-  } catch (const std::runtime_error& e) {  // ModuleError, RegistryError
+    for (const auto& c : components) {
+      if (!c->enabled()) continue;
+      c->start(rt);
+      started.push_back(c.get());
+    }
+  } catch (const std::runtime_error& e) {
+    stop_components(started, Clock::now());
+    release_components(components);
     return report.fail(e.what());
-  }
-  // `arg` shows the command line without secrets (config keys and module params marked so).
-  ctx.argv = gateway::mask_command_line(
-      ctx.argv,
-      [](std::string_view module, std::string_view key, const void* host) {
-        return static_cast<const gateway::ModuleHost*>(host)->secret_param(module, key);
-      },
-      &modules);
-  if (sip_on) {
-    try {
-      sip->start(dispatcher);
-    } catch (const gateway::EngineError& e) {
-      return report.fail(fmt::format("SIP engine: {}", e.what()));
-    }
-  }
-
-  std::unique_ptr<transports::FifoTransport> fifo;
-  if (auto fc = gateway::fifo_config(cfg); !fc.path.empty()) {
-    fifo = std::make_unique<transports::FifoTransport>(std::move(fc), dispatcher);
-    try {
-      fifo->start();
-    } catch (const transports::FifoError& e) {
-      return report.fail(e.what());
-    }
-  }
-
-  std::unique_ptr<transports::DatagramTransport> datagram;
-  if (auto dc = gateway::datagram_config(cfg); !dc.unix_path.empty() || !dc.udp.empty()) {
-    datagram = std::make_unique<transports::DatagramTransport>(std::move(dc), dispatcher);
-    try {
-      datagram->start();
-    } catch (const transports::DatagramError& e) {
-      if (fifo) fifo->stop_accepting();
-      return report.fail(e.what());
-    }
-  }
-  std::unique_ptr<transports::HttpTransport> http;
-  if (auto hc = gateway::http_config(cfg); !hc.listen.empty()) {
-    http = std::make_unique<transports::HttpTransport>(std::move(hc), dispatcher);
-    try {
-      http->start();
-    } catch (const transports::HttpError& e) {
-      if (fifo) fifo->stop_accepting();
-      if (datagram) datagram->stop_accepting();
-      return report.fail(e.what());
-    }
-  }
-  std::unique_ptr<transports::MonitorTransport> monitor;
-  if (auto mc = gateway::monitor_config(cfg); !mc.listen.empty()) {
-    monitor = std::make_unique<transports::MonitorTransport>(std::move(mc), dispatcher);
-    try {
-      monitor->start();
-    } catch (const transports::MonitorError& e) {
-      if (fifo) fifo->stop_accepting();
-      if (datagram) datagram->stop_accepting();
-      if (http) http->stop_accepting();
-      return report.fail(e.what());
-    }
   }
 
   std::optional<gateway::PidFile> pid_file;
@@ -208,23 +172,16 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
     try {
       pid_file.emplace(path);
     } catch (const gateway::PidFileError& e) {
-      if (fifo) fifo->stop_accepting();
-      if (datagram) datagram->stop_accepting();
-      if (http) http->stop_accepting();
-      if (monitor) monitor->stop_accepting();
+      stop_components(started, Clock::now());
+      release_components(components);
       return report.fail(e.what());
     }
   }
   if (detached) detached->ready();
-  std::string sip_where;
-  for (const auto& l : sip->listening())
-    sip_where += (sip_where.empty() ? "" : ", ") + l;
-  spdlog::info("switchboard {} started; FIFO: {}; datagram: {}; HTTP: {}; monitor: {}; SIP: {}",
-               SB_VERSION, fifo ? fifo->config().path : std::string("disabled"),
-               datagram ? std::string("on") : std::string("disabled"),
-               http ? "port " + std::to_string(http->port()) : std::string("disabled"),
-               monitor ? "port " + std::to_string(monitor->port()) : std::string("disabled"),
-               sip_on ? sip_where : std::string("disabled"));
+  std::string where;
+  for (const auto& c : components)
+    if (std::string d = c->describe(); !d.empty()) where += "; " + d;
+  spdlog::info("switchboard {} started{}", SB_VERSION, where);
 
   gateway::StopSignal sig = gateway::wait_for_stop_signal();
   milliseconds grace(cfg.get_int("core.shutdown_timeout_ms"));
@@ -233,17 +190,10 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
                "up to {} ms)",
                signal_name(sig.signo), sig.sender, dispatcher.in_flight(),
                stats.gauge("calls", "active_calls").get(), grace.count());
-  if (fifo) fifo->stop_accepting();
-  if (datagram) datagram->stop_accepting();
-  if (http) http->stop_accepting();
-  if (monitor) monitor->stop_accepting();
+  for (auto it = started.rbegin(); it != started.rend(); ++it) (*it)->stop_accepting();
   dispatcher.stop_accepting();
   bool idle = dispatcher.wait_idle(grace);
-  if (fifo) fifo->finish(remaining(deadline));
-  if (datagram) datagram->finish(remaining(deadline));
-  if (http) http->finish(remaining(deadline));
-  if (monitor) monitor->finish(remaining(deadline));
-  sip->stop(remaining(deadline));
+  for (auto it = started.rbegin(); it != started.rend(); ++it) (*it)->finish(remaining(deadline));
   if (!idle) {
     // A handler that never returns would block the worker join forever: leave without it.
     spdlog::warn("{} MI requests still running after {} ms; exiting without waiting for them",
@@ -253,39 +203,35 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
     spdlog::shutdown();
     std::_Exit(kExitOk);
   }
-  modules.unload();
+  release_components(components);
   dispatcher.stop();
   pid_file.reset();
   spdlog::info("stopped");
   return kExitOk;
 }
 
-/// --check-config: loads and configures the modules and registers their commands next to the
-/// core ones (so duplicates show), without running their init hooks.
-void check_modules(const gateway::Config& cfg) {
+/// --check-config: configures every component and registers its commands (so duplicates
+/// show), loading the modules without running their init hooks; nothing starts.
+void check_components(const gateway::Config& cfg) {
   mi::Registry registry;
   mi::Statistics stats;
-  gateway::CoreContext ctx;
-  gateway::ModuleHost modules;
-  gateway::register_core_commands(registry, stats, ctx);
-  transports::register_xmlrpc_commands(registry);
-  gateway::SipGateway sip(gateway::sip_gateway_config(cfg), stats);  // so a module cannot take
-  sip.register_commands(registry);                                   // the SIP commands' names
-  gateway::register_module_commands(registry, modules);
-  modules.load_all(gateway::module_settings(cfg), registry, /*run_init=*/false);
+  Components components = gateway::make_components();
+  gateway::Runtime rt{registry, stats};
+  rt.check_only = true;
+  register_components(components, cfg, rt);
 }
 
 int run(const Options& opt, std::vector<std::string> argv) {
-  gateway::Config cfg;
+  gateway::Config cfg(gateway::daemon_schema());
   try {
-    cfg = gateway::load_config(opt.config_file, opt.sets);
+    cfg = gateway::load_daemon_config(opt.config_file, opt.sets);
   } catch (const gateway::ConfigError& e) {
     std::fprintf(stderr, "switchboard: %s\n", e.what());
     return kExitError;
   }
   if (opt.check_config) {
     try {
-      check_modules(cfg);
+      check_components(cfg);
     } catch (const std::runtime_error& e) {  // ModuleError, RegistryError
       std::fprintf(stderr, "switchboard: %s\n", e.what());
       return kExitError;
@@ -346,11 +292,10 @@ int main(int argc, char** argv) {
   Options opt;
   CLI::App app(kDescription, "switchboard");
   app.get_formatter()->column_width(32);
-  app.add_option("-c,--config", opt.config_file,
-                 "ini configuration file, documented key by key in\n"
-                 "conf/switchboard.conf")
-      ->required()
-      ->type_name("FILE");
+  auto* config_opt = app.add_option("-c,--config", opt.config_file,
+                                    "ini configuration file, documented key by key in\n"
+                                    "conf/switchboard.conf")
+                         ->type_name("FILE");
   app.add_flag("--foreground", opt.foreground,
                "stay in the foreground (no fork); the log goes to\n"
                "stderr unless core.log_file is set");
@@ -363,6 +308,10 @@ int main(int argc, char** argv) {
   app.add_flag("--check-config", opt.check_config,
                "load and validate the configuration (FILE and --set),\n"
                "print 'configuration OK: FILE' and exit");
+  app.add_flag("--print-config", opt.print_config,
+               "print the documented configuration file, every key\n"
+               "with its help (conf/switchboard.conf is this text),\n"
+               "and exit");
   app.set_version_flag("--version", std::string("switchboard ") + SB_VERSION,
                        "print 'switchboard <version>' and exit");
   app.footer(footer());
@@ -371,6 +320,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (opt.print_config) {
+    std::fputs(gateway::render_config_file(gateway::daemon_schema()).c_str(), stdout);
+    return std::fflush(stdout) == 0 ? kExitOk : kExitError;
+  }
+  if (config_opt->count() == 0) {
+    std::fprintf(stderr, "switchboard: --config is required\nRun with --help for more information.\n");
+    return kExitUsage;
   }
   return run(opt, std::vector<std::string>(argv, argv + argc));
 }

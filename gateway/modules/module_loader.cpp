@@ -21,6 +21,13 @@ namespace sb::gateway {
 
 namespace {
 
+/// A `--set module.<name>.<key>=value` origin with the value masked.
+std::string mask_module_origin(const std::string& origin) {
+  static const ConfigSchema no_keys;  // module parameters are not schema keys
+  return mask_assignment(no_keys, origin);
+}
+
+
 /// Size of the ABI 1.0 descriptor: the smallest one a 1.x module may have. When a minor version
 /// appends fields to sb_module, this stays the 1.0 size.
 constexpr std::size_t kDescriptorSizeV1_0 = offsetof(sb_module, destroy) + sizeof(sb_module::destroy);
@@ -163,7 +170,7 @@ std::vector<ModuleInfo::Param> configure(const sb_module& d, const std::string& 
     if (std::find(names.begin(), names.end(), key) == names.end())
       throw ModuleError(
           fmt::format("{}: module '{}': unknown parameter '{}'{}",
-                      mask_assignment(setting.origin),  // a misspelt secret stays secret
+                      mask_module_origin(setting.origin),  // a misspelt secret stays secret
                       name, key,
                       names.empty() ? fmt::format(" (module '{}' has no parameters)", name)
                                     : did_you_mean(key, names)));
@@ -177,7 +184,7 @@ std::vector<ModuleInfo::Param> configure(const sb_module& d, const std::string& 
     std::string where = it == configured.end()
                             ? fmt::format("{}: default of", who)
                             : fmt::format("{}: module '{}':",
-                                          secret_param(d, p->name) ? mask_assignment(it->second.origin)
+                                          secret_param(d, p->name) ? mask_module_origin(it->second.origin)
                                                                    : it->second.origin,
                                           name);
     std::int64_t number = 0;

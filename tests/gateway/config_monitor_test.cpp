@@ -1,7 +1,14 @@
 // config_monitor_test.cpp: the [monitor] keys of the ISGW telnet monitor — defaults, overrides,
-// refused values (messages naming the key) and monitor_config().
+// refused values (messages naming the key) and transports::monitor_config().
 // Threading: single-threaded.
 #include "gateway/config/config.h"
+#include "gateway/config/config_file.h"
+#include "gateway/core/core_component.h"
+#include "gateway/daemon/components.h"
+#include "transports/datagram/datagram_component.h"
+#include "transports/fifo/fifo_component.h"
+#include "transports/http/http_component.h"
+#include "transports/monitor/monitor_component.h"
 
 #include <string>
 #include <vector>
@@ -14,7 +21,7 @@ namespace {
 /// The ConfigError text for the overrides applied to the defaults, or "" when accepted.
 std::string set_error(const std::vector<std::string>& overrides) {
   try {
-    load_config("", overrides);
+    load_daemon_config("", overrides);
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -22,7 +29,7 @@ std::string set_error(const std::vector<std::string>& overrides) {
 }
 
 TEST(ConfigMonitor, DefaultsAreLoopbackWithoutPassword) {
-  transports::MonitorConfig m = monitor_config(Config());
+  transports::MonitorConfig m = transports::monitor_config(Config(daemon_schema()));
   EXPECT_EQ(m.listen, "127.0.0.1:54322");
   EXPECT_EQ(m.password, "");
   EXPECT_EQ(m.anonymous_role, mi::Role::read_only);  // any local process can connect
@@ -35,11 +42,11 @@ TEST(ConfigMonitor, DefaultsAreLoopbackWithoutPassword) {
 }
 
 TEST(ConfigMonitor, OverridesReachTheTransportConfig) {
-  Config c = load_config("", {"monitor.listen=[::1]:0", "monitor.password=s3cret",
+  Config c = load_daemon_config("", {"monitor.listen=[::1]:0", "monitor.password=s3cret",
                               "monitor.anonymous_role=admin", "monitor.max_connections=2",
                               "monitor.max_output=8192", "monitor.login_timeout_s=3",
                               "monitor.idle_timeout_s=5", "monitor.max_line=16"});
-  transports::MonitorConfig m = monitor_config(c);
+  transports::MonitorConfig m = transports::monitor_config(c);
   EXPECT_EQ(m.listen, "[::1]:0");
   EXPECT_EQ(m.password, "s3cret");
   EXPECT_EQ(m.anonymous_role, mi::Role::admin);
@@ -48,7 +55,7 @@ TEST(ConfigMonitor, OverridesReachTheTransportConfig) {
   EXPECT_EQ(m.max_connections, 2u);
   EXPECT_EQ(m.idle_timeout_s, 5u);
   EXPECT_EQ(m.max_line, 16u);
-  EXPECT_EQ(monitor_config(load_config("", {"monitor.listen="})).listen, "");  // off
+  EXPECT_EQ(transports::monitor_config(load_daemon_config("", {"monitor.listen="})).listen, "");  // off
 }
 
 TEST(ConfigMonitor, BadValuesNameTheKey) {

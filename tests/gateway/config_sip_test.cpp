@@ -1,15 +1,24 @@
 // config_sip_test.cpp: the configuration keys added with the SIP engine — core.db, core.db_sync,
 // fifo.request_timeout_ms, sip.*, registrar.*, usrloc.* — their defaults, accepted and refused
-// values (messages naming the key), cross-key rules, and sip_gateway_config().
+// values (messages naming the key), cross-key rules, and the engine modules' config readers.
 // Threading: single-threaded.
 #include "gateway/config/config.h"
+#include "gateway/config/config_file.h"
+#include "gateway/core/core_component.h"
+#include "gateway/daemon/components.h"
+#include "transports/datagram/datagram_component.h"
+#include "transports/fifo/fifo_component.h"
+#include "transports/http/http_component.h"
+#include "transports/monitor/monitor_component.h"
 
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "gateway/engine/sip_gateway.h"
+#include "gateway/registrar/registrar_module.h"
+#include "gateway/sip/sip_module.h"
+#include "gateway/store/store_module.h"
 
 namespace sb::gateway {
 namespace {
@@ -17,7 +26,7 @@ namespace {
 /// The ConfigError text for the overrides applied to the defaults, or "" when accepted.
 std::string set_error(const std::vector<std::string>& overrides) {
   try {
-    load_config("", overrides);
+    load_daemon_config("", overrides);
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -30,7 +39,7 @@ std::string set_error(const std::vector<std::string>& overrides) {
 }
 
 TEST(ConfigSip, Defaults) {
-  Config c;
+  Config c(daemon_schema());
   EXPECT_EQ(c.get_string("core.db"), "./var/switchboard.db");
   EXPECT_EQ(c.get_string("core.db_sync"), "normal");
   EXPECT_EQ(c.get_int("fifo.request_timeout_ms"), 5000);
@@ -44,7 +53,7 @@ TEST(ConfigSip, Defaults) {
   EXPECT_EQ(c.get_int("registrar.max_contacts"), 10);
   EXPECT_EQ(c.get_int("registrar.nonce_expires_s"), 300);
   EXPECT_EQ(c.get_int("usrloc.timer_interval_s"), 1);
-  EXPECT_EQ(fifo_config(c).request_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(transports::fifo_config(c).request_timeout, std::chrono::milliseconds(5000));
 }
 
 TEST(ConfigSip, AcceptedValues) {
@@ -123,7 +132,7 @@ TEST(ConfigSip, RefusedValuesNameTheKey) {
 }
 
 TEST(ConfigSip, FileErrorsNameTheLine) {
-  Config c;
+  Config c(daemon_schema());
   try {
     c.load_string("[sip]\nlisten = udp:127.0.0.1:5060\n\n[registrar]\nauth = on\nmin_expires = x\n", "sb.conf");
     FAIL() << "accepted";
@@ -150,31 +159,33 @@ TEST(ConfigSip, MinExpiresAboveMaxExpiresIsRefused) {
       << "equal is fine";
 }
 
-TEST(ConfigSip, SipGatewayConfigMapsTheKeys) {
-  Config c = load_config("", {"core.db=/tmp/x/sb.db", "core.db_sync=full",
+TEST(ConfigSip, TheEngineModulesReadTheirKeys) {
+  Config c = load_daemon_config("", {"core.db=/tmp/x/sb.db", "core.db_sync=full",
                               "sip.listen= udp:127.0.0.1:5070 , tcp:[::1]:5071", "sip.t1_ms=250",
                               "registrar.auth=yes", "registrar.realm=r.example", "registrar.min_expires=30",
                               "registrar.max_expires=600", "registrar.default_expires=300",
                               "registrar.max_contacts=3", "registrar.nonce_expires_s=60",
                               "usrloc.timer_interval_s=7"});
-  SipGatewayConfig g = sip_gateway_config(c);
-  EXPECT_EQ(g.db.path, "/tmp/x/sb.db");
-  EXPECT_EQ(g.db.synchronous, "full");
-  EXPECT_EQ(g.sip.listen, (std::vector<std::string>{"udp:127.0.0.1:5070", "tcp:[::1]:5071"}));
-  EXPECT_EQ(g.sip.t1_ms, 250u);
-  EXPECT_TRUE(g.registrar.auth);
-  EXPECT_EQ(g.registrar.realm, "r.example");
-  EXPECT_EQ(g.registrar.min_expires, 30);
-  EXPECT_EQ(g.registrar.max_expires, 600);
-  EXPECT_EQ(g.registrar.default_expires, 300);
-  EXPECT_EQ(g.registrar.max_contacts, 3u);
-  EXPECT_EQ(g.registrar.nonce_expires, 60);
-  EXPECT_EQ(g.expiry_interval_s, 7u);
+  DatabaseOptions db = database_options(c);
+  EXPECT_EQ(db.path, "/tmp/x/sb.db");
+  EXPECT_EQ(db.synchronous, "full");
+  SipConfig sip = sip_config(c);
+  EXPECT_EQ(sip.listen, (std::vector<std::string>{"udp:127.0.0.1:5070", "tcp:[::1]:5071"}));
+  EXPECT_EQ(sip.t1_ms, 250u);
+  RegistrarConfig r = registrar_config(c);
+  EXPECT_TRUE(r.auth);
+  EXPECT_EQ(r.realm, "r.example");
+  EXPECT_EQ(r.min_expires, 30);
+  EXPECT_EQ(r.max_expires, 600);
+  EXPECT_EQ(r.default_expires, 300);
+  EXPECT_EQ(r.max_contacts, 3u);
+  EXPECT_EQ(r.nonce_expires, 60);
+  EXPECT_EQ(c.get_int("usrloc.timer_interval_s"), 7);
 
   // An empty core.db is a private in-memory database; an empty sip.listen no listener.
-  SipGatewayConfig m = sip_gateway_config(load_config("", {"core.db=", "sip.listen="}));
-  EXPECT_EQ(m.db.path, ":memory:");
-  EXPECT_TRUE(m.sip.listen.empty());
+  Config m = load_daemon_config("", {"core.db=", "sip.listen="});
+  EXPECT_EQ(database_options(m).path, ":memory:");
+  EXPECT_TRUE(sip_config(m).listen.empty());
 }
 
 }  // namespace

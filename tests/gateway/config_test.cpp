@@ -3,6 +3,13 @@
 // shipped conf/switchboard.conf.
 // Threading: single-threaded tests; each fixture writes its files under its own mkdtemp dir.
 #include "gateway/config/config.h"
+#include "gateway/config/config_file.h"
+#include "gateway/core/core_component.h"
+#include "gateway/daemon/components.h"
+#include "transports/datagram/datagram_component.h"
+#include "transports/fifo/fifo_component.h"
+#include "transports/http/http_component.h"
+#include "transports/monitor/monitor_component.h"
 
 #include <unistd.h>
 
@@ -45,7 +52,7 @@ class ConfigTest : public ::testing::Test {
                          const std::vector<std::string>& overrides = {}) {
     std::string path = write(name, text);
     try {
-      load_config(path, overrides);
+      load_daemon_config(path, overrides);
     } catch (const ConfigError& e) {
       return e.what();
     }
@@ -56,7 +63,7 @@ class ConfigTest : public ::testing::Test {
 };
 
 TEST_F(ConfigTest, DefaultsMatchTheSchema) {
-  Config c;
+  Config c(daemon_schema());
   EXPECT_EQ(c.get_string("core.log_level"), "info");
   EXPECT_EQ(c.get_string("core.log_file"), "");
   EXPECT_EQ(c.get_string("core.pid_file"), "");
@@ -75,10 +82,10 @@ TEST_F(ConfigTest, DefaultsMatchTheSchema) {
   EXPECT_NO_THROW(c.validate());
 
   // An empty file is the defaults too.
-  Config empty = load_config(write("empty.conf", ""), {});
+  Config empty = load_daemon_config(write("empty.conf", ""), {});
   EXPECT_EQ(empty.get_string("fifo.path"), "./var/run/switchboard_fifo");
 
-  auto f = fifo_config(c);
+  auto f = transports::fifo_config(c);
   EXPECT_EQ(f.path, "./var/run/switchboard_fifo");
   EXPECT_EQ(f.mode, 0660u);
   EXPECT_EQ(f.reply_dir, "/tmp");
@@ -111,7 +118,7 @@ TEST_F(ConfigTest, EveryKeyParses) {
                            "reply_dir = /run/sb/replies\n"
                            "max_request = 512\n"
                            "reply_timeout_ms = 10 ; inline comments are stripped\n");
-  Config c = load_config(path, {});
+  Config c = load_daemon_config(path, {});
   EXPECT_EQ(c.get_string("core.log_level"), "debug");
   EXPECT_EQ(c.get_string("core.log_file"), "/var/log/sb.log");
   EXPECT_EQ(c.get_string("core.pid_file"), "/run/sb.pid");
@@ -120,7 +127,7 @@ TEST_F(ConfigTest, EveryKeyParses) {
   EXPECT_EQ(c.origin("fifo.mode"), path + ":14");
   EXPECT_EQ(c.origin("core.log_level"), path + ":3");
 
-  auto f = fifo_config(c);
+  auto f = transports::fifo_config(c);
   EXPECT_EQ(f.path, "/run/sb/fifo");
   EXPECT_EQ(f.mode, 0600u);
   EXPECT_EQ(f.user, "sbuser");
@@ -198,7 +205,7 @@ TEST_F(ConfigTest, ErrorsNameFileLineAndKey) {
 TEST_F(ConfigTest, MissingFileIsAnError) {
   std::string path = dir_ + "/nope.conf";
   try {
-    load_config(path, {});
+    load_daemon_config(path, {});
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     EXPECT_TRUE(Contains(e.what(), path + ": cannot open"));
@@ -207,24 +214,24 @@ TEST_F(ConfigTest, MissingFileIsAnError) {
 
 TEST_F(ConfigTest, SetOverridesTheFile) {
   std::string path = write("o.conf", "[fifo]\nmode = 0600\npath = /tmp/a\n");
-  Config c = load_config(path, {"fifo.mode=0640", "core.log_level=warn"});
+  Config c = load_daemon_config(path, {"fifo.mode=0640", "core.log_level=warn"});
   EXPECT_EQ(c.get_mode("fifo.mode"), 0640u);
   EXPECT_EQ(c.origin("fifo.mode"), "--set fifo.mode=0640");
   EXPECT_EQ(c.get_string("fifo.path"), "/tmp/a");
   EXPECT_EQ(c.get_string("core.log_level"), "warn");
   // Repeated --set: the last one wins; the raw value is taken verbatim after the first '='.
-  Config d = load_config(path, {"fifo.user=a", "fifo.user=b=c"});
+  Config d = load_daemon_config(path, {"fifo.user=a", "fifo.user=b=c"});
   EXPECT_EQ(d.get_string("fifo.user"), "b=c");
   // --set may repair a file value before the cross-key check runs.
   std::string bad = write("w.conf", "[core]\nworkers_min = 8\nworkers_max = 4\n");
-  EXPECT_EQ(load_config(bad, {"core.workers_max=8"}).get_int("core.workers_max"), 8);
+  EXPECT_EQ(load_daemon_config(bad, {"core.workers_max=8"}).get_int("core.workers_max"), 8);
 }
 
 TEST_F(ConfigTest, SetErrors) {
   std::string path = write("s.conf", "");
   auto error_of = [&](const std::string& set) {
     try {
-      load_config(path, {set});
+      load_daemon_config(path, {set});
     } catch (const ConfigError& e) {
       return std::string(e.what());
     }
@@ -244,21 +251,21 @@ TEST_F(ConfigTest, SetErrors) {
 }
 
 TEST_F(ConfigTest, EmptyFifoPathDisablesTheFifo) {
-  Config c = load_config(write("e.conf", "[fifo]\npath =\n"), {});
-  EXPECT_EQ(fifo_config(c).path, "");
-  Config d = load_config(write("f.conf", ""), {"fifo.path="});
-  EXPECT_EQ(fifo_config(d).path, "");
+  Config c = load_daemon_config(write("e.conf", "[fifo]\npath =\n"), {});
+  EXPECT_EQ(transports::fifo_config(c).path, "");
+  Config d = load_daemon_config(write("f.conf", ""), {"fifo.path="});
+  EXPECT_EQ(transports::fifo_config(d).path, "");
 }
 
 TEST_F(ConfigTest, DuplicateKeyLastWins) {
   std::string path = write("d.conf", "[core]\nworkers_min = 3\n[fifo]\n[core]\nworkers_min = 5\n");
-  Config c = load_config(path, {});
+  Config c = load_daemon_config(path, {});
   EXPECT_EQ(c.get_int("core.workers_min"), 5);
   EXPECT_EQ(c.origin("core.workers_min"), path + ":5");
 }
 
 TEST_F(ConfigTest, FailedLoadChangesNothing) {
-  Config c;
+  Config c(daemon_schema());
   c.load_string("[core]\nworkers_min = 3\n", "a.conf");
   EXPECT_THROW(c.load_string("[core]\nworkers_min = 7\nlog_level = nope\n", "b.conf"),
                ConfigError);
@@ -268,7 +275,7 @@ TEST_F(ConfigTest, FailedLoadChangesNothing) {
 }
 
 TEST_F(ConfigTest, WrongGetterIsAProgrammingError) {
-  Config c;
+  Config c(daemon_schema());
   EXPECT_THROW(c.get_int("fifo.path"), std::logic_error);
   EXPECT_THROW(c.get_string("fifo.nope"), std::logic_error);
   EXPECT_THROW(c.get_bool("core.workers_min"), std::logic_error);
@@ -282,7 +289,7 @@ TEST_F(ConfigTest, ModuleSectionsKeepTextAndOriginAndSetOverridesThem) {
                            "[module.example]\n"
                            "greeting = Hi there\n"
                            "max_delay_ms = abc\n");
-  Config c = load_config(path, {"module.example.greeting=Yo", "module.other.level=3"});
+  Config c = load_daemon_config(path, {"module.example.greeting=Yo", "module.other.level=3"});
   EXPECT_EQ(c.get_string("modules.load"), "example.so, hello");
   EXPECT_EQ(c.origin("modules.load"), path + ":3");
   const ModuleParams& p = c.module_params();
@@ -309,8 +316,9 @@ TEST_F(ConfigTest, ModuleSectionErrors) {
 }
 
 TEST(ConfigSchema, ReferenceListsEveryKey) {
-  std::string ref = config_reference();
-  for (const auto& spec : config_schema()) {
+  std::string ref = config_reference(daemon_schema());
+  for (const KeySpec* key : daemon_schema().keys()) {
+    const KeySpec& spec = *key;
     EXPECT_TRUE(Contains(ref, spec.name())) << spec.name();
     EXPECT_FALSE(spec.help.empty()) << spec.name();
   }
@@ -320,10 +328,11 @@ TEST(ConfigSchema, ReferenceListsEveryKey) {
 
 TEST(ConfigShipped, LoadsCleanlyAndDocumentsEveryKeyAtItsDefault) {
   const std::string path = SB_GOLDEN_DIR "/../../conf/switchboard.conf";
-  Config shipped;
-  ASSERT_NO_THROW(shipped = load_config(path, {}));
-  Config defaults;
-  for (const auto& spec : config_schema()) {
+  Config shipped(daemon_schema());
+  ASSERT_NO_THROW(shipped = load_daemon_config(path, {}));
+  Config defaults(daemon_schema());
+  for (const KeySpec* key : daemon_schema().keys()) {
+    const KeySpec& spec = *key;
     SCOPED_TRACE(spec.name());
     // Every key is written out (not left to the compiled-in default)…
     EXPECT_NE(shipped.origin(spec.name()), "default");
@@ -367,7 +376,7 @@ TEST(ConfigPaths, RelativePathsInAFileAreRelativeToItsDirectory) {
                "[fifo]\npath = run/fifo\n", f);
     std::fclose(f);
   }
-  Config c = load_config(file, {"datagram.unix=rel.sock"});
+  Config c = load_daemon_config(file, {"datagram.unix=rel.sock"});
   EXPECT_EQ(c.get_string("core.db"), dir + "/var/sb.db");
   EXPECT_EQ(c.get_string("core.log_file"), dir + "/logs/sb.log");
   EXPECT_EQ(c.get_string("core.pid_file"), "/run/sb.pid");           // absolute: as written
@@ -382,7 +391,7 @@ TEST(ConfigSecrets, SensitiveValuesAreNeverEchoed) {
                           "http.basic_auth=alice:S3CRETPW:root", "http.basic_auth=alice::admin"}) {
     std::string err;
     try {
-      load_config("", {set});
+      load_daemon_config("", {set});
     } catch (const ConfigError& e) {
       err = e.what();
     }
@@ -390,9 +399,9 @@ TEST(ConfigSecrets, SensitiveValuesAreNeverEchoed) {
     EXPECT_EQ(err.find("S3CRETPW"), std::string::npos) << err;
     EXPECT_NE(err.find(std::string(set).substr(0, std::string(set).find('='))), std::string::npos) << err;
   }
-  EXPECT_TRUE(is_sensitive_key("http.tokens"));
-  EXPECT_TRUE(is_sensitive_key("monitor.password"));
-  EXPECT_FALSE(is_sensitive_key("http.listen"));
+  EXPECT_TRUE(daemon_schema().is_sensitive("http.tokens"));
+  EXPECT_TRUE(daemon_schema().is_sensitive("monitor.password"));
+  EXPECT_FALSE(daemon_schema().is_sensitive("http.listen"));
   const std::vector<std::string> argv = {"switchboard", "--set", "http.tokens=T0K:admin",
                                          "--set=monitor.password=pw", "--set", "http.threads=2",
                                          "--set", "module.example.api_key=K", "--set",
@@ -400,11 +409,61 @@ TEST(ConfigSecrets, SensitiveValuesAreNeverEchoed) {
   auto secret = [](std::string_view m, std::string_view k, const void*) {
     return m == "example" && k == "api_key";
   };
-  EXPECT_EQ(mask_command_line(argv, secret, nullptr),
+  EXPECT_EQ(mask_command_line(daemon_schema(), argv, secret, nullptr),
             (std::vector<std::string>{"switchboard", "--set", "http.tokens=***",
                                       "--set=monitor.password=***", "--set", "http.threads=2",
                                       "--set", "module.example.api_key=***", "--set",
                                       "module.example.greeting=Hi"}));
+}
+
+}  // namespace
+}  // namespace sb::gateway
+
+namespace sb::gateway {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// conf/switchboard.conf is generated from the components' key declarations: regenerate it
+// with `build/bin/switchboard --print-config > conf/switchboard.conf` (scripts/gen-conf.sh).
+TEST(ConfigGenerated, TheCommittedConfFileIsTheGeneratedOne) {
+  const std::string committed = read_file(SB_GOLDEN_DIR "/../../conf/switchboard.conf");
+  const std::string generated = render_config_file(daemon_schema());
+  ASSERT_FALSE(committed.empty());
+  if (committed == generated) return;
+  std::istringstream a(committed), b(generated);
+  std::string la, lb;
+  for (int line = 1;; ++line) {
+    bool ga = static_cast<bool>(std::getline(a, la)), gb = static_cast<bool>(std::getline(b, lb));
+    if (!ga && !gb) break;
+    ASSERT_EQ(la, lb) << "conf/switchboard.conf differs from the declarations at line " << line
+                      << "; run scripts/gen-conf.sh";
+  }
+  FAIL() << "conf/switchboard.conf differs from the declarations (line ends); run scripts/gen-conf.sh";
+}
+
+// Every key is documented: a one-line help for --help, and (unless it shares the previous
+// key's comment) a paragraph in the conf file whose "Default:" matches the declared default.
+TEST(ConfigGenerated, EveryKeyIsDocumentedWithItsRealDefault) {
+  const KeySpec* previous = nullptr;
+  for (const KeySpec* k : daemon_schema().keys()) {
+    SCOPED_TRACE(k->name());
+    EXPECT_FALSE(k->help.empty());
+    EXPECT_TRUE(!k->doc.empty() || (previous && previous->section == k->section));
+    previous = k;
+    std::string_view doc = k->doc;
+    auto at = doc.rfind("Default: ");
+    if (at == std::string_view::npos) continue;
+    std::string_view stated = doc.substr(at + 9);
+    std::string expected = k->default_value.empty() ? "empty" : std::string(k->default_value);
+    if (k->type == KeyType::boolean && stated.substr(0, 3) == "off") expected = "off";
+    EXPECT_EQ(stated.substr(0, expected.size()), expected) << "doc says Default: " << stated;
+  }
 }
 
 }  // namespace

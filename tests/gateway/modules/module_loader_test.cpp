@@ -14,6 +14,7 @@
 #include <chrono>
 
 #include "gateway/core/core_commands.h"
+#include "gateway/daemon/components.h"
 
 namespace sb::gateway {
 namespace {
@@ -187,7 +188,7 @@ TEST_F(ModuleHostTest, WithoutModulesModuleListIsEmpty) {
 }
 
 TEST(ModuleSettingsTest, PathAndLoadListsAreSplitAndTrimmed) {
-  Config c;
+  Config c(daemon_schema());
   c.apply_override("modules.path=/a: /b ::/c");
   c.apply_override("modules.load= x.so ,, /abs/y.so ");
   c.apply_override("module.x.k=v");

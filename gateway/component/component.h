@@ -1,0 +1,70 @@
+// component.h: one part of the daemon (the core, the SIP engine, the loadable modules, each
+// transport) as the daemon's start-up and shutdown loop sees it.
+//
+// Purpose: the daemon (gateway/daemon/main.cpp) knows no component by name. It asks each one,
+// in the order of gateway/daemon/components.cpp, to declare its configuration keys, then to
+// configure itself from the loaded Config, to register its commands, to start; at shutdown it
+// stops them in reverse order, in three rounds: stop_accepting() (no new work), finish() (let
+// what runs end, within the grace period), release() (only once no MI request runs any more).
+// A component that fails to start throws (std::runtime_error: the message is printed as the
+// start-up error); the ones already started are then stopped the same way.
+// Adding a component = a class implementing this interface in its own folder + one line in
+// gateway/daemon/components.cpp.
+// Threading: every member function is called from the main thread, one at a time.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/config/config.h"
+#include "mi/dispatcher.h"
+
+namespace sb::gateway {
+
+class Component;
+
+/// What a component gets to work with. The dispatcher exists from start() on.
+struct Runtime {
+  mi::Registry& registry;
+  mi::Statistics& stats;
+  mi::Dispatcher* dispatcher = nullptr;
+  /// The daemon's command line as given (a component masks what it shows).
+  std::vector<std::string> argv;
+  /// Begins a graceful shutdown (the `kill` command); thread-safe.
+  std::function<void()> request_shutdown;
+  /// --check-config: components are configured and register their commands, nothing starts
+  /// (a loadable module is loaded without its init hook).
+  bool check_only = false;
+  /// Another component by name (null when there is none).
+  std::function<Component*(std::string_view name)> find;
+};
+
+class Component {
+ public:
+  virtual ~Component() = default;
+  /// Short lower-case name ("fifo", "sip"), as the start-up log and errors name it.
+  virtual std::string_view name() const = 0;
+  /// Adds its [sections] to the daemon's schema (static declarations; no state needed).
+  virtual void declare(ConfigSchema& schema) const = 0;
+  /// Reads its keys from the validated configuration.
+  virtual void configure(const Config& cfg) = 0;
+  /// Registers its MI commands (before the dispatcher exists).
+  virtual void register_commands(Runtime& /*rt*/) {}
+  /// False when its configuration turns it off (e.g. an empty listen address): not started.
+  virtual bool enabled() const { return true; }
+  /// Starts serving; throws std::runtime_error with a message for the operator.
+  virtual void start(Runtime& rt) = 0;
+  /// "FIFO: /run/x", "HTTP: port 8888" for the start-up log line (empty: not shown).
+  virtual std::string describe() const { return {}; }
+  /// Shutdown, round 1: refuse new work (close listeners); returns at once.
+  virtual void stop_accepting() {}
+  /// Round 2: wait for its own in-flight work, at most `left`.
+  virtual void finish(std::chrono::milliseconds /*left*/) {}
+  /// Round 3, only when no MI request is running any more: free what handlers may use.
+  virtual void release() {}
+};
+
+}  // namespace sb::gateway

@@ -1,0 +1,146 @@
+// registrar_module.cpp: the registrar engine module and its [registrar] configuration keys, documented as
+// conf/switchboard.conf shows them (that file is generated from these declarations).
+#include "gateway/registrar/registrar_commands.h"
+#include "gateway/registrar/subscribers.h"
+
+#include "gateway/registrar/registrar_module.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace sb::gateway {
+
+namespace {
+
+// clang-format off
+const ConfigSection kRegistrarSection = {
+    .name = "registrar",
+    .keys = {
+     {.section = "registrar", .key = "auth", .type = KeyType::boolean, .default_value = "off",
+      .help = "Challenge REGISTER with digest authentication against the subscriber table.",
+      .doc = "Challenge every REGISTER with digest authentication (401, qop=auth, MD5) against the\n"
+             "subscriber table (`subscriber_add`). A wrong password gets a new challenge; an expired nonce\n"
+             "with a right answer gets stale=true. When on, an INVITE whose From is a local subscriber is\n"
+             "challenged the same way (407, Proxy-Authorization); when off, a subscriber may call once its\n"
+             "AOR is registered. Default: off."},
+     {.section = "registrar", .key = "realm", .type = KeyType::string, .default_value = "",
+      .help = "Digest realm; empty = the domain of the AOR being registered.",
+      .doc = "Digest realm offered in challenges. Empty: the domain of the AOR being registered (the To\n"
+             "header's host), which is also the domain subscribers are looked up in. Default: empty."},
+     {.section = "registrar", .key = "min_expires", .type = KeyType::integer, .default_value = "60",
+      .help = "Shortest registration accepted in seconds (shorter: 423 Interval Too Brief).",
+      .max = 86'400, .at_most = "registrar.max_expires",
+      .doc = "Shortest registration accepted, in seconds (0..86400). A shorter non-zero expires gets\n"
+             "`423 Interval Too Brief` with Min-Expires. Default: 60."},
+     {.section = "registrar", .key = "max_expires", .type = KeyType::integer, .default_value = "3600",
+      .help = "Longest registration granted in seconds (longer ones are shortened).",
+      .min = 1, .max = 31'536'000,
+      .doc = "Longest registration granted, in seconds; longer requests are shortened to this. Default: 3600."},
+     {.section = "registrar", .key = "default_expires", .type = KeyType::integer, .default_value = "3600",
+      .help = "Lifetime of a binding whose REGISTER gives no expires.",
+      .min = 1, .max = 31'536'000,
+      .doc = "Lifetime of a binding when the REGISTER gives neither a Contact expires param nor an Expires\n"
+             "header. Default: 3600."},
+     {.section = "registrar", .key = "max_contacts", .type = KeyType::integer, .default_value = "10",
+      .help = "Contacts per AOR (more: 403); 0 = no limit.",
+      .max = 10'000,
+      .doc = "Contacts an AOR may have at once (0 = no limit); one more gets\n"
+             "`403 Too many registered contacts`. Default: 10."},
+     {.section = "registrar", .key = "nonce_expires_s", .type = KeyType::integer, .default_value = "300",
+      .help = "Seconds a digest nonce stays fresh; older ones get stale=true.",
+      .min = 5, .max = 86'400,
+      .doc = "Seconds a digest nonce stays fresh (5..86400); a right answer to an older nonce gets a new\n"
+             "challenge with stale=true. Default: 300."},
+     {.section = "registrar", .key = "nonce_table_size", .type = KeyType::integer, .default_value = "65536",
+      .help = "Digest nonces whose use (nc) is tracked; when full the oldest is evicted (its user "
+              "is challenged again).",
+      .min = 16, .max = 16'777'216,
+      .doc = "Digest nonces whose use is tracked (16..16777216), against replayed credentials: with qop=auth\n"
+             "a nonce's nc must grow from one request to the next, a nonce without qop is good for one\n"
+             "request, and the digest uri must be the Request-URI (same text or same SIP URI; otherwise\n"
+             "400 Bad Request). A replay gets a new challenge and counts registrar:auth_replays. A fixed\n"
+             "ring of this many slots (about 24 bytes each): when full, the oldest nonce is evicted and its\n"
+             "user challenged again (stale=true). Default: 65536."},
+     {.section = "registrar", .key = "auth_fail_limit", .type = KeyType::integer, .default_value = "10",
+      .help = "Digest authentication failures from one source IP, within auth_fail_window_s, that "
+              "ban it (403) for auth_ban_s; 0 = never ban.",
+      .max = 1'000'000,
+      .doc = "Digest authentication failures (wrong password or user, uri mismatch, replay; REGISTER and\n"
+             "subscribers' INVITEs) are logged at WARN with the source address, port and user, one line\n"
+             "each (for fail2ban). After auth_fail_limit failures from one source IP within\n"
+             "auth_fail_window_s seconds, that IP is banned for auth_ban_s seconds: its REGISTERs and\n"
+             "authenticated INVITEs get 403 (registrar:auth_banned; registrar:auth_bans counts bans).\n"
+             "auth_fail_limit 0 = never ban. At most auth_fail_table_size source IPs are tracked; when\n"
+             "full, the least recently seen is forgotten. Defaults: 10, 60, 60, 4096."},
+     {.section = "registrar", .key = "auth_fail_window_s", .type = KeyType::integer, .default_value = "60",
+      .help = "Seconds over which authentication failures from one source IP are counted.",
+      .min = 1, .max = 86'400},
+     {.section = "registrar", .key = "auth_ban_s", .type = KeyType::integer, .default_value = "60",
+      .help = "Seconds a source IP stays banned after auth_fail_limit failures.",
+      .min = 1, .max = 86'400},
+     {.section = "registrar", .key = "auth_fail_table_size", .type = KeyType::integer, .default_value = "4096",
+      .help = "Source IPs whose authentication failures are tracked; when full the least recently "
+              "seen is forgotten.",
+      .min = 16, .max = 1'048'576},
+    },
+};
+// clang-format on
+
+}  // namespace
+
+RegistrarConfig registrar_config(const Config& cfg) {
+  RegistrarConfig c;
+  c.auth = cfg.get_bool("registrar.auth");
+  c.realm = cfg.get_string("registrar.realm");
+  c.min_expires = cfg.get_int("registrar.min_expires");
+  c.max_expires = cfg.get_int("registrar.max_expires");
+  c.default_expires = cfg.get_int("registrar.default_expires");
+  c.max_contacts = static_cast<std::size_t>(cfg.get_int("registrar.max_contacts"));
+  c.nonce_expires = cfg.get_int("registrar.nonce_expires_s");
+  c.nonce_table_size = static_cast<std::size_t>(cfg.get_int("registrar.nonce_table_size"));
+  c.limits.limit = cfg.get_int("registrar.auth_fail_limit");
+  c.limits.window_s = cfg.get_int("registrar.auth_fail_window_s");
+  c.limits.ban_s = cfg.get_int("registrar.auth_ban_s");
+  c.limits.max_entries = static_cast<std::size_t>(cfg.get_int("registrar.auth_fail_table_size"));
+  return c;
+}
+
+namespace {
+
+class RegistrarModule final : public EngineModule {
+ public:
+  std::string_view name() const override { return "registrar"; }
+  const ConfigSection* config_section() const override { return &kRegistrarSection; }
+  void configure(const Config& cfg) override { config_ = registrar_config(cfg); }
+  void register_commands(mi::Registry& registry, const SipServices& services) override {
+    register_registrar_commands(registry, services);
+  }
+  void build(EngineContext& ctx) override {
+    subscribers_ = std::make_unique<Subscribers>(*ctx.services.db);
+    registrar_ = std::make_unique<Registrar>(config_, *ctx.services.sip, *ctx.services.usrloc,
+                                             *subscribers_, ctx.stats);
+    registrar_->attach();
+    ctx.services.subscribers = subscribers_.get();
+    ctx.services.registrar = registrar_.get();
+  }
+  std::string summary() const override {
+    return std::string("registrar auth ") + (config_.auth ? "on" : "off");
+  }
+  void teardown(SipServices& services) override {
+    services.registrar = nullptr;
+    services.subscribers = nullptr;
+    registrar_.reset();
+    subscribers_.reset();
+  }
+
+ private:
+  RegistrarConfig config_;
+  std::unique_ptr<Subscribers> subscribers_;
+  std::unique_ptr<Registrar> registrar_;
+};
+
+}  // namespace
+
+std::unique_ptr<EngineModule> make_registrar_module() { return std::make_unique<RegistrarModule>(); }
+
+}  // namespace sb::gateway

@@ -1,0 +1,15 @@
+// tm_module.h: tm (t_uac_dlg: requests sent on behalf of a command) as an engine module (engine_module.h): its configuration section
+// (declared in tm_module.cpp; conf/switchboard.conf is generated from it), building it on the
+// engine thread, its commands, its shutdown.
+// Threading: see engine_module.h.
+#pragma once
+
+#include <memory>
+
+#include "gateway/engine/engine_module.h"
+
+namespace sb::gateway {
+
+std::unique_ptr<EngineModule> make_tm_module();
+
+}  // namespace sb::gateway

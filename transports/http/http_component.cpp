@@ -1,0 +1,225 @@
+// http_component.cpp: the [http] configuration keys, documented as conf/switchboard.conf shows
+// them (that file is generated from these declarations), and the HttpComponent.
+#include "transports/http/http_component.h"
+
+#include <fmt/format.h>
+
+#include "transports/http/xmlrpc_endpoint.h"
+#include "transports/net/config_checks.h"
+
+namespace sb::transports {
+
+std::vector<HttpCredential> parse_credentials(std::string_view text, bool tokens,
+                                                         std::string* why) {
+  std::vector<HttpCredential> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto comma = text.find(',', start);
+    std::string_view item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos
+                                                                               : comma - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) {
+      auto role_colon = item.rfind(':');
+      auto first_colon = item.find(':');
+      bool shape_ok = role_colon != std::string_view::npos && role_colon > 0 &&
+                      (tokens ? first_colon == role_colon
+                              : first_colon != role_colon && first_colon > 0);
+      if (!shape_ok) {
+        // The item holds a secret: say which one is wrong, never echo it.
+        if (why) *why = fmt::format("item {} is not {}", out.size() + 1, tokens ? "token:role" : "user:password:role");
+        return {};
+      }
+      std::string_view role = item.substr(role_colon + 1);
+      HttpCredential c;
+      if (auto r = mi::role_from_string(role)) c.role = *r;
+      else {
+        if (why) *why = fmt::format("role '{}' is not read_only, operator or admin", role);
+        return {};
+      }
+      if (!tokens && first_colon + 1 == role_colon) {
+        if (why) *why = fmt::format("item {} (user '{}') has an empty password", out.size() + 1,
+                                    item.substr(0, first_colon));
+        return {};
+      }
+      if (tokens) {
+        c.secret = std::string(item.substr(0, role_colon));
+        c.name = fmt::format("token#{}", out.size() + 1);
+      } else {
+        c.name = std::string(item.substr(0, first_colon));
+        c.secret = std::string(item.substr(first_colon + 1, role_colon - first_colon - 1));
+      }
+      out.push_back(std::move(c));
+    }
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+namespace {
+
+using gateway::ConfigSection;
+using gateway::KeyType;
+
+std::string credential_list(std::string_view v) {
+  std::string why;
+  parse_credentials(v, false, &why);
+  return why;
+}
+
+std::string token_list(std::string_view v) {
+  std::string why;
+  parse_credentials(v, true, &why);
+  return why;
+}
+
+// clang-format off
+const ConfigSection kHttpSection = {
+    .name = "http",
+    .keys = {
+     {.section = "http", .key = "listen", .type = KeyType::string, .default_value = "127.0.0.1:8888",
+      .help = "HTTP host:port (/mi, /json, /RPC2, /metrics); empty = none.",
+      .check = check_host_port,
+      .doc = "HTTP address, host:port: JSON-RPC 2.0 on POST /mi, OpenSIPS mi_json on GET /json/<cmd>,\n"
+             "XML-RPC on POST /RPC2, Prometheus on GET /metrics. Security: an address that is not loopback\n"
+             "is refused unless basic_auth or tokens are set. Empty: no HTTP. Default: 127.0.0.1:8888."},
+     {.section = "http", .key = "threads", .type = KeyType::integer, .default_value = "4",
+      .help = "HTTP server threads.",
+      .min = 1, .max = 64,
+      .doc = "HTTP server threads (1..64). Default: 4."},
+     {.section = "http", .key = "max_body", .type = KeyType::integer, .default_value = "1048576",
+      .help = "Largest request body in bytes; larger ones get 413.",
+      .min = 1024, .max = 67'108'864,
+      .doc = "Largest request body in bytes (1024..67108864); larger bodies get 413. Default: 1048576."},
+     {.section = "http", .key = "connection_timeout_s", .type = KeyType::integer, .default_value = "30",
+      .help = "Seconds an idle or slow HTTP connection is kept.",
+      .min = 1, .max = 3600,
+      .doc = "Seconds an idle or slow connection is kept before it is closed (1..3600). Default: 30."},
+     {.section = "http", .key = "connection_limit", .type = KeyType::integer, .default_value = "256",
+      .help = "Concurrent HTTP connections; more are refused.",
+      .min = 1, .max = 65536,
+      .doc = "Concurrent connections (1..65536). When one more arrives, the oldest connection that has not\n"
+             "sent a whole request yet is closed to make room (slowloris: the newcomer gets in at once);\n"
+             "only when every connection is busy answering is the newcomer refused with 503. Default: 256."},
+     {.section = "http", .key = "per_ip_limit", .type = KeyType::integer, .default_value = "64",
+      .help = "Concurrent connections from one IP address; when over, its oldest connection still "
+              "sending its request head is closed.",
+      .min = 1, .max = 65536,
+      .doc = "Concurrent connections from one IP address (1..65536); over it, that address's oldest\n"
+             "connection still sending its request is closed. Default: 64."},
+     {.section = "http", .key = "header_timeout_s", .type = KeyType::integer, .default_value = "10",
+      .help = "Seconds a connection may take to send a whole request (head and body), however "
+              "slowly it trickles; idle keep-alive connections are closed after it too.",
+      .min = 1, .max = 3600,
+      .doc = "Seconds a connection may take to send a whole request, head and body (1..3600): an ABSOLUTE\n"
+             "deadline, however slowly the bytes trickle in; an idle keep-alive connection is closed after\n"
+             "it too. Counted in http:connections_timed_out (evictions: http:connections_evicted).\n"
+             "Default: 10."},
+     {.section = "http", .key = "anonymous_role", .type = KeyType::string, .default_value = "read_only",
+      .help = "Role of requests without credentials when none are configured (loopback only): "
+              "read_only|operator|admin.",
+      .check = check_role,
+      .doc = "Role of a request without credentials when neither basic_auth nor tokens is set (then HTTP\n"
+             "listens on loopback only): read_only, operator or admin. Security: any local process and any\n"
+             "web page the machine's user opens can reach loopback HTTP. Default: read_only."},
+     {.section = "http", .key = "json_get_writes", .type = KeyType::boolean, .default_value = "off",
+      .help = "Let GET /json/<cmd> run commands that change state (OpenSIPS 2 behaviour; any web "
+              "page can make a browser send a GET). Off: GET runs read-only commands, others need "
+              "POST.",
+      .doc = "GET /json/<cmd> runs only commands that change nothing; others answer 405 with\n"
+             "`Allow: POST` (send them with POST /json/<cmd>). `on` restores OpenSIPS 2's \"GET runs\n"
+             "anything\" for old scripts, and lets any web page run them through <img src=...>.\n"
+             "Default: off."},
+     {.section = "http", .key = "allowed_hosts", .type = KeyType::string, .default_value = "",
+      .help = "Host names accepted in the Host header besides IP addresses and localhost, "
+              "comma-separated (DNS rebinding protection).",
+      .doc = "Host names accepted in the Host header besides IP addresses and `localhost`, comma-separated\n"
+             "(DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends Host: evil.example and is\n"
+             "refused with 403). Default: empty."},
+     {.section = "http", .key = "allowed_origins", .type = KeyType::string, .default_value = "",
+      .help = "Origins (scheme://host[:port]) allowed to POST cross-origin, comma-separated; a "
+              "request with any other Origin header gets 403.",
+      .doc = "Origins (scheme://host[:port]) allowed to POST from a web page of another origin,\n"
+             "comma-separated; a POST whose Origin header is neither the server's own nor listed gets 403.\n"
+             "Default: empty (same origin only)."},
+     {.section = "http", .key = "max_reply", .type = KeyType::integer, .default_value = "16777216",
+      .help = "Largest reply body in bytes (a batch included); larger ones are answered with an "
+              "error.",
+      .min = 4096, .max = 1'073'741'824,
+      .doc = "Largest reply body in bytes, a whole batch included (4096..1073741824); a larger reply is\n"
+             "answered with an error naming this key instead (JSON-RPC error 413, XML-RPC\n"
+             "fault 413). Default: 16777216 (16 MiB)."},
+     {.section = "http", .key = "auth_fail_limit", .type = KeyType::integer, .default_value = "10",
+      .help = "Failed logins from one IP address within http.auth_fail_window_s before it gets "
+              "429.",
+      .min = 1, .max = 100'000,
+      .doc = "Failed logins (wrong Basic password or unknown token) from one IP address within\n"
+             "auth_fail_window_s after which that address gets 429 Too Many Requests (with Retry-After) for\n"
+             "auth_fail_window_s seconds, even with the right password (1..100000). The same per-address\n"
+             "limiter as the registrar's (registrar.auth_fail_limit) and the monitor's. Every failure is logged at\n"
+             "warn with the address, port and user name (for fail2ban) and counted in http:auth_failures.\n"
+             "Default: 10."},
+     {.section = "http", .key = "auth_fail_window_s", .type = KeyType::integer, .default_value = "60",
+      .help = "Window of http.auth_fail_limit, and how long its 429 lasts, in seconds.",
+      .min = 1, .max = 86'400,
+      .doc = "The window of auth_fail_limit, and how long the 429 lasts, in seconds (1..86400). Default: 60."},
+     {.section = "http", .key = "tls_cert", .type = KeyType::string, .default_value = "",
+      .help = "PEM certificate file; with http.tls_key, HTTP is served over TLS.",
+      .path = true, .together_with = "http.tls_key",
+      .doc = "TLS: a PEM certificate and its private key (both or neither); TLS 1.2 and 1.3 only.\n"
+             "Empty: plain HTTP."},
+     {.section = "http", .key = "tls_key", .type = KeyType::string, .default_value = "",
+      .help = "PEM private key file for http.tls_cert.",
+      .path = true},
+     {.section = "http", .key = "basic_auth", .type = KeyType::string, .default_value = "",
+      .help = "HTTP Basic users: user:password:role[, ...]; role = read_only|operator|admin.",
+      .check = credential_list, .sensitive = true,
+      .doc = "HTTP Basic users, comma-separated `user:password:role`, role = read_only (only read-only\n"
+             "commands), operator (all but admin commands such as kill) or admin. When basic_auth or tokens\n"
+             "is set, every request must authenticate (401 otherwise). An empty password is refused. Off\n"
+             "loopback, Basic needs TLS (tls_cert/tls_key) or the daemon refuses to start. Secret: never\n"
+             "echoed (errors name the item number; `arg` shows ***). Keep this file mode 0600 when it holds\n"
+             "passwords. Default: empty (no users; loopback only)."},
+     {.section = "http", .key = "tokens", .type = KeyType::string, .default_value = "",
+      .help = "Bearer tokens: token:role[, ...]; role = read_only|operator|admin.",
+      .check = token_list, .sensitive = true,
+      .doc = "Bearer tokens, comma-separated `token:role` (Authorization: Bearer <token>). Default: empty."},
+    },
+};
+// clang-format on
+
+}  // namespace
+
+HttpConfig http_config(const gateway::Config& cfg) {
+  HttpConfig h;
+  h.listen = cfg.get_string("http.listen");
+  h.threads = static_cast<unsigned>(cfg.get_int("http.threads"));
+  h.max_body = static_cast<std::size_t>(cfg.get_int("http.max_body"));
+  h.connection_timeout_s = static_cast<unsigned>(cfg.get_int("http.connection_timeout_s"));
+  h.connection_limit = static_cast<unsigned>(cfg.get_int("http.connection_limit"));
+  h.tls_cert = cfg.get_string("http.tls_cert");
+  h.tls_key = cfg.get_string("http.tls_key");
+  h.basic = parse_credentials(cfg.get_string("http.basic_auth"), false, nullptr);
+  h.tokens = parse_credentials(cfg.get_string("http.tokens"), true, nullptr);
+  h.anonymous_role = role_of(cfg.get_string("http.anonymous_role"));
+  h.json_get_writes = cfg.get_bool("http.json_get_writes");
+  h.allowed_hosts = gateway::split_list(cfg.get_string("http.allowed_hosts"));
+  h.allowed_origins = gateway::split_list(cfg.get_string("http.allowed_origins"));
+  h.max_reply = static_cast<std::size_t>(cfg.get_int("http.max_reply"));
+  h.per_ip_limit = static_cast<unsigned>(cfg.get_int("http.per_ip_limit"));
+  h.header_timeout = std::chrono::seconds(cfg.get_int("http.header_timeout_s"));
+  h.auth_fail_limit = static_cast<unsigned>(cfg.get_int("http.auth_fail_limit"));
+  h.auth_fail_window = std::chrono::seconds(cfg.get_int("http.auth_fail_window_s"));
+  return h;
+}
+
+void HttpComponent::declare(gateway::ConfigSchema& schema) const { schema.add(kHttpSection); }
+
+void HttpComponent::register_commands(gateway::Runtime& rt) { register_xmlrpc_commands(rt.registry); }
+
+std::string HttpComponent::describe() const {
+  return "HTTP: " + (server_ ? "port " + std::to_string(server_->port()) : std::string("disabled"));
+}
+
+}  // namespace sb::transports
