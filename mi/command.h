@@ -69,6 +69,8 @@ struct Caller {
   std::string transport;  ///< "fifo", "datagram", "http", "monitor", "test", …
   std::string peer;       ///< reply FIFO name, socket address, user name: for logs
   Role role = Role::admin;
+  /// A request that must not change state (an HTTP GET): only read-only commands run.
+  bool safe_method = false;
 };
 
 /// A Value or an Error. Handlers return it; the dispatcher hands it to the transport.

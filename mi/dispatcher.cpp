@@ -73,6 +73,10 @@ void Dispatcher::call(Request req, Done done) {
     cs.errors->inc();
     finish_error(req, std::move(e), done);
   };
+  if (req.caller.safe_method && !spec->has(kReadOnly))
+    return fail(Error::forbidden(fmt::format("'{}' changes state: it is not run for a GET (send it "
+                                             "with POST)",
+                                             spec->name)));
   if (req.caller.role == Role::read_only && !spec->has(kReadOnly))
     return fail(Error::forbidden(fmt::format("'{}' changes state; this caller is read-only",
                                              spec->name)));

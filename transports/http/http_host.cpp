@@ -1,0 +1,877 @@
+// http_host.cpp: the libmicrohttpd daemon, the route table, auth, limits and the
+// suspend/resume bridge between MHD's threads and the routes' replies.
+//
+// Request life (one MHD connection handles one request at a time):
+//   1st handler call (headers): count it, connection limit, Host, auth, route match, method,
+//     Origin, media type, length, the route's check → either an early response
+//     (401/403/404/405/413/415/429/503; MHD then closes without reading the body) or a Req.
+//   body calls: append up to max_body; beyond it the body is dropped (not buffered) → 413.
+//   last call: run the route's handler with a shared Pending as the meeting point: if the reply
+//     already came (errors found before dispatch), answer at once; otherwise the connection is
+//     SUSPENDED and the reply RESUMES it, after which MHD calls the handler again and the stored
+//     reply is queued. No MHD thread ever waits for a command.
+//   request completed (MHD notify): the Req is freed and the request leaves the active set.
+// Pending is the only state shared with reply threads; its mutex orders suspend/resume.
+#include "transports/http/http_host.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdarg>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <unordered_set>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "mi/threads.h"
+#include "transports/http/connection_guard.h"
+#include "transports/http/websocket_bridge.h"
+#include "transports/net/address.h"
+#include "transports/net/auth_throttle.h"
+#include "transports/net/printable.h"
+
+#if MHD_VERSION >= 0x00097002
+using MhdResult = enum MHD_Result;
+#else
+using MhdResult = int;
+#endif
+
+namespace sb::transports {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Connections beyond `connection_limit` that MHD still accepts, to answer them 503 and close;
+/// past limit + kLimitSlack MHD stops accepting and new connections wait in the kernel backlog.
+constexpr unsigned kLimitSlack = 16;
+
+constexpr const char* kText = "text/plain; charset=utf-8";
+
+std::string errno_text() { return std::strerror(errno); }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+/// The media type of a Content-Type header, lower case, without parameters.
+std::string media_type(const char* header) {
+  if (!header) return {};
+  std::string_view v(header);
+  v = trim(v.substr(0, v.find(';')));
+  return lower(v);
+}
+
+/// Compares in time that depends only on the lengths, not on where the texts differ.
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  std::size_t n = std::max(a.size(), b.size());
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(x ^ y);
+  }
+  return diff == 0;
+}
+
+/// Standard base64 (padding optional); nullopt on bad characters.
+std::optional<std::string> base64_decode(std::string_view in) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  std::string out;
+  unsigned buf = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v = val(c);
+    if (v < 0) return std::nullopt;
+    buf = (buf << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buf >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> read_whole_file(const std::string& path, std::string* why) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *why = errno_text();
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) {
+    *why = "read error";
+    return std::nullopt;
+  }
+  return ss.str();
+}
+
+std::string client_address(MHD_Connection* conn) {
+  const MHD_ConnectionInfo* ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (!ci || !ci->client_addr) return "?";
+  SocketAddress a;
+  std::size_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  std::memcpy(&a.storage, ci->client_addr, len);
+  a.length = static_cast<socklen_t>(len);
+  return a.to_string();
+}
+
+/// The address part of the client's socket address (what per-IP limits count by).
+std::string client_ip(MHD_Connection* conn) { return address_of(client_address(conn)); }
+
+/// True for an IPv4 literal, a bracketed IPv6 literal, or "localhost": names a DNS rebinding
+/// attack cannot use (it needs a host name the attacker's DNS answers with our address).
+bool ip_or_localhost(std::string_view host) {
+  if (lower(host) == "localhost") return true;
+  std::string h(host);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') {
+    in6_addr a6;
+    return ::inet_pton(AF_INET6, h.substr(1, h.size() - 2).c_str(), &a6) == 1;
+  }
+  in_addr a4;
+  return ::inet_pton(AF_INET, h.c_str(), &a4) == 1;
+}
+
+/// The host part of a Host header ("name:port", "[v6]:port", "name").
+std::string_view host_part(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    auto close = host.find(']');
+    return close == std::string_view::npos ? host : host.substr(0, close + 1);
+  }
+  return host.substr(0, host.find(':'));
+}
+
+using Reply = HttpReply;
+
+/// Matches `path` against a pattern ("/json/{command}"): each {name} takes one non-empty
+/// segment. Fills `params` on a match.
+bool match(std::string_view pattern, std::string_view path,
+           std::map<std::string, std::string, std::less<>>* params) {
+  while (!pattern.empty() || !path.empty()) {
+    if (pattern.empty() || path.empty() || pattern.front() != '/' || path.front() != '/') return false;
+    pattern.remove_prefix(1);
+    path.remove_prefix(1);
+    std::string_view p = pattern.substr(0, pattern.find('/'));
+    std::string_view v = path.substr(0, path.find('/'));
+    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+      if (v.empty()) return false;
+      if (params) (*params)[std::string(p.substr(1, p.size() - 2))] = std::string(v);
+    } else if (p != v) {
+      return false;
+    }
+    pattern.remove_prefix(p.size());
+    path.remove_prefix(v.size());
+  }
+  return true;
+}
+
+bool safe_method(std::string_view m) { return m == "GET" || m == "HEAD"; }
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
+/// Meeting point of an MHD connection and the completion of its command (any thread).
+struct Pending {
+  std::mutex mu;
+  MHD_Connection* conn = nullptr;  ///< only used to resume, while `suspended && !done`
+  bool suspended = false;
+  bool done = false;
+  Reply reply;
+};
+
+/// Per-request state (MHD's con_cls), touched only by the MHD thread serving the connection.
+struct Req {
+  const HttpRoute* route = nullptr;  ///< null: answered (or being answered) already
+  HttpRequest request;
+  bool too_large = false;
+  std::shared_ptr<Pending> pending;
+};
+
+int kOverLimitMarker;  ///< socket_context of connections accepted beyond the limit
+
+}  // namespace
+
+HttpReply text_reply(unsigned status, std::string body) {
+  return HttpReply{status, kText, std::move(body) + "\n", {}};
+}
+
+const char* HttpRequest::header(const char* name) const {
+  return conn_ ? MHD_lookup_connection_value(conn_, MHD_HEADER_KIND, name) : nullptr;
+}
+
+const char* HttpRequest::query(const char* name) const {
+  return conn_ ? MHD_lookup_connection_value(conn_, MHD_GET_ARGUMENT_KIND, name) : nullptr;
+}
+
+struct HttpHost::Impl {
+  HttpConfig cfg;
+  mi::Dispatcher& dispatcher;
+  std::vector<HttpRoute> routes;
+  MHD_Daemon* daemon = nullptr;
+  std::string cert_pem, key_pem;
+  int port = 0;
+  bool quiesced = false;
+
+  mi::Stat& requests;
+  mi::Stat& responses_2xx;
+  mi::Stat& responses_4xx;
+  mi::Stat& responses_5xx;
+  mi::Stat& auth_failures;
+  mi::Stat& too_large;
+  mi::Stat& refused;
+  mi::Stat& suspended;    ///< requests whose connection waited suspended for their command
+  mi::Stat& connections;  ///< gauge: open connections
+  mi::Stat& evicted;      ///< waiting connections closed to make room (slow clients)
+  mi::Stat& timed_out;    ///< connections closed at http.header_timeout_s
+  mi::Stat& throttled;    ///< requests answered 429 (too many failed logins from the address)
+  mi::Stat& refused_origin;  ///< 403 for a foreign Host or Origin
+  ConnectionGuard guard;
+  AuthThrottle throttle;
+
+  std::atomic<unsigned> open_connections{0};
+
+  // Requests handed to the dispatcher whose MHD request has not completed yet.
+  std::mutex active_mu;
+  std::condition_variable active_cv;
+  std::unordered_set<std::shared_ptr<Pending>> active;
+
+  // Upgraded (WebSocket) connections, each served by its own thread until it ends; finish()
+  // shuts their sockets down and waits for the threads (MHD must outlive them).
+  std::mutex ws_mu;
+  std::condition_variable ws_cv;
+  std::unordered_set<int> ws_sockets;
+  bool ws_closing = false;
+
+  Impl(HttpConfig c, mi::Dispatcher& d)
+      : cfg(std::move(c)), dispatcher(d),
+        requests(d.statistics().counter("http", "requests")),
+        responses_2xx(d.statistics().counter("http", "responses_2xx")),
+        responses_4xx(d.statistics().counter("http", "responses_4xx")),
+        responses_5xx(d.statistics().counter("http", "responses_5xx")),
+        auth_failures(d.statistics().counter("http", "auth_failures")),
+        too_large(d.statistics().counter("http", "too_large")),
+        refused(d.statistics().counter("http", "connections_refused")),
+        suspended(d.statistics().counter("http", "suspended")),
+        connections(d.statistics().gauge("http", "connections")),
+        evicted(d.statistics().counter("http", "connections_evicted")),
+        timed_out(d.statistics().counter("http", "connections_timed_out")),
+        throttled(d.statistics().counter("http", "auth_throttled")),
+        refused_origin(d.statistics().counter("http", "foreign_origin")),
+        guard({cfg.connection_limit, cfg.per_ip_limit, cfg.header_timeout}, evicted, timed_out),
+        throttle(cfg.auth_fail_limit, cfg.auth_fail_window) {}
+
+  bool auth_required() const { return !cfg.basic.empty() || !cfg.tokens.empty(); }
+
+  // ---- responses ----------------------------------------------------------------------------
+
+  MhdResult queue(MHD_Connection* conn, const Reply& r, bool close = false) {
+    guard.serving(conn);  // answered: no request deadline while the reply goes out
+    MHD_Response* resp = MHD_create_response_from_buffer(
+        r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
+    if (!resp) return MHD_NO;
+    if (!r.content_type.empty())
+      MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
+    for (const auto& [k, v] : r.headers) MHD_add_response_header(resp, k.c_str(), v.c_str());
+    if (close) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    MhdResult ok = MHD_queue_response(conn, r.status, resp);
+    MHD_destroy_response(resp);
+    if (r.status < 300) responses_2xx.inc();
+    else if (r.status < 500) responses_4xx.inc();
+    else responses_5xx.inc();
+    return ok;
+  }
+
+  /// An answer given before the body was read: MHD skips the body and closes afterwards.
+  MhdResult early(MHD_Connection* conn, Reply r) { return queue(conn, r, true); }
+
+  static Reply unauthorized() {
+    Reply r = text_reply(401, "authentication required");
+    r.headers.emplace_back(MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"switchboard\"");
+    r.headers.emplace_back(MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"switchboard\"");
+    return r;
+  }
+
+  static Reply not_allowed(const char* allow, std::string why = "method not allowed") {
+    Reply r = text_reply(405, std::move(why));
+    r.headers.emplace_back(MHD_HTTP_HEADER_ALLOW, allow);
+    return r;
+  }
+
+  /// Why the Host header is refused (DNS rebinding), or "".
+  std::string foreign_host(MHD_Connection* conn) const {
+    const char* h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (!h) return {};  // HTTP/1.0 without Host: not a browser
+    std::string_view host = host_part(trim(h));
+    if (ip_or_localhost(host)) return {};
+    for (const std::string& allowed : cfg.allowed_hosts)
+      if (lower(allowed) == lower(host)) return {};
+    return fmt::format("Host '{}' is not accepted: use an IP address or localhost, or add the name "
+                       "to http.allowed_hosts", printable(host, 100));
+  }
+
+  /// Why a state-changing request's Origin header is refused (a web page's cross-origin POST),
+  /// or "". No Origin: not sent by a browser's cross-origin request.
+  std::string foreign_origin(MHD_Connection* conn) const {
+    const char* o = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    if (!o) return {};
+    std::string origin = lower(trim(o));
+    const char* h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    const bool tls = !cfg.tls_cert.empty();
+    if (h && origin == lower(fmt::format("{}://{}", tls ? "https" : "http", trim(h)))) return {};
+    for (const std::string& allowed : cfg.allowed_origins)
+      if (lower(allowed) == origin) return {};
+    return fmt::format("cross-origin request from '{}' refused: add it to http.allowed_origins",
+                       printable(o, 100));
+  }
+
+  // ---- auth ---------------------------------------------------------------------------------
+
+  /// The credential matching the Authorization header, or nullptr. Every configured credential
+  /// is compared (no early exit) so timing does not tell which one almost matched.
+  const HttpCredential* authenticate(MHD_Connection* conn, std::string* user_out) const {
+    const char* h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h) return nullptr;
+    std::string_view v = trim(h);
+    auto sp = v.find(' ');
+    if (sp == std::string_view::npos) return nullptr;
+    std::string scheme = lower(v.substr(0, sp));
+    std::string_view arg = trim(v.substr(sp + 1));
+    const HttpCredential* found = nullptr;
+    if (scheme == "basic") {
+      auto decoded = base64_decode(arg);
+      if (!decoded) return nullptr;
+      auto colon = decoded->find(':');
+      if (colon == std::string::npos) return nullptr;
+      std::string_view user = std::string_view(*decoded).substr(0, colon);
+      if (user_out) *user_out = std::string(user);
+      std::string_view pass = std::string_view(*decoded).substr(colon + 1);
+      for (const HttpCredential& c : cfg.basic) {
+        bool u = constant_time_equal(user, c.name);
+        bool p = constant_time_equal(pass, c.secret);
+        if (u && p && !found) found = &c;
+      }
+    } else if (scheme == "bearer") {
+      if (user_out) *user_out = "(bearer token)";
+      for (const HttpCredential& c : cfg.tokens)
+        if (constant_time_equal(arg, c.secret) && !found) found = &c;
+    }
+    return found;
+  }
+
+  // ---- dispatch -----------------------------------------------------------------------------
+
+  /// Completion side: stores the reply and resumes the connection if it was suspended.
+  static void complete(const std::shared_ptr<Pending>& p, Reply reply) {
+    std::lock_guard lk(p->mu);
+    if (p->done) return;  // answered already (shutdown)
+    p->reply = std::move(reply);
+    p->done = true;
+    if (p->suspended) {
+      p->suspended = false;
+      MHD_resume_connection(p->conn);
+    }
+  }
+
+  /// Runs the route's handler for a request whose body is complete.
+  void start_call(MHD_Connection* conn, Req& req) {
+    auto p = std::make_shared<Pending>();
+    p->conn = conn;
+    req.pending = p;
+    {
+      std::lock_guard lk(active_mu);
+      active.insert(p);
+    }
+    try {
+      req.route->handle(req.request, [p](HttpReply reply) { complete(p, std::move(reply)); });
+    } catch (const std::exception& e) {
+      spdlog::error("http: {} {}: {}", req.request.method, printable(req.request.path, 100), e.what());
+      complete(p, text_reply(500, "internal error"));
+    }
+  }
+
+  /// Queues the stored reply when it has come, else suspends the connection.
+  MhdResult answer_or_suspend(MHD_Connection* conn, Req& req) {
+    Reply reply;
+    {
+      std::lock_guard lk(req.pending->mu);
+      if (!req.pending->done) {
+        req.pending->suspended = true;
+        MHD_suspend_connection(conn);
+        suspended.inc();
+        return MHD_YES;
+      }
+      reply = std::move(req.pending->reply);
+    }
+    req.route = nullptr;
+    return queue(conn, reply);
+  }
+
+  // ---- the MHD callbacks --------------------------------------------------------------------
+
+  /// The 404 text: every route's summary.
+  std::string not_found() const {
+    std::string hint;
+    for (const HttpRoute& r : routes)
+      if (!r.summary.empty()) hint += (hint.empty() ? "" : ", ") + r.summary;
+    return "not found: try " + hint;
+  }
+
+  MhdResult first_call(MHD_Connection* conn, const char* url, const char* method, Req& req) {
+    requests.inc();
+    const MHD_ConnectionInfo* ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci && ci->socket_context == &kOverLimitMarker) {
+      refused.inc();
+      return early(conn, text_reply(503, "too many connections"));
+    }
+    std::string peer = client_address(conn);
+    if (std::string why = foreign_host(conn); !why.empty()) {
+      refused_origin.inc();
+      spdlog::warn("http: {} {} from {}: {}", printable(method, 16), printable(url, 100), peer, why);
+      return early(conn, text_reply(403, why));
+    }
+    mi::Role role = cfg.anonymous_role;
+    if (auth_required()) {
+      const std::string ip = address_of(peer);
+      if (auto wait = throttle.blocked_for(ip); wait.count() > 0) {
+        throttled.inc();
+        Reply r = text_reply(429, fmt::format("too many failed logins from {}: try again in {} s "
+                                              "(http.auth_fail_limit)", ip, wait.count()));
+        r.headers.emplace_back("Retry-After", std::to_string(wait.count()));
+        return early(conn, std::move(r));
+      }
+      std::string user;
+      const HttpCredential* c = authenticate(conn, &user);
+      if (!c) {
+        auth_failures.inc();
+        // fail2ban: "authentication failed for user '<u>' from <ip>:<port>". A request with no
+        // credentials at all (a browser's first try) is not a guess: not counted against the IP.
+        if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)) {
+          unsigned n = throttle.failed(ip);
+          spdlog::warn("http: {} {}: authentication failed for user '{}' from {} ({} of {} "
+                       "allowed per {} s)", printable(method, 16), printable(url, 100), printable(user, 64), peer,
+                       n, cfg.auth_fail_limit, cfg.auth_fail_window.count());
+        } else {
+          spdlog::debug("http: {} {} from {}: no credentials (401)", printable(method, 16), printable(url, 100), peer);
+        }
+        return early(conn, unauthorized());
+      }
+      role = c->role;
+      peer = c->name + "@" + peer;
+    }
+    HttpRequest& r = req.request;
+    r.conn_ = conn;
+    r.method = method;
+    r.path = url;
+    r.caller = mi::Caller{"http", std::move(peer), role};
+
+    const HttpRoute* route = nullptr;
+    for (const HttpRoute& candidate : routes)
+      if (match(candidate.pattern, r.path, &r.params)) {
+        route = &candidate;
+        break;
+      }
+    if (!route) return early(conn, text_reply(404, not_found()));
+    const auto& ms = route->methods;
+    bool allowed = std::find(ms.begin(), ms.end(), r.method) != ms.end() ||
+                   (r.method == "HEAD" && std::find(ms.begin(), ms.end(), "GET") != ms.end());
+    if (!allowed) {
+      std::vector<std::string> allow = ms;
+      if (std::find(ms.begin(), ms.end(), "GET") != ms.end()) allow.emplace_back("HEAD");
+      return early(conn, not_allowed(joined(allow).c_str()));
+    }
+    if (safe_method(r.method)) {
+      r.caller.safe_method = !route->get_may_write;  // GET never mutates (the dispatcher enforces it)
+    } else {
+      if (std::string why = foreign_origin(conn); !why.empty()) {
+        refused_origin.inc();
+        spdlog::warn("http: {} {} from {}: {}", printable(method, 16), printable(url, 100), r.caller.peer, why);
+        return early(conn, text_reply(403, why));
+      }
+      if (!route->content_type.empty()) {
+        const char* ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (media_type(ct) != route->content_type)
+          return early(conn, text_reply(415, fmt::format("Content-Type must be {}", route->content_type)));
+      }
+    }
+    if (const char* cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+      char* end = nullptr;
+      unsigned long long n = std::strtoull(cl, &end, 10);
+      if (end != cl && n > cfg.max_body) {
+        too_large.inc();
+        return early(conn, text_reply(413, fmt::format("request body too large ({} > {} bytes)", n,
+                                                       cfg.max_body)));
+      }
+    }
+    if (route->check)
+      if (std::optional<HttpReply> refusal = route->check(r)) return early(conn, std::move(*refusal));
+    req.route = route;
+    return MHD_YES;
+  }
+
+  /// A GET with `Upgrade: websocket` on a WebSocket route: MHD answers 101 and hands the socket
+  /// to the route (websocket_bridge.h).
+  MhdResult upgrade(MHD_Connection* conn, Req& req) {
+    std::optional<std::string> accept = websocket_accept_key(req.request.header("Sec-WebSocket-Key"));
+    const char* version = req.request.header("Sec-WebSocket-Version");
+    if (!accept || !version || std::string_view(version) != "13") {
+      req.route = nullptr;
+      Reply r = text_reply(400, "bad WebSocket upgrade (Sec-WebSocket-Key, Sec-WebSocket-Version: 13)");
+      r.headers.emplace_back("Sec-WebSocket-Version", "13");
+      return queue(conn, r);
+    }
+    auto* ctx = new UpgradeContext{this, req.route->websocket, req.request};
+    ctx->request.body.clear();
+    MHD_Response* resp = MHD_create_response_for_upgrade(&Impl::on_upgrade, ctx);
+    if (!resp) {
+      delete ctx;
+      return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
+    MHD_add_response_header(resp, "Sec-WebSocket-Accept", accept->c_str());
+    req.route = nullptr;
+    guard.serving(conn);
+    MhdResult ok = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+    MHD_destroy_response(resp);
+    if (ok != MHD_YES) delete ctx;
+    return ok;
+  }
+
+  struct UpgradeContext {
+    Impl* host;
+    WebSocketHandler handler;
+    HttpRequest request;
+  };
+
+  static void on_upgrade(void* cls, MHD_Connection* /*conn*/, void* /*con_cls*/, const char* extra_in,
+                         size_t extra_in_size, MHD_socket sock, MHD_UpgradeResponseHandle* urh) {
+    std::unique_ptr<UpgradeContext> ctx(static_cast<UpgradeContext*>(cls));
+    ctx->request.conn_ = nullptr;  // the HTTP request is over
+    std::string extra(extra_in ? extra_in : "", extra_in ? extra_in_size : 0);
+    Impl* host = ctx->host;
+    {
+      std::lock_guard lk(host->ws_mu);
+      if (host->ws_closing) {
+        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+        return;
+      }
+      host->ws_sockets.insert(static_cast<int>(sock));
+    }
+    // The WebSocket runs on its own thread; MHD's upgrade handle is closed when it ends.
+    std::thread([ctx = std::move(ctx), extra = std::move(extra), sock, urh, host]() mutable {
+      mi::ThreadTag tag("WebSocket");
+      try {
+        ctx->handler(static_cast<int>(sock), std::move(extra), ctx->request);
+      } catch (const std::exception& e) {
+        spdlog::warn("http: WebSocket {}: {}", printable(ctx->request.path, 100), e.what());
+      }
+      std::lock_guard lk(host->ws_mu);
+      MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+      host->ws_sockets.erase(static_cast<int>(sock));
+      host->ws_cv.notify_all();
+    }).detach();
+  }
+
+  MhdResult handle(MHD_Connection* conn, const char* url, const char* method,
+                   const char* upload_data, size_t* upload_data_size, void** con_cls) {
+    static thread_local std::optional<mi::ThreadTag> tag;
+    if (!tag) tag.emplace("HTTP worker");
+
+    auto* req = static_cast<Req*>(*con_cls);
+    if (!req) {
+      req = new Req;
+      *con_cls = req;
+      return first_call(conn, url, method, *req);
+    }
+    if (*upload_data_size != 0) {
+      std::size_t n = *upload_data_size;
+      *upload_data_size = 0;
+      if (!req->route || req->too_large) return MHD_YES;
+      if (req->request.body.size() + n > cfg.max_body) {
+        req->too_large = true;
+        std::string().swap(req->request.body);  // drop what we have; the rest is discarded as it comes
+        return MHD_YES;
+      }
+      req->request.body.append(upload_data, n);
+      return MHD_YES;
+    }
+    if (req->pending) return answer_or_suspend(conn, *req);  // resumed, or a spurious call
+    if (!req->route) return MHD_YES;                         // answered in the first call
+    if (req->too_large) {
+      too_large.inc();
+      req->route = nullptr;
+      return queue(conn, text_reply(413, fmt::format("request body too large (> {} bytes)",
+                                                     cfg.max_body)));
+    }
+    if (req->route->websocket && req->request.method == "GET") {
+      const char* up = req->request.header(MHD_HTTP_HEADER_UPGRADE);
+      if (up && lower(up) == "websocket") return upgrade(conn, *req);
+    }
+    if (!req->route->handle) {
+      req->route = nullptr;
+      return queue(conn, text_reply(426, "this URL serves WebSocket connections only"));
+    }
+    if (req->route->needs_body && req->request.body.empty()) {
+      req->route = nullptr;
+      return queue(conn, Reply{400, {}, {}, {}});
+    }
+    guard.serving(conn);
+    start_call(conn, *req);
+    return answer_or_suspend(conn, *req);
+  }
+
+  void completed(MHD_Connection* conn, void** con_cls) {
+    guard.waiting(conn);  // keep-alive: the next request has its own deadline
+    auto* req = static_cast<Req*>(*con_cls);
+    if (!req) return;
+    *con_cls = nullptr;
+    if (req->pending) {
+      std::lock_guard lk(active_mu);
+      active.erase(req->pending);
+      if (active.empty()) active_cv.notify_all();
+    }
+    delete req;
+  }
+
+  void connection_event(MHD_Connection* conn, void** socket_context,
+                        MHD_ConnectionNotificationCode code) {
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+      ++open_connections;
+      connections.inc();
+      const MHD_ConnectionInfo* fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+      // Makes room by closing the oldest connection still owing its request (slowloris); when
+      // there is none, this one is answered 503.
+      if (!fd || !guard.opened(conn, fd->connect_fd, client_ip(conn))) *socket_context = &kOverLimitMarker;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+      guard.closed(conn);
+      --open_connections;
+      connections.dec();
+    }
+  }
+
+  static MhdResult on_request(void* cls, MHD_Connection* conn, const char* url, const char* method,
+                              const char* /*version*/, const char* upload_data,
+                              size_t* upload_data_size, void** con_cls) {
+    auto* self = static_cast<Impl*>(cls);
+    try {
+      return self->handle(conn, url, method, upload_data, upload_data_size, con_cls);
+    } catch (const std::exception& e) {
+      spdlog::error("http: {} {}: {}", method, url, e.what());
+      return MHD_NO;
+    }
+  }
+
+  static void on_completed(void* cls, MHD_Connection* conn, void** con_cls,
+                           MHD_RequestTerminationCode) {
+    static_cast<Impl*>(cls)->completed(conn, con_cls);
+  }
+
+  static void on_connection(void* cls, MHD_Connection* conn, void** socket_context,
+                            MHD_ConnectionNotificationCode code) {
+    static_cast<Impl*>(cls)->connection_event(conn, socket_context, code);
+  }
+
+  static void on_log(void*, const char* fmt, va_list ap) {
+    char buf[1024];
+    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    std::string_view msg(buf);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.remove_suffix(1);
+    spdlog::warn("http: {}", msg);
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  /// Answers every request still waiting for its command with 503 and resumes it.
+  void abandon_pending() {
+    std::vector<std::shared_ptr<Pending>> waiting;
+    {
+      std::lock_guard lk(active_mu);
+      waiting.assign(active.begin(), active.end());
+    }
+    for (const auto& p : waiting) complete(p, text_reply(503, "server shutting down"));
+  }
+};
+
+HttpHost::HttpHost(HttpConfig config, mi::Dispatcher& dispatcher)
+    : impl_(std::make_unique<Impl>(std::move(config), dispatcher)) {}
+
+void HttpHost::add_route(HttpRoute route) {
+  for (const HttpRoute& r : impl_->routes)
+    if (r.pattern == route.pattern)
+      throw std::logic_error(fmt::format("http: route {} added twice", route.pattern));
+  impl_->routes.push_back(std::move(route));
+}
+
+const HttpConfig& HttpHost::config() const { return impl_->cfg; }
+
+HttpHost::~HttpHost() {
+  stop_accepting();
+  finish(std::chrono::milliseconds(0));
+}
+
+void HttpHost::start() {
+  Impl& m = *impl_;
+  const HttpConfig& cfg = m.cfg;
+  if (m.daemon) throw HttpError("http: already started");
+  std::string why;
+  auto addr = parse_host_port(cfg.listen, &why);
+  if (!addr) throw HttpError(fmt::format("http.listen: {}", why));
+  if (!m.auth_required() && !addr->is_loopback())
+    throw HttpError(fmt::format(
+        "http.listen {} is not a loopback address and no credentials are configured: anyone who "
+        "can reach it could run every command. Set http.basic_auth or http.tokens, or listen on "
+        "127.0.0.1",
+        cfg.listen));
+
+  bool tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty();
+  if (!tls && !cfg.basic.empty() && !addr->is_loopback())
+    throw HttpError(fmt::format(
+        "http.listen {} is not a loopback address and http.basic_auth is set without TLS: the "
+        "passwords would cross the network in clear. Set http.tls_cert and http.tls_key",
+        cfg.listen));
+  if (tls) {
+    if (cfg.tls_cert.empty() || cfg.tls_key.empty())
+      throw HttpError("http.tls_cert and http.tls_key go together: set both or neither");
+    auto cert = read_whole_file(cfg.tls_cert, &why);
+    if (!cert) throw HttpError(fmt::format("http.tls_cert: cannot read {}: {}", cfg.tls_cert, why));
+    auto key = read_whole_file(cfg.tls_key, &why);
+    if (!key) throw HttpError(fmt::format("http.tls_key: cannot read {}: {}", cfg.tls_key, why));
+    m.cert_pem = std::move(*cert);
+    m.key_pem = std::move(*key);
+  }
+
+  // Our own listening socket: bind errors ("Address already in use") come back verbatim.
+  int fd = ::socket(addr->family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) throw HttpError(fmt::format("http: socket: {}", errno_text()));
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (addr->family() == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  socklen_t len = addr->family() == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  if (::bind(fd, addr->get(), len) != 0 || ::listen(fd, 128) != 0) {
+    std::string e = errno_text();
+    ::close(fd);
+    throw HttpError(fmt::format("http: cannot listen on {}: {}", cfg.listen, e));
+  }
+
+  unsigned limit = cfg.connection_limit + kLimitSlack;
+  // MHD splits the connection limit among the pool's threads: no thread without a share.
+  unsigned threads = std::clamp(cfg.threads, 1u, limit);
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+                   MHD_USE_ITC | MHD_ALLOW_UPGRADE;
+  if (addr->family() == AF_INET6) flags |= MHD_USE_IPv6;
+  if (tls) flags |= MHD_USE_TLS;
+
+  // Conditional options as an MHD_OptionItem array (typed fields instead of varargs); the
+  // callbacks go through varargs with explicit casts.
+  std::vector<MHD_OptionItem> opts;
+  opts.push_back({MHD_OPTION_LISTEN_SOCKET, static_cast<intptr_t>(fd), nullptr});
+  opts.push_back({MHD_OPTION_CONNECTION_LIMIT, static_cast<intptr_t>(limit), nullptr});
+  opts.push_back({MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(cfg.connection_timeout_s), nullptr});
+  if (threads > 1) opts.push_back({MHD_OPTION_THREAD_POOL_SIZE, static_cast<intptr_t>(threads), nullptr});
+  if (tls) {
+    // GnuTLS priorities: TLS 1.2 and 1.3 only, the library's normal cipher choice.
+    static const char kPriorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+    opts.push_back({MHD_OPTION_HTTPS_PRIORITIES, 0, const_cast<char*>(kPriorities)});
+    opts.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, const_cast<char*>(m.cert_pem.c_str())});
+    opts.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, const_cast<char*>(m.key_pem.c_str())});
+  }
+  opts.push_back({MHD_OPTION_END, 0, nullptr});
+
+  m.daemon = MHD_start_daemon(
+      flags, 0, nullptr, nullptr, &Impl::on_request, static_cast<void*>(&m),
+      MHD_OPTION_EXTERNAL_LOGGER, static_cast<MHD_LogCallback>(&Impl::on_log), static_cast<void*>(nullptr),
+      MHD_OPTION_NOTIFY_COMPLETED, static_cast<MHD_RequestCompletedCallback>(&Impl::on_completed),
+      static_cast<void*>(&m),
+      MHD_OPTION_NOTIFY_CONNECTION, static_cast<MHD_NotifyConnectionCallback>(&Impl::on_connection),
+      static_cast<void*>(&m),
+      MHD_OPTION_ARRAY, opts.data(),
+      MHD_OPTION_END);
+  if (!m.daemon) {
+    ::close(fd);
+    throw HttpError(fmt::format("http: libmicrohttpd refused to start on {} (see the log above)",
+                                cfg.listen));
+  }
+  m.guard.start();
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(m.daemon, MHD_DAEMON_INFO_BIND_PORT);
+  m.port = info ? info->port : 0;
+  auto bound = local_address(fd);
+  spdlog::info("http: listening on {}{} ({} threads, {})", tls ? "https://" : "http://",
+               bound ? bound->to_string() : cfg.listen, threads,
+               m.auth_required() ? fmt::format("{} users, {} tokens", cfg.basic.size(), cfg.tokens.size())
+                                 : fmt::format("no credentials: every caller is {} (http.anonymous_role)",
+                                               mi::to_string(cfg.anonymous_role)));
+}
+
+void HttpHost::stop_accepting() {
+  Impl& m = *impl_;
+  if (!m.daemon || m.quiesced) return;
+  m.quiesced = true;
+  MHD_socket fd = MHD_quiesce_daemon(m.daemon);
+  if (fd != MHD_INVALID_SOCKET) ::close(fd);
+}
+
+void HttpHost::finish(std::chrono::milliseconds deadline) {
+  Impl& m = *impl_;
+  if (!m.daemon) return;
+  {
+    std::unique_lock lk(m.active_mu);
+    m.active_cv.wait_for(lk, deadline, [&] { return m.active.empty(); });
+  }
+  // Whatever still waits for its command is answered 503 now (MHD must not be stopped with
+  // suspended connections), then given a moment to be written.
+  m.abandon_pending();
+  {
+    std::unique_lock lk(m.active_mu);
+    m.active_cv.wait_for(lk, std::chrono::milliseconds(500), [&] { return m.active.empty(); });
+  }
+  {
+    // WebSocket threads: their sockets are shut down (their reads fail, they end) and awaited.
+    std::unique_lock lk(m.ws_mu);
+    m.ws_closing = true;
+    for (int fd : m.ws_sockets) ::shutdown(fd, SHUT_RDWR);
+    if (!m.ws_cv.wait_for(lk, std::chrono::seconds(2), [&] { return m.ws_sockets.empty(); }))
+      spdlog::warn("http: {} WebSocket connections did not end; stopping anyway", m.ws_sockets.size());
+  }
+  MHD_stop_daemon(m.daemon);
+  m.guard.stop();
+  m.daemon = nullptr;
+  m.port = 0;
+}
+
+int HttpHost::port() const { return impl_->port; }
+
+}  // namespace sb::transports

@@ -1,0 +1,27 @@
+// mi_route.cpp: POST /mi — JSON-RPC 2.0 over the dispatcher (mi/codec/jsonrpc_dispatch.h).
+#include "transports/http/routes/routes.h"
+
+#include "mi/codec/jsonrpc_dispatch.h"
+
+namespace sb::transports {
+
+HttpRoute mi_route(mi::Dispatcher& dispatcher, const HttpConfig& cfg) {
+  HttpRoute r;
+  r.methods = {"POST"};
+  r.pattern = "/mi";
+  r.summary = "POST /mi";
+  r.content_type = "application/json";
+  r.needs_body = true;
+  r.handle = [&dispatcher, max = cfg.max_reply](HttpRequest& req, HttpRespond respond) {
+    mi::dispatch_jsonrpc(
+        dispatcher, req.body, req.caller,
+        [respond = std::move(respond)](std::optional<std::string> out) {
+          if (out) respond(HttpReply{200, "application/json", std::move(*out), {}});
+          else respond(HttpReply{202, {}, {}, {}});  // notifications only
+        },
+        max, "http.max_reply");
+  };
+  return r;
+}
+
+}  // namespace sb::transports

@@ -1,0 +1,144 @@
+// websocket_bridge.cpp: see websocket_bridge.h.
+#include "transports/http/websocket_bridge.h"
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/role.hpp>
+#include <boost/beast/websocket.hpp>
+
+namespace sb::transports {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+
+std::optional<std::string> websocket_accept_key(const char* key) {
+  if (!key) return std::nullopt;
+  std::string_view k(key);
+  while (!k.empty() && k.back() == ' ') k.remove_suffix(1);
+  while (!k.empty() && k.front() == ' ') k.remove_prefix(1);
+  // The base64 of 16 random bytes: 22 characters and "==".
+  if (k.size() != 24 || k.substr(22) != "==") return std::nullopt;
+  std::string text = std::string(k) + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char digest[20];
+  if (gnutls_hash_fast(GNUTLS_DIG_SHA1, text.data(), text.size(), digest) != 0) return std::nullopt;
+  gnutls_datum_t in{digest, sizeof digest};
+  gnutls_datum_t out{};
+  if (gnutls_base64_encode2(&in, &out) != 0) return std::nullopt;
+  std::string accept(reinterpret_cast<const char*>(out.data), out.size);
+  gnutls_free(out.data);
+  return accept;
+}
+
+namespace {
+
+/// A socket whose first writes (Beast's own 101 response, which libmicrohttpd already sent)
+/// go nowhere; afterwards it is the socket.
+class HandedOverSocket {
+ public:
+  using executor_type = tcp::socket::executor_type;
+  HandedOverSocket(net::io_context& io, int fd) : socket_(io, tcp::v4(), fd) {}
+  executor_type get_executor() { return socket_.get_executor(); }
+  tcp::socket& socket() { return socket_; }
+  void swallow_writes(bool on) { swallow_ = on; }
+
+  template <class Buffers>
+  std::size_t read_some(const Buffers& b) { return socket_.read_some(b); }
+  template <class Buffers>
+  std::size_t read_some(const Buffers& b, boost::system::error_code& ec) { return socket_.read_some(b, ec); }
+  template <class Buffers>
+  std::size_t write_some(const Buffers& b) {
+    return swallow_ ? net::buffer_size(b) : socket_.write_some(b);
+  }
+  template <class Buffers>
+  std::size_t write_some(const Buffers& b, boost::system::error_code& ec) {
+    ec = {};
+    return swallow_ ? net::buffer_size(b) : socket_.write_some(b, ec);
+  }
+
+ private:
+  tcp::socket socket_;
+  bool swallow_ = true;
+};
+
+// Beast's closing handshake ends with a teardown of the next layer (found by ADL). The socket
+// itself belongs to libmicrohttpd, which closes it: only stop sending here.
+[[maybe_unused]] void teardown(beast::role_type, HandedOverSocket& s, boost::system::error_code& ec) {
+  s.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+template <class Handler>
+void async_teardown(beast::role_type, HandedOverSocket& s, Handler&& handler) {
+  boost::system::error_code ec;
+  s.socket().shutdown(tcp::socket::shutdown_send, ec);
+  net::post(s.get_executor(), [h = std::forward<Handler>(handler), ec]() mutable { h(ec); });
+}
+
+}  // namespace
+
+struct WebSocketSession::Impl {
+  net::io_context io;
+  websocket::stream<HandedOverSocket> ws;
+  beast::flat_buffer buffer;
+  bool open = false;
+
+  // The socket is dup()ed: asio closes its copy, libmicrohttpd closes the original.
+  Impl(int fd) : ws(io, ::dup(fd)) {}
+};
+
+WebSocketSession::WebSocketSession(int socket, std::string_view already_read)
+    : impl_(std::make_unique<Impl>(socket)) {
+  // The upgrade request as Beast expects to read it (libmicrohttpd parsed the real one and
+  // checked its key and version), followed by what the client already sent after it.
+  std::string replay =
+      "GET / HTTP/1.1\r\nHost: switchboard\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  replay.append(already_read);
+  impl_->ws.next_layer().swallow_writes(true);
+  impl_->ws.accept(net::buffer(replay));
+  impl_->ws.next_layer().swallow_writes(false);
+  impl_->open = true;
+}
+
+WebSocketSession::~WebSocketSession() = default;
+
+std::optional<std::string> WebSocketSession::read(std::size_t max_message) {
+  if (!impl_->open) return std::nullopt;
+  impl_->ws.read_message_max(max_message);
+  boost::system::error_code ec;
+  impl_->buffer.clear();
+  impl_->ws.read(impl_->buffer, ec);
+  if (ec) {
+    impl_->open = false;
+    return std::nullopt;
+  }
+  return beast::buffers_to_string(impl_->buffer.data());
+}
+
+bool WebSocketSession::write(std::string_view text) {
+  if (!impl_->open) return false;
+  boost::system::error_code ec;
+  impl_->ws.text(true);
+  impl_->ws.write(net::buffer(text.data(), text.size()), ec);
+  if (ec) impl_->open = false;
+  return !ec;
+}
+
+void WebSocketSession::close() {
+  if (!impl_->open) return;
+  boost::system::error_code ec;
+  impl_->ws.close(websocket::close_code::normal, ec);
+  impl_->open = false;
+}
+
+}  // namespace sb::transports
