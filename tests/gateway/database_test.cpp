@@ -15,7 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/store/schema.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace sb::gateway {
 namespace {

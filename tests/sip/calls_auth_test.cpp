@@ -64,7 +64,7 @@ TEST(SipCallsAuth, ASubscriberAnswersTheChallengeAndCalls) {
   EXPECT_EQ(list[0]["source"], "subscriber:alice@example.com");
   EXPECT_EQ(list[0]["target"], "port:1");
   EXPECT_EQ(c.bye(), 200);
-  EXPECT_TRUE(eventually([&] { return calls(d).empty(); }, 2s));
+  EXPECT_TRUE(wait_until([&] { return calls(d).empty(); }, 2s));
   json cdr = ok(d, "cdr_list")["CDRs"][0];
   EXPECT_EQ(cdr["sip_code"], 200) << cdr.dump();
   EXPECT_EQ(d.stat("calls:auth_failures"), 1);
