@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <thread>
 
 #include "mi/timer.h"
@@ -142,14 +143,18 @@ TEST(WorkerPool, StopRunsQueuedJobsAndJoins) {
   pool.stop();  // idempotent
 }
 
+// A refused job can never run: when post() returns, the pool keeps no copy of it (the only other
+// owner of `token` is gone), it is not queued, and no thread is left that could run it.
 TEST(WorkerPool, PostAfterStopReturnsFalse) {
   WorkerPool pool("test", 2, 4);
   pool.stop();
   std::atomic<bool> ran{false};
-  EXPECT_FALSE(pool.post([&] { ran = true; }));
-  std::this_thread::sleep_for(10ms);
-  EXPECT_FALSE(ran.load());
+  auto token = std::make_shared<int>(0);
+  EXPECT_FALSE(pool.post([&ran, token] { ran = true; }));
+  EXPECT_EQ(token.use_count(), 1) << "the refused job is still held by the pool";
+  EXPECT_EQ(pool.queued(), 0u);
   EXPECT_EQ(pool.threads(), 0u);
+  EXPECT_FALSE(ran.load());
 }
 
 TEST(Timer, FiresInDeadlineOrderAndCancels) {

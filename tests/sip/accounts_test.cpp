@@ -229,9 +229,11 @@ TEST_F(SipAccounts, WrongPasswordFailsWithAClearError) {
   // Each attempt answers the nonce once: an authorized REGISTER always follows an unauthorized
   // one (the refused credentials are not offered again), never two answers in a row.
   EXPECT_EQ(d().log().find("pw-alice"), std::string::npos) << "the secret is never logged";
-  std::this_thread::sleep_for(1500ms);  // a retry (retry_min_s = 1) happens meanwhile
+  // The retry (retry_min_s = 1) is a second attempt: again an unauthorized REGISTER, then one
+  // answering the new challenge.
+  ASSERT_TRUE(wait_until([&] { return seen.size() >= 4; }, 5s)) << seen.size() << " REGISTERs\n" << entry().dump();
   auto regs = seen.requests();
-  ASSERT_GE(regs.size(), 2u);
+  ASSERT_GE(regs.size(), 4u);
   for (std::size_t i = 0; i < regs.size(); ++i)
     EXPECT_EQ(regs[i].has("Authorization"), i % 2 == 1) << "REGISTER #" << i << "\n" << regs[i].raw;
 }
