@@ -262,6 +262,11 @@ Checkpointer::~Checkpointer() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool Checkpointer::waiting() const {
+  std::lock_guard lk(mu_);
+  return waiting_;
+}
+
 void Checkpointer::run() {
   mi::ThreadTag tag("DB checkpointer");
   std::unique_ptr<Database> db;
@@ -272,6 +277,7 @@ void Checkpointer::run() {
     return;
   }
   std::unique_lock lk(mu_);
+  waiting_ = true;
   for (;;) {
     bool stopping = cv_.wait_for(lk, interval_, [this] { return stop_; });
     try {

@@ -118,13 +118,20 @@ class Checkpointer {
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 
+  /// Whether it runs a thread (false for ":memory:", which has nothing to checkpoint).
+  bool active() const { return thread_.joinable(); }
+  /// True once its thread has opened its connection and is waiting for the next interval (so
+  /// that stopping now has to interrupt that wait).
+  bool waiting() const;
+
  private:
   void run();
   std::string path_;
   std::chrono::milliseconds interval_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool waiting_ = false;  ///< under mu_, which the thread holds except while it waits
   std::thread thread_;
 };
 

@@ -21,7 +21,9 @@
 #include "gateway/store/database.h"
 #include "mi/dispatcher.h"
 #include "mi/registry.h"
-#include "temp_dir.h"
+#include "support/engine_harness.h"
+#include "support/mi_harness.h"
+#include "support/temp_dir.h"
 
 namespace sb::gateway {
 namespace {
@@ -33,53 +35,32 @@ using test::TempDir;
 
 const std::string kSecret = "Very-Distinctive-Secret-77";
 
-class AccountsTest : public ::testing::Test {
+class AccountsTest : public ::testing::Test, public sb::test::MiHarness {
  protected:
   AccountsTest() { register_accounts_commands(registry_, services_); }
   void SetUp() override { start(); }
   void TearDown() override { stop(); }
 
   void start(std::vector<std::string> listen = {"udp:127.0.0.1:0"}) {
-    Engine::Hooks h;
-    h.start = [this, listen](su_root_s* root) {
-      db_ = std::make_unique<Database>(DatabaseOptions{tmp_ / "sb.db"});
-      db_->migrate();
-      sip_ = std::make_unique<SipStack>(SipConfig{listen, 500, "accounts-test"}, stats_);
-      sip_->start(root);
-      accounts_ = std::make_unique<Accounts>(*db_, *sip_, engine_, root, AccountsConfig{}, stats_);
-      loaded_ = accounts_->load();
-      services_.db = db_.get();
-      services_.sip = sip_.get();
-      services_.accounts = accounts_.get();
-    };
-    h.teardown = [this] {
-      services_ = SipServices{};
-      accounts_.reset();
-      if (sip_) sip_->destroy();
-      sip_.reset();
-      db_.reset();
-    };
-    engine_.start(std::move(h));
-    dispatcher_.set_engine(&engine_);
+    engine_.start(
+        [this, listen](su_root_s* root, Database& db) {
+          sip_ = std::make_unique<SipStack>(SipConfig{listen, 500, "accounts-test"}, stats_);
+          sip_->start(root);
+          accounts_ = std::make_unique<Accounts>(db, *sip_, engine_.engine(), root, AccountsConfig{}, stats_);
+          loaded_ = accounts_->load();
+          services_.db = &db;
+          services_.sip = sip_.get();
+          services_.accounts = accounts_.get();
+        },
+        [this] {
+          services_ = SipServices{};
+          accounts_.reset();
+          if (sip_) sip_->destroy();
+          sip_.reset();
+        });
   }
-  void stop() {
-    dispatcher_.set_engine(nullptr);
-    engine_.stop(1s);
-  }
+  void stop() { engine_.stop(); }
 
-  Result call(const std::string& method, Value params = nullptr) {
-    return dispatcher_.call_sync(mi::Request{method, std::move(params), {"test", "t", mi::Role::admin}, false});
-  }
-  /// Runs `fn` on the engine thread and returns its result.
-  template <typename Fn>
-  auto on_engine(Fn fn) -> decltype(fn()) {
-    std::packaged_task<decltype(fn())()> task(std::move(fn));
-    auto f = task.get_future();
-    auto shared = std::make_shared<decltype(task)>(std::move(task));
-    EXPECT_TRUE(engine_.post([shared] { (*shared)(); }));
-    EXPECT_EQ(f.wait_for(5s), std::future_status::ready);
-    return f.get();
-  }
   /// account_add with named params; `extra` adds or overrides fields.
   Result add(const std::string& name, Value extra = Value::object()) {
     Value p = {{"name", name}, {"address", "192.0.2.10:5060"}, {"username", "u-" + name}, {"secret", kSecret},
@@ -94,15 +75,11 @@ class AccountsTest : public ::testing::Test {
   }
 
   TempDir tmp_;
-  mi::Registry registry_;
-  mi::Statistics stats_;
-  mi::Dispatcher dispatcher_{registry_, stats_};
-  Engine engine_;
   SipServices services_;
-  std::unique_ptr<Database> db_;
-  std::unique_ptr<SipStack> sip_;
-  std::unique_ptr<Accounts> accounts_;
+  std::unique_ptr<SipStack> sip_;       // engine thread
+  std::unique_ptr<Accounts> accounts_;  // engine thread
   std::size_t loaded_ = 0;
+  sb::test::EngineHarness engine_{dispatcher_, tmp_ / "sb.db"};  // last: stopped first
 };
 
 TEST_F(AccountsTest, EveryCommandIsInModuleAccounts) {
@@ -248,7 +225,7 @@ TEST_F(AccountsTest, AccountsPersistAcrossAnEngineRestart) {
   EXPECT_EQ(accounts[0]["expires"], 120);
   EXPECT_EQ(accounts[0]["register"], false);
   EXPECT_EQ(accounts[0]["options"]["failover_causes"], Value::array({503}));
-  auto secret = on_engine([this] { return accounts_->find("p1")->secret; });
+  auto secret = engine_.on_engine([this] { return accounts_->find("p1")->secret; });
   EXPECT_EQ(secret, kSecret) << "the secret survives the restart (needed for challenges)";
 }
 
@@ -342,7 +319,7 @@ TEST_F(AccountsTest, MatchInboundByTheThreeMatchtypes) {
   ASSERT_TRUE(add("v6", {{"address", "[2001:db8::1]:5060"}}).ok());
   auto match = [this](const std::string& host, unsigned port, const std::string& from, const std::string& to,
                       bool tcp = false) {
-    return on_engine([&] {
+    return engine_.on_engine([&] {
       auto a = accounts_->match_inbound(host, port, tcp, from, to);
       return a ? a->name : std::string("-");
     });
@@ -366,9 +343,9 @@ TEST_F(AccountsTest, MatchInboundByTheThreeMatchtypes) {
   ASSERT_TRUE(call("account_rm", {{"name", "by_ip"}}).ok());
   EXPECT_EQ(match("192.0.2.10", 5999, "someone", "x"), "-");
   EXPECT_EQ(match("192.0.2.10", 5999, "someone", "x", true), "by_ip_port");
-  EXPECT_EQ(on_engine([this] { return accounts_->registration_state("by_to"); }), "disabled");
-  EXPECT_EQ(on_engine([this] { return accounts_->registration_state("nope"); }), "");
-  EXPECT_EQ(on_engine([this] { return accounts_->find("nope") == nullptr; }), true);
+  EXPECT_EQ(engine_.on_engine([this] { return accounts_->registration_state("by_to"); }), "disabled");
+  EXPECT_EQ(engine_.on_engine([this] { return accounts_->registration_state("nope"); }), "");
+  EXPECT_EQ(engine_.on_engine([this] { return accounts_->find("nope") == nullptr; }), true);
 }
 
 TEST_F(AccountsTest, CommandsAnswer503WithoutTheEngine) {

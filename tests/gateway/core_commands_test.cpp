@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mi/threads.h"
+#include "support/mi_harness.h"
 
 namespace sb::gateway {
 namespace {
@@ -17,7 +18,7 @@ namespace {
 using mi::Result;
 using mi::Value;
 
-class CoreCommands : public ::testing::Test {
+class CoreCommands : public ::testing::Test, public sb::test::MiHarness {
  protected:
   CoreCommands() {
     ctx_.argv = {"switchboard", "-c", "conf/switchboard.conf"};
@@ -27,13 +28,6 @@ class CoreCommands : public ::testing::Test {
   }
   ~CoreCommands() override { spdlog::set_level(spdlog::level::info); }
 
-  Result call(const std::string& method, Value params = nullptr, mi::Role role = mi::Role::admin) {
-    return dispatcher_.call_sync(mi::Request{method, std::move(params), {"test", "t", role}, false});
-  }
-
-  mi::Registry registry_;
-  mi::Statistics stats_;
-  mi::Dispatcher dispatcher_{registry_, stats_};
   CoreContext ctx_;
   std::atomic<int> shutdowns_{0};
 };

@@ -15,7 +15,8 @@
 #include <gtest/gtest.h>
 
 #include "gateway/store/schema.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
+#include "support/wait.h"
 
 namespace sb::gateway {
 namespace {
@@ -291,10 +292,9 @@ TEST(Checkpointer, CopiesCommittedPagesIntoTheMainFile) {
   EXPECT_TRUE(file_contains(path + "-wal", marker));
 
   Checkpointer cp(path, std::chrono::milliseconds(50));
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!file_contains(path, marker) && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_TRUE(file_contains(path, marker)) << "not checkpointed within 5 s at a 50 ms interval";
+  EXPECT_TRUE(cp.active());
+  EXPECT_TRUE(sb::test::wait_until([&] { return file_contains(path, marker); }, std::chrono::seconds(5)))
+      << "not checkpointed within 5 s at a 50 ms interval";
   // The writer is not blocked meanwhile.
   Transaction tx(db);
   db.exec("INSERT INTO t VALUES ('more')");
@@ -309,19 +309,25 @@ TEST(Checkpointer, StopsPromptlyWithALastCheckpoint) {
   o.auto_checkpoint = false;
   Database db(o);
   db.exec("CREATE TABLE t (s TEXT)");
-  auto t0 = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point stopping;
   {
     Checkpointer cp(path, std::chrono::hours(1));
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // its connection is open
+    // Its connection is open and it sleeps for the hour: stopping must interrupt that wait.
+    ASSERT_TRUE(sb::test::wait_until([&] { return cp.waiting(); }, std::chrono::seconds(5)));
     db.exec("INSERT INTO t VALUES ('" + marker + "')");
-    ASSERT_FALSE(file_contains(path, marker));
+    ASSERT_FALSE(file_contains(path, marker)) << "checkpointed before the hour: the test proves nothing";
+    stopping = std::chrono::steady_clock::now();
   }  // stopped: one more checkpoint, without waiting for the hour
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  EXPECT_LT(std::chrono::steady_clock::now() - stopping, std::chrono::seconds(3));
   EXPECT_TRUE(file_contains(path, marker));
 }
 
+// An in-memory database has no WAL to checkpoint (and another connection would see another
+// database): no thread is started, so nothing ever runs.
 TEST(Checkpointer, InMemoryIsInert) {
   Checkpointer cp(":memory:", std::chrono::milliseconds(10));
+  EXPECT_FALSE(cp.active());
+  EXPECT_FALSE(cp.waiting());
 }
 
 TEST(EnsureParentDir, CreatesNestedDirectories) {

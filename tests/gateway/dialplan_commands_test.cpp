@@ -15,7 +15,9 @@
 #include "gateway/engine/engine.h"
 #include "gateway/store/database.h"
 #include "mi/dispatcher.h"
-#include "temp_dir.h"
+#include "support/engine_harness.h"
+#include "support/mi_harness.h"
+#include "support/temp_dir.h"
 
 namespace sb::gateway {
 namespace {
@@ -24,35 +26,22 @@ using mi::Result;
 using mi::Value;
 using test::TempDir;
 
-class DialplanCommands : public ::testing::Test {
+class DialplanCommands : public ::testing::Test, public sb::test::MiHarness {
  protected:
   DialplanCommands() { register_dialplan_commands(registry_, services_); }
-  ~DialplanCommands() override { stop(); }
 
   void start() {
-    Engine::Hooks h;
-    h.start = [this](su_root_s*) {
-      db_ = std::make_unique<Database>(DatabaseOptions{tmp_ / "sb.db"});
-      db_->migrate();
-      dialplan_ = std::make_unique<Dialplan>(*db_, stats_);
-      dialplan_->reload();
-      services_.db = db_.get();
-      services_.dialplan = dialplan_.get();
-    };
-    h.teardown = [this] {
-      services_ = SipServices{};
-      dialplan_.reset();
-      db_.reset();
-    };
-    engine_.start(std::move(h));
-    dispatcher_.set_engine(&engine_);
-  }
-  void stop() {
-    dispatcher_.set_engine(nullptr);
-    engine_.stop(std::chrono::seconds(1));
-  }
-  Result call(const std::string& method, Value params = nullptr) {
-    return dispatcher_.call_sync(mi::Request{method, std::move(params), {"test", "t", mi::Role::admin}, false});
+    engine_.start(
+        [this](su_root_s*, Database& db) {
+          dialplan_ = std::make_unique<Dialplan>(db, stats_);
+          dialplan_->reload();
+          services_.db = &db;
+          services_.dialplan = dialplan_.get();
+        },
+        [this] {
+          services_ = SipServices{};
+          dialplan_.reset();
+        });
   }
   Value ok(const std::string& method, Value params = nullptr) {
     Result r = call(method, std::move(params));
@@ -61,13 +50,9 @@ class DialplanCommands : public ::testing::Test {
   }
 
   TempDir tmp_;
-  mi::Registry registry_;
-  mi::Statistics stats_;
-  mi::Dispatcher dispatcher_{registry_, stats_};
   SipServices services_;
-  Engine engine_;
-  std::unique_ptr<Database> db_;        // engine thread
   std::unique_ptr<Dialplan> dialplan_;  // engine thread
+  sb::test::EngineHarness engine_{dispatcher_, tmp_ / "sb.db"};  // last: stopped first
 };
 
 TEST_F(DialplanCommands, EveryCommandIsAnEngineCommandOfModuleDialplan) {

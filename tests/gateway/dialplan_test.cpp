@@ -17,7 +17,8 @@
 
 #include "gateway/store/database.h"
 #include "mi/statistics.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
+#include "support/wait.h"
 
 namespace sb::gateway {
 namespace {
@@ -509,6 +510,12 @@ TEST_F(DialplanTest, SnapshotsAreImmutableWhileEdited) {
       reads.fetch_add(1);
     }
   });
+  // The reader is running before the edits begin (on a busy machine it may start late).
+  ASSERT_TRUE(sb::test::wait_until([&] { return reads.load() > 0; }, std::chrono::seconds(10))) << [&] {
+    stop = true;
+    reader.join();
+    return "the reader never ran";
+  }();
   for (int i = 0; i < 50; ++i) {
     auto r = dp_->add(make_rule("any", "", "^2", "", "user", "b"));
     if (i % 2) dp_->remove(r.id);

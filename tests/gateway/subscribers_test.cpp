@@ -9,7 +9,7 @@
 
 #include "gateway/registrar/digest.h"
 #include "gateway/store/database.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace sb::gateway {
 namespace {

@@ -15,7 +15,7 @@
 
 #include "gateway/store/database.h"
 #include "mi/statistics.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace sb::gateway {
 namespace {

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "mi/dispatcher.h"
+#include "support/mi_harness.h"
 
 namespace sb::mi {
 namespace {
@@ -115,15 +116,9 @@ int null_handles(const sb_args*, sb_reply* r) {
   return sb_reply_string(r, "tolerated");
 }
 
-class ModuleBridge : public ::testing::Test {
+class ModuleBridge : public ::testing::Test, public sb::test::MiHarness {
  protected:
   void add(sb_command_export c) { registry_.add(module_command_spec("m", c)); }
-  Result call(const std::string& method, Value params = nullptr, Role role = Role::admin) {
-    return dispatcher_.call_sync(Request{method, std::move(params), {"test", "t", role}, false});
-  }
-  Registry registry_;
-  Statistics stats_;
-  Dispatcher dispatcher_{registry_, stats_};
 };
 
 TEST_F(ModuleBridge, ArgumentAccessorsReportAbsenceAndType) {

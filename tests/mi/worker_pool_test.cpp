@@ -7,33 +7,25 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <thread>
 
 #include "mi/timer.h"
+#include "support/wait.h"
 
 namespace sb::mi {
 namespace {
 
 using namespace std::chrono_literals;
 constexpr auto kLimit = 20s;
-
-// Polls `pred` until it holds or the (generous) limit passes.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = kLimit) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
+using sb::test::wait_until;
 
 TEST(WorkerPool, RunsJobs) {
   WorkerPool pool("test", 2, 4);
   EXPECT_EQ(pool.threads(), 2u);
   std::atomic<int> ran{0};
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(pool.post([&] { ran.fetch_add(1); }));
-  ASSERT_TRUE(eventually([&] { return ran.load() == 100; })) << ran.load();
+  ASSERT_TRUE(wait_until([&] { return ran.load() == 100; }, kLimit)) << ran.load();
   // Jobs run on pool threads, never on the poster's.
   std::promise<std::thread::id> where;
   pool.post([&] { where.set_value(std::this_thread::get_id()); });
@@ -62,7 +54,7 @@ TEST(WorkerPool, GrowsWhenAllThreadsAreBusyUpToMax) {
   };
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(pool.post(blocker));
   // All three run at once: the pool grew from 1 to 3 threads.
-  ASSERT_TRUE(eventually([&] { return started.load() == 3; })) << started.load();
+  ASSERT_TRUE(wait_until([&] { return started.load() == 3; }, kLimit)) << started.load();
   EXPECT_EQ(pool.threads(), 3u);
   EXPECT_EQ(pool.busy(), 3u);
 
@@ -74,7 +66,7 @@ TEST(WorkerPool, GrowsWhenAllThreadsAreBusyUpToMax) {
   EXPECT_EQ(started.load(), 3);
 
   release.set_value();
-  ASSERT_TRUE(eventually([&] { return finished.load() == 5; })) << finished.load();
+  ASSERT_TRUE(wait_until([&] { return finished.load() == 5; }, kLimit)) << finished.load();
   EXPECT_EQ(pool.queued(), 0u);
   EXPECT_LE(pool.threads(), 3u);
 }
@@ -90,10 +82,10 @@ TEST(WorkerPool, QueuesBeyondMaxAndStillRunsEverything) {
       ran.fetch_add(1);
     }));
   EXPECT_LE(pool.threads(), 2u);
-  ASSERT_TRUE(eventually([&] { return pool.busy() == 2; }));
+  ASSERT_TRUE(wait_until([&] { return pool.busy() == 2; }, kLimit));
   EXPECT_EQ(pool.queued(), 48u);
   release.set_value();
-  ASSERT_TRUE(eventually([&] { return ran.load() == 50; })) << ran.load();
+  ASSERT_TRUE(wait_until([&] { return ran.load() == 50; }, kLimit)) << ran.load();
 }
 
 TEST(WorkerPool, ShrinksBackToMinWhenIdle) {
@@ -106,10 +98,10 @@ TEST(WorkerPool, ShrinksBackToMinWhenIdle) {
       started.fetch_add(1);
       gate.wait_for(kLimit);
     });
-  ASSERT_TRUE(eventually([&] { return started.load() == 4; }));
+  ASSERT_TRUE(wait_until([&] { return started.load() == 4; }, kLimit));
   EXPECT_EQ(pool.threads(), 4u);
   release.set_value();
-  ASSERT_TRUE(eventually([&] { return pool.threads() == 1u; })) << pool.threads();
+  ASSERT_TRUE(wait_until([&] { return pool.threads() == 1u; }, kLimit)) << pool.threads();
   // Still works after shrinking (and the exited threads get reaped on the next post).
   std::promise<void> ran;
   ASSERT_TRUE(pool.post([&] { ran.set_value(); }));
@@ -134,10 +126,12 @@ TEST(WorkerPool, StopRunsQueuedJobsAndJoins) {
   auto stopped = std::async(std::launch::async, [&] { pool.stop(); });
   // Wait until stop() has begun (post refuses), while the blocker still holds the only thread.
   std::atomic<int> probes{0};
-  ASSERT_TRUE(eventually([&] {
-    bool accepted = pool.post([&] { probes.fetch_add(1); });
-    return !accepted;
-  }));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        bool accepted = pool.post([&] { probes.fetch_add(1); });
+        return !accepted;
+      },
+      kLimit));
   EXPECT_EQ(stopped.wait_for(0ms), std::future_status::timeout);  // still waiting for the jobs
   release.set_value();
   ASSERT_EQ(stopped.wait_for(kLimit), std::future_status::ready);
@@ -149,14 +143,18 @@ TEST(WorkerPool, StopRunsQueuedJobsAndJoins) {
   pool.stop();  // idempotent
 }
 
+// A refused job can never run: when post() returns, the pool keeps no copy of it (the only other
+// owner of `token` is gone), it is not queued, and no thread is left that could run it.
 TEST(WorkerPool, PostAfterStopReturnsFalse) {
   WorkerPool pool("test", 2, 4);
   pool.stop();
   std::atomic<bool> ran{false};
-  EXPECT_FALSE(pool.post([&] { ran = true; }));
-  std::this_thread::sleep_for(10ms);
-  EXPECT_FALSE(ran.load());
+  auto token = std::make_shared<int>(0);
+  EXPECT_FALSE(pool.post([&ran, token] { ran = true; }));
+  EXPECT_EQ(token.use_count(), 1) << "the refused job is still held by the pool";
+  EXPECT_EQ(pool.queued(), 0u);
   EXPECT_EQ(pool.threads(), 0u);
+  EXPECT_FALSE(ran.load());
 }
 
 TEST(Timer, FiresInDeadlineOrderAndCancels) {

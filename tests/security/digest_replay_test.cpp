@@ -149,7 +149,7 @@ TEST(SecurityDigest, AnInviteDigestForOneUriPlacesNoCallToAnother) {
   ASSERT_EQ(first->status, 200) << first->raw;
   c.ack();
   EXPECT_EQ(c.bye(), 200);
-  ASSERT_TRUE(eventually([&] { return calls(d).empty(); }, 2s));
+  ASSERT_TRUE(wait_until([&] { return calls(d).empty(); }, 2s));
 
   SipPeer mallory(d.sip_port());
   Caller m{mallory, d};

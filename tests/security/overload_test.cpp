@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "sip/sip_test_util.h"
+#include "support/sockets.h"
 
 namespace sb::test::sip {
 namespace {
@@ -135,15 +136,10 @@ TEST(SecurityOverload, AContentLengthBeyondTheDatagramGets400) {
 }
 
 TEST(SecurityOverload, AnOccupiedSipPortIsReportedAsInUse) {
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  int port = 0;
+  int fd = bind_loopback(SOCK_DGRAM, &port);
   ASSERT_GE(fd, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  std::string listen = "udp:127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  std::string listen = "udp:127.0.0.1:" + std::to_string(port);
   char dir[] = "/tmp/sbtest_bind_XXXXXX";
   ASSERT_NE(::mkdtemp(dir), nullptr);
   std::string fifo = std::string(dir) + "/fifo";

@@ -45,7 +45,7 @@ TEST(SecurityTrunk, APeerOnAnotherPortPretendingToBeTheTrunkIsRefused) {
   fake.user = "4930555";
   attacker.send_raw(spoofed_invite(fake, "90900555123", trunk.host_port()));
   std::string refusal = "INVITE from 127.0.0.1:" + std::to_string(attacker.port()) + " to 90900555123 refused";
-  ASSERT_TRUE(eventually([&] { return d.log().find(refusal) != std::string::npos; }, 5s))
+  ASSERT_TRUE(wait_until([&] { return d.log().find(refusal) != std::string::npos; }, 5s))
       << d.log() << attacker.receive(100ms).value_or(SipMessage{}).raw;
   EXPECT_TRUE(calls(d).empty());
   EXPECT_TRUE(ok(d, "cdr_list")["CDRs"].empty());
@@ -70,7 +70,7 @@ TEST(SecurityTrunk, ToUserAccountsAreWarnedAbout) {
   ok(d, "account_add", {{"name", "trusting"}, {"address", "127.0.0.1:5999"}, {"username", "4930123"},
                         {"secret", "s3cret"}, {"matchtype", "to_user"}, {"register", false}});
   std::string warning = "account trusting has matchtype to_user";
-  EXPECT_TRUE(eventually([&] { return d.log().find(warning) != std::string::npos; }, 2s)) << d.log();
+  EXPECT_TRUE(wait_until([&] { return d.log().find(warning) != std::string::npos; }, 2s)) << d.log();
   std::string log = d.log();
   auto at = log.find(warning);
   auto line_start = log.rfind('\n', at);

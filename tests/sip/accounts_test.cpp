@@ -91,7 +91,7 @@ class SipAccounts : public ::testing::Test {
     return nullptr;
   }
   bool wait_state(const std::string& state, std::chrono::milliseconds timeout) {
-    return eventually([&] { json e = entry(); return e.is_object() && e["state"] == state; }, timeout);
+    return wait_until([&] { json e = entry(); return e.is_object() && e["state"] == state; }, timeout);
   }
   std::string contact_uri() const { return "sip:alice@127.0.0.1:" + std::to_string(daemon_->sip_port()); }
   /// A 200 for `req` echoing its Contact with `;expires=<grant>`.
@@ -229,9 +229,11 @@ TEST_F(SipAccounts, WrongPasswordFailsWithAClearError) {
   // Each attempt answers the nonce once: an authorized REGISTER always follows an unauthorized
   // one (the refused credentials are not offered again), never two answers in a row.
   EXPECT_EQ(d().log().find("pw-alice"), std::string::npos) << "the secret is never logged";
-  std::this_thread::sleep_for(1500ms);  // a retry (retry_min_s = 1) happens meanwhile
+  // The retry (retry_min_s = 1) is a second attempt: again an unauthorized REGISTER, then one
+  // answering the new challenge.
+  ASSERT_TRUE(wait_until([&] { return seen.size() >= 4; }, 5s)) << seen.size() << " REGISTERs\n" << entry().dump();
   auto regs = seen.requests();
-  ASSERT_GE(regs.size(), 2u);
+  ASSERT_GE(regs.size(), 4u);
   for (std::size_t i = 0; i < regs.size(); ++i)
     EXPECT_EQ(regs[i].has("Authorization"), i % 2 == 1) << "REGISTER #" << i << "\n" << regs[i].raw;
 }
@@ -244,7 +246,7 @@ TEST_F(SipAccounts, RefreshesAt90PercentOfTheGrantedExpiry) {
     return std::vector<std::string>{ok(req, 2)};  // granted 2 s of the 600 asked
   });
   ASSERT_TRUE(add(peer).contains("result"));
-  ASSERT_TRUE(eventually([&] { return seen.size() >= 2; }, 5s)) << entry().dump();
+  ASSERT_TRUE(wait_until([&] { return seen.size() >= 2; }, 5s)) << entry().dump();
   auto regs = seen.requests();
   EXPECT_EQ(regs[1].header("Call-ID"), regs[0].header("Call-ID"));
   EXPECT_EQ(regs[1].cseq(), regs[0].cseq() + 1);
@@ -289,7 +291,7 @@ TEST_F(SipAccounts, FailuresBackOffDoublingUpToTheMaximum) {
     return std::vector<std::string>{SipPeer::make_response(req, 500, "Server Internal Error")};
   });
   ASSERT_TRUE(add(peer).contains("result"));
-  ASSERT_TRUE(eventually([&] { return seen.size() >= 4; }, 9s)) << entry().dump();
+  ASSERT_TRUE(wait_until([&] { return seen.size() >= 4; }, 9s)) << entry().dump();
   auto t = seen.times();
   // retry_min_s = 1, retry_max_s = 2: gaps of 1 s, 2 s (doubled), 2 s (capped, not 4 s).
   double gap1 = seconds_between(t[0], t[1]), gap2 = seconds_between(t[1], t[2]), gap3 = seconds_between(t[2], t[3]);
@@ -341,7 +343,7 @@ TEST_F(SipAccounts, UpdatingTheSecretRestartsTheRegistration) {
   std::size_t before = peer.count("REGISTER");
   json r = rpc(d(), "account_update", {{"name", name_}, {"secret", "new-secret"}});
   ASSERT_TRUE(r.contains("result")) << r.dump();
-  ASSERT_TRUE(eventually([&] { return peer.count("REGISTER") > before; }, 5s));
+  ASSERT_TRUE(wait_until([&] { return peer.count("REGISTER") > before; }, 5s));
   // A field the REGISTER does not carry changes nothing on the wire.
   ASSERT_TRUE(wait_state("registered", 5s));
   std::size_t after = peer.count("REGISTER");
@@ -361,8 +363,8 @@ TEST(SipAccountsShutdown, AGracefulStopUnregisters) {
   json a = rpc(daemon, "account_add", {{"name", "t1"}, {"address", peer.host_port()}, {"username", "bob"},
                                        {"secret", "x"}});
   ASSERT_TRUE(a.contains("result")) << a.dump();
-  ASSERT_TRUE(eventually([&] { return peer.count("REGISTER") >= 1; }, 5s));
-  ASSERT_TRUE(eventually([&] { return rpc(daemon, "reg_list").dump().find("\"registered\"") != std::string::npos; }, 5s));
+  ASSERT_TRUE(wait_until([&] { return peer.count("REGISTER") >= 1; }, 5s));
+  ASSERT_TRUE(wait_until([&] { return rpc(daemon, "reg_list").dump().find("\"registered\"") != std::string::npos; }, 5s));
   EXPECT_EQ(daemon.stop(SIGTERM), 0) << daemon.log();
   auto regs = peer.received();
   ASSERT_GE(regs.size(), 2u);

@@ -60,7 +60,7 @@ TEST(SipCalls, CallToAVirtualLineRewritesAnswersAndWritesACdr) {
   EXPECT_GE(durations["Connected"][0]["duration_s"].get<int>(), 1);
 
   EXPECT_EQ(c.bye(), 200);
-  EXPECT_TRUE(eventually([&] { return calls(d).empty(); }, 2s));
+  EXPECT_TRUE(wait_until([&] { return calls(d).empty(); }, 2s));
   EXPECT_EQ(ok(d, "port_list")["Ports"][0]["in_use"], 0);
   json cdrs = ok(d, "cdr_list");
   ASSERT_EQ(cdrs["CDRs"].size(), 1u) << cdrs.dump();
@@ -112,7 +112,7 @@ TEST(SipCalls, CallBetweenTwoSubscribersPassesSdpAndTheCalleeHangsUp) {
   ASSERT_TRUE(relayed) << "the callee gets the re-INVITE with the caller's new SDP";
   EXPECT_EQ(relayed->header("Call-ID"), inv->header("Call-ID")) << "on the same dialog";
   EXPECT_FALSE(relayed->to_tag().empty());
-  EXPECT_TRUE(eventually([&] { return bob.count("ACK") >= 2; }, 2s)) << "the re-INVITE's 200 is ACKed";
+  EXPECT_TRUE(wait_until([&] { return bob.count("ACK") >= 2; }, 2s)) << "the re-INVITE's 200 is ACKed";
 
   // Bob hangs up: a BYE on his dialog reaches Alice.
   std::string daemon_contact = header_uri(inv->header("Contact"));
@@ -128,7 +128,7 @@ TEST(SipCalls, CallBetweenTwoSubscribersPassesSdpAndTheCalleeHangsUp) {
   auto got = c.expect_request("BYE");
   ASSERT_TRUE(got) << "the caller gets the BYE";
   EXPECT_EQ(got->header("Call-ID"), c.invite.call_id);
-  EXPECT_TRUE(eventually([&] { return calls(d).empty(); }, 2s));
+  EXPECT_TRUE(wait_until([&] { return calls(d).empty(); }, 2s));
   json cdr = ok(d, "cdr_list")["CDRs"][0];
   EXPECT_EQ(cdr["target"], "user:bob@example.com");
   EXPECT_EQ(cdr["reason"], "callee hung up");
@@ -150,7 +150,7 @@ TEST(SipCalls, CancelBeforeTheAnswer) {
   auto final = c.wait_response(200);
   ASSERT_TRUE(final);
   EXPECT_EQ(final->status, 487) << final->raw;
-  EXPECT_TRUE(eventually([&] { return calls(d).empty(); }, 2s));
+  EXPECT_TRUE(wait_until([&] { return calls(d).empty(); }, 2s));
   json cdr = ok(d, "cdr_list")["CDRs"][0];
   EXPECT_EQ(cdr["sip_code"], 487);
   EXPECT_EQ(cdr["answer_ms"], 0);
@@ -189,7 +189,7 @@ TEST(SipCalls, BusyFailsOverToTheNextRuleAndBusyWithoutFailoverIsRelayed) {
     EXPECT_EQ(final->status, 486) << final->raw;
     EXPECT_NE(final->header("Reason").find("cause=17"), std::string::npos) << final->raw;
   }
-  EXPECT_TRUE(eventually([&] { return calls(d).empty(); }, 2s));
+  EXPECT_TRUE(wait_until([&] { return calls(d).empty(); }, 2s));
   json cdrs = ok(d, "cdr_list")["CDRs"];
   ASSERT_EQ(cdrs.size(), 2u);
   EXPECT_EQ(cdrs[1]["legs"].size(), 2u) << "the first call tried two targets: " << cdrs[1].dump();
@@ -246,7 +246,7 @@ TEST(SipCalls, CallsSurviveDpReloadAndPortBlockAndEndByFinishOrRestart) {
   json fin = ok(d, "call_finish", {{"id", list[0]["id"]}});
   EXPECT_EQ(fin["finished"], true);
   EXPECT_TRUE(c1.expect_request("BYE")) << "call_finish BYEs the caller";
-  EXPECT_TRUE(eventually([&] { return calls(d).empty(); }, 2s));
+  EXPECT_TRUE(wait_until([&] { return calls(d).empty(); }, 2s));
   EXPECT_EQ(rpc(d, "call_finish", {{"id", list[0]["id"]}})["error"]["code"], 404);
 
   // port_restart ends the calls on the port.
@@ -263,7 +263,7 @@ TEST(SipCalls, CallsSurviveDpReloadAndPortBlockAndEndByFinishOrRestart) {
   auto bye = c2.expect_request("BYE");
   ASSERT_TRUE(bye);
   EXPECT_NE(bye->header("Reason").find("cause=41"), std::string::npos) << bye->raw;
-  EXPECT_TRUE(eventually([&] { return calls(d).empty(); }, 2s));
+  EXPECT_TRUE(wait_until([&] { return calls(d).empty(); }, 2s));
   expect_clean_stop(d);
 }
 
@@ -318,7 +318,7 @@ TEST(SipCalls, APortPlacesACallToASubscriberAndHangsUp) {
   EXPECT_EQ(header_uri(inv->header("From")).rfind("sip:030123@", 0), 0u) << inv->raw;
   EXPECT_NE(inv->body.find("m=audio 40010 RTP/AVP 0"), std::string::npos) << "the line offers G.711: " << inv->body;
   EXPECT_TRUE(bob.wait_for_method("BYE", 3s)) << "the line hangs up after hangup_after_ms";
-  EXPECT_TRUE(eventually([&] { return calls(d).empty(); }, 2s));
+  EXPECT_TRUE(wait_until([&] { return calls(d).empty(); }, 2s));
   json cdr = ok(d, "cdr_list")["CDRs"][0];
   EXPECT_EQ(cdr["source"], "port:5");
   EXPECT_EQ(cdr["target"], "user:bob@example.com");

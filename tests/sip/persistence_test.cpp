@@ -137,7 +137,7 @@ TEST(SipPersistence, ACallCutByKill9KeepsItsCdrClosedAtTheRestart) {
   bob.serve(answering_callee(bob.port()));
   json placed = ok(first, "port_call", {{"port", 5}, {"number", "0bob"}});
   ASSERT_TRUE(placed.contains("id")) << placed.dump();
-  ASSERT_TRUE(eventually([&] {
+  ASSERT_TRUE(wait_until([&] {
     json l = calls(first);
     return l.size() == 1 && l[0]["state"] == "answered";
   }, 3s)) << calls(first).dump();

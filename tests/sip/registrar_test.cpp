@@ -1,5 +1,6 @@
 // registrar_test.cpp: the registrar and usrloc against the real daemon over real UDP SIP on
-// loopback (RFC 3261 §10.3 corner cases, expiry, malformed requests, OPTIONS, SIP disabled).
+// loopback (RFC 3261 §10.3 corner cases, malformed requests, OPTIONS). Expiry and SIP disabled
+// are in registrar_expiry_test.cpp.
 // Digest authentication is in registrar_auth_test.cpp.
 #include <signal.h>
 
@@ -577,8 +578,11 @@ TEST_F(SipRegistrar, NonUtf8HeaderBytesDoNotBreakManagementOutput) {
                     "Contact: <" + contact("a") + ">\r\nExpires: 100\r\nContent-Length: 0\r\n\r\n";
   peer().send_raw(raw);
   auto a = peer().receive_final("z9hG4bKutf8", kReply);
-  ASSERT_TRUE(a);
-  if (a->status != 200) GTEST_SKIP() << "refused at the SIP level (" << a->status << "): nothing to render";
+  ASSERT_TRUE(a) << "no answer";
+  // Accepted: such bytes are legal in a User-Agent (UTF8-NONASCII) and sofia takes them in the
+  // Call-ID too; a refusal here would leave nothing to render and is a regression.
+  ASSERT_EQ(a->status, 200) << a->raw;
+  ASSERT_EQ(show_contacts(d(), aor()).size(), 1u) << "the binding to render is stored";
   for (const auto& ch : conformance::all_channels(d())) {
     SCOPED_TRACE(ch.name);
     auto o = ch.send({"ul_show_contact", {"location", aor()}});
@@ -616,77 +620,6 @@ TEST_F(SipRegistrar, ConcurrentRegistrationsAllLand) {
   for (const auto& a : dump["result"]["Domains"][0]["AORs"])
     if (a["AOR"].get<std::string>().rfind(test_user("-"), 0) == 0) ++mine;
   EXPECT_EQ(mine, kPeers * kEach);
-}
-
-// --- expiry -----------------------------------------------------------------------------------
-
-TEST(SipRegistrarExpiry, BindingExpiresAndIsSwept) {
-  TestDaemon d({"registrar.min_expires=1", "usrloc.timer_interval_s=1"});
-  SipPeer peer(d.sip_port());
-  long long expired_before = d.stat("usrloc:location-expires");
-  ASSERT_GE(expired_before, 0);
-  auto r = make_register("eve", "example.com", {"<" + peer.contact_uri("eve") + ">;expires=2"});
-  auto start = std::chrono::steady_clock::now();
-  auto a = peer.request(r, kReply);
-  ASSERT_TRUE(a);
-  ASSERT_EQ(a->status, 200) << a->raw;
-  EXPECT_NEAR(contact_expires(a->contacts().at(0)), 2, 1);
-  ASSERT_EQ(show_contacts(d, "eve@example.com").size(), 1u);
-  // fred registers for 2 s too but refreshes at once for 60 s: his old expiry must not fire.
-  auto f = make_register("fred", "example.com", {"<" + peer.contact_uri("fred") + ">;expires=2"});
-  auto fa = peer.request(f, kReply);
-  ASSERT_TRUE(fa);
-  ASSERT_EQ(fa->status, 200);
-  next_cseq(f);
-  f.contacts = {"<" + peer.contact_uri("fred") + ">;expires=60"};
-  fa = peer.request(f, kReply);
-  ASSERT_TRUE(fa);
-  ASSERT_EQ(fa->status, 200);
-  EXPECT_EQ(d.stat("usrloc:location-contacts"), 2);
-
-  bool gone = eventually([&] {
-    return rpc(d, "ul_show_contact", {{"table_name", "location"}, {"aor", "eve@example.com"}})["error"]["message"] ==
-           "AOR not found";
-  }, 6s);
-  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-  ASSERT_TRUE(gone) << "the binding never expired";
-  EXPECT_GE(took.count(), 900) << "removed before it expired";
-  // One more sweep interval: fred's refreshed binding is still there, only eve's expired.
-  std::this_thread::sleep_for(1200ms);
-  EXPECT_EQ(d.stat("usrloc:location-expires"), expired_before + 1);
-  EXPECT_EQ(d.stat("usrloc:location-contacts"), 1);
-  EXPECT_EQ(d.stat("usrloc:location-users"), 1);
-  json fred = show_contacts(d, "fred@example.com");
-  ASSERT_EQ(fred.size(), 1u) << "the refreshed binding was swept with its old expiry";
-  EXPECT_GE(fred[0]["Expires"].get<int>(), 55);
-  // A query REGISTER confirms nothing is left.
-  auto q = make_register("eve", "example.com");
-  auto b = peer.request(q, kReply);
-  ASSERT_TRUE(b);
-  EXPECT_EQ(b->status, 200);
-  EXPECT_FALSE(b->has("Contact")) << b->raw;
-  expect_clean_stop(d);
-}
-
-TEST(SipDisabled, EngineCommandsAnswer503AndNothingListens) {
-  TestDaemon d({"sip.listen="});
-  for (const auto& [method, params] : std::vector<std::pair<std::string, json>>{
-           {"ul_show_contact", {"location", "a@example.com"}},
-           {"ul_dump", nullptr},
-           {"subscriber_list", nullptr},
-           {"t_uac_dlg", {{"method", "OPTIONS"}, {"ruri", "sip:x@127.0.0.1"}, {"headers", "From: <sip:a@b>\r\nTo: <sip:x@y>\r\n"}}},
-           {"t_uac_cancel", {"x", 1}}}) {
-    SCOPED_TRACE(method);
-    json j = rpc(d, method, params);
-    EXPECT_EQ(j["error"]["code"], 503) << j.dump();
-  }
-  SipPeer peer(d.sip_port());
-  SipRequest o;
-  o.method = "OPTIONS";
-  o.to = "sip:ping@127.0.0.1";
-  EXPECT_FALSE(peer.request(o, 300ms)) << "nothing should answer SIP";
-  EXPECT_EQ(d.text("uptime").rfind("200 OK\n", 0), 0u);
-  expect_clean_stop(d);
 }
 
 }  // namespace

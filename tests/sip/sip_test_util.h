@@ -1,5 +1,5 @@
 // sip_test_util.h: helpers shared by the SIP loopback tests (tests/sip/*_test.cpp): JSON-RPC
-// calls over the FIFO, REGISTER builders, bounded polling.
+// calls over the FIFO, REGISTER builders (bounded polling: support/wait.h).
 #pragma once
 
 #include <signal.h>
@@ -16,6 +16,7 @@
 
 #include "support/daemon.h"
 #include "support/sip_peer.h"
+#include "support/wait.h"
 
 namespace sb::test::sip {
 
@@ -62,16 +63,6 @@ inline SipRequest make_register(const std::string& user, const std::string& doma
 inline void next_cseq(SipRequest& r) {
   ++r.cseq_number;
   r.branch.clear();
-}
-
-/// Polls `pred` every 20 ms until it holds or `timeout` passes; returns its last value.
-inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (pred()) return true;
-    if (std::chrono::steady_clock::now() >= until) return false;
-    std::this_thread::sleep_for(20ms);
-  }
 }
 
 /// The `expires` param of a Contact value in a 200 to REGISTER, or -1.

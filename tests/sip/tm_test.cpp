@@ -281,7 +281,7 @@ TEST(SipTm, AckIsAnsweredOnceSentAndLeavesNoPendingTransaction) {
   if (j.contains("result")) {
     EXPECT_TRUE(peer.wait_for_method("ACK", 1s)) << "reported sent, never arrived";
   }
-  EXPECT_TRUE(eventually([&] { return d.stat("tm:inuse_transactions") == 0; }, 1s))
+  EXPECT_TRUE(wait_until([&] { return d.stat("tm:inuse_transactions") == 0; }, 1s))
       << "the ACK stays a pending transaction";
   auto stop_start = std::chrono::steady_clock::now();
   EXPECT_EQ(d.stop(SIGTERM), 0);
@@ -311,7 +311,7 @@ TEST(SipTm, BlackHoleTimesOutWith408After64T1) {
   EXPECT_GE(hole.count("OPTIONS"), 4u);
   EXPECT_EQ(d.stat("tm:local_replies"), local + 1);
   // The transaction is forgotten on the engine's next turn.
-  EXPECT_TRUE(eventually([&] { return d.stat("tm:inuse_transactions") == 0; }, 1s));
+  EXPECT_TRUE(wait_until([&] { return d.stat("tm:inuse_transactions") == 0; }, 1s));
   expect_clean_stop(d);
 }
 
@@ -329,7 +329,7 @@ TEST(SipTm, CommandsStayResponsiveWhileATransactionIsPendingAndShutdownIsClean) 
                       .dump());
   });
   ASSERT_TRUE(hole.wait_for_method("OPTIONS", 3s)) << "the request never left";
-  ASSERT_TRUE(eventually([&] { return d.stat("tm:inuse_transactions") == 1; }, 2s));
+  ASSERT_TRUE(wait_until([&] { return d.stat("tm:inuse_transactions") == 1; }, 2s));
 
   constexpr int kCalls = 50;
   client::DatagramClientOptions unix_o;
@@ -517,7 +517,7 @@ TEST(SipTm, CancelOfARingingInvite) {
   EXPECT_EQ(ack->cseq_method(), "ACK");
   EXPECT_EQ(ack->branch(), invite->branch());
   // Finished: cancelling again finds nothing.
-  EXPECT_TRUE(eventually([&] { return d.stat("tm:inuse_transactions") == 0; }, 2s));
+  EXPECT_TRUE(wait_until([&] { return d.stat("tm:inuse_transactions") == 0; }, 2s));
   EXPECT_EQ(rpc(d, "t_uac_cancel", {callid, cseq})["error"]["code"], 481);
   expect_clean_stop(d);
 }
@@ -579,7 +579,7 @@ TEST(SipTm, StatisticsCountTransactionsAndReplies) {
   // Replies received from the network: 180 + 200 + 404 (the 408 was generated locally).
   EXPECT_EQ(s("core:rcv_replies"), replies + 3);
   EXPECT_EQ(s("core:rcv_requests"), requests + 1);
-  EXPECT_TRUE(eventually([&] { return s("tm:inuse_transactions") == 0; }, 1s));
+  EXPECT_TRUE(wait_until([&] { return s("tm:inuse_transactions") == 0; }, 1s));
   expect_clean_stop(d);
 }
 

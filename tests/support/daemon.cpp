@@ -1,15 +1,15 @@
 // daemon.cpp: start/stop the real daemon for loopback tests.
 #include "support/daemon.h"
 
-#include <arpa/inet.h>
+#include "support/wait.h"
+
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -78,10 +78,6 @@ TestDaemon::TestDaemon(std::vector<std::string> extra_sets, const std::string& e
   reply_dir_ = dir_ + "/replies";
   log_ = dir_ + "/daemon.log";
   unix_socket_ = dir_ + "/dgram.sock";
-  udp_port_ = free_port(SOCK_DGRAM);
-  http_port_ = free_port(SOCK_STREAM);
-  monitor_port_ = free_port(SOCK_STREAM);
-  sip_port_ = free_port(SOCK_DGRAM);
   ::mkdir(reply_dir_.c_str(), 0700);
   std::string conf = std::string(SB_SOURCE_DIR) + "/conf/switchboard.conf";
   if (!extra_config.empty()) write_config(conf = dir_ + "/switchboard.conf", extra_config);
@@ -91,10 +87,10 @@ TestDaemon::TestDaemon(std::vector<std::string> extra_sets, const std::string& e
                                    "--set", "fifo.reply_dir=" + reply_dir_,
                                    "--set", "core.log_level=info",
                                    "--set", "datagram.unix=" + unix_socket_,
-                                   "--set", "datagram.udp=127.0.0.1:" + std::to_string(udp_port_),
-                                   "--set", "http.listen=127.0.0.1:" + std::to_string(http_port_),
-                                   "--set", "monitor.listen=127.0.0.1:" + std::to_string(monitor_port_),
-                                   "--set", "sip.listen=udp:127.0.0.1:" + std::to_string(sip_port_),
+                                   "--set", "datagram.udp=127.0.0.1:0",
+                                   "--set", "http.listen=127.0.0.1:0",
+                                   "--set", "monitor.listen=127.0.0.1:0",
+                                   "--set", "sip.listen=udp:127.0.0.1:0",
                                    "--set", "core.db=" + dir_ + "/switchboard.db",
                                    // The test is the operator: the endpoints that default to
                                    // read_only for unauthenticated local callers (issue #11 trust
@@ -121,6 +117,16 @@ TestDaemon::TestDaemon(std::vector<std::string> extra_sets, const std::string& e
       throw std::runtime_error("switchboard did not create its FIFO:\n" + log());
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  LoggedPorts ports;
+  if (!parse_logged_ports(log(), &ports)) {
+    std::string text = log();
+    if (stop(SIGKILL) < 0) pid_ = -1;
+    throw std::runtime_error("no ports in the start-up log:\n" + text);
+  }
+  udp_port_ = ports.udp;
+  http_port_ = ports.http;
+  monitor_port_ = ports.monitor;
+  sip_port_ = ports.sip;
 }
 
 TestDaemon::~TestDaemon() {
@@ -188,20 +194,55 @@ int TestDaemon::wait_exit(std::chrono::milliseconds timeout) {
 
 std::string TestDaemon::log() const { return read_file(log_); }
 
-int free_port(int socket_type) {
-  int fd = ::socket(AF_INET, socket_type, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot find a free port");
+long long wait_stat(const TestDaemon& d, const std::string& name, long long target,
+                    std::chrono::milliseconds timeout) {
+  long long v = d.stat(name);
+  wait_until([&] { return (v = d.stat(name)) >= target; }, timeout);
+  return v;
+}
+
+namespace {
+/// The number after `key` in `line` up to the next non-digit; 0 when `key` is absent.
+int number_after(const std::string& line, const std::string& key) {
+  auto pos = line.find(key);
+  return pos == std::string::npos ? 0 : std::atoi(line.c_str() + pos + key.size());
+}
+/// The port of "HOST:PORT" ending at `end` in `s` (the digits before it).
+int port_before(const std::string& s, std::size_t end) {
+  std::size_t start = end;
+  while (start > 0 && std::isdigit(static_cast<unsigned char>(s[start - 1]))) --start;
+  return start < end ? std::atoi(s.substr(start, end - start).c_str()) : 0;
+}
+std::string line_with(const std::string& log, const std::string& needle) {
+  auto pos = log.find(needle);
+  if (pos == std::string::npos) return {};
+  auto start = log.rfind('\n', pos);
+  start = start == std::string::npos ? 0 : start + 1;
+  return log.substr(start, log.find('\n', pos) - start);
+}
+}  // namespace
+
+bool parse_logged_ports(const std::string& log, LoggedPorts* out) {
+  std::string started = line_with(log, " started; ");
+  if (started.empty()) return false;
+  *out = LoggedPorts{};
+  out->http = number_after(started, "; HTTP: port ");
+  out->monitor = number_after(started, "; monitor: port ");
+  // SIP: the first UDP listener ("udp:127.0.0.1:5062, tcp:…; FIFO…" or "disabled").
+  if (auto sip = started.find("; SIP: "); sip != std::string::npos) {
+    auto udp = started.find("udp:", sip);
+    if (udp != std::string::npos) {
+      auto end = started.find_first_of(",; ", udp);
+      out->sip = port_before(started, end == std::string::npos ? started.size() : end);
+    }
   }
-  ::close(fd);
-  return ntohs(a.sin_port);
+  // Datagram UDP: "udp 127.0.0.1:0 (port 40123)" when bound to port 0, else "udp HOST:PORT".
+  std::string dgram = line_with(log, "datagram: listening on ");
+  if (auto udp = dgram.find("udp "); udp != std::string::npos) {
+    out->udp = number_after(dgram.substr(udp), " (port ");
+    if (out->udp == 0) out->udp = port_before(dgram, dgram.find(';', udp));
+  }
+  return true;
 }
 
 std::pair<int, std::string> run_switchboard(const std::vector<std::string>& args) {

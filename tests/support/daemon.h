@@ -1,7 +1,9 @@
 // daemon.h: starts the real switchboard daemon for loopback tests.
 //
 // Each TestDaemon gets its own temp directory (FIFO, reply dir, log), runs
-// `switchboard -c conf/switchboard.conf --foreground --set …` and stops it with SIGTERM.
+// `switchboard -c conf/switchboard.conf --foreground --set …` and stops it with SIGTERM. Its
+// network listeners bind port 0 (the kernel picks a free port: no race with other tests) and the
+// ports really bound are read from the daemon's start-up log.
 // Threading: one TestDaemon per test; calls may come from many threads.
 #pragma once
 
@@ -17,8 +19,8 @@ namespace sb::test {
 
 class TestDaemon {
  public:
-  /// Every endpoint is private to the test: FIFO and unix socket in a temp dir, free loopback
-  /// ports for UDP, HTTP, the monitor and SIP. UDP, anonymous HTTP and the monitor get the admin
+  /// Every endpoint is private to the test: FIFO and unix socket in a temp dir; UDP, HTTP, the
+  /// monitor and SIP on 127.0.0.1 port 0, their real ports learned from the log. UDP, anonymous HTTP and the monitor get the admin
   /// role (the test is the operator; the read-only defaults are tested in tests/security).
   /// Extra `--set section.key=value` overrides come last (they win).
   /// `extra_config` (ini text, e.g. a [modules] section) is appended to a copy of the shipped
@@ -32,10 +34,11 @@ class TestDaemon {
   const std::string& fifo() const { return fifo_; }
   const std::string& reply_dir() const { return reply_dir_; }
   const std::string& unix_socket() const { return unix_socket_; }  ///< datagram unix socket
+  // The ports bound (0 when that listener is off).
   int udp_port() const { return udp_port_; }                       ///< datagram UDP, 127.0.0.1
-  int http_port() const { return http_port_; }                     ///< HTTP, 127.0.0.1
-  int monitor_port() const { return monitor_port_; }               ///< ISGW monitor, 127.0.0.1
-  int sip_port() const { return sip_port_; }                       ///< SIP over UDP, 127.0.0.1
+  int http_port() const { return http_port_; }                     ///< HTTP
+  int monitor_port() const { return monitor_port_; }               ///< ISGW monitor
+  int sip_port() const { return sip_port_; }                       ///< first SIP UDP listener
   std::string db_path() const { return dir_ + "/switchboard.db"; }
   pid_t pid() const { return pid_; }
 
@@ -63,8 +66,17 @@ class TestDaemon {
   pid_t pid_ = -1;
 };
 
-/// A currently free loopback port (SOCK_STREAM or SOCK_DGRAM), for a daemon to bind next.
-int free_port(int socket_type);
+/// Polls statistic `name` until it reaches `target` or `timeout` passes; returns the last value.
+long long wait_stat(const TestDaemon& d, const std::string& name, long long target,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+/// The ports a daemon reports in its start-up log (0 for a listener that is off): the "started"
+/// line (`HTTP: port N; monitor: port N; SIP: udp:HOST:N, …`) and the datagram transport's
+/// `datagram: listening on … udp HOST:PORT [(port N)]`. False when there is no "started" line.
+struct LoggedPorts {
+  int udp = 0, http = 0, monitor = 0, sip = 0;
+};
+bool parse_logged_ports(const std::string& log, LoggedPorts* out);
 
 /// The shipped conf/switchboard.conf followed by `extra` (ini text), written to `path`.
 void write_config(const std::string& path, const std::string& extra);

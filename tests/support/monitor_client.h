@@ -17,8 +17,12 @@ class MonitorClient {
   MonitorClient& operator=(const MonitorClient&) = delete;
 
   bool connected() const { return fd_ >= 0; }
-  /// Sends the bytes as they are (no line end added).
+  /// Sends the bytes as they are (no line end added), at once (TCP_NODELAY: no coalescing).
   bool send(const std::string& bytes);
+  /// Waits until the server process has read everything sent so far (the kernel's view in
+  /// /proc/net/tcp: our send queue acknowledged, then the server socket's receive queue empty);
+  /// false on timeout. What is sent next arrives in a later read of the server.
+  bool wait_consumed(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// Reads until `needle` has arrived; returns everything up to and including it and keeps the
   /// rest for the next read. On timeout or EOF returns what arrived, and timed_out()/eof() say so.
   std::string read_until(const std::string& needle,

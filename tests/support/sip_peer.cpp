@@ -1,6 +1,8 @@
 // sip_peer.cpp: the scripted SIP UA of the SIP loopback tests (see sip_peer.h).
 #include "support/sip_peer.h"
 
+#include "support/sockets.h"
+
 #include <arpa/inet.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -378,18 +380,8 @@ std::string SipPeer::random_token(std::size_t hex_digits) {
 }
 
 SipPeer::SipPeer(int daemon_port) : daemon_port_(daemon_port) {
-  fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) throw std::runtime_error("sip peer: socket failed");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd_);
-    throw std::runtime_error("sip peer: bind failed");
-  }
-  port_ = ntohs(a.sin_port);
+  fd_ = bind_loopback(SOCK_DGRAM, &port_);
+  if (fd_ < 0) throw std::runtime_error("sip peer: cannot bind a loopback UDP socket");
   int big = 1 << 20;
   ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
 }

@@ -15,6 +15,7 @@
 
 #include "gateway/core/core_commands.h"
 #include "gateway/daemon/components.h"
+#include "support/mi_harness.h"
 
 namespace sb::gateway {
 namespace {
@@ -41,18 +42,14 @@ ModuleParams params(const std::string& module, const std::string& key, const std
   return {{module, {{key, ModuleParamSetting{value, "test.conf:9"}}}}};
 }
 
-class ModuleHostTest : public ::testing::Test {
+class ModuleHostTest : public ::testing::Test, public sb::test::MiHarness {
  protected:
-  ModuleHostTest() {
+  ModuleHostTest() : MiHarness(mi::DispatcherOptions{2, 8, 300ms}) {
     ctx_.is_loadable_module = [this](std::string_view m) { return host_.has(m); };
     register_core_commands(registry_, stats_, ctx_);
     register_module_commands(registry_, host_);
   }
 
-  Result call(const std::string& method, Value params = nullptr, mi::Role role = mi::Role::admin) {
-    return dispatcher_.call_sync(
-        mi::Request{method, std::move(params), {"test", "t", role}, false});
-  }
   /// The load error's message, or "" when everything loaded.
   std::string load_error(const ModuleSettings& s, bool run_init = true) {
     try {
@@ -71,10 +68,7 @@ class ModuleHostTest : public ::testing::Test {
                   : std::to_string(r.error().code) + " " + r.error().reason;
   }
 
-  mi::Registry registry_;
-  mi::Statistics stats_;
   CoreContext ctx_;
-  mi::Dispatcher dispatcher_{registry_, stats_, mi::DispatcherOptions{2, 8, 300ms}};
   ModuleHost host_;  // last: destroy hooks run first
 };
 

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/daemon.h"
+#include "support/sockets.h"
 #include "transports/datagram/datagram_client.h"
 
 namespace sb::test {
@@ -67,15 +68,6 @@ void wait_ready(const TestDaemon& d) {
       FAIL() << "the datagram socket never answered: " << r.error << "\n" << d.log();
     std::this_thread::sleep_for(20ms);
   }
-}
-
-long long wait_stat(const TestDaemon& d, const std::string& name, long long target) {
-  long long v = d.stat(name);
-  for (int i = 0; i < 500 && v < target; ++i) {
-    std::this_thread::sleep_for(10ms);
-    v = d.stat(name);
-  }
-  return v;
 }
 
 /// Files left in the test dir whose name starts with `prefix` (client sockets must be removed).
@@ -553,7 +545,11 @@ TEST(DatagramClient, ReportsWhyThereIsNoReply) {
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.error.find("no socket at " + o.unix_path), std::string::npos) << r.error;
   o.unix_path.clear();
-  o.udp = "127.0.0.1:" + std::to_string(free_port(SOCK_DGRAM));
+  int port = 0;  // a port that was just free: bound to port 0 by this test, then closed
+  int fd = bind_loopback(SOCK_DGRAM, &port);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  o.udp = "127.0.0.1:" + std::to_string(port);
   r = client::datagram_call(o, ":uptime:\n");
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.error.find("nobody listens on udp " + o.udp), std::string::npos) << r.error;

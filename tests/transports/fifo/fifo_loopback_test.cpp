@@ -46,16 +46,6 @@ std::string drain_for(int fd, std::chrono::milliseconds wait) {
   return out;
 }
 
-// Polls a statistic until it reaches `target` (bounded); returns the last value read.
-long long wait_stat(const TestDaemon& d, const std::string& name, long long target) {
-  long long v = d.stat(name);
-  for (int i = 0; i < 300 && v < target; ++i) {
-    std::this_thread::sleep_for(10ms);
-    v = d.stat(name);
-  }
-  return v;
-}
-
 TEST_F(FifoLoopback, TextUptimeIsOpenSipsStyle) {
   std::string r = d().text("uptime");
   ASSERT_EQ(r.rfind("200 OK\nNow:: ", 0), 0u) << r;

@@ -17,6 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "support/daemon.h"
+#include "support/sockets.h"
+#include "support/temp_dir.h"
+#include "support/wait.h"
 #include "transports/http/http_client.h"
 
 namespace sb::test {
@@ -112,23 +115,6 @@ bool closed_by_server(int fd, std::chrono::milliseconds wait) {
 }
 
 /// Waits (5 s at most) until the statistic equals `value`.
-bool eventually_stat(const TestDaemon& d, const std::string& name, long long value) {
-  for (int i = 0; i < 500; ++i) {
-    if (d.stat(name) == value) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return d.stat(name) == value;
-}
-
-long long wait_stat(const TestDaemon& d, const std::string& name, long long target) {
-  long long v = d.stat(name);
-  for (int i = 0; i < 500 && v < target; ++i) {
-    std::this_thread::sleep_for(10ms);
-    v = d.stat(name);
-  }
-  return v;
-}
-
 class HttpLoopback : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -454,7 +440,7 @@ TEST(HttpLimits, ConnectionLimitEvictsIdleConnectionsFirst) {
   ASSERT_EQ(wait_for_http(o).status, 200);
   // The probe's connection may still be finishing (being answered: not evictable): wait until
   // it has gone, so the two idle connections below are the only ones.
-  ASSERT_TRUE(eventually_stat(d, "http:connections", 0)) << d.stat("http:connections");
+  ASSERT_TRUE(wait_until([&] { return d.stat("http:connections") == 0; })) << d.stat("http:connections");
   int a = tcp_connect(d.http_port());
   ASSERT_GE(wait_stat(d, "http:connections", 1), 1);  // a is older than b
   int b = tcp_connect(d.http_port());
@@ -476,7 +462,7 @@ TEST(HttpLimits, ConnectionLimitRefusesWhenEveryConnectionIsBusy) {
   HttpClientOptions o = opts(d);
   o.timeout = 10s;
   ASSERT_EQ(wait_for_http(o).status, 200);
-  ASSERT_TRUE(eventually_stat(d, "http:connections", 0)) << "the probe's connection is gone";
+  ASSERT_TRUE(wait_until([&] { return d.stat("http:connections") == 0; })) << "the probe's connection is gone";
   const std::string slow = R"({"jsonrpc":"2.0","method":"hello_async","params":{"delay_ms":4000},"id":1})";
   std::vector<std::thread> busy;
   for (int i = 0; i < 2; ++i) {
@@ -671,7 +657,7 @@ std::vector<std::string> base_args() {
 TEST(HttpStartup, OffLoopbackWithoutCredentialsIsRefused) {
   auto args = base_args();
   args.push_back("--set");
-  args.push_back("http.listen=0.0.0.0:" + std::to_string(free_port(SOCK_STREAM)));
+  args.push_back("http.listen=0.0.0.0:0");
   auto [rc, err] = run_switchboard(args);
   EXPECT_EQ(rc, 1) << err;
   EXPECT_NE(err.find("not a loopback address"), std::string::npos) << err;
@@ -679,10 +665,10 @@ TEST(HttpStartup, OffLoopbackWithoutCredentialsIsRefused) {
 }
 
 TEST(HttpStartup, OffLoopbackWithCredentialsStarts) {
-  int port = free_port(SOCK_STREAM);
-  TestDaemon d({"http.listen=0.0.0.0:" + std::to_string(port), "http.tokens=t0ken:read_only"});
+  TestDaemon d({"http.listen=0.0.0.0:0", "http.tokens=t0ken:read_only"});
+  ASSERT_GT(d.http_port(), 0) << d.log();
   HttpClientOptions o = opts(d);
-  o.port = port;
+  o.port = d.http_port();
   o.bearer_token = "t0ken";
   HttpResponse r = wait_for_http(o);
   ASSERT_TRUE(r.ok) << r.error << "\n" << d.log();
@@ -692,17 +678,13 @@ TEST(HttpStartup, OffLoopbackWithCredentialsStarts) {
 }
 
 TEST(HttpStartup, PortInUseIsAClearError) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  int port = 0;
+  int fd = bind_loopback(SOCK_STREAM, &port);
+  ASSERT_GE(fd, 0);
   ASSERT_EQ(::listen(fd, 1), 0);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   auto args = base_args();
   args.push_back("--set");
-  args.push_back("http.listen=127.0.0.1:" + std::to_string(ntohs(a.sin_port)));
+  args.push_back("http.listen=127.0.0.1:" + std::to_string(port));
   auto [rc, err] = run_switchboard(args);
   ::close(fd);
   EXPECT_EQ(rc, 1) << err;
@@ -710,22 +692,6 @@ TEST(HttpStartup, PortInUseIsAClearError) {
 }
 
 // ---- TLS --------------------------------------------------------------------------------------
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/sbtls_XXXXXX";
-    if (::mkdtemp(tmpl)) path_ = tmpl;
-  }
-  ~TempDir() {
-    if (path_.empty()) return;
-    [[maybe_unused]] int rc = std::system(("rm -rf '" + path_ + "'").c_str());
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 TEST(HttpTls, ServesHttpsWithTheConfiguredCertificate) {
   TempDir dir;
@@ -758,7 +724,7 @@ TEST(HttpTls, ServesHttpsWithTheConfiguredCertificate) {
 TEST(HttpTls, UnreadableCertificateIsAClearError) {
   auto args = base_args();
   for (std::string s : std::vector<std::string>{"http.tls_cert=/nonexistent/cert.pem", "http.tls_key=/nonexistent/key.pem",
-                        "http.listen=127.0.0.1:" + std::to_string(free_port(SOCK_STREAM))}) {
+                        "http.listen=127.0.0.1:0"}) {
     args.push_back("--set");
     args.push_back(s);
   }

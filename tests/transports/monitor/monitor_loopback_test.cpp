@@ -15,6 +15,7 @@
 
 #include "support/daemon.h"
 #include "support/monitor_client.h"
+#include "support/wait.h"
 #include "transports/http/http_client.h"
 
 namespace sb::test {
@@ -324,9 +325,10 @@ TEST(MonitorLimits, OverlongLineIsAnsweredAndTheConnectionStaysUsable) {
   MonitorClient c(d.monitor_port());
   c.greeting();
   EXPECT_EQ(c.command(std::string(40, 'a')), "line too long (more than 16 bytes): ignored\r\n");
-  // A line spread over several packets counts as a whole.
-  c.send(std::string(10, 'b'));
-  std::this_thread::sleep_for(50ms);
+  // A line spread over several reads counts as a whole: the daemon has read the first part (and
+  // found no line end in it) before the rest is sent.
+  ASSERT_TRUE(c.send(std::string(10, 'b')));
+  ASSERT_TRUE(c.wait_consumed()) << "the daemon never read the first part";
   EXPECT_EQ(c.command(std::string(10, 'b')), "line too long (more than 16 bytes): ignored\r\n");
   EXPECT_TRUE(c.command(std::string(16, 'c')).starts_with("'cccccccccccccccc' not understood"));
   EXPECT_TRUE(c.command("u").starts_with("Now:: "));
@@ -343,7 +345,7 @@ TEST(MonitorLimits, MaxConnectionsRefusesOneMoreWithOneLine) {
   EXPECT_TRUE(refused.eof());
   EXPECT_EQ(d.stat("monitor:connections_refused"), 1);
   a.close();
-  for (int i = 0; i < 200 && d.stat("monitor:connections") != 1; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(wait_until([&] { return d.stat("monitor:connections") == 1; })) << d.stat("monitor:connections");
   MonitorClient again(d.monitor_port());
   EXPECT_TRUE(again.greeting().starts_with("ISGW Status Monitor"));
   EXPECT_TRUE(b.command("u").starts_with("Now:: "));  // the others were never disturbed

@@ -1,4 +1,5 @@
 // temp_dir.h: a private mkdtemp directory for one test, removed with everything in it.
+// Threading: one owner; the path may be read from any thread.
 #pragma once
 
 #include <stdlib.h>
@@ -7,12 +8,13 @@
 #include <stdexcept>
 #include <string>
 
-namespace sb::gateway::test {
+namespace sb::test {
 
 class TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "sb_gateway_test.XXXXXX").string();
+  /// Throws std::runtime_error when no directory can be made (the test cannot run without it).
+  explicit TempDir(const std::string& prefix = "sbtest") {
+    std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + ".XXXXXX")).string();
     if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
     path_ = tmpl;
   }
@@ -30,4 +32,4 @@ class TempDir {
   std::string path_;
 };
 
-}  // namespace sb::gateway::test
+}  // namespace sb::test
