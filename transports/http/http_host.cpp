@@ -42,6 +42,7 @@
 #include "transports/net/address.h"
 #include "transports/net/auth_throttle.h"
 #include "transports/net/printable.h"
+#include "transports/net/secret_compare.h"
 
 #if MHD_VERSION >= 0x00097002
 using MhdResult = enum MHD_Result;
@@ -82,18 +83,6 @@ std::string media_type(const char* header) {
   std::string_view v(header);
   v = trim(v.substr(0, v.find(';')));
   return lower(v);
-}
-
-/// Compares in time that depends only on the lengths, not on where the texts differ.
-bool constant_time_equal(std::string_view a, std::string_view b) {
-  std::size_t n = std::max(a.size(), b.size());
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<unsigned char>(x ^ y);
-  }
-  return diff == 0;
 }
 
 /// Standard base64 (padding optional); nullopt on bad characters.

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mi/render/text.h"
+#include "transports/net/secret_compare.h"
 
 namespace sb::transports::monitor {
 
@@ -28,18 +29,6 @@ std::string echo(std::string_view s) {
   std::string out = mi::escape_text_value(s.substr(0, kEchoMax));
   if (s.size() > kEchoMax) out += "...";
   return out;
-}
-
-/// Compares in time that depends only on the lengths, not on where the texts differ.
-bool constant_time_equal(std::string_view a, std::string_view b) {
-  std::size_t n = std::max(a.size(), b.size());
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<unsigned char>(x ^ y);
-  }
-  return diff == 0;
 }
 
 std::string scalar(const mi::Value& v) {
