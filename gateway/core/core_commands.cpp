@@ -45,8 +45,19 @@ Value recipes(const CommandSpec& spec) {
   return out;
 }
 
+/// "ul_show_contact <table_name> <aor>", optional params in brackets, arrays with "...".
+std::string usage_line(const CommandSpec& spec) {
+  std::string line = spec.name;
+  for (const auto& p : spec.params) {
+    std::string name = p.name + (p.type == ParamType::array_ ? "..." : "");
+    line += p.required ? " <" + name + ">" : " [" + name + "]";
+  }
+  return line;
+}
+
 Value help_value(const CommandSpec& spec) {
   Value out = Value::object();
+  out["Usage"] = usage_line(spec);
   out["Help"] = spec.summary;
   if (!spec.description.empty()) out["Description"] = spec.description;
   out["Exported by"] = spec.module;

@@ -99,6 +99,8 @@ TEST_F(CoreCommands, Help) {
   ASSERT_TRUE(r.ok());
   const Value& v = r.value();
   EXPECT_EQ(v["Exported by"], "core");
+  EXPECT_EQ(v["Usage"], "get_statistics <statistics...>");  // built from the spec, shown first
+  EXPECT_EQ(v.begin().key(), "Usage");
   EXPECT_FALSE(v["Help"].get<std::string>().empty());
   ASSERT_EQ(v["Params"].size(), 1u);
   EXPECT_EQ(v["Params"][0]["name"], "statistics");
@@ -106,6 +108,7 @@ TEST_F(CoreCommands, Help) {
   EXPECT_EQ(v["Params"][0]["required"], true);
   EXPECT_EQ(v["Flags"], Value::array({"read_only"}));
   EXPECT_EQ(call("help", Value::array({"kill"})).value()["Flags"], Value::array({"admin"}));
+  EXPECT_EQ(call("help", Value::array({"help"})).value()["Usage"], "help [mi_cmd]");
   r = call("help");
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r.value().is_string());
