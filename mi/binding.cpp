@@ -1,12 +1,15 @@
 // binding.cpp: positional/named binding and type coercion.
 #include "mi/binding.h"
 
+#include "mi/codec/limits.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <string>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace sb::mi {
 
@@ -81,21 +84,73 @@ std::variant<Value, std::string> to_string_value(const Value& v) {
   return std::string("expected a string");
 }
 
-}  // namespace
+std::variant<Value, std::string> to_object(const Value& v) {
+  if (v.is_object()) return v;
+  if (!v.is_string()) return std::string("expected a JSON object");
+  // The text dialects (FIFO, datagram, monitor) can only give it as JSON text; its depth is
+  // bounded before it is parsed, as for every JSON entry point (core.max_nesting).
+  const std::string& text = v.get_ref<const std::string&>();
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return Value::object();  // "" = {}
+  if (const std::size_t max = decode_limits().max_nesting; json_nesting(text, max + 1) > max)
+    return fmt::format("nested deeper than {} levels (core.max_nesting)", max);
+  Value parsed = Value::parse(text, nullptr, false);
+  if (parsed.is_discarded()) return std::string("expected a JSON object, got text that is not JSON");
+  if (!parsed.is_object()) return std::string("expected a JSON object");
+  return parsed;
+}
 
-std::variant<Value, std::string> coerce(const ParamSpec& p, const Value& v) {
-  if (v.is_null()) return std::string("a value is required");
+std::variant<Value, std::string> to_type(const ParamSpec& p, const Value& v) {
   switch (p.type) {
     case ParamType::string_: return to_string_value(v);
     case ParamType::int_: return to_int(v);
+    case ParamType::uint_: {
+      auto n = to_int(v);
+      if (auto* i = std::get_if<Value>(&n); i && i->get<std::int64_t>() < 0)
+        return std::string("expected an integer >= 0");
+      return n;
+    }
     case ParamType::double_: return to_double(v);
     case ParamType::bool_: return to_bool(v);
+    case ParamType::object_: return to_object(v);
     case ParamType::array_:
       if (v.is_array()) return v;
       if (v.is_object()) return std::string("expected an array");
       return Value(Value::array({v}));
   }
   return std::string("unsupported type");
+}
+
+/// The declared range and choices (after the type is right).
+std::string constraint_violation(const ParamSpec& p, const Value& v) {
+  if (v.is_number_integer()) {
+    auto n = v.get<std::int64_t>();
+    if ((p.min && n < *p.min) || (p.max && n > *p.max)) {
+      if (p.min && p.max) return fmt::format("must be {}..{}", *p.min, *p.max);
+      if (p.min) return fmt::format("must be >= {}", *p.min);
+      return fmt::format("must be <= {}", *p.max);
+    }
+  }
+  if (!p.choices.empty() && v.is_string()) {
+    const auto& word = v.get_ref<const std::string&>();
+    for (const auto& c : p.choices)
+      if (c == word) return {};
+    return fmt::format("must be one of: {}", fmt::join(p.choices, ", "));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::variant<Value, std::string> coerce(const ParamSpec& p, const Value& v) {
+  if (v.is_null()) return std::string("a value is required");
+  auto c = to_type(p, v);
+  if (std::holds_alternative<std::string>(c)) {
+    // A secret's value is never echoed ("expected an integer, got 'hunter2'").
+    if (p.sensitive) return std::string("not a valid ") + std::string(to_string(p.type));
+    return c;
+  }
+  if (std::string why = constraint_violation(p, std::get<Value>(c)); !why.empty()) return why;
+  return c;
 }
 
 std::variant<std::vector<Value>, Error> bind_params(const CommandSpec& spec, const Value& params) {

@@ -13,6 +13,8 @@ std::string_view to_string(ParamType t) {
     case ParamType::bool_: return "bool";
     case ParamType::double_: return "double";
     case ParamType::array_: return "array";
+    case ParamType::uint_: return "uint";
+    case ParamType::object_: return "object";
   }
   return "string";
 }
@@ -34,12 +36,44 @@ std::optional<Role> role_from_string(std::string_view name) {
 }
 
 ParamSpec param(std::string name, ParamType type, std::string help) {
-  return ParamSpec{std::move(name), type, true, nullptr, std::move(help), TextBlock::line};
+  ParamSpec p;
+  p.name = std::move(name);
+  p.type = type;
+  p.help = std::move(help);
+  return p;
 }
 
 ParamSpec optional_param(std::string name, ParamType type, std::string help, Value default_value) {
-  return ParamSpec{std::move(name), type, false, std::move(default_value), std::move(help),
-                   TextBlock::line};
+  ParamSpec p = param(std::move(name), type, std::move(help));
+  p.required = false;
+  p.default_value = std::move(default_value);
+  return p;
+}
+
+ParamSpec ParamSpec::range(std::int64_t lo, std::int64_t hi) && {
+  min = lo;
+  max = hi;
+  return std::move(*this);
+}
+
+ParamSpec ParamSpec::at_least(std::int64_t lo) && {
+  min = lo;
+  return std::move(*this);
+}
+
+ParamSpec ParamSpec::one_of(std::vector<std::string> words) && {
+  choices = std::move(words);
+  return std::move(*this);
+}
+
+ParamSpec ParamSpec::secret() && {
+  sensitive = true;
+  return std::move(*this);
+}
+
+ParamSpec ParamSpec::block(TextBlock b) && {
+  text_block = b;
+  return std::move(*this);
 }
 
 std::size_t CommandSpec::required_count() const {

@@ -22,7 +22,8 @@
 
 namespace sb::mi {
 
-enum class ParamType { string_, int_, bool_, double_, array_ };
+/// uint_: an integer >= 0. object_: a JSON object (the text dialects give it as JSON text).
+enum class ParamType { string_, int_, bool_, double_, array_, uint_, object_ };
 std::string_view to_string(ParamType t);
 
 /// How the SER text dialect frames a param (t_uac_dlg style); other dialects ignore it.
@@ -39,6 +40,16 @@ struct ParamSpec {
   Value default_value;  ///< for optional params; null = absent when not given
   std::string help;
   TextBlock text_block = TextBlock::line;
+  std::optional<std::int64_t> min{}, max{};  ///< int_/uint_: accepted range (checked by binding)
+  std::vector<std::string> choices{};        ///< string_: the only accepted words (an enum)
+  bool sensitive = false;  ///< a secret: never echoed in errors or logs, shown as "***"
+
+  /// Declaration modifiers: `param("port", ParamType::int_, "…").range(1, 9999)`.
+  ParamSpec range(std::int64_t lo, std::int64_t hi) &&;
+  ParamSpec at_least(std::int64_t lo) &&;
+  ParamSpec one_of(std::vector<std::string> words) &&;
+  ParamSpec secret() &&;
+  ParamSpec block(TextBlock b) &&;
 };
 
 /// Declaration helpers: `param("aor", ParamType::string_, "AOR, e.g. alice@example.com")`.
@@ -142,6 +153,9 @@ struct CommandSpec {
   /// where the text form is not the generic tree: t_uac_dlg puts the SIP final status on the
   /// status line, as SER did, so a shell script sees a failed request. Other dialects ignore it.
   std::function<std::string(const Value&)> text_reply{};
+  /// What a successful call returns: a JSON Schema (mi/reply_schema.h builders); required.
+  /// Replies are checked against it when core.validate_replies is on (every test daemon).
+  Value reply{};
   SyncHandler handler{};          ///< for sync commands
   AsyncHandler async_handler{};   ///< for commands flagged kAsync
 

@@ -18,6 +18,16 @@ using Clock = std::chrono::steady_clock;
 std::int64_t micros_since(Clock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
 }
+/// The reply itself, or 500 when it does not match the declared schema (validate_replies).
+Result checked_reply(const std::string& name, const ReplyValidator& validator, Result r) {
+  std::string why = validator.validate(r.value());
+  if (why.empty()) return r;
+  spdlog::error("mi: the reply of '{}' does not match its reply schema: {}; reply: {}", name, why,
+                printable(to_compact_json(r.value()), 2000));
+  return Error::failure(500, "Reply does not match its schema",
+                        fmt::format("'{}': {}", name, why));
+}
+
 }  // namespace
 
 Dispatcher::Dispatcher(Registry& registry, Statistics& stats, DispatcherOptions options)
@@ -43,10 +53,16 @@ const Dispatcher::CommandStats& Dispatcher::stats_for(const CommandSpec& spec) {
   std::unique_lock lk(stats_mu_);
   auto [it, inserted] = command_stats_.try_emplace(&spec);
   if (inserted) {
-    it->second = CommandStats{&stats_.counter("mi", spec.name + "_calls"),
-                              &stats_.counter("mi", spec.name + "_errors"),
-                              &stats_.counter("mi", spec.name + "_latency_total_us"),
-                              &stats_.gauge("mi", spec.name + "_latency_max_us", true)};
+    auto series = [&](const char* family, StatKind kind) {
+      return &stats_.labeled("mi", family, "command", spec.name, kind);
+    };
+    it->second = CommandStats{series("calls", StatKind::counter),
+                              series("errors", StatKind::counter),
+                              series("latency_total_us", StatKind::counter),
+                              series("latency_max_us", StatKind::gauge),
+                              options_.validate_replies
+                                  ? std::make_shared<const ReplyValidator>(spec.reply)
+                                  : nullptr};
   }
   return it->second;
 }
@@ -96,6 +112,7 @@ void Dispatcher::call(Request req, Done done) {
   Completion completion([this, &cs, start, timer_id, done = std::move(done),
                          name = spec->name](Result r) {
     if (std::uint64_t id = timer_id->load()) timer_.cancel(id);
+    if (cs.validator && r.ok()) r = checked_reply(name, *cs.validator, std::move(r));
     auto us = micros_since(start);
     cs.latency_us->inc(us);
     cs.latency_max_us->raise_to(us);

@@ -22,6 +22,7 @@
 
 #include "mi/command.h"
 #include "mi/registry.h"
+#include "mi/reply_validator.h"
 #include "mi/statistics.h"
 #include "mi/timer.h"
 #include "mi/worker_pool.h"
@@ -47,6 +48,9 @@ struct DispatcherOptions {
   std::size_t min_workers = 2;
   std::size_t max_workers = 64;
   std::chrono::milliseconds call_timeout{60'000};
+  /// Check every successful reply against its command's reply schema; a mismatch is answered
+  /// 500 and logged (core.validate_replies: on in every test daemon, off in production).
+  bool validate_replies = false;
 };
 
 class Dispatcher {
@@ -85,6 +89,7 @@ class Dispatcher {
     Stat* errors;
     Stat* latency_us;  ///< `mi:<cmd>_latency_total_us`: sum of call latencies (µs)
     Stat* latency_max_us;
+    std::shared_ptr<const ReplyValidator> validator;  ///< set when validate_replies
   };
   const CommandStats& stats_for(const CommandSpec& spec);
   void finish_error(const Request& req, Error e, const Done& done);

@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define SB_MODULE_ABI_MAJOR 1
-#define SB_MODULE_ABI_MINOR 1
+#define SB_MODULE_ABI_MINOR 2
 /** The one symbol the daemon looks up in a module. */
 #define SB_MODULE_EXPORTS_SYMBOL "sb_module_exports"
 
@@ -118,6 +118,16 @@ typedef struct sb_command_export {
   const char *description;            /* optional longer help (`help <cmd>`), may be NULL */
 } sb_command_export;
 
+/** A command's reply schema (ABI 1.2): what a successful call returns, as JSON Schema text in
+ * the subset mi/reply_schema.h documents (type, properties, required, additionalProperties,
+ * items, enum, const, anyOf, minimum, maximum, description). `help <cmd>`, XML-RPC
+ * system.methodSignature and the API document show it; core.validate_replies checks replies
+ * against it. Examples: "{\"type\":\"string\"}", "{\"const\":\"OK\"}". */
+typedef struct sb_reply_schema_export {
+  const char *command;  /* a name from `commands`; NULL ends the array */
+  const char *schema;   /* JSON Schema text */
+} sb_reply_schema_export;
+
 /* ---- the module descriptor ---------------------------------------------------------------- */
 typedef struct sb_module {
   uint32_t abi_major;    /* SB_MODULE_ABI_MAJOR (first field in every version) */
@@ -138,6 +148,11 @@ typedef struct sb_module {
    * or NULL. Their values are never shown: `module_list` and `arg` print "***", error messages
    * leave them out. */
   const char *const *secret_params;
+  /* ---- since ABI 1.2 ---- */
+  /** One reply schema per command, NULL-terminated. Required from ABI 1.2 on: a command without
+   * one is refused at load, naming it. (A module built for 1.0/1.1 has none: its commands get a
+   * schema that accepts any reply.) */
+  const sb_reply_schema_export *reply_schemas;
 } sb_module;
 
 /** Fills the version fields: `SB_MODULE_EXPORTS = { SB_MODULE_ABI_INIT, .name = "x", ... };` */

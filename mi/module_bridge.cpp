@@ -255,7 +255,8 @@ int typed_arg(const sb_args* a, const char* name, bool (Value::*fits)() const no
 
 }  // namespace
 
-CommandSpec module_command_spec(const std::string& module, const sb_command_export& c) {
+CommandSpec module_command_spec(const std::string& module, const sb_command_export& c,
+                                Value reply) {
   constexpr unsigned kKnown = SB_CMD_READ_ONLY | SB_CMD_ADMIN | SB_CMD_HIDDEN;
   constexpr std::size_t kMaxArgs = 64;
   CommandSpec s;
@@ -263,6 +264,7 @@ CommandSpec module_command_spec(const std::string& module, const sb_command_expo
   s.module = module;
   s.summary = c.summary ? c.summary : "";
   s.description = c.description ? c.description : "";
+  s.reply = std::move(reply);
   auto bad = [&](const std::string& why) {
     return std::invalid_argument(fmt::format("command '{}': {}", s.name, why));
   };

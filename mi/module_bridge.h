@@ -24,6 +24,8 @@ namespace sb::mi {
 /// help and defaults, flags, handler). Throws std::invalid_argument naming the problem for what
 /// the Registry cannot see (unknown argument type or flag bits, a default that does not fit its
 /// type, neither or both handlers); Registry::add checks the rest.
-CommandSpec module_command_spec(const std::string& module, const sb_command_export& cmd);
+/// `reply` is the command's reply schema (the loader finds it in sb_module.reply_schemas).
+CommandSpec module_command_spec(const std::string& module, const sb_command_export& cmd,
+                                Value reply);
 
 }  // namespace sb::mi

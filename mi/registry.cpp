@@ -1,6 +1,9 @@
 // registry.cpp: spec validation and the name tables.
 #include "mi/registry.h"
 
+#include "mi/binding.h"
+#include "mi/reply_schema.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -42,6 +45,10 @@ std::string Registry::validate(const CommandSpec& s) {
     return fmt::format("command '{}' is inline but async or engine-bound", s.name);
   if (s.has(kReadOnly) && s.has(kAdmin))
     return fmt::format("command '{}' is both read_only and admin", s.name);
+  if (s.reply.is_null())
+    return fmt::format("command '{}' declares no reply schema (.reply, mi/reply_schema.h)", s.name);
+  if (std::string why = schema::check(s.reply); !why.empty())
+    return fmt::format("command '{}': reply schema: {}", s.name, why);
   bool seen_optional = false;
   for (std::size_t i = 0; i < s.params.size(); ++i) {
     const ParamSpec& p = s.params[i];
@@ -56,6 +63,16 @@ std::string Registry::validate(const CommandSpec& s) {
       return fmt::format("command '{}': required param '{}' follows an optional one", s.name,
                          p.name);
     if (!p.required) seen_optional = true;
+    if ((p.min || p.max) && p.type != ParamType::int_ && p.type != ParamType::uint_)
+      return fmt::format("command '{}': param '{}' has a range but is not an integer", s.name, p.name);
+    if (!p.choices.empty() && p.type != ParamType::string_)
+      return fmt::format("command '{}': param '{}' has choices but is not a string", s.name, p.name);
+    if (!p.required && !p.default_value.is_null()) {
+      auto c = coerce(p, p.default_value);
+      if (auto* why = std::get_if<std::string>(&c))
+        return fmt::format("command '{}': the default of param '{}' is not valid: {}", s.name,
+                           p.name, *why);
+    }
     if (p.type == ParamType::array_ && i + 1 != s.params.size())
       return fmt::format("command '{}': array param '{}' must be the last param", s.name, p.name);
   }

@@ -19,12 +19,15 @@ bool Stat::reset() {
 }
 
 Stat& Statistics::make(std::string_view group, std::string_view name, StatKind kind,
-                       bool resettable, std::function<std::int64_t()> fn) {
+                       bool resettable, std::function<std::int64_t()> fn, Label label) {
   std::string full = std::string(group) + ":" + std::string(name);
   std::unique_lock lk(mu_);
   if (auto it = by_full_name_.find(full); it != by_full_name_.end()) return *it->second;
   stats_.emplace_back(std::string(group), std::string(name), kind, resettable, std::move(fn));
   Stat* s = &stats_.back();
+  s->family_ = label.family;  // set before the stat is visible to any other thread
+  s->label_key_ = label.key;
+  s->label_value_ = label.value;
   by_full_name_.emplace(std::move(full), s);
   return *s;
 }
@@ -40,6 +43,14 @@ Stat& Statistics::gauge(std::string_view group, std::string_view name, bool rese
 Stat& Statistics::computed(std::string_view group, std::string_view name, StatKind kind,
                            std::function<std::int64_t()> fn) {
   return make(group, name, kind, false, std::move(fn));
+}
+
+Stat& Statistics::labeled(std::string_view group, std::string_view family,
+                          std::string_view label_key, std::string_view label_value, StatKind kind,
+                          bool resettable) {
+  std::string name = std::string(label_value) + "_" + std::string(family);
+  return make(group, name, kind, resettable, {},
+              Label{std::string(family), std::string(label_key), std::string(label_value)});
 }
 
 std::vector<const Stat*> Statistics::all() const {
@@ -58,7 +69,7 @@ std::vector<const Stat*> Statistics::match(const std::vector<std::string>& items
     auto colon = item.find(':');
     for (const Stat& s : stats_) {
       bool hit;
-      if (item == "all") hit = true;
+      if (item == "all") hit = !s.labeled();
       else if (colon == std::string::npos) hit = s.name() == item;
       else if (colon + 1 == item.size()) hit = s.group() == std::string_view(item).substr(0, colon);
       else hit = s.group() == std::string_view(item).substr(0, colon) &&

@@ -3,6 +3,9 @@
 // Purpose: modules create their counters here once and update them lock-free; the core commands
 // get_statistics / list_statistics / reset_statistics (and, later, /metrics) read them.
 // Items in queries: `all`, `group:` (a whole group), `group:name`, or a bare `name` (any group).
+// Labeled stats (one series of a family per command, e.g. `mi:uptime_calls` = family `calls`,
+// command="uptime") are left out of `all` — hundreds of them would drown the rest — and are
+// listed when asked for by group (`mi:`) or by name; /metrics shows them as labeled families.
 // Names may themselves contain ':' (OpenSIPS #673): the group is the text before the first ':'.
 // Threading: create stats at any time (mutex); increment/read from any thread (atomics).
 #pragma once
@@ -44,9 +47,16 @@ class Stat {
   std::string full_name() const { return group_ + ":" + name_; }
   StatKind kind() const { return kind_; }
   bool resettable() const { return resettable_ && !fn_; }
+  /// For a labeled stat: its family ("calls") and its label (key "command", value "uptime").
+  const std::string& family() const { return family_; }
+  const std::string& label_key() const { return label_key_; }
+  const std::string& label_value() const { return label_value_; }
+  bool labeled() const { return !family_.empty(); }
 
  private:
+  friend class Statistics;
   std::string group_, name_;
+  std::string family_, label_key_, label_value_;
   StatKind kind_;
   bool resettable_;
   std::function<std::int64_t()> fn_;
@@ -61,18 +71,27 @@ class Statistics {
   /// A stat computed on read (e.g. a table size); never reset.
   Stat& computed(std::string_view group, std::string_view name, StatKind kind,
                  std::function<std::int64_t()> fn);
+  /// One series of a labeled family: named `group:<label_value>_<family>` for get_statistics,
+  /// shown by /metrics as `<group>_<family>{<label_key>="<label_value>"}`; not in `all`.
+  Stat& labeled(std::string_view group, std::string_view family, std::string_view label_key,
+                std::string_view label_value, StatKind kind, bool resettable = true);
 
-  /// Stats matching the items (see header comment), each once, in registration order.
+  /// Stats matching the items (see header comment), each once, in registration order
+  /// (`all` leaves labeled stats out).
   /// `unmatched` receives the items that matched nothing.
   std::vector<const Stat*> match(const std::vector<std::string>& items,
                                  std::vector<std::string>* unmatched = nullptr) const;
+  /// Every stat, labeled ones included (for /metrics).
   std::vector<const Stat*> all() const;
   /// Resets the resettable stats among the matches; returns how many matched.
   std::size_t reset(const std::vector<std::string>& items);
 
  private:
+  struct Label {
+    std::string family, key, value;
+  };
   Stat& make(std::string_view group, std::string_view name, StatKind kind, bool resettable,
-             std::function<std::int64_t()> fn);
+             std::function<std::int64_t()> fn, Label label = {});
   mutable std::shared_mutex mu_;
   std::deque<Stat> stats_;
   std::unordered_map<std::string, Stat*> by_full_name_;

@@ -18,8 +18,30 @@ for p in $PACKAGES; do
   fi
 done
 
+# valijson (JSON Schema validation of command replies) is header-only; Debian's libvalijson-dev
+# depends on every JSON library it has an adapter for (Qt 5, Poco, …: ~70 packages), of which we
+# use one (nlohmann). So its .deb is downloaded from the Debian archive and unpacked into
+# build-deps/ (not committed, not installed system-wide); CMake looks there and in /usr/include.
+top=$(cd "$(dirname "$0")/.." && pwd)
+fetch_valijson() {
+  [ -f /usr/include/valijson/validator.hpp ] && return 0
+  [ -f "$top/build-deps/valijson/usr/include/valijson/validator.hpp" ] && return 0
+  tmp=$(mktemp -d)
+  chmod 755 "$tmp"  # apt-get download runs as _apt when it can
+  (cd "$tmp" && apt-get download -q libvalijson-dev) || {
+    echo "setup: could not download libvalijson-dev from the Debian archive" >&2
+    rm -rf "$tmp"
+    exit 1
+  }
+  mkdir -p "$top/build-deps/valijson"
+  dpkg -x "$tmp"/libvalijson-dev_*.deb "$top/build-deps/valijson"
+  rm -rf "$tmp"
+  echo "setup: valijson headers unpacked into build-deps/valijson"
+}
+
 if [ -z "$missing" ]; then
   echo "setup: all build and test dependencies are installed"
+  fetch_valijson
   exit 0
 fi
 
@@ -34,3 +56,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
+fetch_valijson

@@ -93,6 +93,13 @@ const ConfigSection kCoreSection = {
       .min = 1, .max = 100'000,
       .doc = "Most requests in one JSON-RPC batch or XML-RPC system.multicall, on every transport\n"
              "(1..100000); a longer one is refused as a whole with -32600 naming this key. Default: 100."},
+     {.section = "core", .key = "validate_replies", .type = KeyType::boolean, .default_value = "off",
+      .help = "Check every reply against its command's declared reply schema (500 on a mismatch).",
+      .doc = "Check every successful reply against the reply schema its command declares (the schemas\n"
+             "`help <cmd>`, system.methodSignature and the API document show) and answer a reply that\n"
+             "does not match with `500 Reply does not match its schema`, logged at error with the path\n"
+             "that differs. For tests and for trying a new module: every test daemon turns it on. It\n"
+             "costs a copy and a walk of each reply. Default: off."},
     },
     .outro = {
         "---- Local trust model -------------------------------------------------------------------------\n"
@@ -130,6 +137,7 @@ mi::DispatcherOptions dispatcher_options(const Config& cfg) {
   o.min_workers = static_cast<std::size_t>(cfg.get_int("core.workers_min"));
   o.max_workers = static_cast<std::size_t>(cfg.get_int("core.workers_max"));
   o.call_timeout = std::chrono::milliseconds(cfg.get_int("core.call_timeout_ms"));
+  o.validate_replies = cfg.get_bool("core.validate_replies");
   return o;
 }
 

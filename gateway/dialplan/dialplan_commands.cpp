@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/engine/command_helpers.h"
+#include "mi/reply_schema.h"
 
 namespace sb::gateway {
 
@@ -57,7 +58,7 @@ void apply_params(const Args& a, DialplanRulePatch& p) {
   if (a.has("dest_rewrite")) p.dest_rewrite = a.str("dest_rewrite");
   if (a.has("src_match")) p.src_match = a.str("src_match");
   if (a.has("src_rewrite")) p.src_rewrite = a.str("src_rewrite");
-  if (a.has("options")) p.options = parse_dialplan_options(a.str("options"));
+  if (a.has("options")) p.options = a.get("options");  // an object (binding); checked by the dialplan
   if (a.has("comment")) p.comment = a.str("comment");
 }
 
@@ -88,7 +89,114 @@ std::optional<CallSource> parse_call_source(const std::string& text, std::string
   return CallSource{kind, id, {}};
 }
 
+namespace {
+
+// ---- handlers ---------------------------------------------------------------------------------
+
+Result list_rules(Dialplan& dp, const Args&) {
+  Value list = Value::array();
+  for (const CompiledRule& c : dp.rules()->rules) list.push_back(dialplan_rule_value(c.rule));
+  return Value{{"Rules", std::move(list)}};
+}
+
+Result reload(Dialplan& dp, const Args&) {
+  try {
+    std::size_t n = dp.reload();
+    spdlog::info("dialplan: reloaded, {} rules", n);
+  } catch (const DialplanError& e) {
+    spdlog::error("dialplan: reload refused, the active rules stay: {}", e.what());
+    throw;
+  }
+  return mi::ok_value();
+}
+
+/// dp_translate's checks before the engine is asked.
+std::optional<Error> translate_params(const Args& a, std::optional<CallSource>& source) {
+  std::string why;
+  source = parse_call_source(a.str("source"), why);
+  if (!source) return Error::bad_param("source", why);
+  for (const char* p : {"number", "caller"})
+    if (a.str(p).size() > kDialplanMaxNumber)
+      return Error::bad_param(p, fmt::format("longer than {} bytes", kDialplanMaxNumber));
+  return std::nullopt;
+}
+
+Result translate(Dialplan& dp, const CallSource& source, const Args& a) {
+  auto t = dp.translate(source, a.str("number"), a.str("caller"));
+  if (!t) return Error::failure(404, "No matching rule");
+  return Value{{"rule_id", t->rule_id}, {"position", t->index + 1}, {"called", t->called},
+               {"caller", t->caller},   {"target_kind", t->target_kind},
+               {"target_id", t->target_id}, {"options", t->options}};
+}
+
+Result add_rule(Dialplan& dp, const Args& a) {
+  DialplanRulePatch p;
+  apply_params(a, p);
+  DialplanRule r;
+  r.src_kind = *p.src_kind;
+  r.src_id = *p.src_id;
+  r.dest_match = *p.dest_match;
+  r.dest_rewrite = *p.dest_rewrite;
+  r.src_match = *p.src_match;
+  r.src_rewrite = *p.src_rewrite;
+  r.target_kind = *p.target_kind;
+  r.target_id = *p.target_id;
+  r.options = *p.options;
+  r.comment = *p.comment;
+  std::optional<std::int64_t> position;
+  if (a.has("position")) position = a.integer("position");
+  DialplanRule added = dp.add(r, position);
+  spdlog::info("dialplan: rule id {} added at position {}", added.id, added.position);
+  return dialplan_rule_value(added);
+}
+
+constexpr const char* kEditableFields[] = {"src",       "dest_match",  "dest_rewrite", "target",
+                                           "src_match", "src_rewrite", "options",      "comment"};
+
+Result update_rule(Dialplan& dp, const Args& a) {
+  DialplanRulePatch p;
+  apply_params(a, p);
+  DialplanRule updated = dp.update(a.integer("id"), p);
+  spdlog::info("dialplan: rule id {} updated", updated.id);
+  return dialplan_rule_value(updated);
+}
+
+Result remove_rule(Dialplan& dp, const Args& a) {
+  dp.remove(a.integer("id"));
+  spdlog::info("dialplan: rule id {} removed", a.integer("id"));
+  return mi::ok_value();
+}
+
+Result move_rule(Dialplan& dp, const Args& a) {
+  DialplanRule moved = dp.move(a.integer("id"), a.integer("position"));
+  spdlog::info("dialplan: rule id {} moved to position {}", moved.id, moved.position);
+  return dialplan_rule_value(moved);
+}
+
+// ---- reply schemas ----------------------------------------------------------------------------
+
+Value options_reply() {
+  using namespace mi::schema;
+  return object({{"failover_causes", opt(array_of(uint(), "SIP codes 300..699 that try the next rule"))},
+                 {"timeout_s", opt(uint())},
+                 {"clir", opt(boolean())},
+                 {"enabled", opt(boolean())}});
+}
+
+Value rule_reply() {
+  using namespace mi::schema;
+  return object({{"id", uint()},           {"position", uint("1..N, evaluation order")},
+                 {"src_kind", str()},      {"src_id", str()},
+                 {"dest_match", str()},    {"dest_rewrite", str()},
+                 {"src_match", str()},     {"src_rewrite", str()},
+                 {"target_kind", str()},   {"target_id", str()},
+                 {"options", options_reply()}, {"comment", str()}});
+}
+
+}  // namespace
+
 void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
+  using namespace mi::schema;
   const std::string m = "dialplan";
   auto src_help = "call source: any | account[:NAME] | subscriber[:USER[@DOMAIN]] | group[:NAME] | port[:N] "
                   "(no name = any of that kind)";
@@ -97,35 +205,25 @@ void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
   auto dest_rewrite_help = "the new called number, \\0..\\9 = groups of dest_match, \\\\ = a backslash; '' = unchanged";
   auto src_match_help = "regex searched in the caller number; '' = any caller";
   auto src_rewrite_help = "the new caller number, \\0..\\9 = groups of src_match; '' = unchanged";
-  auto options_help = "JSON object: failover_causes [SIP codes 300..699], timeout_s 1..600, clir bool, enabled bool";
-  auto id = mi::param("id", ParamType::int_, "rule id (dp_list shows it)");
+  auto options_help = "object: failover_causes [SIP codes 300..699], timeout_s 1..600, clir bool, enabled bool "
+                      "(as JSON text in the text dialects)";
+  auto id = mi::param("id", ParamType::uint_, "rule id (dp_list shows it)");
+  // Runs fn(dialplan, args); a refused rule or edit becomes its 400/404 (with_dialplan).
+  auto on_dialplan = [&s](Result (*fn)(Dialplan&, const Args&)) -> mi::SyncHandler {
+    return [&s, fn](const Args& a) { return with_dialplan(s, [&](Dialplan& dp) { return fn(dp, a); }); };
+  };
 
   registry.add({.name = "dp_list", .module = m,
                 .summary = "List the active dialplan rules in evaluation order (first match wins)",
                 .flags = mi::kEngine | mi::kReadOnly,
-                .handler = [&s](const Args&) -> Result {
-                  return with_dialplan(s, [&](Dialplan& dp) -> Result {
-                    Value list = Value::array();
-                    for (const CompiledRule& c : dp.rules()->rules) list.push_back(dialplan_rule_value(c.rule));
-                    return Value{{"Rules", std::move(list)}};
-                  });
-                }});
+                .reply = object({{"Rules", array_of(rule_reply())}}),
+                .handler = on_dialplan(list_rules)});
 
   registry.add({.name = "dp_reload", .module = m,
                 .summary = "Re-read the dialplan from the database; a bad rule set is refused and the active one kept",
                 .flags = mi::kEngine,
-                .handler = [&s](const Args&) -> Result {
-                  return with_dialplan(s, [&](Dialplan& dp) -> Result {
-                    try {
-                      std::size_t n = dp.reload();
-                      spdlog::info("dialplan: reloaded, {} rules", n);
-                    } catch (const DialplanError& e) {
-                      spdlog::error("dialplan: reload refused, the active rules stay: {}", e.what());
-                      throw;
-                    }
-                    return Value("OK");
-                  });
-                }});
+                .reply = ok(),
+                .handler = on_dialplan(reload)});
 
   registry.add({.name = "dp_translate", .module = m,
                 .summary = "Show which rule a call would match, the rewritten numbers and the target",
@@ -134,24 +232,13 @@ void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
                            mi::param("number", ParamType::string_, "the called number"),
                            mi::optional_param("caller", ParamType::string_, "the caller number", "")},
                 .flags = mi::kEngine | mi::kReadOnly,
+                .reply = object({{"rule_id", uint()}, {"position", uint()}, {"called", str("the rewritten called number")},
+                                 {"caller", str("the rewritten caller number")}, {"target_kind", str()},
+                                 {"target_id", str()}, {"options", options_reply()}}),
                 .handler = [&s](const Args& a) -> Result {
-                  std::string why;
-                  auto source = parse_call_source(a.str("source"), why);
-                  if (!source) return Error::bad_param("source", why);
-                  for (const char* p : {"number", "caller"})
-                    if (a.str(p).size() > kDialplanMaxNumber)
-                      return Error::bad_param(p, fmt::format("longer than {} bytes", kDialplanMaxNumber));
-                  return with_dialplan(s, [&](Dialplan& dp) -> Result {
-                    auto t = dp.translate(*source, a.str("number"), a.str("caller"));
-                    if (!t) return Error::failure(404, "No matching rule");
-                    return Value{{"rule_id", t->rule_id},
-                                 {"position", t->index + 1},
-                                 {"called", t->called},
-                                 {"caller", t->caller},
-                                 {"target_kind", t->target_kind},
-                                 {"target_id", t->target_id},
-                                 {"options", t->options}};
-                  });
+                  std::optional<CallSource> source;
+                  if (auto e = translate_params(a, source)) return *e;
+                  return with_dialplan(s, [&](Dialplan& dp) { return translate(dp, *source, a); });
                 }});
 
   registry.add({.name = "dp_rule_add", .module = m,
@@ -162,32 +249,12 @@ void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
                            mi::param("target", ParamType::string_, target_help),
                            mi::optional_param("src_match", ParamType::string_, src_match_help, ""),
                            mi::optional_param("src_rewrite", ParamType::string_, src_rewrite_help, ""),
-                           mi::optional_param("options", ParamType::string_, options_help, "{}"),
+                           mi::optional_param("options", ParamType::object_, options_help, Value::object()),
                            mi::optional_param("position", ParamType::int_, "1..N+1; default: last"),
                            mi::optional_param("comment", ParamType::string_, "free text", "")},
                 .flags = mi::kEngine,
-                .handler = [&s](const Args& a) -> Result {
-                  return with_dialplan(s, [&](Dialplan& dp) -> Result {
-                    DialplanRulePatch p;
-                    apply_params(a, p);
-                    DialplanRule r;
-                    r.src_kind = *p.src_kind;
-                    r.src_id = *p.src_id;
-                    r.dest_match = *p.dest_match;
-                    r.dest_rewrite = *p.dest_rewrite;
-                    r.src_match = *p.src_match;
-                    r.src_rewrite = *p.src_rewrite;
-                    r.target_kind = *p.target_kind;
-                    r.target_id = *p.target_id;
-                    r.options = *p.options;
-                    r.comment = *p.comment;
-                    std::optional<std::int64_t> position;
-                    if (a.has("position")) position = a.integer("position");
-                    DialplanRule added = dp.add(r, position);
-                    spdlog::info("dialplan: rule id {} added at position {}", added.id, added.position);
-                    return dialplan_rule_value(added);
-                  });
-                }});
+                .reply = rule_reply(),
+                .handler = on_dialplan(add_rule)});
 
   registry.add({.name = "dp_rule_update", .module = m,
                 .summary = "Change the given fields of a dialplan rule; returns the rule",
@@ -198,47 +265,30 @@ void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
                            mi::optional_param("target", ParamType::string_, target_help),
                            mi::optional_param("src_match", ParamType::string_, src_match_help),
                            mi::optional_param("src_rewrite", ParamType::string_, src_rewrite_help),
-                           mi::optional_param("options", ParamType::string_, options_help + std::string(" (replaces them all)")),
+                           mi::optional_param("options", ParamType::object_, options_help + std::string(" (replaces them all)")),
                            mi::optional_param("comment", ParamType::string_, "free text")},
                 .flags = mi::kEngine,
-                .handler = [&s](const Args& a) -> Result {
-                  bool any = false;
-                  for (const char* f : {"src", "dest_match", "dest_rewrite", "target", "src_match", "src_rewrite",
-                                        "options", "comment"})
-                    any = any || a.has(f);
-                  if (!any) return Error::arity("dp_rule_update needs at least one field to change besides the id");
-                  return with_dialplan(s, [&](Dialplan& dp) -> Result {
-                    DialplanRulePatch p;
-                    apply_params(a, p);
-                    DialplanRule updated = dp.update(a.integer("id"), p);
-                    spdlog::info("dialplan: rule id {} updated", updated.id);
-                    return dialplan_rule_value(updated);
-                  });
+                .reply = rule_reply(),
+                .handler = [update = on_dialplan(update_rule)](const Args& a) -> Result {
+                  if (std::none_of(std::begin(kEditableFields), std::end(kEditableFields),
+                                   [&](const char* f) { return a.has(f); }))
+                    return Error::arity("dp_rule_update needs at least one field to change besides the id");
+                  return update(a);
                 }});
 
   registry.add({.name = "dp_rule_rm", .module = m,
                 .summary = "Remove a dialplan rule (the rules after it move up)",
                 .params = {id},
                 .flags = mi::kEngine,
-                .handler = [&s](const Args& a) -> Result {
-                  return with_dialplan(s, [&](Dialplan& dp) -> Result {
-                    dp.remove(a.integer("id"));
-                    spdlog::info("dialplan: rule id {} removed", a.integer("id"));
-                    return Value("OK");
-                  });
-                }});
+                .reply = ok(),
+                .handler = on_dialplan(remove_rule)});
 
   registry.add({.name = "dp_rule_move", .module = m,
                 .summary = "Move a dialplan rule to another position; returns the rule",
                 .params = {id, mi::param("position", ParamType::int_, "the new position, 1..N")},
                 .flags = mi::kEngine,
-                .handler = [&s](const Args& a) -> Result {
-                  return with_dialplan(s, [&](Dialplan& dp) -> Result {
-                    DialplanRule moved = dp.move(a.integer("id"), a.integer("position"));
-                    spdlog::info("dialplan: rule id {} moved to position {}", moved.id, moved.position);
-                    return dialplan_rule_value(moved);
-                  });
-                }});
+                .reply = rule_reply(),
+                .handler = on_dialplan(move_rule)});
 }
 
 }  // namespace sb::gateway

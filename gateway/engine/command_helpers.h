@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/engine/services.h"
 #include "gateway/store/database.h"
 #include "mi/command.h"
 
@@ -21,6 +22,19 @@ mi::Result with_service(Service* service, const char* module, Fn fn) {
     spdlog::error("{}: database: {}", module, e.what());
     return mi::Error::failure(500, "Internal Error", "database write failed; see the server log");
   }
+}
+
+/// The handler of a command row: runs `fn(service, args)` on `services.*member` through
+/// with_service(). The service is looked up at call time (services are built after the commands
+/// are registered, and are gone after the engine stops).
+/// Usage: `.handler = on_service(s, &SipServices::calls, "calls", finish_call)`.
+template <typename Service, typename Fn>
+mi::SyncHandler on_service(const SipServices& services, Service* SipServices::*member,
+                           const char* module, Fn fn) {
+  return [&services, member, module, fn](const mi::Args& a) -> mi::Result {
+    return with_service(services.*member, module,
+                        [&](Service& service) -> mi::Result { return fn(service, a); });
+  };
 }
 
 }  // namespace sb::gateway

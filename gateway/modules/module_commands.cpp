@@ -5,10 +5,13 @@
 #include <fmt/format.h>
 
 #include "gateway/modules/module_loader.h"
+#include "mi/reply_schema.h"
 
 namespace sb::gateway {
 
 namespace {
+
+using mi::Value;
 
 mi::Value module_value(const ModuleInfo& m) {
   mi::Value params = mi::Value::array();
@@ -33,12 +36,30 @@ mi::Value module_value(const ModuleInfo& m) {
                    {"commands", std::move(commands)}};
 }
 
+mi::Value module_list_reply() {
+  using namespace mi::schema;
+  Value value = any_of({integer(), str()}, "int params as numbers; a secret's value is \"***\"");
+  return object({{"modules", array_of(object({{"name", str()},
+                                               {"version", str()},
+                                               {"summary", str()},
+                                               {"abi", str("major.minor the module was built for")},
+                                               {"file", str()},
+                                               {"params", array_of(object({{"name", str()},
+                                                                            {"type", str()},
+                                                                            {"value", value},
+                                                                            {"default", value},
+                                                                            {"help", str()},
+                                                                            {"secret", opt(boolean())}}))},
+                                               {"commands", array_of(str())}}))}});
+}
+
 }  // namespace
 
 void register_module_commands(mi::Registry& registry, const ModuleHost& host) {
   registry.add({.name = "module_list", .module = "core",
                 .summary = "List the loaded modules: version, ABI, file, parameters and commands",
                 .flags = mi::kReadOnly | mi::kInline,
+                .reply = module_list_reply(),
                 .handler = [&host](const mi::Args&) -> mi::Result {
                   mi::Value list = mi::Value::array();
                   for (const auto& m : host.modules()) list.push_back(module_value(m));

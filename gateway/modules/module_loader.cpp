@@ -2,6 +2,8 @@
 // (see module_loader.h). Threading: main thread only, at start-up and shutdown.
 #include "gateway/modules/module_loader.h"
 
+#include "mi/reply_schema.h"
+
 #include <dlfcn.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -128,6 +130,30 @@ void check_abi(const sb_module& d, const std::string& who) {
         fmt::format("{}: descriptor size {} does not match ABI {}.{} ({} bytes): "
                     "the module was built against another mi/module_abi.h",
                     who, d.struct_size, d.abi_major, d.abi_minor, sizeof(sb_module)));
+}
+
+/// The reply schema the descriptor declares for `command` (ABI >= 1.2); for an older module a
+/// schema accepting anything. Throws ModuleError when a 1.2 module leaves one out or gives text
+/// that is not a JSON object.
+mi::Value reply_schema(const sb_module& d, const std::string& command, const std::string& who) {
+  if (d.abi_minor < 2 ||
+      d.struct_size < offsetof(sb_module, reply_schemas) + sizeof d.reply_schemas)
+    return mi::schema::any("the module was built for ABI 1." + std::to_string(d.abi_minor) +
+                           ", which has no reply schemas");
+  std::size_t n = 0;
+  for (const sb_reply_schema_export* r = d.reply_schemas; r && r->command; ++r) {
+    if (++n > kMaxCommands)
+      throw ModuleError(fmt::format("{}: more than {} reply schemas (is the reply_schemas array "
+                                    "NULL-terminated?)", who, kMaxCommands));
+    if (command != r->command) continue;
+    mi::Value schema = mi::Value::parse(r->schema ? r->schema : "", nullptr, false);
+    if (schema.is_discarded() || !schema.is_object())
+      throw ModuleError(fmt::format("{}: command '{}': its reply schema is not a JSON object", who,
+                                    command));
+    return schema;
+  }
+  throw ModuleError(fmt::format("{}: command '{}' declares no reply schema (sb_module.reply_schemas, "
+                                "required since ABI 1.2)", who, command));
 }
 
 /// True when the descriptor (ABI >= 1.1, large enough) lists `name` among its secret params.
@@ -287,7 +313,7 @@ void ModuleHost::load_one(const std::string& entry, const ModuleSettings& settin
                       "NULL-terminated?)",
                       who, kMaxCommands));
     try {
-      specs.push_back(mi::module_command_spec(info.name, *c));
+      specs.push_back(mi::module_command_spec(info.name, *c, reply_schema(*d, c->name, who)));
     } catch (const std::invalid_argument& e) {
       throw ModuleError(fmt::format("{}: {}", who, e.what()));
     }

@@ -5,6 +5,9 @@
 
 #include "gateway/tm/tm.h"
 
+#include "gateway/engine/command_helpers.h"
+#include "mi/reply_schema.h"
+
 namespace sb::gateway {
 
 using mi::Args;
@@ -15,11 +18,12 @@ using mi::TextBlock;
 
 void register_tm_commands(mi::Registry& registry, const SipServices& s) {
   const std::string m = "tm";
+  using namespace mi::schema;
   auto headers = mi::optional_param("headers", ParamType::string_,
-                                    "header lines (From and To required; CRLF-separated); `!!` = our address", "");
-  headers.text_block = TextBlock::line_set;
-  auto body = mi::optional_param("body", ParamType::string_, "message body (needs Content-Type)", "");
-  body.text_block = TextBlock::body;
+                                    "header lines (From and To required; CRLF-separated); `!!` = our address", "")
+                     .block(TextBlock::line_set);
+  auto body = mi::optional_param("body", ParamType::string_, "message body (needs Content-Type)", "")
+                  .block(TextBlock::body);
 
   registry.add({.name = "t_uac_dlg", .module = m,
                 .summary = "Send a SIP request and return its final reply",
@@ -36,6 +40,8 @@ void register_tm_commands(mi::Registry& registry, const SipServices& s) {
                 .flags = mi::kEngine | mi::kAsync | mi::kAdmin,
                 // SER 0.9's text reply: the SIP final status IS the status line.
                 .text_reply = mi::render_uac_reply_text,
+                .reply = object({{"Status", str("\"<code> <reason>\" of the final reply")},
+                                 {"Message", opt(str("the final reply from its first header line"))}}),
                 .async_handler = [&s](const Args& a, mi::Completion done) {
                   if (!s.tm) return void(done(Error::failure(503, "SIP engine not running")));
                   s.tm->uac(UacRequest{a.str("method"), a.str("ruri"), a.str("next_hop"), a.str("headers"),
@@ -46,14 +52,12 @@ void register_tm_commands(mi::Registry& registry, const SipServices& s) {
   registry.add({.name = "t_uac_cancel", .module = m,
                 .summary = "CANCEL a pending INVITE sent by t_uac_dlg",
                 .params = {mi::param("callid", ParamType::string_, "Call-ID of the INVITE"),
-                           mi::param("cseq", ParamType::int_, "CSeq number of the INVITE")},
+                           mi::param("cseq", ParamType::uint_, "CSeq number of the INVITE").range(0, 0xFFFFFFFFll)},
                 .flags = mi::kEngine,
-                .handler = [&s](const Args& a) -> Result {
-                  if (!s.tm) return Error::failure(503, "SIP engine not running");
-                  std::int64_t cseq = a.integer("cseq");
-                  if (cseq < 0 || cseq > 0xFFFFFFFFll) return Error::bad_param("cseq", "out of range");
-                  return s.tm->cancel(a.str("callid"), static_cast<std::uint32_t>(cseq));
-                }});
+                .reply = ok(),
+                .handler = on_service(s, &SipServices::tm, "tm", [](Tm& tm, const Args& a) {
+                  return tm.cancel(a.str("callid"), static_cast<std::uint32_t>(a.integer("cseq")));
+                })});
 }
 
 }  // namespace sb::gateway

@@ -8,6 +8,7 @@
 
 #include "gateway/engine/command_helpers.h"
 #include "gateway/usrloc/usrloc.h"
+#include "mi/reply_schema.h"
 
 namespace sb::gateway {
 
@@ -57,148 +58,185 @@ bool looks_like_uri(const std::string& c) {
          c.find_first_of(" \t\r\n<>\"") == std::string::npos;
 }
 
+// ---- handlers ---------------------------------------------------------------------------------
+
+Result show_contact(Usrloc& ul, const Args& a) {
+  auto key = aor_param(a);
+  if (!key) return Error::failure(400, "Domain missing in AOR");
+  const auto* contacts = ul.find(*key);
+  if (!contacts) return Error::failure(404, "AOR not found");
+  return aor_value(*key, *contacts, now(), false);
+}
+
+Result add_contact(Usrloc& ul, const Args& a) {
+  auto key = aor_param(a);
+  if (!key) return Error::failure(400, "Domain missing in AOR");
+  std::string uri = a.str("contact");
+  if (!looks_like_uri(uri)) return Error::bad_param("contact", "not a sip:, sips: or tel: URI");
+  auto q = q_param(a.str("q"));
+  if (!q) return Error::failure(400, "Bad parameter value", "q must be between 0 and 1");
+  std::int64_t t = now();
+  std::int64_t expires = a.integer("expires");
+  std::vector<Contact> list;
+  if (const auto* cur = ul.find(*key)) list = *cur;
+  auto it = std::find_if(list.begin(), list.end(), [&](const Contact& c) { return c.uri == uri; });
+  Contact c = it != list.end() ? *it : Contact{};
+  c.uri = uri;
+  c.expires = expires == 0 ? 0 : t + expires;
+  c.q = *q;
+  c.flags = static_cast<std::uint32_t>(a.integer("flags"));
+  c.cflags = a.str("cflags");
+  c.methods = static_cast<std::uint32_t>(a.integer("methods"));
+  if (c.callid.empty()) c.callid = "ul_add@switchboard.mi";  // OpenSIPS sets a fixed Call-ID too
+  c.last_modified = t;
+  if (it != list.end()) *it = c;
+  else list.push_back(c);
+  ul.put(*key, std::move(list));
+  return mi::ok_value();
+}
+
+Result remove_aor(Usrloc& ul, const Args& a) {
+  auto key = aor_param(a);
+  if (!key) return Error::failure(400, "Domain missing in AOR");
+  if (ul.find(*key)) ul.put(*key, {});
+  return mi::ok_value();
+}
+
+Result remove_contact(Usrloc& ul, const Args& a) {
+  auto key = aor_param(a);
+  if (!key) return Error::failure(400, "Domain missing in AOR");
+  const auto* cur = ul.find(*key);
+  if (!cur) return Error::failure(404, "AOR not found");
+  std::vector<Contact> list = *cur;
+  auto it = std::find_if(list.begin(), list.end(), [&](const Contact& c) { return c.uri == a.str("contact"); });
+  if (it == list.end()) return Error::failure(404, "Contact not found");
+  list.erase(it);
+  ul.put(*key, std::move(list));
+  return mi::ok_value();
+}
+
+Result dump(Usrloc& ul, const Args& a) {
+  bool brief = a.integer("brief") != 0;
+  std::int64_t t = now();
+  Value aors = Value::array();
+  for (const auto& [key, contacts] : ul.all()) aors.push_back(aor_value(key, contacts, t, brief));
+  Value domain = Value::object();
+  domain["name"] = kLocationTable;
+  domain["hash_size"] = 1;  // one ordered tree, not a hash table
+  domain["AORs"] = std::move(aors);
+  return Value{{"Domains", Value::array({std::move(domain)})}};
+}
+
+Result sync(Usrloc& ul, const Args& a) {
+  std::string key;
+  if (a.has("aor")) {
+    auto k = aor_param(a);
+    if (!k) return Error::failure(400, "Domain missing in AOR");
+    key = *k;
+  }
+  if (!ul.sync(key)) return Error::failure(404, "AOR not found");
+  return mi::ok_value();
+}
+
+// ---- reply schemas (OpenSIPS 3 usrloc shapes) ---------------------------------------------------
+
+Value contact_reply() {
+  using namespace mi::schema;
+  return object({{"Contact", str("the contact URI")},
+                 {"ContactID", str()},
+                 {"Expires", any_of({uint("seconds left"), enum_of({"permanent", "expired"})})},
+                 {"Q", str("q-value as text, empty when none")},
+                 {"Callid", str()},
+                 {"Cseq", uint()},
+                 {"User-agent", opt(str())},
+                 {"Received", opt(str("source address of the REGISTER, when NAT differs"))},
+                 {"Path", opt(str())},
+                 {"State", str()},
+                 {"Flags", uint()},
+                 {"Cflags", str()},
+                 {"Socket", opt(str())},
+                 {"Methods", uint("accepted methods bitmask")},
+                 {"SIP_instance", opt(str())}});
+}
+
+Value aor_reply(bool contacts_optional) {
+  using namespace mi::schema;
+  Value contacts = array_of(contact_reply());
+  return object({{"AOR", str()}, {"Contacts", contacts_optional ? opt(contacts) : contacts}});
+}
+
 }  // namespace
 
 void register_usrloc_commands(mi::Registry& registry, const SipServices& s) {
+  using namespace mi::schema;
   const std::string m = "usrloc";
   auto table = mi::param("table_name", ParamType::string_, "usrloc table: `location`");
   auto aor = mi::param("aor", ParamType::string_, "address of record, user@domain");
+  // Runs `fn(usrloc, args)` once the table name (when given) is `location`.
+  auto on_table = [&s](Result (*fn)(Usrloc&, const Args&)) {
+    return [&s, fn](const Args& a) { return with_table(s, a, [&](Usrloc& ul) { return fn(ul, a); }); };
+  };
 
   registry.add({.name = "ul_show_contact", .module = m,
                 .summary = "Show the contacts registered for an AOR",
                 .params = {table, aor},
                 .flags = mi::kEngine | mi::kReadOnly,
-                .handler = [&s](const Args& a) -> Result {
-                  return with_table(s, a, [&](Usrloc& ul) -> Result {
-                    auto key = aor_param(a);
-                    if (!key) return Error::failure(400, "Domain missing in AOR");
-                    const auto* contacts = ul.find(*key);
-                    if (!contacts) return Error::failure(404, "AOR not found");
-                    return aor_value(*key, *contacts, now(), false);
-                  });
-                }});
+                .reply = aor_reply(false),
+                .handler = on_table(show_contact)});
 
   registry.add({.name = "ul_add", .module = m,
                 .summary = "Add (or update) a contact binding for an AOR",
                 .params = {table, aor,
                            mi::param("contact", ParamType::string_, "contact URI, e.g. sip:alice@192.0.2.1:5060"),
-                           mi::param("expires", ParamType::int_, "lifetime in seconds; 0 = permanent"),
+                           mi::param("expires", ParamType::uint_, "lifetime in seconds; 0 = permanent").range(0, 0xFFFFFFFFll),
                            mi::optional_param("q", ParamType::string_, "q-value 0..1 as text, e.g. \"0.5\"; empty = none", ""),
                            mi::optional_param("flags", ParamType::int_, "binding flags (integer)", 0),
                            mi::optional_param("cflags", ParamType::string_, "branch flag names", ""),
                            mi::optional_param("methods", ParamType::int_, "accepted methods bitmask",
                                               static_cast<std::int64_t>(0xFFFFFFFFu))},
                 .flags = mi::kEngine,
-                .handler = [&s](const Args& a) -> Result {
-                  return with_table(s, a, [&](Usrloc& ul) -> Result {
-                    auto key = aor_param(a);
-                    if (!key) return Error::failure(400, "Domain missing in AOR");
-                    std::string uri = a.str("contact");
-                    if (!looks_like_uri(uri)) return Error::bad_param("contact", "not a sip:, sips: or tel: URI");
-                    std::int64_t expires = a.integer("expires");
-                    if (expires < 0 || expires > 0xFFFFFFFFll) return Error::bad_param("expires", "must be 0 … 4294967295");
-                    auto q = q_param(a.str("q"));
-                    if (!q) return Error::failure(400, "Bad parameter value", "q must be between 0 and 1");
-                    std::int64_t t = now();
-                    std::vector<Contact> list;
-                    if (const auto* cur = ul.find(*key)) list = *cur;
-                    auto it = std::find_if(list.begin(), list.end(), [&](const Contact& c) { return c.uri == uri; });
-                    Contact c = it != list.end() ? *it : Contact{};
-                    c.uri = uri;
-                    c.expires = expires == 0 ? 0 : t + expires;
-                    c.q = *q;
-                    c.flags = static_cast<std::uint32_t>(a.integer("flags"));
-                    c.cflags = a.str("cflags");
-                    c.methods = static_cast<std::uint32_t>(a.integer("methods"));
-                    if (c.callid.empty()) c.callid = "ul_add@switchboard.mi";  // OpenSIPS sets a fixed Call-ID too
-                    c.last_modified = t;
-                    if (it != list.end()) *it = c;
-                    else list.push_back(c);
-                    ul.put(*key, std::move(list));
-                    return Value("OK");
-                  });
-                }});
+                .reply = ok(),
+                .handler = on_table(add_contact)});
 
   registry.add({.name = "ul_rm", .module = m,
                 .summary = "Remove an AOR and all its contacts",
                 .params = {table, aor},
                 .flags = mi::kEngine,
-                .handler = [&s](const Args& a) -> Result {
-                  return with_table(s, a, [&](Usrloc& ul) -> Result {
-                    auto key = aor_param(a);
-                    if (!key) return Error::failure(400, "Domain missing in AOR");
-                    if (ul.find(*key)) ul.put(*key, {});
-                    return Value("OK");
-                  });
-                }});
+                .reply = ok(),
+                .handler = on_table(remove_aor)});
 
   registry.add({.name = "ul_rm_contact", .module = m,
                 .summary = "Remove one contact of an AOR",
                 .params = {table, aor, mi::param("contact", ParamType::string_, "the contact URI to remove")},
                 .flags = mi::kEngine,
-                .handler = [&s](const Args& a) -> Result {
-                  return with_table(s, a, [&](Usrloc& ul) -> Result {
-                    auto key = aor_param(a);
-                    if (!key) return Error::failure(400, "Domain missing in AOR");
-                    const auto* cur = ul.find(*key);
-                    if (!cur) return Error::failure(404, "AOR not found");
-                    std::vector<Contact> list = *cur;
-                    auto it = std::find_if(list.begin(), list.end(),
-                                           [&](const Contact& c) { return c.uri == a.str("contact"); });
-                    if (it == list.end()) return Error::failure(404, "Contact not found");
-                    list.erase(it);
-                    ul.put(*key, std::move(list));
-                    return Value("OK");
-                  });
-                }});
+                .reply = ok(),
+                .handler = on_table(remove_contact)});
 
   registry.add({.name = "ul_dump", .module = m,
                 .summary = "Dump every AOR and its contacts (brief: AORs only)",
                 .params = {mi::optional_param("brief", ParamType::int_, "non-zero: leave out the contacts", 0)},
                 .flags = mi::kEngine | mi::kReadOnly,
-                .handler = [&s](const Args& a) -> Result {
-                  return with_table(s, a, [&](Usrloc& ul) -> Result {
-                    bool brief = a.integer("brief") != 0;
-                    std::int64_t t = now();
-                    Value aors = Value::array();
-                    for (const auto& [key, contacts] : ul.all()) aors.push_back(aor_value(key, contacts, t, brief));
-                    Value domain = Value::object();
-                    domain["name"] = kLocationTable;
-                    domain["hash_size"] = 1;  // one ordered tree, not a hash table
-                    domain["AORs"] = std::move(aors);
-                    Value out = Value::object();
-                    out["Domains"] = Value::array({std::move(domain)});
-                    return out;
-                  });
-                }});
+                .reply = object({{"Domains", array_of(object({{"name", str("`location`")},
+                                                               {"hash_size", uint()},
+                                                               {"AORs", array_of(aor_reply(true))}}))}}),
+                .handler = on_table(dump)});
 
   registry.add({.name = "ul_flush", .module = m,
                 .summary = "Remove expired contacts now (bindings are written through to the database)",
                 .flags = mi::kEngine | mi::kAdmin,  // a flush (command.h: kAdmin)
-                .handler = [&s](const Args& a) -> Result {
-                  return with_table(s, a, [&](Usrloc& ul) -> Result {
-                    ul.expire(now());
-                    return Value("OK");
-                  });
-                }});
+                .reply = ok(),
+                .handler = on_table([](Usrloc& ul, const Args&) -> Result {
+                  ul.expire(now());
+                  return mi::ok_value();
+                })});
 
   registry.add({.name = "ul_sync", .module = m,
                 .summary = "Rewrite the database rows of a table (or one AOR) from memory",
                 .params = {mi::optional_param("table_name", ParamType::string_, "usrloc table: `location`"),
                            mi::optional_param("aor", ParamType::string_, "only this AOR")},
                 .flags = mi::kEngine,
-                .handler = [&s](const Args& a) -> Result {
-                  return with_table(s, a, [&](Usrloc& ul) -> Result {
-                    std::string key;
-                    if (a.has("aor")) {
-                      auto k = aor_param(a);
-                      if (!k) return Error::failure(400, "Domain missing in AOR");
-                      key = *k;
-                    }
-                    if (!ul.sync(key)) return Error::failure(404, "AOR not found");
-                    return Value("OK");
-                  });
-                }});
+                .reply = ok(),
+                .handler = on_table(sync)});
 }
 
 }  // namespace sb::gateway

@@ -23,36 +23,31 @@ std::string escape_help(std::string_view s) {
   return out;
 }
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-struct CommandStats {
-  const Stat* calls = nullptr;
-  const Stat* errors = nullptr;
-  const Stat* latency_total_us = nullptr;
-  const Stat* latency_max_us = nullptr;
-};
-
-struct Family {
-  const char* name;
-  const char* type;
+/// How a labeled family is exposed: the dispatcher's per-command families get the names and
+/// units documented in the header; any other family is `switchboard_<group>_<family>`.
+struct FamilyInfo {
+  std::string name;
   const char* help;
-  const Stat* CommandStats::*stat;
-  bool seconds;
+  bool seconds;  ///< stored in µs, exposed in seconds
 };
 
-constexpr Family kFamilies[] = {
-    {"switchboard_mi_command_calls_total", "counter", "MI command calls, by command.",
-     &CommandStats::calls, false},
-    {"switchboard_mi_command_errors_total", "counter", "MI command calls that failed, by command.",
-     &CommandStats::errors, false},
-    {"switchboard_mi_command_latency_seconds_total", "counter",
-     "Sum of MI command latencies in seconds, by command.", &CommandStats::latency_total_us, true},
-    {"switchboard_mi_command_latency_max_seconds", "gauge",
-     "Largest MI command latency in seconds since the last reset, by command.",
-     &CommandStats::latency_max_us, true},
-};
+FamilyInfo family_info(const Stat& s) {
+  if (s.group() == "mi") {
+    if (s.family() == "calls")
+      return {"switchboard_mi_command_calls_total", "MI command calls, by command.", false};
+    if (s.family() == "errors")
+      return {"switchboard_mi_command_errors_total", "MI command calls that failed, by command.",
+              false};
+    if (s.family() == "latency_total_us")
+      return {"switchboard_mi_command_latency_seconds_total",
+              "Sum of MI command latencies in seconds, by command.", true};
+    if (s.family() == "latency_max_us")
+      return {"switchboard_mi_command_latency_max_seconds",
+              "Largest MI command latency in seconds since the last reset, by command.", true};
+  }
+  return {std::string(kPrefix) + prometheus_sanitize(s.group()) + "_" + prometheus_sanitize(s.family()),
+          "Labeled statistic.", false};
+}
 
 }  // namespace
 
@@ -79,31 +74,26 @@ std::string prometheus_escape_label(std::string_view s) {
 
 std::string render_prometheus(const Statistics& stats) {
   std::vector<const Stat*> all = stats.all();
-
-  // Per-command stats: group `mi`, `<cmd>_calls` with its three siblings.
-  std::unordered_map<std::string_view, const Stat*> mi_by_name;
-  for (const Stat* s : all)
-    if (s->group() == "mi") mi_by_name.emplace(s->name(), s);
-  std::map<std::string, CommandStats> commands;  // sorted by command name
-  for (const Stat* s : all) {
-    if (s->group() != "mi" || !ends_with(s->name(), "_calls")) continue;
-    std::string cmd = s->name().substr(0, s->name().size() - 6);
-    if (cmd.empty()) continue;
-    auto find = [&](std::string_view suffix) -> const Stat* {
-      auto it = mi_by_name.find(cmd + std::string(suffix));
-      return it == mi_by_name.end() ? nullptr : it->second;
-    };
-    CommandStats cs{s, find("_errors"), find("_latency_total_us"), find("_latency_max_us")};
-    if (cs.errors && cs.latency_total_us && cs.latency_max_us) commands.emplace(cmd, cs);
-  }
-
+  // Labeled series grouped by family (families in order of first appearance, series sorted by
+  // label value); each family is exposed once, never also as flat names.
+  std::vector<std::string> family_order;
+  std::map<std::string, std::pair<FamilyInfo, std::map<std::string, const Stat*>>> families;
   std::unordered_set<std::string> used;
-  if (!commands.empty())
-    for (const Family& f : kFamilies) used.insert(f.name);
+  for (const Stat* s : all) {
+    if (!s->labeled()) continue;
+    FamilyInfo info = family_info(*s);
+    auto [it, inserted] = families.try_emplace(info.name, info, std::map<std::string, const Stat*>{});
+    if (inserted) {
+      family_order.push_back(info.name);
+      used.insert(info.name);
+    }
+    it->second.second.emplace(s->label_key() + "=\"" + prometheus_escape_label(s->label_value()) + "\"", s);
+  }
 
   std::string out;
   out.reserve(all.size() * 96);
   for (const Stat* s : all) {
+    if (s->labeled()) continue;
     std::string base = std::string(kPrefix) + prometheus_sanitize(s->group()) + "_" +
                        prometheus_sanitize(s->name());
     std::string name = base;
@@ -114,16 +104,15 @@ std::string render_prometheus(const Statistics& stats) {
     out += fmt::format("# TYPE {} {}\n", name, type);
     out += fmt::format("{} {}\n", name, s->get());
   }
-
-  if (!commands.empty()) {
-    for (const Family& f : kFamilies) {
-      out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", f.name, f.help, f.name, f.type);
-      for (const auto& [cmd, cs] : commands) {
-        std::int64_t v = (cs.*f.stat)->get();
-        std::string value = f.seconds ? fmt::format("{:.6f}", static_cast<double>(v) / 1e6)
-                                      : fmt::format("{}", v);
-        out += fmt::format("{}{{command=\"{}\"}} {}\n", f.name, prometheus_escape_label(cmd), value);
-      }
+  for (const std::string& fname : family_order) {
+    const auto& [info, series] = families.at(fname);
+    const char* type = series.begin()->second->kind() == StatKind::counter ? "counter" : "gauge";
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", fname, info.help, fname, type);
+    for (const auto& [labels, stat] : series) {
+      std::int64_t v = stat->get();
+      std::string value = info.seconds ? fmt::format("{:.6f}", static_cast<double>(v) / 1e6)
+                                       : fmt::format("{}", v);
+      out += fmt::format("{}{{{}}} {}\n", fname, labels, value);
     }
   }
   return out;

@@ -4,14 +4,14 @@
 // name that collides with an earlier one after sanitizing gets `_2`, `_3`, … appended), one
 // `# HELP` line naming the original `group:name` and one `# TYPE` line (counter | gauge) each,
 // in registration order.
+// Labeled stats (Statistics::labeled) appear only as labeled families, never as flat names.
 // The dispatcher's per-command stats (`mi:<cmd>_calls`, `_errors`, `_latency_total_us`,
-// `_latency_max_us`: a command is recognised when all four exist) appear generically AND as
-// labeled families:
+// `_latency_max_us`) are these families:
 //   switchboard_mi_command_calls_total{command="<cmd>"}            counter
 //   switchboard_mi_command_errors_total{command="<cmd>"}           counter
 //   switchboard_mi_command_latency_seconds_total{command="<cmd>"}  counter (µs / 1e6)
 //   switchboard_mi_command_latency_max_seconds{command="<cmd>"}    gauge
-// Label values escape `\`, `"` and newlines. Content-Type to serve it with: kPrometheusContentType.
+// Other families: `switchboard_<group>_<family>{<key>="<value>"}`. Label values escape `\`, `"` and newlines. Content-Type to serve it with: kPrometheusContentType.
 // Threading: pure function over a Statistics (which locks itself).
 #pragma once
 

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "mi/binding.h"
+#include "mi/reply_schema.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace sb::mi;
@@ -13,6 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     s.name = "fuzz";
     s.module = "test";
     s.summary = "Fuzz every param type";
+    s.reply = schema::ok();
     s.params = {param("s", ParamType::string_, "a string"), param("i", ParamType::int_, "an int"),
                 optional_param("b", ParamType::bool_, "a bool", true),
                 optional_param("d", ParamType::double_, "a double"),

@@ -1,5 +1,6 @@
 // core_commands_test.cpp: every `core` command in-process, through the real Dispatcher.
 #include "gateway/core/core_commands.h"
+#include "mi/reply_schema.h"
 
 #include <unistd.h>
 
@@ -72,6 +73,7 @@ TEST_F(CoreCommands, Version) {
 TEST_F(CoreCommands, WhichListsVisibleCommandsInOrder) {
   registry_.add({.name = "secret", .module = "test", .summary = "A hidden command",
                  .flags = mi::kHidden | mi::kReadOnly,
+                 .reply = mi::schema::ok(),
                  .handler = [](const mi::Args&) -> Result { return mi::ok_value(); }});
   Result r = call("which");
   ASSERT_TRUE(r.ok());

@@ -1,6 +1,7 @@
 // binding_test.cpp: positional/named binding of request params to a CommandSpec, defaults, the
 // arity / bad-param / invalid-request errors of spec/wire.md §2, and type coercion.
 #include "mi/binding.h"
+#include "mi/reply_schema.h"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@ CommandSpec make_spec(std::vector<ParamSpec> params, std::string name = "cmd") {
   s.name = std::move(name);
   s.module = "test";
   s.summary = "Test command.";
+  s.reply = schema::any();
   s.params = std::move(params);
   s.handler = [](const Args&) -> Result { return ok_value(); };
   return s;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "mi/dispatcher.h"
+#include "mi/reply_schema.h"
 
 namespace sb::mi {
 namespace {
@@ -14,6 +15,7 @@ CommandSpec where_spec(unsigned flags) {
   s.name = "where";
   s.module = "test";
   s.summary = "Tell which thread ran the handler";
+  s.reply = schema::uint("a hash of the thread id");
   s.flags = flags;
   s.handler = [](const Args&) -> Result {
     return Value(std::hash<std::thread::id>{}(std::this_thread::get_id()));

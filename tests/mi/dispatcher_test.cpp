@@ -2,6 +2,7 @@
 // handler errors and exceptions, async completion (late, twice, dropped, never), timeouts, the
 // elastic pool, engine commands, per-command statistics, shutdown and concurrency.
 #include "mi/dispatcher.h"
+#include "mi/reply_schema.h"
 
 #include <gtest/gtest.h>
 
@@ -123,6 +124,7 @@ CommandSpec spec(std::string name, std::vector<ParamSpec> params, unsigned flags
   s.name = std::move(name);
   s.module = "test";
   s.summary = "A test command.";
+  s.reply = schema::any();
   s.params = std::move(params);
   s.flags = flags;
   s.handler = std::move(h);
@@ -134,6 +136,7 @@ CommandSpec async_spec(std::string name, unsigned flags, AsyncHandler h) {
   s.name = std::move(name);
   s.module = "test";
   s.summary = "An async test command.";
+  s.reply = schema::any();
   s.flags = flags | kAsync;
   s.async_handler = std::move(h);
   return s;

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "mi/dispatcher.h"
+#include "mi/reply_schema.h"
 #include "support/mi_harness.h"
 
 namespace sb::mi {
@@ -26,7 +27,7 @@ sb_command_export command(const char* name, sb_command_fn fn, const sb_arg_expor
 
 std::string spec_error(const sb_command_export& c) {
   try {
-    CommandSpec s = module_command_spec("m", c);
+    CommandSpec s = module_command_spec("m", c, schema::any());
     return Registry::validate(s);
   } catch (const std::invalid_argument& e) {
     return e.what();
@@ -38,7 +39,8 @@ TEST(ModuleCommandSpec, CarriesNameModuleArgsAndFlags) {
                                 {"b", SB_ARG_BOOL, 1, "on", "a bool"},
                                 {nullptr, 0, 0, nullptr, nullptr}};
   CommandSpec s =
-      module_command_spec("m", command("cmd", reply_ok, args, SB_CMD_READ_ONLY | SB_CMD_HIDDEN));
+      module_command_spec("m", command("cmd", reply_ok, args, SB_CMD_READ_ONLY | SB_CMD_HIDDEN),
+                          schema::any());
   EXPECT_EQ(s.name, "cmd");
   EXPECT_EQ(s.module, "m");
   EXPECT_EQ(s.flags, kReadOnly | kHidden);
@@ -48,7 +50,7 @@ TEST(ModuleCommandSpec, CarriesNameModuleArgsAndFlags) {
   EXPECT_FALSE(s.params[1].required);
   EXPECT_EQ(s.params[1].default_value, true);  // "on" coerced at load
   sb_command_export async{"a", "Async", nullptr, async_ok, nullptr, SB_CMD_ADMIN, nullptr};
-  EXPECT_EQ(module_command_spec("m", async).flags, kAsync | kAdmin);
+  EXPECT_EQ(module_command_spec("m", async, schema::any()).flags, kAsync | kAdmin);
 }
 
 TEST(ModuleCommandSpec, RefusesWhatTheRegistryCannotSee) {
@@ -118,7 +120,7 @@ int null_handles(const sb_args*, sb_reply* r) {
 
 class ModuleBridge : public ::testing::Test, public sb::test::MiHarness {
  protected:
-  void add(sb_command_export c) { registry_.add(module_command_spec("m", c)); }
+  void add(sb_command_export c) { registry_.add(module_command_spec("m", c, schema::any())); }
 };
 
 TEST_F(ModuleBridge, ArgumentAccessorsReportAbsenceAndType) {

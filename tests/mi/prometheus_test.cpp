@@ -27,11 +27,12 @@ bool has_line(const std::string& text, const std::string& line) {
   return false;
 }
 
+/// The four series the dispatcher keeps per command (labeled: family + command).
 void add_command(Statistics& st, const std::string& cmd, int calls, int errors, int total_us, int max_us) {
-  st.counter("mi", cmd + "_calls").set(calls);
-  st.counter("mi", cmd + "_errors").set(errors);
-  st.counter("mi", cmd + "_latency_total_us").set(total_us);
-  st.gauge("mi", cmd + "_latency_max_us", true).set(max_us);
+  st.labeled("mi", "calls", "command", cmd, StatKind::counter).set(calls);
+  st.labeled("mi", "errors", "command", cmd, StatKind::counter).set(errors);
+  st.labeled("mi", "latency_total_us", "command", cmd, StatKind::counter).set(total_us);
+  st.labeled("mi", "latency_max_us", "command", cmd, StatKind::gauge).set(max_us);
 }
 
 TEST(Prometheus, CountersAndGaugesWithHelpAndType) {
@@ -73,15 +74,16 @@ TEST(Prometheus, NamesAreSanitizedAndCollisionsSuffixed) {
   EXPECT_EQ(prometheus_sanitize("a:b-c.d/é"), "a_b_c_d___");
 }
 
-TEST(Prometheus, PerCommandStatsAlsoAsLabeledFamilies) {
+TEST(Prometheus, PerCommandStatsOnlyAsLabeledFamilies) {
   Statistics st;
   st.counter("mi", "calls").inc(7);
   add_command(st, "uptime", 5, 1, 1500, 900);
   add_command(st, "get_statistics", 2, 0, 2'000'000, 1'999'999);
   std::string t = render_prometheus(st);
-  // Generic names stay.
-  EXPECT_TRUE(has_line(t, "switchboard_mi_uptime_calls 5")) << t;
-  EXPECT_TRUE(has_line(t, "# TYPE switchboard_mi_uptime_latency_max_us gauge")) << t;
+  EXPECT_TRUE(has_line(t, "switchboard_mi_calls 7")) << t;
+  // Exposed once: no flat name for a labeled series.
+  EXPECT_EQ(t.find("switchboard_mi_uptime_calls"), std::string::npos) << t;
+  EXPECT_EQ(t.find("latency_max_us"), std::string::npos) << t;
   // Labeled families, sorted by command.
   EXPECT_TRUE(has_line(t, "# TYPE switchboard_mi_command_calls_total counter")) << t;
   EXPECT_TRUE(has_line(t, "switchboard_mi_command_calls_total{command=\"uptime\"} 5")) << t;
@@ -97,13 +99,24 @@ TEST(Prometheus, PerCommandStatsAlsoAsLabeledFamilies) {
   EXPECT_EQ(t.find("command=\"\""), std::string::npos) << t;
 }
 
-TEST(Prometheus, IncompletePerCommandSetIsOnlyGeneric) {
+TEST(Prometheus, FlatStatsThatLookPerCommandStayFlat) {
+  // Only labeled stats form families; a name is never guessed from its suffix.
   Statistics st;
   st.counter("mi", "lonely_calls").inc();
   st.counter("mi", "lonely_errors");
   std::string t = render_prometheus(st);
   EXPECT_TRUE(has_line(t, "switchboard_mi_lonely_calls 1")) << t;
   EXPECT_EQ(t.find("switchboard_mi_command_"), std::string::npos) << t;
+}
+
+TEST(Prometheus, OtherLabeledFamiliesGetGenericNames) {
+  Statistics st;
+  st.labeled("sip", "requests", "method", "INVITE", StatKind::counter).set(3);
+  st.labeled("sip", "requests", "method", "BYE", StatKind::counter).set(1);
+  std::string t = render_prometheus(st);
+  EXPECT_TRUE(has_line(t, "# TYPE switchboard_sip_requests counter")) << t;
+  EXPECT_TRUE(has_line(t, "switchboard_sip_requests{method=\"INVITE\"} 3")) << t;
+  EXPECT_TRUE(has_line(t, "switchboard_sip_requests{method=\"BYE\"} 1")) << t;
 }
 
 TEST(Prometheus, LabelValuesAreEscaped) {

@@ -1,6 +1,7 @@
 // registry_test.cpp: the Registry refuses incomplete or clashing specs (with a message naming the
 // command) and finds commands by `name`, `module:name` and, on request, case-insensitively.
 #include "mi/registry.h"
+#include "mi/reply_schema.h"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@ CommandSpec sync_spec(std::string name, std::string module = "core") {
   s.name = std::move(name);
   s.module = std::move(module);
   s.summary = "Do something.";
+  s.reply = schema::ok();
   s.handler = [](const Args&) -> Result { return ok_value(); };
   return s;
 }
@@ -284,6 +286,7 @@ TEST(RegistryCase, NamesDifferingOnlyInCaseAreRefused) {
   a.name = "stats";
   a.module = "one";
   a.summary = "Show stats";
+  a.reply = schema::ok();
   a.handler = [](const Args&) -> Result { return ok_value(); };
   r.add(a);
   CommandSpec b = a;

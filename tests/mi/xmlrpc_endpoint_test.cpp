@@ -3,6 +3,7 @@
 // methodHelp / methodSignature, system.multicall (success, unknown method, arity error, nested
 // multicall), faults, and that `done` runs exactly once.
 #include "transports/http/xmlrpc_endpoint.h"
+#include "mi/reply_schema.h"
 
 #include <xmlrpc-c/base.h>
 
@@ -138,7 +139,7 @@ TEST_F(XmlRpcEndpoint, ListMethods) {
 
 TEST_F(XmlRpcEndpoint, ListMethodsSkipsHiddenCommands) {
   registry_.add({.name = "secret_cmd", .module = "t", .summary = "Hidden test command",
-                 .flags = mi::kHidden, .handler = [](const mi::Args&) -> mi::Result { return mi::ok_value(); }});
+                 .flags = mi::kHidden, .reply = mi::schema::ok(), .handler = [](const mi::Args&) -> mi::Result { return mi::ok_value(); }});
   Value names = call(call_xml("system.listMethods"))["ok"];
   EXPECT_EQ(std::find(names.begin(), names.end(), Value("secret_cmd")), names.end());
   EXPECT_EQ(call(call_xml("secret_cmd")), ok("OK"));  // still callable
@@ -164,8 +165,9 @@ TEST_F(XmlRpcEndpoint, MethodHelp) {
 }
 
 TEST_F(XmlRpcEndpoint, MethodSignature) {
+  // The first type is the return type, from the reply schema (print returns its text).
   EXPECT_EQ(call(call_xml("system.methodSignature", str_param("print")))["ok"].dump(),
-            R"([["struct","string"]])");
+            R"([["string","string"]])");
   // log_level: `level` is optional (more optional params may follow it).
   Value ll = call(call_xml("system.methodSignature", str_param("log_level")))["ok"];
   ASSERT_GE(ll.size(), 2u) << ll.dump();
@@ -187,6 +189,7 @@ TEST_F(XmlRpcEndpoint, MethodSignatureOnePerAcceptedPrefix) {
                             mi::optional_param("flag", mi::ParamType::bool_, "a flag"),
                             mi::optional_param("q", mi::ParamType::double_, "a q value"),
                             mi::optional_param("rest", mi::ParamType::array_, "the rest")},
+                 .reply = mi::schema::object({{"n", mi::schema::integer()}}),
                  .handler = [](const mi::Args&) -> mi::Result { return mi::ok_value(); }});
   EXPECT_EQ(call(call_xml("system.methodSignature", str_param("t:sig_test")))["ok"].dump(),
             R"([["struct","string","int"],["struct","string","int","boolean"],)"

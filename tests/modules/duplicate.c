@@ -11,4 +11,7 @@ static const sb_command_export commands[] = {
     {"uptime", "Shadow the core uptime", uptime, NULL, NULL, 0, NULL},
     {NULL, NULL, NULL, NULL, NULL, 0, NULL}};
 
-SB_MODULE_EXPORTS = {SB_MODULE_ABI_INIT, .name = "dupmod", .version = "0", .commands = commands};
+static const sb_reply_schema_export reply_schemas[] = {{"uptime", "{\"type\":\"string\"}"}, {NULL, NULL}};
+
+SB_MODULE_EXPORTS = {SB_MODULE_ABI_INIT, .name = "dupmod", .version = "0", .commands = commands,
+                     .reply_schemas = reply_schemas};

@@ -2,6 +2,7 @@
 // misbehave without crashing (throw, no reply, bad status, invalid trees, bad error codes, a
 // second completion), plus well-behaved commands returning every value type, and an init hook
 // that fails on request (`fail_init = 1`). Each misbehaviour must become a 500 for that call.
+#include <cstddef>
 #include <cstdio>
 #include <stdexcept>
 #include <thread>
@@ -108,6 +109,9 @@ const sb_param_export kParams[] = {
 
 }  // namespace
 
-SB_MODULE_EXPORTS = {
-    SB_MODULE_ABI_INIT, .name = "faulty",      .version = "0.1", .summary = "Misbehaving handlers",
-    .params = kParams,  .commands = kCommands, .init = init,     .destroy = nullptr};
+// Built as an ABI 1.0 module (no secret_params, no reply_schemas): an old module still loads, and
+// its commands get a reply schema that accepts anything (their replies are of every type).
+SB_MODULE_EXPORTS = {.abi_major = SB_MODULE_ABI_MAJOR, .abi_minor = 0,
+                     .struct_size = offsetof(sb_module, destroy) + sizeof(sb_module::destroy),
+                     .name = "faulty", .version = "0.1", .summary = "Misbehaving handlers",
+                     .params = kParams, .commands = kCommands, .init = init, .destroy = nullptr};

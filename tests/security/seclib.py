@@ -68,6 +68,10 @@ def fail(what, expected=None, got=None):
 
 def finish():
     """Prints the summary; exit status 1 when a check failed (or none was made)."""
+    # core.validate_replies is on: a reply that broke its command's reply schema was logged.
+    for d in _daemons:
+        bad = [l for l in d.log_text().splitlines() if "does not match its reply schema" in l]
+        check(not bad, "every reply matched its command's reply schema", "none logged", bad[:3])
     if _checks == 0:
         fail("the test made no check")
     if _failures:
@@ -170,7 +174,7 @@ def _argv(tmp, extra_sets, conf, http_port, monitor_port):
             "--set", f"http.listen=127.0.0.1:{http_port}",
             "--set", f"monitor.listen=127.0.0.1:{monitor_port}",
             "--set", "sip.listen=", "--set", f"core.db={tmp}/switchboard.db",
-            *extra_sets, "--set", "core.log_level=info"]
+            *extra_sets, "--set", "core.validate_replies=on", "--set", "core.log_level=info"]
 
 
 def _log_file_of(extra_sets):

@@ -56,7 +56,7 @@ sb_start_daemon() {
     --set "core.db=$dir/switchboard.db" \
     --set datagram.udp_role=admin --set http.anonymous_role=admin \
     --set monitor.anonymous_role=admin "$@" \
-    --set core.log_level=info >"$dir/daemon.log" 2>&1 &
+    --set core.validate_replies=on --set core.log_level=info >"$dir/daemon.log" 2>&1 &
   daemon_pid=$!
   tries=0
   until grep -q ' started; ' "$dir/daemon.log" 2>/dev/null; do
@@ -78,6 +78,11 @@ sb_start_daemon() {
 }
 
 sb_finish() {
+  # core.validate_replies is on: a reply that broke its command's reply schema was logged.
+  if [ -f "$dir/daemon.log" ] && grep -q 'does not match its reply schema' "$dir/daemon.log"; then
+    fail "the daemon sent replies that do not match their reply schemas:"
+    grep 'does not match its reply schema' "$dir/daemon.log" >&2
+  fi
   if [ "$failures" -ne 0 ]; then
     echo "$test_name: $failures check(s) failed" >&2
     exit 1

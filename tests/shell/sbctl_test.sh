@@ -7,7 +7,7 @@
 set -u
 # The datagram, HTTP and monitor endpoints are not under test here: keep them off (no port
 # clashes).
-ONLY_FIFO="--set datagram.unix= --set datagram.udp= --set http.listen= --set monitor.listen= --set sip.listen= --set core.db="
+ONLY_FIFO="--set datagram.unix= --set datagram.udp= --set http.listen= --set monitor.listen= --set sip.listen= --set core.db= --set core.validate_replies=on"
 
 : "${SB_BIN_DIR:?set SB_BIN_DIR to the bin directory of the build}"
 : "${SB_SOURCE_DIR:?set SB_SOURCE_DIR to the repository}"

@@ -4,6 +4,7 @@
 #include "support/wait.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,6 +26,8 @@ std::string make_temp_dir() {
   if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
   return tmpl;
 }
+
+constexpr std::string_view kSchemaMismatch = "does not match its reply schema";
 
 std::string binary() { return std::string(SB_BIN_DIR) + "/switchboard"; }
 
@@ -86,6 +89,7 @@ TestDaemon::TestDaemon(std::vector<std::string> extra_sets, const std::string& e
                                    "--set", "fifo.path=" + fifo_,
                                    "--set", "fifo.reply_dir=" + reply_dir_,
                                    "--set", "core.log_level=info",
+                                   "--set", "core.validate_replies=on",
                                    "--set", "datagram.unix=" + unix_socket_,
                                    "--set", "datagram.udp=127.0.0.1:0",
                                    "--set", "http.listen=127.0.0.1:0",
@@ -135,6 +139,15 @@ TestDaemon::~TestDaemon() {
       ::kill(pid_, SIGKILL);
       wait_pid(pid_, std::chrono::seconds(5));
     }
+  }
+  // core.validate_replies is on: a reply that broke its command's declared schema was answered
+  // 500 and logged; the test that caused it fails even when it did not look at that reply.
+  std::string text = log();
+  for (std::size_t at = text.find(kSchemaMismatch); at != std::string::npos;
+       at = text.find(kSchemaMismatch, at + 1)) {
+    std::size_t eol = text.find('\n', at);
+    ADD_FAILURE() << "the daemon sent a reply that does not match its command's reply schema: "
+                  << text.substr(at, eol == std::string::npos ? std::string::npos : eol - at);
   }
   std::string cmd = "rm -rf '" + dir_ + "'";
   [[maybe_unused]] int rc = std::system(cmd.c_str());

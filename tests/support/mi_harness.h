@@ -14,7 +14,9 @@
 namespace sb::test {
 
 struct MiHarness {
-  explicit MiHarness(mi::DispatcherOptions options = {}) : dispatcher_(registry_, stats_, options) {}
+  /// Replies are always checked against their commands' reply schemas (a mismatch is a 500).
+  explicit MiHarness(mi::DispatcherOptions options = {})
+      : dispatcher_(registry_, stats_, validating(options)) {}
 
   mi::Registry registry_;
   mi::Statistics stats_;
@@ -23,6 +25,12 @@ struct MiHarness {
   /// Runs `method` with `params` as a caller with `role` (admin by default) and returns its result.
   mi::Result call(const std::string& method, mi::Value params = nullptr, mi::Role role = mi::Role::admin) {
     return dispatcher_.call_sync(mi::Request{method, std::move(params), {"test", "t", role}, false});
+  }
+
+ private:
+  static mi::DispatcherOptions validating(mi::DispatcherOptions o) {
+    o.validate_replies = true;
+    return o;
   }
 };
 

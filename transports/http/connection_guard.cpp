@@ -2,7 +2,11 @@
 // absolute request deadline.
 #include "transports/http/connection_guard.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+
+#include <algorithm>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -53,18 +57,37 @@ void ConnectionGuard::shut(Conn& c) {
   ::shutdown(c.fd, SHUT_RDWR);
 }
 
+namespace {
+/// Bytes the client sent that libmicrohttpd has not read yet: such a connection is not slow,
+/// the server is (it is still accepting the flood), so it is the last one to evict.
+bool has_unread_bytes(int fd) {
+  int pending = 0;
+  return ::ioctl(fd, FIONREAD, &pending) == 0 && pending > 0;
+}
+}  // namespace
+
 bool ConnectionGuard::evict_oldest(const std::string& ip, const void* except) {
-  Conn* oldest = nullptr;
+  std::vector<Conn*> candidates;
   for (auto& [key, c] : conns_) {
     if (key == except || c.closing || c.serving || (!ip.empty() && c.ip != ip)) continue;
-    if (!oldest || c.since < oldest->since) oldest = &c;
+    candidates.push_back(&c);
   }
-  if (!oldest) return false;
+  if (candidates.empty()) return false;
+  std::sort(candidates.begin(), candidates.end(),
+            [](const Conn* a, const Conn* b) { return a->since < b->since; });
+  // Oldest first among those that owe us bytes; only when every one has bytes waiting in the
+  // kernel (all requests stuck behind our own backlog) the oldest of all.
+  Conn* victim = candidates.front();
+  for (Conn* c : candidates)
+    if (!has_unread_bytes(c->fd)) {
+      victim = c;
+      break;
+    }
   spdlog::debug("http: closing a connection from {} that has not sent a whole request for {} ms "
-               "to make room ({})", oldest->ip,
-               std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - oldest->since).count(),
+               "to make room ({})", victim->ip,
+               std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - victim->since).count(),
                ip.empty() ? "http.connection_limit" : "http.per_ip_limit");
-  shut(*oldest);
+  shut(*victim);
   evicted_.inc();
   return true;
 }

@@ -9,7 +9,8 @@
 //   serving  — its request was read and is being answered (a command may run for long).
 // When a new connection takes its address over per_ip_limit, or the server over its
 // connection_limit, the OLDEST waiting connection (of that address, else of anyone) is closed
-// to make room, so a legitimate client always gets in at once (even from 127.0.0.1, which
+// to make room — skipping those whose bytes already wait unread in the kernel (a request that
+// arrived while we were busy accepting the flood is not slow; we are), so a legitimate client always gets in at once (even from 127.0.0.1, which
 // every local attacker shares), and an attacker keeps at most per_ip_limit stale connections.
 // Closing = shutdown(fd) on the socket libmicrohttpd owns: it then sees EOF and cleans up as for
 // any client that left (libmicrohttpd notifies CLOSED before it closes the descriptor, and the

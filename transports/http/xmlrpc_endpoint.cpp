@@ -19,6 +19,8 @@
 // system.* methods work inside a multicall.
 #include "transports/http/xmlrpc_endpoint.h"
 
+#include "mi/reply_schema.h"
+
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -83,6 +85,8 @@ std::string_view xmlrpc_type(ParamType t) {
     case ParamType::bool_: return "boolean";
     case ParamType::double_: return "double";
     case ParamType::array_: return "array";
+    case ParamType::uint_: return "int";
+    case ParamType::object_: return "struct";
   }
   return "string";
 }
@@ -155,7 +159,8 @@ Result method_signature(const mi::Registry& registry, const Value& params) {
   }
   const mi::CommandSpec* spec = registry.find(n);
   if (!spec) return Error::unknown_command(n);
-  Value sig = Value::array({"struct"});
+  // The first element is the return type, from the command's declared reply schema.
+  Value sig = Value::array({mi::schema::xmlrpc_type(spec->reply)});
   const std::size_t required = spec->required_count();
   for (std::size_t i = 0; i <= spec->params.size(); ++i) {
     if (i >= required) out.push_back(sig);
@@ -268,11 +273,13 @@ void register_xmlrpc_commands(mi::Registry& registry) {
   registry.add({.name = std::string(kListMethods), .module = "xmlrpc",
                 .summary = "List every method (XML-RPC introspection)",
                 .flags = flags,
+                .reply = mi::schema::array_of(mi::schema::str()),
                 .handler = [reg](const mi::Args&) { return list_methods(*reg, Value()); }});
   registry.add({.name = std::string(kMethodHelp), .module = "xmlrpc",
                 .summary = "Show a method's help text (XML-RPC introspection)",
                 .params = {mi::param("method_name", ParamType::string_, "the method to describe")},
                 .flags = flags,
+                .reply = mi::schema::str(),
                 .handler = [reg](const mi::Args& a) {
                   return method_help(*reg, Value::array({a.str("method_name")}));
                 }});
@@ -280,6 +287,8 @@ void register_xmlrpc_commands(mi::Registry& registry) {
                 .summary = "Show the signatures a method accepts (XML-RPC introspection)",
                 .params = {mi::param("method_name", ParamType::string_, "the method to describe")},
                 .flags = flags,
+                .reply = mi::schema::array_of(mi::schema::array_of(mi::schema::str()),
+                                              "[return type, param types…] per accepted prefix"),
                 .handler = [reg](const mi::Args& a) {
                   return method_signature(*reg, Value::array({a.str("method_name")}));
                 }});

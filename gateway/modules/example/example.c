@@ -150,6 +150,15 @@ static const sb_command_export commands[] = {
      "An async command: the handler returns at once and a module thread completes the call."},
     {NULL, NULL, NULL, NULL, NULL, 0, NULL}};
 
+/* What each command returns (ABI 1.2): checked when core.validate_replies is on, shown by help. */
+static const sb_reply_schema_export reply_schemas[] = {
+    {"hello", "{\"type\":\"string\",\"description\":\"the greeting\"}"},
+    {"hello_async",
+     "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":\"string\"},"
+     "\"delay_ms\":{\"type\":\"integer\",\"minimum\":0}},"
+     "\"required\":[\"message\",\"delay_ms\"],\"additionalProperties\":false}"},
+    {NULL, NULL}};
+
 SB_MODULE_EXPORTS = {
     SB_MODULE_ABI_INIT,
     .name = "example",
@@ -160,4 +169,5 @@ SB_MODULE_EXPORTS = {
     .init = NULL,
     .destroy = destroy,
     .secret_params = secret_params,
+    .reply_schemas = reply_schemas,
 };

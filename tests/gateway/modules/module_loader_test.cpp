@@ -140,7 +140,7 @@ TEST_F(ModuleHostTest, WhichHelpAndModuleListShowTheModule) {
   const Value& m = list.value()["modules"][0];
   EXPECT_EQ(m["name"], "example");
   EXPECT_EQ(m["version"], "1.0.0");
-  EXPECT_EQ(m["abi"], "1.1");  // built against this header: ABI 1.1 (secret_params)
+  EXPECT_EQ(m["abi"], "1.2");  // built against this header: ABI 1.2 (reply_schemas)
   EXPECT_EQ(m["file"], std::string(SB_MODULE_DIR) + "/example.so");
   EXPECT_EQ(m["commands"], Value::parse(R"(["hello","hello_async"])"));
   EXPECT_EQ(m["params"][0], (Value{{"name", "greeting"},
@@ -233,14 +233,14 @@ TEST_F(ModuleHostTest, AbiMajorMismatchIsRefused) {
   std::string e = load_error(settings({"abi_major.so"}));
   EXPECT_TRUE(Contains(e, "module 'abi_major.so'")) << e;
   EXPECT_TRUE(
-      Contains(e, "module ABI version mismatch: built for 2.0, this switchboard provides 1.1"))
+      Contains(e, "module ABI version mismatch: built for 2.0, this switchboard provides 1.2"))
       << e;
   EXPECT_EQ(registry_.find("mismatch_hello"), nullptr);
 }
 
 TEST_F(ModuleHostTest, NewerAbiMinorIsRefused) {
   std::string e = load_error(settings({"abi_minor.so"}));
-  EXPECT_TRUE(Contains(e, "built for 1.99, this switchboard provides 1.1")) << e;
+  EXPECT_TRUE(Contains(e, "built for 1.99, this switchboard provides 1.2")) << e;
 }
 
 TEST_F(ModuleHostTest, DuplicateCommandNameGoesThroughTheRegistry) {

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "mi/dispatcher.h"
+#include "mi/reply_schema.h"
 #include "transports/http/http_client.h"
 #include "transports/http/http_host.h"
 #include "transports/http/websocket_bridge.h"
@@ -38,6 +39,7 @@ class HttpHostTest : public ::testing::Test {
     write.name = "bump";
     write.module = "test";
     write.summary = "Changes state (a counter).";
+    write.reply = mi::schema::uint();
     write.handler = [this](const mi::Args&) -> mi::Result { return mi::Value(++bumps); };
     registry.add(std::move(write));
   }

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "mi/dispatcher.h"
+#include "mi/reply_schema.h"
 #include "transports/http/http_client.h"
 #include "transports/http/http_transport.h"
 
@@ -32,6 +33,7 @@ class HttpInProcess : public ::testing::Test {
     hold.name = "hold";
     hold.module = "test";
     hold.summary = "Completes when the test releases it.";
+    hold.reply = mi::schema::any();
     hold.flags = mi::kReadOnly | mi::kAsync;
     hold.async_handler = [this](const mi::Args&, mi::Completion c) {
       std::lock_guard lk(mu);
@@ -43,6 +45,7 @@ class HttpInProcess : public ::testing::Test {
     fast.name = "fast";
     fast.module = "test";
     fast.summary = "Answers at once.";
+    fast.reply = mi::schema::str();
     fast.flags = mi::kReadOnly;
     fast.handler = [](const mi::Args&) -> mi::Result { return mi::Value("quick"); };
     registry.add(std::move(fast));
