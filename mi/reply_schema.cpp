@@ -134,6 +134,38 @@ std::string check(const Value& s) {
   return {};
 }
 
+namespace {
+
+Declared declares_from(const Value& s, const std::string_view* step, const std::string_view* end) {
+  if (step == end) return Declared::always;
+  if (s.contains("anyOf")) {
+    Declared best = Declared::no;
+    for (const auto& alt : s["anyOf"]) best = std::max(best, declares_from(alt, step, end));
+    return best;
+  }
+  if (*step == "[]") {
+    if (!s.contains("items")) return Declared::no;
+    return declares_from(s["items"], step + 1, end);
+  }
+  std::string key(*step);
+  if (s.contains("properties") && s["properties"].contains(key)) {
+    Declared rest = declares_from(s["properties"][key], step + 1, end);
+    bool required = false;
+    if (s.contains("required"))
+      for (const auto& r : s["required"]) required = required || r == key;
+    return required ? rest : std::min(rest, Declared::optional);
+  }
+  if (s.contains("additionalProperties") && s["additionalProperties"].is_object())
+    return std::min(declares_from(s["additionalProperties"], step + 1, end), Declared::optional);
+  return Declared::no;
+}
+
+}  // namespace
+
+Declared declares(const Value& schema, const std::vector<std::string_view>& path) {
+  return declares_from(schema, path.data(), path.data() + path.size());
+}
+
 std::string xmlrpc_type(const Value& s) {
   if (s.contains("const") && s["const"].is_string()) return "string";
   if (s.contains("anyOf")) {

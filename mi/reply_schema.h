@@ -12,6 +12,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,6 +54,12 @@ Value described(Value schema, std::string description);
 /// Why `schema` is not a schema this project understands (empty when it is): unknown keywords,
 /// a property without a schema, a bad `type` …. The registry refuses such a command.
 std::string check(const Value& schema);
+
+/// How a reader of replies (the monitor) finds a field: `path` names object properties, "[]"
+/// steps into array items; an anyOf matches when one alternative declares the rest of the path.
+enum class Declared { no, optional, always };
+/// Whether `schema` declares `path`, and whether every step of it is required.
+Declared declares(const Value& schema, const std::vector<std::string_view>& path);
 
 /// The one-word type XML-RPC's system.methodSignature names for a schema: "struct", "array",
 /// "string", "int", "double", "boolean", "nil" (or "string" for anything mixed).

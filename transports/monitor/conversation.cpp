@@ -31,6 +31,20 @@ std::string echo(std::string_view s) {
   return out;
 }
 
+/// A member the reply schema declares (letters.cpp kFieldsRead); null when absent (an optional
+/// field, or a reply that is not what its schema says: printed empty, never a crash).
+const mi::Value& field(const mi::Value& v, std::string_view key) {
+  static const mi::Value none;
+  if (!v.is_object()) return none;
+  auto it = v.find(key);
+  return it == v.end() ? none : *it;
+}
+
+const mi::Value& field(const mi::Result& r, std::string_view key) {
+  static const mi::Value none;
+  return r.ok() ? field(r.value(), key) : none;
+}
+
 std::string scalar(const mi::Value& v) {
   if (v.is_string()) return mi::escape_text_value(v.get_ref<const std::string&>());
   if (v.is_null()) return {};
@@ -89,9 +103,11 @@ Conversation::Step Conversation::run(const Typed& t, std::string_view line) {
     case Action::login: return login(trim(line.substr(l.letters.size())));
     case Action::unsupported:
       return done(fmt::format("{}: not supported on this gateway ({})\n", echo(line), l.detail));
-    case Action::registrations: return call("ul_dump", {}, Pending::registrations);
+    case Action::registrations: return call(std::string(l.command), {}, Pending::registrations);
     case Action::release: return release(t);
-    case Action::log_toggle: return call("log_level", {}, Pending::toggle_read);
+    case Action::log_toggle:
+      toggling_ = &l;
+      return call(std::string(l.command), {}, Pending::toggle_read);
     case Action::dialplan_test:
       test_ = &l;
       number_.clear();
@@ -104,7 +120,7 @@ Conversation::Step Conversation::run(const Typed& t, std::string_view line) {
         return done(fmt::format("usage: {} [<number> [<caller> [<source>]]]\n", l.letters));
       number_ = t.words[0];
       if (t.words.size() > 1) caller_ = t.words[1];
-      return call("dp_translate",
+      return call(std::string(l.command),
                   {t.words.size() > 2 ? t.words[2] : std::string(l.detail), number_, caller_},
                   Pending::plain);
     case Action::mi: {
@@ -182,7 +198,7 @@ Conversation::Step Conversation::release(const Typed& t) {
                                   digits, listing_.size()));
   releasing_ = index;
   const Registration& r = listing_[index - 1];
-  return call("ul_rm_contact", {"location", r.aor, r.contact}, Pending::release);
+  return call(std::string(t.letter->command), {"location", r.aor, r.contact}, Pending::release);
 }
 
 Conversation::Step Conversation::answer(std::string_view line) {
@@ -201,7 +217,7 @@ Conversation::Step Conversation::answer(std::string_view line) {
       return done({});
     case Ask::source:
       ask_ = Ask::nothing;
-      return call("dp_translate",
+      return call(std::string(test_->command),
                   {line.empty() ? std::string(test_->detail) : std::string(line), number_, caller_},
                   Pending::plain);
     case Ask::nothing: break;
@@ -220,9 +236,11 @@ Conversation::Step Conversation::on_result(mi::Result r) {
                               mi::escape_text_value(listing_[releasing_ - 1].aor),
                               mi::escape_text_value(listing_[releasing_ - 1].contact)));
     case Pending::toggle_read: {
-      if (!r.ok() || !r.value().is_object() || !r.value().contains("Log level")) break;
-      bool debug = r.value()["Log level"] == "debug";
-      return call("log_level", {debug ? "info" : "debug"}, Pending::plain);
+      // log_level without params answers {"Log level": …} (letters.cpp kFieldsRead).
+      const mi::Value& level = field(r, {"Log level"});
+      if (!level.is_string()) break;
+      return call(std::string(toggling_->command), {level == "debug" ? "info" : "debug"},
+                  Pending::plain);
     }
     case Pending::none:
     case Pending::plain: break;
@@ -237,29 +255,23 @@ Conversation::Step Conversation::on_result(mi::Result r) {
 
 Conversation::Step Conversation::registrations(const mi::Result& r) {
   if (!r.ok()) return done(error_text(r.error()));
-  // ul_dump: {"Domains": [{"name", "AORs": [{"AOR", "Contacts": [{"Contact", "Expires", …}]}]}]}
-  const mi::Value& v = r.value();
-  if (!v.is_object() || !v.contains("Domains") || !v["Domains"].is_array())
-    return done(result_text(r));
+  // The ul_dump fields read here are declared by its reply schema (letters.cpp kFieldsRead,
+  // checked at start-up): Domains[].AORs[].AOR always, .Contacts[] (absent when brief) with
+  // Contact, Expires and Q always and User-agent when known.
   std::vector<Registration> listing;
   std::string lines;
-  for (const auto& domain : v["Domains"]) {
-    if (!domain.is_object() || !domain.contains("AORs")) continue;
-    for (const auto& aor : domain["AORs"]) {
-      if (!aor.is_object() || !aor.contains("Contacts")) continue;
-      std::string name = aor.value("AOR", "");
-      for (const auto& c : aor["Contacts"]) {
-        if (!c.is_object()) continue;
-        listing.push_back({name, c.value("Contact", "")});
+  for (const auto& domain : field(r, {"Domains"}))
+    for (const auto& aor : field(domain, {"AORs"})) {
+      std::string name = scalar(field(aor, {"AOR"}));
+      for (const auto& c : field(aor, {"Contacts"})) {
+        listing.push_back({name, scalar(field(c, {"Contact"}))});
         lines += fmt::format("{}\t{}\t{}\texpires {}", listing.size(), mi::escape_text_value(name),
-                             mi::escape_text_value(listing.back().contact),
-                             c.contains("Expires") ? scalar(c["Expires"]) : "?");
-        if (c.contains("Q") && !scalar(c["Q"]).empty()) lines += "\tq " + scalar(c["Q"]);
-        if (c.contains("User-agent")) lines += "\t" + scalar(c["User-agent"]);
+                             mi::escape_text_value(listing.back().contact), scalar(field(c, {"Expires"})));
+        if (std::string q = scalar(field(c, {"Q"})); !q.empty()) lines += "\tq " + q;
+        if (const auto& ua = field(c, {"User-agent"}); !ua.is_null()) lines += "\t" + scalar(ua);
         lines += "\n";
       }
     }
-  }
   listing_ = std::move(listing);
   listed_ = true;
   if (listing_.empty()) return done("incoming registrations: none\n");

@@ -98,6 +98,7 @@ class Conversation {
 
   Ask ask_ = Ask::nothing;
   const Letter* test_ = nullptr;  ///< the dialplan-test row being asked for
+  const Letter* toggling_ = nullptr;  ///< the dbg row whose level read is outstanding
   std::string number_, caller_;
 };
 

@@ -12,6 +12,10 @@
 //    third prompt lets the user type another one (account:NAME, subscriber:USER, port:N, …).
 #include "transports/monitor/letters.h"
 
+#include <fmt/format.h>
+
+#include "mi/reply_schema.h"
+
 #include <algorithm>
 
 namespace sb::transports::monitor {
@@ -35,8 +39,8 @@ const std::vector<Letter> kLetters = {
   {"r",       M::exact,  A::mi,            "r",       "status of registrations (SIP accounts)", "reg_list"},
   {"l",       M::exact,  A::mi,            "l",       "status of operations (calls)", "call_list"},
   {"k",       M::exact,  A::mi,            "k",       "status of operations, compact", "call_list", {"compact"}},
-  {"R",       M::exact,  A::registrations, "R",       "status of incoming registrations, numbered [ul_dump]"},
-  {"Rr",      M::number, A::release,       "RrX",     "release incoming registration X of the last R listing [ul_rm_contact]"},
+  {"R",       M::exact,  A::registrations, "R",       "status of incoming registrations, numbered [ul_dump]", "ul_dump"},
+  {"Rr",      M::number, A::release,       "RrX",     "release incoming registration X of the last R listing [ul_rm_contact]", "ul_rm_contact"},
   {"c",       M::exact,  A::clear,         "c",       "clear screen"},
   {"v",       M::exact,  A::mi,            "v",       "verbosity: debug", "log_level", {"debug"}},
   {"m",       M::exact,  A::mi,            "m",       "verbosity: messages", "log_level", {"info"}},
@@ -46,7 +50,7 @@ const std::vector<Letter> kLetters = {
   {"lm0",     M::exact,  A::mi,            "lm0",     "message logging off (warnings and errors only)", "log_level", {"warn"}},
   {"lm1",     M::exact,  A::mi,            "lm1",     "message logging on", "log_level", {"info"}},
   {"verbose", M::exact,  A::mi,            "verbose", "verbose dialplan debugging", "log_level", {"debug"}},
-  {"dbg",     M::exact,  A::log_toggle,    "dbg",     "toggle debugging (debug <-> info) [log_level]"},
+  {"dbg",     M::exact,  A::log_toggle,    "dbg",     "toggle debugging (debug <-> info) [log_level]", "log_level"},
   {"pr",      M::number, A::mi,            "prX",     "restart port X", "port_restart"},
   {"x",       M::exact,  A::mi,            "x",       "shutdown (admin only)", "kill"},
   {"n",       M::exact,  A::unsupported,   "n",       "netlog target", {}, {}, kNoNetlog},
@@ -73,10 +77,10 @@ const std::vector<Letter> kLetters = {
   {"sns",     M::exact,  A::mi,            "sns",     "numplan statistics", "get_statistics", {"dialplan:"}},
   {"rns",     M::exact,  A::mi,            "rns",     "reset numplan statistics", "reset_statistics", {"dialplan:"}},
   {"lih",     M::number, A::mi,            "lihX",    "history of call X", "call_show"},
-  {"dti",     M::words,  A::dialplan_test, "dti",     "test dialplan from isdn (asks number, caller, source) [dp_translate]", {}, {}, "group:isdn"},
-  {"dts",     M::words,  A::dialplan_test, "dts",     "test dialplan from sip [dp_translate]", {}, {}, "any"},
-  {"dta",     M::words,  A::dialplan_test, "dta",     "test dialplan from analog [dp_translate]", {}, {}, "group:analog"},
-  {"dtg",     M::words,  A::dialplan_test, "dtg",     "test dialplan from gsm [dp_translate]", {}, {}, "group:gsm"},
+  {"dti",     M::words,  A::dialplan_test, "dti",     "test dialplan from isdn (asks number, caller, source) [dp_translate]", "dp_translate", {}, "group:isdn"},
+  {"dts",     M::words,  A::dialplan_test, "dts",     "test dialplan from sip [dp_translate]", "dp_translate", {}, "any"},
+  {"dta",     M::words,  A::dialplan_test, "dta",     "test dialplan from analog [dp_translate]", "dp_translate", {}, "group:analog"},
+  {"dtg",     M::words,  A::dialplan_test, "dtg",     "test dialplan from gsm [dp_translate]", "dp_translate", {}, "group:gsm"},
   {"lpg",     M::exact,  A::mi,            "lpg",     "list port groups", "port_group_list"},
   {"g",       M::exact,  A::mi,            "g",       "gsm status (ports)", "port_list"},
   {"gi",      M::exact,  A::mi,            "gi",      "gsm info (ports)", "port_list"},
@@ -141,9 +145,63 @@ std::string command_text(const Letter& l) {
   return out + "]";
 }
 
+const std::vector<FieldRead> kFieldsRead = {
+    {"log_level", {"Log level"}, false},  // dbg: an anyOf (show / set): "Log level" is in one
+    {"ul_dump", {"Domains", "[]", "AORs", "[]", "AOR"}},
+    {"ul_dump", {"Domains", "[]", "AORs", "[]", "Contacts", "[]", "Contact"}, false},
+    {"ul_dump", {"Domains", "[]", "AORs", "[]", "Contacts", "[]", "Expires"}, false},
+    {"ul_dump", {"Domains", "[]", "AORs", "[]", "Contacts", "[]", "Q"}, false},
+    {"ul_dump", {"Domains", "[]", "AORs", "[]", "Contacts", "[]", "User-agent"}, false},
+};
+
+std::string path_text(const std::vector<std::string_view>& path) {
+  std::string out;
+  for (auto step : path) out += step == "[]" ? "[]" : (out.empty() ? "" : ".") + std::string(step);
+  return out;
+}
+
+/// A row's command exists and takes its fixed params (and the typed number).
+std::string row_problem(const mi::Registry& registry, const Letter& l) {
+  if (l.command.empty()) return {};
+  const mi::CommandSpec* spec = registry.find(l.command);
+  if (!spec)
+    return fmt::format("letter '{}' runs '{}', which no module registers", l.shown, l.command);
+  std::size_t given = l.params.size() + (l.match == Match::number ? 1 : 0);
+  if (l.action == Action::mi && given < spec->required_count())
+    return fmt::format("letter '{}' gives '{}' {} param(s), it needs {}", l.shown, l.command, given,
+                       spec->required_count());
+  if (l.action == Action::mi && given > spec->params.size())
+    return fmt::format("letter '{}' gives '{}' {} param(s), it takes at most {}", l.shown,
+                       l.command, given, spec->params.size());
+  return {};
+}
+
 }  // namespace
 
 const std::vector<Letter>& letters() { return kLetters; }
+
+const std::vector<FieldRead>& fields_read() { return kFieldsRead; }
+
+std::vector<std::string> check_letters(const mi::Registry& registry) {
+  std::vector<std::string> problems;
+  for (const Letter& l : kLetters)
+    if (auto why = row_problem(registry, l); !why.empty()) problems.push_back(std::move(why));
+  for (const FieldRead& f : kFieldsRead) {
+    const mi::CommandSpec* spec = registry.find(f.command);
+    if (!spec) {
+      problems.push_back(fmt::format("the monitor reads '{}' of '{}', which no module registers",
+                                     path_text(f.path), f.command));
+      continue;
+    }
+    auto d = mi::schema::declares(spec->reply, f.path);
+    if (d == mi::schema::Declared::no || (f.always && d != mi::schema::Declared::always))
+      problems.push_back(fmt::format("the monitor reads '{}' of the '{}' reply, which its reply "
+                                     "schema does not {}",
+                                     path_text(f.path), f.command,
+                                     d == mi::schema::Declared::no ? "declare" : "require"));
+  }
+  return problems;
+}
 
 std::optional<Typed> recognise(std::string_view line) {
   if (line.empty()) return std::nullopt;

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "mi/registry.h"
+
 namespace sb::transports::monitor {
 
 /// What a row does.
@@ -48,13 +50,30 @@ struct Letter {
   Action action;
   std::string_view shown;        ///< the overview's letters column (`blX`, `bert*`)
   std::string_view description;  ///< the overview's text (berofix meaning)
-  std::string_view command{};    ///< Action::mi: the MI command
+  std::string_view command{};    ///< Action::mi, registrations, release, dialplan_test,
+                                 ///< log_toggle: the MI command it runs
   std::vector<std::string_view> params{};  ///< Action::mi: fixed params before the number
   std::string_view detail{};     ///< unsupported: why; dialplan_test: the default source
 };
 
 /// Every row, in overview order.
 const std::vector<Letter>& letters();
+
+/// A reply field the monitor reads itself (rather than printing the reply as text): `path`
+/// names properties, "[]" array items (mi::schema::declares).
+struct FieldRead {
+  std::string_view command;
+  std::vector<std::string_view> path;
+  bool always = true;  ///< read without a fallback: the schema must require every step
+};
+const std::vector<FieldRead>& fields_read();
+
+/// Problems of the table against the commands really registered: a row whose command does not
+/// exist or does not take its fixed params (+ the typed number), a field read that the
+/// command's reply schema does not declare (or declares optional where it is read as always
+/// there). Empty = fine. The monitor refuses to start otherwise (and the tests fail), so a
+/// renamed command or reply field can never silently break a letter.
+std::vector<std::string> check_letters(const mi::Registry& registry);
 
 /// A recognised line.
 struct Typed {

@@ -3,6 +3,13 @@
 #include "transports/monitor/monitor_component.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <stdexcept>
+
+#include "transports/monitor/letters.h"
+
+#include <fmt/format.h>
 
 #include "transports/net/config_checks.h"
 
@@ -92,6 +99,14 @@ MonitorConfig monitor_config(const gateway::Config& cfg) {
   m.idle_timeout_s = static_cast<unsigned>(cfg.get_int("monitor.idle_timeout_s"));
   m.max_line = static_cast<std::size_t>(cfg.get_int("monitor.max_line"));
   return m;
+}
+
+std::unique_ptr<MonitorTransport> MonitorComponent::make(mi::Dispatcher& dispatcher) {
+  auto problems = monitor::check_letters(dispatcher.registry());
+  if (!problems.empty())
+    throw std::runtime_error("monitor: the letter table does not fit the commands: " +
+                             fmt::format("{}", fmt::join(problems, "; ")));
+  return std::make_unique<MonitorTransport>(config_, dispatcher);
 }
 
 void MonitorComponent::declare(gateway::ConfigSchema& schema) const { schema.add(kMonitorSection); }

@@ -20,9 +20,9 @@ class MonitorComponent final : public gateway::ServingComponent<MonitorTransport
   std::string describe() const override;
 
  private:
-  std::unique_ptr<MonitorTransport> make(mi::Dispatcher& dispatcher) override {
-    return std::make_unique<MonitorTransport>(config_, dispatcher);
-  }
+  /// Refuses to start (naming every problem) when a letter names a command that does not exist
+  /// or reads a reply field its schema does not declare (letters.h check_letters).
+  std::unique_ptr<MonitorTransport> make(mi::Dispatcher& dispatcher) override;
   MonitorConfig config_;
 };
 
