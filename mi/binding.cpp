@@ -1,6 +1,8 @@
 // binding.cpp: positional/named binding and type coercion.
 #include "mi/binding.h"
 
+#include "mi/strings.h"
+
 #include "mi/codec/limits.h"
 
 #include <cerrno>
@@ -15,12 +17,7 @@ namespace sb::mi {
 
 namespace {
 
-std::string trimmed(const std::string& s) {
-  auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return {};
-  auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
+std::string trimmed(const std::string& s) { return std::string(trim(s, kWhitespace)); }
 
 std::variant<Value, std::string> to_int(const Value& v) {
   if (v.is_number_integer()) return v;

@@ -1,6 +1,8 @@
 // registry.cpp: spec validation and the name tables.
 #include "mi/registry.h"
 
+#include "mi/strings.h"
+
 #include "mi/binding.h"
 #include "mi/reply_schema.h"
 
@@ -21,11 +23,6 @@ bool valid_name(std::string_view n) {
   });
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 }  // namespace
 

@@ -3,6 +3,8 @@
 
 #include "gateway/calls/calls.h"
 
+#include "mi/strings.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -35,10 +37,7 @@ std::int64_t unix_ms() {
 
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using mi::lower;
 
 /// "sip:1.2.3.4:5060;transport=udp" or "sip:host:port" → "host:port" (port 5060 when absent).
 std::string hostport_of(const std::string& uri) {

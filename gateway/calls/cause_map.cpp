@@ -1,6 +1,8 @@
 // cause_map.cpp: the RFC 3398 tables and the override parser (see cause_map.h).
 #include "gateway/calls/cause_map.h"
 
+#include "mi/strings.h"
+
 #include <charconv>
 #include <stdexcept>
 #include <string_view>
@@ -48,11 +50,7 @@ bool parse_int(std::string_view s, int& out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using mi::trim;
 
 /// Parses "a=b, c=d" into `out`; returns why not, or empty.
 std::string parse_overrides(const std::string& text, bool q850_first, std::map<int, int>* out) {

@@ -6,6 +6,8 @@
 // line numbers to the handler).
 #include "gateway/config/config.h"
 
+#include "mi/strings.h"
+
 #include <ini.h>
 
 #include <algorithm>
@@ -103,13 +105,7 @@ std::string parse_value(const KeySpec& spec, std::string_view text, std::int64_t
   return spec.check ? spec.check(text) : std::string();
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
+std::string_view trim(std::string_view s) { return mi::trim(s, mi::kWhitespace); }
 
 /// State of one ini_parse_stream() run: the reader hands inih one line at a time, so `line` is
 /// the number of the line the handler is being called for.

@@ -1,6 +1,8 @@
 // dialplan.cpp: rule validation and compilation, matching and rewriting, the `dp_rule` table.
 // Threading: see dialplan.h — edits on the engine thread, translate() on any thread.
 #include "gateway/dialplan/dialplan.h"
+
+#include "mi/strings.h"
 #include "mi/codec/limits.h"
 
 #include <algorithm>
@@ -47,10 +49,7 @@ bool has_control(const std::string& s) {
   });
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using mi::lower;
 
 void check_options(const json& options) {
   if (!options.is_object()) refuse("options", "must be a JSON object");

@@ -1,6 +1,8 @@
 // registrar_commands.cpp: the `registrar` module's commands (local subscribers).
 #include "gateway/registrar/registrar_commands.h"
 
+#include "mi/strings.h"
+
 #include <ctime>
 
 #include <spdlog/spdlog.h>
@@ -32,15 +34,11 @@ std::string check_name(const std::string& s, bool domain) {
   return {};
 }
 
-std::string lowercase(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // ---- handlers ---------------------------------------------------------------------------------
 
 Result add_subscriber(Subscribers& subs, const Args& a) {
-  std::string domain = lowercase(a.str("domain"));
+  std::string domain = mi::lower(a.str("domain"));
   if (!subs.add(a.str("username"), domain, a.str("password"), std::time(nullptr)))
     return Error::failure(409, "Subscriber already exists");
   spdlog::info("registrar: subscriber {}@{} added", a.str("username"), domain);
@@ -48,7 +46,7 @@ Result add_subscriber(Subscribers& subs, const Args& a) {
 }
 
 Result remove_subscriber(Subscribers& subs, const Args& a) {
-  std::string domain = lowercase(a.str("domain"));
+  std::string domain = mi::lower(a.str("domain"));
   if (!subs.remove(a.str("username"), domain)) return Error::failure(404, "Subscriber not found");
   spdlog::info("registrar: subscriber {}@{} removed", a.str("username"), domain);
   return mi::ok_value();

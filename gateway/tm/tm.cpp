@@ -4,6 +4,8 @@
 
 #include "gateway/tm/tm.h"
 
+#include "mi/strings.h"
+
 #include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/tport_tag.h>
 
@@ -41,10 +43,7 @@ bool is_sip_url(su_home_t* home, const std::string& text) {
   return u && (u->url_type == url_sip || u->url_type == url_sips) && u->url_host && *u->url_host;
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using mi::lower;
 
 std::string random_call_id() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};

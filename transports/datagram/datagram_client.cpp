@@ -8,6 +8,8 @@
 // it reports "port unreachable" as ECONNREFUSED, which we turn into "nobody listens".
 // Threading: no shared state except the signal-cleanup slot (atomics, async-signal-safe).
 #include "transports/datagram/datagram_client.h"
+
+#include "transports/net/errno_text.h"
 #include "transports/net/io_client.h"
 
 #include <arpa/inet.h>
@@ -45,7 +47,7 @@ std::atomic<bool> g_path_ready{false};
 char g_path[sizeof(sockaddr_un::sun_path)];
 static_assert(std::atomic<bool>::is_always_lock_free, "signal handlers need lock-free atomics");
 
-std::string errno_text(int err) { return std::system_category().message(err); }
+using transports::errno_text;
 
 /// `host:port`, `[v6]:port` or `localhost:port` → a socket address (numeric hosts only).
 bool parse_udp(const std::string& text, sockaddr_storage& out, socklen_t& len, std::string& error) {

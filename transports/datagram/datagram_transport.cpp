@@ -12,6 +12,10 @@
 // late completion after shutdown finds closed sockets and drops its reply instead of crashing.
 #include "transports/datagram/datagram_transport.h"
 
+#include "transports/net/errno_text.h"
+#include "transports/net/in_flight.h"
+#include "transports/net/ser_dialect.h"
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -35,7 +39,6 @@
 #include <spdlog/spdlog.h>
 
 #include "mi/codec/jsonrpc.h"
-#include "mi/codec/jsonrpc_dispatch.h"
 #include "mi/codec/text_request.h"
 #include "mi/render/text.h"
 #include "mi/threads.h"
@@ -49,7 +52,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string errno_text(int err) { return std::strerror(err); }
 
 /// How long a completion retries a reply the kernel cannot take yet (EAGAIN: a unix client's
 /// receive queue is full — net.unix.max_dgram_qlen, often 10 — or our send buffer is).
@@ -68,16 +70,6 @@ constexpr int kUnixSendBuffer = 4 * 1024 * 1024;
 enum Socket { kUnix = 0, kUdp = 1 };
 constexpr const char* kSocketName[] = {"unix", "udp"};
 
-bool blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-/// JSON-RPC when the first non-blank byte opens an object or a batch (spec/wire.md §4).
-bool is_json(std::string_view data) {
-  for (char c : data) {
-    if (blank(c)) continue;
-    return c == '{' || c == '[';
-  }
-  return false;
-}
 
 /// The sender's address as text for logs and Caller::peer.
 std::string peer_text(bool unix_socket, const sockaddr_storage& from, socklen_t len) {
@@ -113,9 +105,7 @@ struct DatagramCore {
   std::shared_mutex fd_mu;  // shared: a send in progress; unique: closing the sockets
   bool closed = false;
 
-  std::mutex flight_mu;
-  std::condition_variable flight_cv;
-  std::size_t in_flight = 0;
+  InFlight flight;  ///< requests dispatched and not yet answered (finish() waits for them)
 
   mi::Stat& requests;
   mi::Stat& replies;
@@ -142,19 +132,6 @@ struct DatagramCore {
       if (fd >= 0) ::close(fd);
       fd = -1;
     }
-  }
-
-  void begin() {
-    std::lock_guard lk(flight_mu);
-    ++in_flight;
-  }
-  void end() {
-    std::lock_guard lk(flight_mu);
-    if (--in_flight == 0) flight_cv.notify_all();
-  }
-  bool wait_idle(std::chrono::milliseconds deadline) {
-    std::unique_lock lk(flight_mu);
-    return flight_cv.wait_for(lk, deadline, [this] { return in_flight == 0; });
   }
 
   /// Sends one reply datagram (already size-checked). Never blocks longer than kSendTimeout.
@@ -390,58 +367,54 @@ struct DatagramTransport::Impl {
     }
     core->requests.inc();
     std::string_view data(buf.data(), std::min(size, buf.size()));
-    const bool json = is_json(data);
+    const SerDialect dialect = ser_dialect_of(data);
+    const bool json = dialect == SerDialect::json;
+    auto answer = [this, &t, json](const mi::Error& e) {
+      if (json) core->send_json(t, render_ser_error(SerDialect::json, e), nullptr);
+      else core->send_text(t, render_ser_error(SerDialect::text, e));
+    };
     if (size > cfg.max_size) {
       core->request_too_large.inc();
       spdlog::warn("datagram {}: {} byte request from {} is over datagram.max_size {}: answered 400",
                    kSocketName[t.socket], size, t.peer, cfg.max_size);
-      mi::Error e = mi::Error::request_too_large(size, cfg.max_size);
-      if (json) core->send_json(t, mi::render_jsonrpc(e, nullptr), nullptr);
-      else core->send_text(t, mi::render_text(e));
-      return;
+      return answer(mi::Error::request_too_large(size, cfg.max_size));
+    }
+    SerRequest request{dialect};
+    if (json) {
+      request.json = std::make_shared<const std::string>(data);
+    } else if (auto e = decode_text(data, request)) {
+      core->parse_errors.inc();
+      spdlog::info("datagram {}: malformed request from {}: {}", kSocketName[t.socket], t.peer,
+                   printable(e->detail));
+      return answer(*e);
     }
     // The unix socket is trusted by its file permissions; UDP by config (no credentials).
     mi::Caller caller{"datagram", t.peer, t.socket == kUdp ? cfg.udp_role : mi::Role::admin};
-    if (json) {
-      auto request = std::make_shared<const std::string>(data);
-      core->begin();
-      mi::dispatch_jsonrpc(dispatcher, *request, caller,
-                           [core = core, t = std::move(t), request](std::optional<std::string> out) {
-                             if (out) core->send_json(t, std::move(*out), request);
-                             core->end();
-                           });
-      return;
-    }
-    // SER text: first line `:<cmd>:<anything>`, then params; the datagram's end ends it.
+    core->flight.begin();
+    auto json_text = request.json;
+    dispatch_ser(dispatcher, std::move(request), std::move(caller),
+                 [core = core, t = std::move(t), json_text](std::optional<std::string> out) {
+                   if (out && json_text) core->send_json(t, std::move(*out), json_text);
+                   else if (out) core->send_text(t, std::move(*out));
+                   core->flight.end();
+                 });
+  }
+
+  /// SER text in one datagram: first line `:<cmd>:<anything>`, then params; the datagram's end
+  /// ends them. Fills `request`; the error to answer when it is malformed.
+  std::optional<mi::Error> decode_text(std::string_view data, SerRequest& request) const {
     auto nl = data.find('\n');
     std::string_view first = data.substr(0, nl);
     std::string_view rest = nl == std::string_view::npos ? std::string_view() : data.substr(nl + 1);
     auto line = mi::parse_text_command_line(first);
-    if (auto* err = std::get_if<mi::Error>(&line)) {
-      core->parse_errors.inc();
-      spdlog::info("datagram {}: malformed request from {}: {}", kSocketName[t.socket], t.peer,
-                   printable(err->detail));
-      core->send_text(t, mi::render_text(*err));
-      return;
-    }
-    std::string command = std::get<mi::TextCommandLine>(line).command;
-    mi::TextParams params =
-        mi::parse_text_params(rest, dispatcher.text_layout(command), command, /*at_end=*/true);
-    if (params.status != mi::TextParams::Status::complete) {
-      core->parse_errors.inc();
-      mi::Error e = params.error ? *params.error : mi::Error::parse_error("incomplete params", command);
-      spdlog::info("datagram {}: malformed params from {}: {}", kSocketName[t.socket], t.peer,
-                   printable(e.detail));
-      core->send_text(t, mi::render_text(e));
-      return;
-    }
-    const mi::CommandSpec* spec = dispatcher.registry().find_case_insensitive(command);
-    mi::Request req{std::move(command), std::move(params.params), std::move(caller), true};
-    core->begin();
-    dispatcher.call(std::move(req), [core = core, t = std::move(t), spec](mi::Result res) {
-      core->send_text(t, mi::render_text(res, spec));
-      core->end();
-    });
+    if (auto* err = std::get_if<mi::Error>(&line)) return *err;
+    request.command = std::get<mi::TextCommandLine>(line).command;
+    mi::TextParams params = mi::parse_text_params(rest, dispatcher.text_layout(request.command),
+                                                  request.command, /*at_end=*/true);
+    if (params.status != mi::TextParams::Status::complete)
+      return params.error ? *params.error : mi::Error::parse_error("incomplete params", request.command);
+    request.params = std::move(params.params);
+    return std::nullopt;
   }
 
   void stop_workers() {
@@ -512,11 +485,9 @@ void DatagramTransport::finish(std::chrono::milliseconds deadline) {
   if (m.finished) return;
   m.finished = true;
   stop_accepting();
-  if (!m.core->wait_idle(deadline)) {
-    std::lock_guard lk(m.core->flight_mu);
+  if (!m.core->flight.wait_idle(deadline))
     spdlog::warn("datagram: {} replies still pending after {} ms; closing the sockets",
-                 m.core->in_flight, deadline.count());
-  }
+                 m.core->flight.count(), deadline.count());
   m.core->close_sockets();
 }
 

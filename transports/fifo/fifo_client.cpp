@@ -12,6 +12,8 @@
 //      trust read() == 0 once poll() said the FIFO is ready.
 // Threading: no shared state except the signal-cleanup slot (atomics, async-signal-safe).
 #include "transports/fifo/fifo_client.h"
+
+#include "transports/net/errno_text.h"
 #include "transports/net/io_client.h"
 
 #include <fcntl.h>
@@ -42,7 +44,7 @@ std::atomic<bool> g_path_ready{false};
 char g_path[PATH_MAX];
 static_assert(std::atomic<bool>::is_always_lock_free, "signal handlers need lock-free atomics");
 
-std::string errno_text(int err) { return std::system_category().message(err); }
+using transports::errno_text;
 
 class Fd {
  public:

@@ -23,11 +23,12 @@
 #include <vector>
 
 #include "mi/command.h"
+#include "transports/net/ser_dialect.h"
 
 namespace sb::transports {
 
 struct FramedRequest {
-  enum class Dialect { text, json };
+  using Dialect = SerDialect;  // transports/net/ser_dialect.h
   Dialect dialect = Dialect::text;
   std::string reply_name;          ///< empty = run without reply
   std::string command;             ///< text dialect

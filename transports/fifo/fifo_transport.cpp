@@ -2,6 +2,10 @@
 // thread, and request → dispatcher → rendered reply.
 #include "transports/fifo/fifo_transport.h"
 
+#include "transports/net/errno_text.h"
+
+#include "transports/net/ser_dialect.h"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -17,8 +21,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "mi/codec/jsonrpc.h"
-#include "mi/codec/jsonrpc_dispatch.h"
 #include "mi/render/text.h"
 #include "mi/threads.h"
 #include "transports/fifo/fifo_framer.h"
@@ -31,12 +33,6 @@ namespace sb::transports {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string errno_text() { return std::strerror(errno); }
-
-}  // namespace
-
-namespace {
 
 /// The gid of fifo.group (the daemon's group when empty or unknown: create() reports that).
 gid_t fifo_group_id(const std::string& name) {
@@ -88,11 +84,11 @@ struct FifoTransport::Impl {
     const std::string tmp = fmt::format("{}.{}.new", cfg.path, ::getpid());
     ::unlink(tmp.c_str());  // a leftover of a crash of this very pid number
     if (::mkfifo(tmp.c_str(), 0600) != 0)
-      throw FifoError(fmt::format("cannot create the FIFO {}: {}", tmp, errno_text()));
+      throw FifoError(fmt::format("cannot create the FIFO {}: {}", tmp, errno_text(errno)));
     int nfd = -1;
     try {
       if (::chmod(tmp.c_str(), cfg.mode) != 0)
-        throw FifoError(fmt::format("cannot chmod the FIFO {}: {}", tmp, errno_text()));
+        throw FifoError(fmt::format("cannot chmod the FIFO {}: {}", tmp, errno_text(errno)));
       if (!cfg.user.empty() || !cfg.group.empty()) {
         uid_t uid = static_cast<uid_t>(-1);
         gid_t gid = static_cast<gid_t>(-1);
@@ -107,12 +103,12 @@ struct FifoTransport::Impl {
           gid = gr->gr_gid;
         }
         if (::chown(tmp.c_str(), uid, gid) != 0)
-          throw FifoError(fmt::format("cannot chown the FIFO {}: {}", tmp, errno_text()));
+          throw FifoError(fmt::format("cannot chown the FIFO {}: {}", tmp, errno_text(errno)));
       }
       nfd = ::open(tmp.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-      if (nfd < 0) throw FifoError(fmt::format("cannot open the FIFO {}: {}", tmp, errno_text()));
+      if (nfd < 0) throw FifoError(fmt::format("cannot open the FIFO {}: {}", tmp, errno_text(errno)));
       if (::rename(tmp.c_str(), cfg.path.c_str()) != 0)
-        throw FifoError(fmt::format("cannot rename {} to {}: {}", tmp, cfg.path, errno_text()));
+        throw FifoError(fmt::format("cannot rename {} to {}: {}", tmp, cfg.path, errno_text(errno)));
     } catch (...) {
       if (nfd >= 0) ::close(nfd);
       ::unlink(tmp.c_str());
@@ -146,27 +142,24 @@ struct FifoTransport::Impl {
         return;
       }
     }
-    bool json = r.dialect == FramedRequest::Dialect::json;
+    const SerDialect dialect = r.dialect;
+    // A JSON-RPC reply is one line: the FIFO reader reads up to its newline.
+    auto finish_line = [dialect](std::string out) {
+      return dialect == SerDialect::json ? out + "\n" : out;
+    };
     if (r.error) {
       parse_errors.inc();
-      send_reply(r.reply_name, json ? mi::render_jsonrpc(*r.error, nullptr) + "\n"
-                                    : mi::render_text(*r.error));
+      send_reply(r.reply_name, finish_line(render_ser_error(dialect, *r.error)));
       return;
     }
     mi::Caller caller{"fifo", r.reply_name.empty() ? std::string("(no reply)") : r.reply_name,
                       mi::Role::admin};
-    if (!json) {
-      const mi::CommandSpec* spec = dispatcher.registry().find_case_insensitive(r.command);
-      mi::Request req{r.command, std::move(r.params), caller, true};
-      dispatcher.call(std::move(req), [this, reply = r.reply_name, spec](mi::Result res) {
-        send_reply(reply, mi::render_text(res, spec));
-      });
-      return;
-    }
-    mi::dispatch_jsonrpc(dispatcher, r.json, caller,
-                         [this, reply = r.reply_name](std::optional<std::string> out) {
-                           if (out) send_reply(reply, *out + "\n");
-                         });
+    SerRequest request{dialect, std::move(r.command), std::move(r.params),
+                       std::make_shared<const std::string>(std::move(r.json))};
+    dispatch_ser(dispatcher, std::move(request), std::move(caller),
+                 [this, reply = r.reply_name, finish_line](std::optional<std::string> out) {
+                   if (out) send_reply(reply, finish_line(std::move(*out)));
+                 });
   }
 
   void run() {
@@ -186,7 +179,7 @@ struct FifoTransport::Impl {
       auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
       int n = ::poll(fds, 2, static_cast<int>(std::max<long>(0, wait.count())));
       if (n < 0 && errno != EINTR) {
-        spdlog::error("fifo: poll: {}", errno_text());
+        spdlog::error("fifo: poll: {}", errno_text(errno));
         break;
       }
       if (fds[1].revents) break;
@@ -241,7 +234,7 @@ void FifoTransport::start() {
     throw FifoError(fmt::format("fifo.reply_dir {} is not a directory", config_.reply_dir));
   impl_->create();
   impl_->wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (impl_->wake < 0) throw FifoError(fmt::format("eventfd: {}", errno_text()));
+  if (impl_->wake < 0) throw FifoError(fmt::format("eventfd: {}", errno_text(errno)));
   impl_->reader = std::thread([this] { impl_->run(); });
   spdlog::info("fifo: listening on {} (mode {:04o}, replies in {})", config_.path, config_.mode,
                config_.reply_dir);

@@ -1,6 +1,8 @@
 // reply_fifo.cpp: reply FIFO name checks, open with retries, timed write.
 #include "transports/fifo/reply_fifo.h"
 
+#include "transports/net/errno_text.h"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -73,7 +75,7 @@ std::string open_checked(const std::string& path, gid_t fifo_gid, Fd& fd, bool& 
   no_reader = false;
   struct stat before {};
   if (::lstat(path.c_str(), &before) != 0)
-    return fmt::format("{}: {}", path, std::strerror(errno));
+    return fmt::format("{}: {}", path, errno_text(errno));
   if (S_ISLNK(before.st_mode)) return fmt::format("{}: is a symlink", path);
   if (!S_ISFIFO(before.st_mode)) return fmt::format("{}: is not a FIFO", path);
   if (before.st_uid != ::geteuid()) {
@@ -86,7 +88,7 @@ std::string open_checked(const std::string& path, gid_t fifo_gid, Fd& fd, bool& 
   if (fd.fd < 0) {
     no_reader = errno == ENXIO;
     return fmt::format("{}: open: {}", path,
-                       no_reader ? "no reader (the client went away)" : std::strerror(errno));
+                       no_reader ? "no reader (the client went away)" : errno_text(errno));
   }
   struct stat after {};
   if (::fstat(fd.fd, &after) != 0 || !S_ISFIFO(after.st_mode) || after.st_ino != before.st_ino ||
@@ -105,7 +107,7 @@ std::string write_until(int fd, const std::string& path, std::string_view bytes,
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno != EAGAIN) return fmt::format("{}: write: {}", path, std::strerror(errno));
+    if (n < 0 && errno != EAGAIN) return fmt::format("{}: write: {}", path, errno_text(errno));
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0)
       return fmt::format("{}: the client did not read the reply within {} ms", path, timeout.count());
@@ -152,7 +154,7 @@ void ReplyWriter::send(std::string name, std::string bytes) {
       return;
     }
     if (n < 0 && errno != EAGAIN && errno != EINTR)
-      err = fmt::format("{}: write: {}", path, std::strerror(errno));
+      err = fmt::format("{}: write: {}", path, errno_text(errno));
   }
   if (!err.empty() && !no_reader) {
     failures_.inc();

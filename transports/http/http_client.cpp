@@ -1,6 +1,10 @@
 // http_client.cpp: see http_client.h.
 #include "transports/http/http_client.h"
 
+#include "transports/net/errno_text.h"
+
+#include "mi/strings.h"
+
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -18,18 +22,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
+using sb::mi::lower;
+using transports::errno_text;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
+std::string_view trim(std::string_view s) { return sb::mi::trim(s, " \t\r"); }
 
 int ms_left(Clock::time_point deadline) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -79,7 +75,7 @@ int connect_to(const HttpClientOptions& o, Clock::time_point deadline, std::stri
       errno = err;
     }
     if (rc == 0) break;
-    error = "cannot connect to " + o.host + ":" + port + ": " + std::strerror(errno);
+    error = "cannot connect to " + o.host + ":" + port + ": " + errno_text(errno);
     ::close(fd);
     fd = -1;
   }
@@ -107,7 +103,7 @@ bool send_all(int fd, std::string_view data, Clock::time_point deadline, std::st
       }
       continue;
     }
-    error = std::string("send: ") + std::strerror(errno);
+    error = std::string("send: ") + errno_text(errno);
     return false;
   }
   return true;
@@ -142,7 +138,7 @@ struct Reader {
         }
         continue;
       }
-      error = std::string("recv: ") + std::strerror(errno);
+      error = std::string("recv: ") + errno_text(errno);
       return false;
     }
   }

@@ -14,6 +14,8 @@
 // Pending is the only state shared with reply threads; its mutex orders suspend/resume.
 #include "transports/http/http_host.h"
 
+#include "mi/strings.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -64,18 +66,9 @@ constexpr const char* kText = "text/plain; charset=utf-8";
 
 std::string errno_text() { return std::strerror(errno); }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
+using mi::lower;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using mi::trim;
 
 /// The media type of a Content-Type header, lower case, without parameters.
 std::string media_type(const char* header) {

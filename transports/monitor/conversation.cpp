@@ -1,6 +1,8 @@
 // conversation.cpp: lines → letters → MI requests; results → text (see conversation.h).
 #include "transports/monitor/conversation.h"
 
+#include "mi/strings.h"
+
 #include <charconv>
 
 #include <fmt/format.h>
@@ -18,11 +20,7 @@ constexpr std::string_view kClearScreen = "\x1b[H\x1b[2J";
 /// Longest piece of an unknown input echoed back.
 constexpr std::size_t kEchoMax = 80;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using mi::trim;
 
 /// Typed text shown back on one line: control characters escaped, long input cut.
 std::string echo(std::string_view s) {

@@ -12,6 +12,8 @@
 //    third prompt lets the user type another one (account:NAME, subscriber:USER, port:N, …).
 #include "transports/monitor/letters.h"
 
+#include "mi/strings.h"
+
 #include <fmt/format.h>
 
 #include "mi/reply_schema.h"
@@ -120,10 +122,7 @@ bool all_digits(std::string_view s) {
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
-std::string_view trim_left(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  return s;
-}
+using mi::trim_left;
 
 std::vector<std::string> split_words(std::string_view s) {
   std::vector<std::string> out;

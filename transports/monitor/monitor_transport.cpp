@@ -13,6 +13,8 @@
 // so a late result after the connection (or the whole transport) has gone is dropped.
 #include "transports/monitor/monitor_transport.h"
 
+#include "transports/net/in_flight.h"
+
 #include <array>
 #include <condition_variable>
 #include <cstring>
@@ -106,9 +108,7 @@ struct MonitorCore : std::enable_shared_from_this<MonitorCore> {
   mi::Stat& dropped_slow;
   AuthThrottle throttle;
 
-  std::mutex flight_mu;
-  std::condition_variable flight_cv;
-  std::size_t in_flight = 0;
+  InFlight flight;  ///< commands dispatched and not yet answered (finish() waits for them)
 
   MonitorCore(MonitorConfig c, mi::Dispatcher& d)
       : cfg(std::move(c)), dispatcher(d),
@@ -119,19 +119,6 @@ struct MonitorCore : std::enable_shared_from_this<MonitorCore> {
         login_failures(d.statistics().counter("monitor", "auth_failures")),
         dropped_slow(d.statistics().counter("monitor", "dropped_slow_clients")),
         throttle(cfg.auth_fail_limit, std::chrono::seconds(60)) {}
-
-  void begin() {
-    std::lock_guard lk(flight_mu);
-    ++in_flight;
-  }
-  void end() {
-    std::lock_guard lk(flight_mu);
-    if (--in_flight == 0) flight_cv.notify_all();
-  }
-  bool wait_idle(std::chrono::milliseconds deadline) {
-    std::unique_lock lk(flight_mu);
-    return flight_cv.wait_for(lk, deadline, [this] { return in_flight == 0; });
-  }
 
   void accept();
   void on_accept(const boost::system::error_code& ec, tcp::socket socket);
@@ -262,14 +249,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void dispatch(mi::Request request) {
     busy_ = true;
     core_.commands.inc();
-    core_.begin();
+    core_.flight.begin();
     std::weak_ptr<Session> weak = shared_from_this();
     core_.dispatcher.call(std::move(request), [core = core_.shared_from_this(), weak](mi::Result r) {
       // Always through the I/O thread, also when the dispatcher answers on this one.
       asio::post(core->io, [weak, r = std::move(r)]() mutable {
         if (auto self = weak.lock()) self->on_result(std::move(r));
       });
-      core->end();
+      core->flight.end();
     });
   }
 
@@ -558,10 +545,9 @@ void MonitorTransport::finish(std::chrono::milliseconds deadline) {
   if (m.finished || !m.thread.joinable()) return;
   m.finished = true;
   stop_accepting();
-  if (!m.core->wait_idle(deadline)) {
-    std::lock_guard lk(m.core->flight_mu);
+  if (!m.core->flight.wait_idle(deadline)) {
     spdlog::warn("monitor: {} commands still running after {} ms; closing the connections",
-                 m.core->in_flight, deadline.count());
+                 m.core->flight.count(), deadline.count());
   }
   m.on_io_thread([core = m.core.get()] {
     auto open = core->sessions;  // close() removes each from the set
