@@ -28,10 +28,8 @@
 #include <condition_variable>
 #include <cstdarg>
 #include <cstring>
-#include <fstream>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <thread>
 #include <unordered_set>
 
@@ -40,11 +38,12 @@
 
 #include "mi/threads.h"
 #include "transports/http/connection_guard.h"
+#include "transports/http/http_listen.h"
+#include "transports/http/http_request_checks.h"
 #include "transports/http/websocket_bridge.h"
 #include "transports/net/address.h"
 #include "transports/net/auth_throttle.h"
 #include "transports/net/printable.h"
-#include "transports/net/secret_compare.h"
 
 #if MHD_VERSION >= 0x00097002
 using MhdResult = enum MHD_Result;
@@ -64,61 +63,10 @@ constexpr unsigned kLimitSlack = 16;
 
 constexpr const char* kText = "text/plain; charset=utf-8";
 
-std::string errno_text() { return std::strerror(errno); }
-
 using mi::lower;
 
 using mi::trim;
 
-/// The media type of a Content-Type header, lower case, without parameters.
-std::string media_type(const char* header) {
-  if (!header) return {};
-  std::string_view v(header);
-  v = trim(v.substr(0, v.find(';')));
-  return lower(v);
-}
-
-/// Standard base64 (padding optional); nullopt on bad characters.
-std::optional<std::string> base64_decode(std::string_view in) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  std::string out;
-  unsigned buf = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = val(c);
-    if (v < 0) return std::nullopt;
-    buf = (buf << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buf >> bits) & 0xff);
-    }
-  }
-  return out;
-}
-
-std::optional<std::string> read_whole_file(const std::string& path, std::string* why) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *why = errno_text();
-    return std::nullopt;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) {
-    *why = "read error";
-    return std::nullopt;
-  }
-  return ss.str();
-}
 
 std::string client_address(MHD_Connection* conn) {
   const MHD_ConnectionInfo* ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -133,51 +81,7 @@ std::string client_address(MHD_Connection* conn) {
 /// The address part of the client's socket address (what per-IP limits count by).
 std::string client_ip(MHD_Connection* conn) { return address_of(client_address(conn)); }
 
-/// True for an IPv4 literal, a bracketed IPv6 literal, or "localhost": names a DNS rebinding
-/// attack cannot use (it needs a host name the attacker's DNS answers with our address).
-bool ip_or_localhost(std::string_view host) {
-  if (lower(host) == "localhost") return true;
-  std::string h(host);
-  if (h.size() > 2 && h.front() == '[' && h.back() == ']') {
-    in6_addr a6;
-    return ::inet_pton(AF_INET6, h.substr(1, h.size() - 2).c_str(), &a6) == 1;
-  }
-  in_addr a4;
-  return ::inet_pton(AF_INET, h.c_str(), &a4) == 1;
-}
-
-/// The host part of a Host header ("name:port", "[v6]:port", "name").
-std::string_view host_part(std::string_view host) {
-  if (!host.empty() && host.front() == '[') {
-    auto close = host.find(']');
-    return close == std::string_view::npos ? host : host.substr(0, close + 1);
-  }
-  return host.substr(0, host.find(':'));
-}
-
 using Reply = HttpReply;
-
-/// Matches `path` against a pattern ("/json/{command}"): each {name} takes one non-empty
-/// segment. Fills `params` on a match.
-bool match(std::string_view pattern, std::string_view path,
-           std::map<std::string, std::string, std::less<>>* params) {
-  while (!pattern.empty() || !path.empty()) {
-    if (pattern.empty() || path.empty() || pattern.front() != '/' || path.front() != '/') return false;
-    pattern.remove_prefix(1);
-    path.remove_prefix(1);
-    std::string_view p = pattern.substr(0, pattern.find('/'));
-    std::string_view v = path.substr(0, path.find('/'));
-    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
-      if (v.empty()) return false;
-      if (params) (*params)[std::string(p.substr(1, p.size() - 2))] = std::string(v);
-    } else if (p != v) {
-      return false;
-    }
-    pattern.remove_prefix(p.size());
-    path.remove_prefix(v.size());
-  }
-  return true;
-}
 
 bool safe_method(std::string_view m) { return m == "GET" || m == "HEAD"; }
 
@@ -252,12 +156,7 @@ struct HttpHost::Impl {
   std::condition_variable active_cv;
   std::unordered_set<std::shared_ptr<Pending>> active;
 
-  // Upgraded (WebSocket) connections, each served by its own thread until it ends; finish()
-  // shuts their sockets down and waits for the threads (MHD must outlive them).
-  std::mutex ws_mu;
-  std::condition_variable ws_cv;
-  std::unordered_set<int> ws_sockets;
-  bool ws_closing = false;
+  UpgradedSockets upgraded;  ///< WebSocket connections (finish() closes them before MHD stops)
 
   Impl(HttpConfig c, mi::Dispatcher& d)
       : cfg(std::move(c)), dispatcher(d),
@@ -314,65 +213,8 @@ struct HttpHost::Impl {
     return r;
   }
 
-  /// Why the Host header is refused (DNS rebinding), or "".
-  std::string foreign_host(MHD_Connection* conn) const {
-    const char* h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-    if (!h) return {};  // HTTP/1.0 without Host: not a browser
-    std::string_view host = host_part(trim(h));
-    if (ip_or_localhost(host)) return {};
-    for (const std::string& allowed : cfg.allowed_hosts)
-      if (lower(allowed) == lower(host)) return {};
-    return fmt::format("Host '{}' is not accepted: use an IP address or localhost, or add the name "
-                       "to http.allowed_hosts", printable(host, 100));
-  }
-
-  /// Why a state-changing request's Origin header is refused (a web page's cross-origin POST),
-  /// or "". No Origin: not sent by a browser's cross-origin request.
-  std::string foreign_origin(MHD_Connection* conn) const {
-    const char* o = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-    if (!o) return {};
-    std::string origin = lower(trim(o));
-    const char* h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-    const bool tls = !cfg.tls_cert.empty();
-    if (h && origin == lower(fmt::format("{}://{}", tls ? "https" : "http", trim(h)))) return {};
-    for (const std::string& allowed : cfg.allowed_origins)
-      if (lower(allowed) == origin) return {};
-    return fmt::format("cross-origin request from '{}' refused: add it to http.allowed_origins",
-                       printable(o, 100));
-  }
-
-  // ---- auth ---------------------------------------------------------------------------------
-
-  /// The credential matching the Authorization header, or nullptr. Every configured credential
-  /// is compared (no early exit) so timing does not tell which one almost matched.
-  const HttpCredential* authenticate(MHD_Connection* conn, std::string* user_out) const {
-    const char* h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!h) return nullptr;
-    std::string_view v = trim(h);
-    auto sp = v.find(' ');
-    if (sp == std::string_view::npos) return nullptr;
-    std::string scheme = lower(v.substr(0, sp));
-    std::string_view arg = trim(v.substr(sp + 1));
-    const HttpCredential* found = nullptr;
-    if (scheme == "basic") {
-      auto decoded = base64_decode(arg);
-      if (!decoded) return nullptr;
-      auto colon = decoded->find(':');
-      if (colon == std::string::npos) return nullptr;
-      std::string_view user = std::string_view(*decoded).substr(0, colon);
-      if (user_out) *user_out = std::string(user);
-      std::string_view pass = std::string_view(*decoded).substr(colon + 1);
-      for (const HttpCredential& c : cfg.basic) {
-        bool u = constant_time_equal(user, c.name);
-        bool p = constant_time_equal(pass, c.secret);
-        if (u && p && !found) found = &c;
-      }
-    } else if (scheme == "bearer") {
-      if (user_out) *user_out = "(bearer token)";
-      for (const HttpCredential& c : cfg.tokens)
-        if (constant_time_equal(arg, c.secret) && !found) found = &c;
-    }
-    return found;
+  static const char* header(MHD_Connection* conn, const char* name) {
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
   }
 
   // ---- dispatch -----------------------------------------------------------------------------
@@ -441,7 +283,8 @@ struct HttpHost::Impl {
       return early(conn, text_reply(503, "too many connections"));
     }
     std::string peer = client_address(conn);
-    if (std::string why = foreign_host(conn); !why.empty()) {
+    if (std::string why = foreign_host(header(conn, MHD_HTTP_HEADER_HOST), cfg.allowed_hosts);
+        !why.empty()) {
       refused_origin.inc();
       spdlog::warn("http: {} {} from {}: {}", printable(method, 16), printable(url, 100), peer, why);
       return early(conn, text_reply(403, why));
@@ -457,7 +300,8 @@ struct HttpHost::Impl {
         return early(conn, std::move(r));
       }
       std::string user;
-      const HttpCredential* c = authenticate(conn, &user);
+      const HttpCredential* c =
+          authenticate(header(conn, MHD_HTTP_HEADER_AUTHORIZATION), cfg, &user);
       if (!c) {
         auth_failures.inc();
         // fail2ban: "authentication failed for user '<u>' from <ip>:<port>". A request with no
@@ -483,7 +327,7 @@ struct HttpHost::Impl {
 
     const HttpRoute* route = nullptr;
     for (const HttpRoute& candidate : routes)
-      if (match(candidate.pattern, r.path, &r.params)) {
+      if (match_route(candidate.pattern, r.path, &r.params)) {
         route = &candidate;
         break;
       }
@@ -499,7 +343,9 @@ struct HttpHost::Impl {
     if (safe_method(r.method)) {
       r.caller.safe_method = !route->get_may_write;  // GET never mutates (the dispatcher enforces it)
     } else {
-      if (std::string why = foreign_origin(conn); !why.empty()) {
+      if (std::string why = foreign_origin(header(conn, "Origin"), header(conn, MHD_HTTP_HEADER_HOST),
+                                           !cfg.tls_cert.empty(), cfg.allowed_origins);
+          !why.empty()) {
         refused_origin.inc();
         spdlog::warn("http: {} {} from {}: {}", printable(method, 16), printable(url, 100), r.caller.peer, why);
         return early(conn, text_reply(403, why));
@@ -565,13 +411,9 @@ struct HttpHost::Impl {
     ctx->request.conn_ = nullptr;  // the HTTP request is over
     std::string extra(extra_in ? extra_in : "", extra_in ? extra_in_size : 0);
     Impl* host = ctx->host;
-    {
-      std::lock_guard lk(host->ws_mu);
-      if (host->ws_closing) {
-        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-        return;
-      }
-      host->ws_sockets.insert(static_cast<int>(sock));
+    if (!host->upgraded.adopt(static_cast<int>(sock))) {
+      MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+      return;
     }
     // The WebSocket runs on its own thread; MHD's upgrade handle is closed when it ends.
     std::thread([ctx = std::move(ctx), extra = std::move(extra), sock, urh, host]() mutable {
@@ -581,10 +423,8 @@ struct HttpHost::Impl {
       } catch (const std::exception& e) {
         spdlog::warn("http: WebSocket {}: {}", printable(ctx->request.path, 100), e.what());
       }
-      std::lock_guard lk(host->ws_mu);
-      MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-      host->ws_sockets.erase(static_cast<int>(sock));
-      host->ws_cv.notify_all();
+      host->upgraded.release(static_cast<int>(sock),
+                             [urh] { MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE); });
     }).detach();
   }
 
@@ -732,42 +572,12 @@ void HttpHost::start() {
   std::string why;
   auto addr = parse_host_port(cfg.listen, &why);
   if (!addr) throw HttpError(fmt::format("http.listen: {}", why));
-  if (!m.auth_required() && !addr->is_loopback())
-    throw HttpError(fmt::format(
-        "http.listen {} is not a loopback address and no credentials are configured: anyone who "
-        "can reach it could run every command. Set http.basic_auth or http.tokens, or listen on "
-        "127.0.0.1",
-        cfg.listen));
-
-  bool tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty();
-  if (!tls && !cfg.basic.empty() && !addr->is_loopback())
-    throw HttpError(fmt::format(
-        "http.listen {} is not a loopback address and http.basic_auth is set without TLS: the "
-        "passwords would cross the network in clear. Set http.tls_cert and http.tls_key",
-        cfg.listen));
-  if (tls) {
-    if (cfg.tls_cert.empty() || cfg.tls_key.empty())
-      throw HttpError("http.tls_cert and http.tls_key go together: set both or neither");
-    auto cert = read_whole_file(cfg.tls_cert, &why);
-    if (!cert) throw HttpError(fmt::format("http.tls_cert: cannot read {}: {}", cfg.tls_cert, why));
-    auto key = read_whole_file(cfg.tls_key, &why);
-    if (!key) throw HttpError(fmt::format("http.tls_key: cannot read {}: {}", cfg.tls_key, why));
-    m.cert_pem = std::move(*cert);
-    m.key_pem = std::move(*key);
-  }
-
-  // Our own listening socket: bind errors ("Address already in use") come back verbatim.
-  int fd = ::socket(addr->family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) throw HttpError(fmt::format("http: socket: {}", errno_text()));
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (addr->family() == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  socklen_t len = addr->family() == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-  if (::bind(fd, addr->get(), len) != 0 || ::listen(fd, 128) != 0) {
-    std::string e = errno_text();
-    ::close(fd);
-    throw HttpError(fmt::format("http: cannot listen on {}: {}", cfg.listen, e));
-  }
+  check_exposure(cfg, *addr);
+  const bool tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty();
+  TlsFiles tls_files = read_tls_files(cfg);
+  m.cert_pem = std::move(tls_files.cert_pem);
+  m.key_pem = std::move(tls_files.key_pem);
+  int fd = listen_socket(*addr, cfg.listen);  // our own socket: bind errors come back verbatim
 
   unsigned limit = cfg.connection_limit + kLimitSlack;
   // MHD splits the connection limit among the pool's threads: no thread without a share.
@@ -840,14 +650,7 @@ void HttpHost::finish(std::chrono::milliseconds deadline) {
     std::unique_lock lk(m.active_mu);
     m.active_cv.wait_for(lk, std::chrono::milliseconds(500), [&] { return m.active.empty(); });
   }
-  {
-    // WebSocket threads: their sockets are shut down (their reads fail, they end) and awaited.
-    std::unique_lock lk(m.ws_mu);
-    m.ws_closing = true;
-    for (int fd : m.ws_sockets) ::shutdown(fd, SHUT_RDWR);
-    if (!m.ws_cv.wait_for(lk, std::chrono::seconds(2), [&] { return m.ws_sockets.empty(); }))
-      spdlog::warn("http: {} WebSocket connections did not end; stopping anyway", m.ws_sockets.size());
-  }
+  m.upgraded.close_all(std::chrono::seconds(2));
   MHD_stop_daemon(m.daemon);
   m.guard.stop();
   m.daemon = nullptr;

@@ -3,9 +3,12 @@
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
+
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
@@ -139,6 +142,28 @@ void WebSocketSession::close() {
   boost::system::error_code ec;
   impl_->ws.close(websocket::close_code::normal, ec);
   impl_->open = false;
+}
+
+bool UpgradedSockets::adopt(int fd) {
+  std::lock_guard lk(mu_);
+  if (closing_) return false;
+  sockets_.insert(fd);
+  return true;
+}
+
+void UpgradedSockets::release(int fd, const std::function<void()>& close_upgrade) {
+  std::lock_guard lk(mu_);
+  close_upgrade();
+  sockets_.erase(fd);
+  cv_.notify_all();
+}
+
+void UpgradedSockets::close_all(std::chrono::milliseconds wait) {
+  std::unique_lock lk(mu_);
+  closing_ = true;
+  for (int fd : sockets_) ::shutdown(fd, SHUT_RDWR);
+  if (!cv_.wait_for(lk, wait, [&] { return sockets_.empty(); }))
+    spdlog::warn("http: {} WebSocket connections did not end; stopping anyway", sockets_.size());
 }
 
 }  // namespace sb::transports

@@ -13,7 +13,12 @@
 // Threading: a session is used by one thread (the route's WebSocket thread).
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <unordered_set>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +49,27 @@ class WebSocketSession {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+/// The sockets of upgraded connections, each served by its own thread until it ends. At
+/// shutdown close_all() shuts them down (their reads fail, their sessions end) and waits for
+/// their threads, since libmicrohttpd must outlive them.
+/// Threading: any thread.
+class UpgradedSockets {
+ public:
+  /// Tracks `fd`; false once closing (the caller drops the upgrade at once).
+  bool adopt(int fd);
+  /// The session on `fd` ended: `close_upgrade` (libmicrohttpd's close of the upgrade handle)
+  /// runs under the lock, so close_all() never shuts down a descriptor already reused.
+  void release(int fd, const std::function<void()>& close_upgrade);
+  /// Shuts every socket down and waits up to `wait` for the sessions to end.
+  void close_all(std::chrono::milliseconds wait);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_set<int> sockets_;
+  bool closing_ = false;
 };
 
 }  // namespace sb::transports

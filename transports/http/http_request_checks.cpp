@@ -1,0 +1,132 @@
+// http_request_checks.cpp: Host, Origin, Authorization, Content-Type and route matching.
+#include "transports/http/http_request_checks.h"
+
+#include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <netinet/in.h>
+
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "mi/strings.h"
+#include "transports/net/printable.h"
+#include "transports/net/secret_compare.h"
+
+namespace sb::transports {
+
+namespace {
+
+using mi::lower;
+using mi::trim;
+
+/// Standard base64 (GnuTLS); nullopt when it is not base64.
+std::optional<std::string> base64_decode(std::string_view in) {
+  gnutls_datum_t text{reinterpret_cast<unsigned char*>(const_cast<char*>(in.data())),
+                      static_cast<unsigned>(in.size())};
+  gnutls_datum_t out{};
+  if (gnutls_base64_decode2(&text, &out) != 0) return std::nullopt;
+  std::string decoded(reinterpret_cast<const char*>(out.data), out.size);
+  gnutls_free(out.data);
+  return decoded;
+}
+
+}  // namespace
+
+std::string media_type(const char* header) {
+  if (!header) return {};
+  std::string_view v(header);
+  return lower(trim(v.substr(0, v.find(';'))));
+}
+
+bool ip_or_localhost(std::string_view host) {
+  if (lower(host) == "localhost") return true;
+  std::string h(host);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') {
+    in6_addr a6;
+    return ::inet_pton(AF_INET6, h.substr(1, h.size() - 2).c_str(), &a6) == 1;
+  }
+  in_addr a4;
+  return ::inet_pton(AF_INET, h.c_str(), &a4) == 1;
+}
+
+std::string_view host_part(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    auto close = host.find(']');
+    return close == std::string_view::npos ? host : host.substr(0, close + 1);
+  }
+  return host.substr(0, host.find(':'));
+}
+
+std::string foreign_host(const char* header, const std::vector<std::string>& allowed_hosts) {
+  if (!header) return {};
+  std::string_view host = host_part(trim(header));
+  if (ip_or_localhost(host)) return {};
+  for (const std::string& allowed : allowed_hosts)
+    if (lower(allowed) == lower(host)) return {};
+  return fmt::format("Host '{}' is not accepted: use an IP address or localhost, or add the name "
+                     "to http.allowed_hosts", printable(host, 100));
+}
+
+std::string foreign_origin(const char* origin_header, const char* host, bool tls,
+                           const std::vector<std::string>& allowed_origins) {
+  if (!origin_header) return {};
+  std::string origin = lower(trim(origin_header));
+  if (host && origin == lower(fmt::format("{}://{}", tls ? "https" : "http", trim(host)))) return {};
+  for (const std::string& allowed : allowed_origins)
+    if (lower(allowed) == origin) return {};
+  return fmt::format("cross-origin request from '{}' refused: add it to http.allowed_origins",
+                     printable(origin_header, 100));
+}
+
+const HttpCredential* authenticate(const char* authorization, const HttpConfig& cfg,
+                                   std::string* user_out) {
+  if (!authorization) return nullptr;
+  std::string_view v = trim(authorization);
+  auto sp = v.find(' ');
+  if (sp == std::string_view::npos) return nullptr;
+  std::string scheme = lower(v.substr(0, sp));
+  std::string_view arg = trim(v.substr(sp + 1));
+  const HttpCredential* found = nullptr;
+  if (scheme == "basic") {
+    auto decoded = base64_decode(arg);
+    if (!decoded) return nullptr;
+    auto colon = decoded->find(':');
+    if (colon == std::string::npos) return nullptr;
+    std::string_view user = std::string_view(*decoded).substr(0, colon);
+    if (user_out) *user_out = std::string(user);
+    std::string_view pass = std::string_view(*decoded).substr(colon + 1);
+    for (const HttpCredential& c : cfg.basic) {
+      bool u = constant_time_equal(user, c.name);
+      bool p = constant_time_equal(pass, c.secret);
+      if (u && p && !found) found = &c;
+    }
+  } else if (scheme == "bearer") {
+    if (user_out) *user_out = "(bearer token)";
+    for (const HttpCredential& c : cfg.tokens)
+      if (constant_time_equal(arg, c.secret) && !found) found = &c;
+  }
+  return found;
+}
+
+bool match_route(std::string_view pattern, std::string_view path,
+                 std::map<std::string, std::string, std::less<>>* params) {
+  while (!pattern.empty() || !path.empty()) {
+    if (pattern.empty() || path.empty() || pattern.front() != '/' || path.front() != '/') return false;
+    pattern.remove_prefix(1);
+    path.remove_prefix(1);
+    std::string_view p = pattern.substr(0, pattern.find('/'));
+    std::string_view v = path.substr(0, path.find('/'));
+    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+      if (v.empty()) return false;
+      if (params) (*params)[std::string(p.substr(1, p.size() - 2))] = std::string(v);
+    } else if (p != v) {
+      return false;
+    }
+    pattern.remove_prefix(p.size());
+    path.remove_prefix(v.size());
+  }
+  return true;
+}
+
+}  // namespace sb::transports
