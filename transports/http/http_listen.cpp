@@ -69,7 +69,9 @@ int listen_socket(const SocketAddress& addr, const std::string& what) {
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (addr.family() == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   socklen_t len = addr.family() == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-  if (::bind(fd, addr.get(), len) != 0 || ::listen(fd, 128) != 0) {
+  // A full accept queue drops SYNs (the client retries after 1 s, 3 s, …): under a flood of idle
+  // connections a legitimate client would wait seconds before the guard could make room for it.
+  if (::bind(fd, addr.get(), len) != 0 || ::listen(fd, SOMAXCONN) != 0) {
     std::string e = errno_text(errno);
     ::close(fd);
     throw HttpError(fmt::format("http: cannot listen on {}: {}", what, e));
