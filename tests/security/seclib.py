@@ -13,7 +13,7 @@ SB_SOURCE_DIR and SB_MODULE_DIR set (see CMakeLists.txt). Python 3 standard libr
 The client side of each transport (FIFO, HTTP, datagrams, monitor, user nobody) is in
 seclib_io.py, re-exported here.
 """
-import atexit, os, resource, shutil, signal, socket, subprocess, sys, tempfile, time
+import atexit, os, re, resource, shutil, signal, socket, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from seclib_io import *  # noqa: E402,F401,F403  (the client side of every transport)
@@ -93,14 +93,6 @@ def wait_for(cond, timeout, interval=0.02):
         time.sleep(interval)
 
 
-def free_port(kind="tcp"):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def make_tmpdir():
     d = tempfile.mkdtemp(prefix=f"sec_{NAME}.")
     os.chmod(d, 0o755)  # the "nobody" attacker must reach the FIFO and socket paths
@@ -137,6 +129,21 @@ class Daemon:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def read_ports(self):
+        """The ports really bound (listeners on port 0: no free-port race), from the started
+        line: "... started; SIP: udp:127.0.0.1:N, ...; FIFO: ...; HTTP: port N; monitor: port N"
+        and the datagram line "udp 127.0.0.1:0 (port N)"."""
+        text = self.log_text()
+        started = next((l for l in text.splitlines() if " started; " in l), "")
+        m = re.search(r"; HTTP: port (\d+)", started)
+        self.http_port = int(m.group(1)) if m else 0
+        m = re.search(r"; monitor: port (\d+)", started)
+        self.monitor_port = int(m.group(1)) if m else 0
+        m = re.search(r"; SIP: udp:[^,;\s]*:(\d+)", started)
+        self.sip_port = int(m.group(1)) if m else 0
+        m = re.search(r"datagram: listening on .*udp [^;]*?\(port (\d+)\)", text)
+        self.udp_port = int(m.group(1)) if m else 0
+
     def next_name(self, prefix="r"):
         self._seq += 1
         return f"{prefix}{os.getpid()}_{self._seq}"
@@ -167,12 +174,11 @@ def mem_factor(d):
     return 2.5 if d.asan else 1.0
 
 
-def _argv(tmp, extra_sets, conf, http_port, monitor_port):
+def _argv(tmp, extra_sets, conf):
     return [SB, "-c", conf, "--foreground",
             "--set", f"fifo.path={tmp}/fifo", "--set", f"fifo.reply_dir={tmp}",
             "--set", f"datagram.unix={tmp}/sock", "--set", "datagram.udp=",
-            "--set", f"http.listen=127.0.0.1:{http_port}",
-            "--set", f"monitor.listen=127.0.0.1:{monitor_port}",
+            "--set", "http.listen=127.0.0.1:0", "--set", "monitor.listen=127.0.0.1:0",
             "--set", "sip.listen=", "--set", f"core.db={tmp}/switchboard.db",
             *extra_sets, "--set", "core.validate_replies=on", "--set", "core.log_level=info"]
 
@@ -194,13 +200,11 @@ def launch(extra_sets, extra_conf="", tmp=None, drop=()):
         conf = os.path.join(tmp, "switchboard.conf")
         with open(CONF) as src, open(conf, "w") as dst:
             dst.write(src.read() + "\n" + extra_conf + "\n")
-    hp, mp = free_port(), free_port()
-    argv = _argv(tmp, list(extra_sets), conf, hp, mp)
+    argv = _argv(tmp, list(extra_sets), conf)
     for key in drop:
         i = argv.index(next(a for a in argv if a.startswith(key + "=")))
         del argv[i - 1:i + 1]
     d = Daemon(tmp, argv, _log_file_of(extra_sets))
-    d.http_port, d.monitor_port = hp, mp
     out = open(d.stderr_path, "ab")
     # Under ASan, freed blocks wait in a 256 MB quarantine before reuse: RSS after an attack
     # would measure ASan's quarantine, not what the daemon keeps. A small one keeps the memory
@@ -223,6 +227,8 @@ def start_daemon(extra_sets, extra_conf="", tmp=None, must_start=True, drop=()):
     test ends (must_start) or None is returned (the test goes on with its other parts)."""
     d = launch(_sets(extra_sets), extra_conf, tmp, drop)
     ok = wait_for(lambda: " started; " in d.log_text() or not d.alive(), 15, 0.02)
+    if ok and d.alive():
+        d.read_ports()
     if not d.alive() or not ok:
         rc = d.proc.poll() if d.proc else "?"
         fail(f"switchboard did not start (exit status {rc}); argv: {' '.join(d.argv[3:])}",
@@ -302,9 +308,10 @@ def rss_kb(pid):
     return 0
 
 def sip_sets():
-    """--set items that turn the SIP engine on (on a free loopback UDP port): engine commands
-    (cdr_flush, subscriber_add) answer 503 without it."""
-    return [f"sip.listen=udp:127.0.0.1:{free_port('udp')}"]
+    """--set items that turn the SIP engine on (loopback UDP, port 0: the port bound is read from
+    the start-up log into d.sip_port): engine commands (cdr_flush, subscriber_add) answer 503
+    without it."""
+    return ["sip.listen=udp:127.0.0.1:0"]
 
 
 def peak_rss_during(pid, seconds, every=0.1):

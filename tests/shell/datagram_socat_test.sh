@@ -12,12 +12,13 @@ set -u
 command -v socat >/dev/null 2>&1 || { echo "FAIL: socat is not installed" >&2; exit 1; }
 command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is not installed" >&2; exit 1; }
 sb_init sbdgram_test
-port=$(free_port udp)
 MAX=1024
 
 # --- the daemon -----------------------------------------------------------------------------
-sb_start_daemon --set "datagram.unix=$dir/sock" --set "datagram.udp=127.0.0.1:$port" \
+sb_start_daemon --set "datagram.unix=$dir/sock" --set "datagram.udp=127.0.0.1:0" \
   --set "datagram.max_size=$MAX"
+port=$(sb_port udp)
+[ -n "$port" ] || fail "no datagram UDP port in the start-up log"
 
 # send <udp|unix> <request file>: one datagram with the file's bytes (socat reads a regular file
 # in one read, -b bounds it), the reply in $dir/reply and $out. -t1: wait 1 s for the reply.

@@ -40,6 +40,8 @@ sb_init() {
   trap 'exit 1' INT TERM HUP PIPE
 }
 
+# free_port udp|tcp: a port free now, for external programs (kamailio) that cannot bind port 0
+# and report it; the daemon's own listeners use port 0 (sb_sip_port).
 free_port() {
   python3 -c 'import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM)
@@ -75,6 +77,24 @@ sb_start_daemon() {
     fi
     sleep 0.05
   done
+}
+
+# sb_sip_port <n>: the port the daemon bound for the n-th listener of sip.listen (1-based), read
+# from its start-up line ("started; SIP: udp:127.0.0.1:47263, tcp:127.0.0.1:34843; FIFO: …"):
+# listeners given as port 0 get a port no other process can take between choosing and binding.
+sb_sip_port() {
+  sed -n 's/.* started; SIP: \([^;]*\);.*/\1/p' "$dir/daemon.log" | head -n 1 | tr ',' '\n' |
+    sed -n "${1}p" | sed 's/.*://; s/[^0-9]//g'
+}
+
+# sb_port http|monitor|udp: the port the daemon bound for that listener (port 0 in the config),
+# from its start-up log ("HTTP: port 35313", "monitor: port 45917", "udp 127.0.0.1:0 (port N)").
+sb_port() {
+  case $1 in
+    http) sed -n 's/.* started; .*; HTTP: port \([0-9]*\).*/\1/p' "$dir/daemon.log" | head -n 1 ;;
+    monitor) sed -n 's/.* started; .*; monitor: port \([0-9]*\).*/\1/p' "$dir/daemon.log" | head -n 1 ;;
+    udp) sed -n 's/.*datagram: listening on .*udp [^;]*(port \([0-9]*\)).*/\1/p' "$dir/daemon.log" | head -n 1 ;;
+  esac
 }
 
 sb_finish() {

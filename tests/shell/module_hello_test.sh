@@ -26,10 +26,10 @@ sed -e "s|^path =\$|path = $dir/modules|" -e 's|^load =$|load = hello.so|' \
 changed=$(diff "$SB_SOURCE_DIR/conf/switchboard.conf" "$dir/switchboard.conf" | grep -c '^>')
 [ "$changed" -eq 2 ] || fail "expected to change 2 config lines, changed $changed"
 
-udp_port=$(free_port udp)
-http_port=$(free_port tcp)
-SB_CONF="$dir/switchboard.conf" sb_start_daemon --set "datagram.udp=127.0.0.1:$udp_port" \
-  --set "http.listen=127.0.0.1:$http_port"
+SB_CONF="$dir/switchboard.conf" sb_start_daemon --set "datagram.udp=127.0.0.1:0" \
+  --set "http.listen=127.0.0.1:0"
+udp_port=$(sb_port udp)
+http_port=$(sb_port http)
 export SB_FIFO="$dir/fifo" SB_REPLY_DIR="$dir" SB_UDP="127.0.0.1:$udp_port" \
   SB_URL="http://127.0.0.1:$http_port/mi"
 

@@ -13,8 +13,8 @@ command -v socat >/dev/null 2>&1 || { echo "FAIL: socat is not installed" >&2; e
 command -v telnet >/dev/null 2>&1 || { echo "FAIL: telnet is not installed (scripts/setup.sh)" >&2; exit 1; }
 command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is not installed" >&2; exit 1; }
 sb_init sbmonitor_test
-port=$(free_port tcp)
-sb_start_daemon --set "monitor.listen=127.0.0.1:$port"
+sb_start_daemon --set "monitor.listen=127.0.0.1:0"
+port=$(sb_port monitor)
 
 # expect_line <file> <basic regex> <what>: a line of the file (CR removed) matches.
 expect_line() {

@@ -6,10 +6,10 @@
 set -u
 . "$SB_SOURCE_DIR/tests/shell/lib.sh"
 sb_init sbctl_transports_test
-udp_port=$(free_port udp)
-http_port=$(free_port tcp)
-sb_start_daemon --set "datagram.unix=$dir/sock" --set "datagram.udp=127.0.0.1:$udp_port" \
-  --set "http.listen=127.0.0.1:$http_port" --set "http.basic_auth=ops:s3cret:admin"
+sb_start_daemon --set "datagram.unix=$dir/sock" --set "datagram.udp=127.0.0.1:0" \
+  --set "http.listen=127.0.0.1:0" --set "http.basic_auth=ops:s3cret:admin"
+udp_port=$(sb_port udp)
+http_port=$(sb_port http)
 
 export SB_FIFO="$dir/fifo" SB_REPLY_DIR="$dir" SB_SOCKET="$dir/sock" \
   SB_UDP="127.0.0.1:$udp_port" SB_URL="http://127.0.0.1:$http_port/mi" SB_USER="ops:s3cret"

@@ -30,8 +30,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(free_port udp)
-sb_start_daemon --set "sip.listen=udp:127.0.0.1:$port" --set registrar.auth=on
+sb_start_daemon --set "sip.listen=udp:127.0.0.1:0" --set registrar.auth=on
+port=$(sb_sip_port 1)
 ctl() { timeout 20 "$SBCTL" -f "$dir/fifo" --reply-dir "$dir" "$@"; }
 
 ctl subscriber_add alice example.com secret >"$dir/out" 2>&1 || fail "subscriber_add alice: $(cat "$dir/out")"

@@ -27,13 +27,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(free_port udp)
-tport=$(free_port tcp)
 # Every baresip here shares 127.0.0.1, and bob's wrong password fails again and again (baresip
 # retries at once): the per-IP ban (registrar.auth_fail_limit) would refuse alice's and carol's
 # REGISTERs too, so it is raised here; tests/security/digest_replay_test.cpp covers the ban.
-sb_start_daemon --set "sip.listen=udp:127.0.0.1:$port,tcp:127.0.0.1:$tport" --set registrar.auth=on \
+sb_start_daemon --set "sip.listen=udp:127.0.0.1:0,tcp:127.0.0.1:0" --set registrar.auth=on \
   --set registrar.auth_fail_limit=100000
+port=$(sb_sip_port 1)
+tport=$(sb_sip_port 2)
 
 ctl() { timeout 20 "$SBCTL" -f "$dir/fifo" --reply-dir "$dir" "$@"; }
 ctl subscriber_add alice example.com secret >"$dir/out" 2>&1 || fail "subscriber_add alice: $(cat "$dir/out")"

@@ -103,10 +103,11 @@ done
 kam_dump() { timeout 10 kamcmd -s "$kctl" ul.dump 2>&1; }
 
 # --- the daemon -------------------------------------------------------------------------------
-port=$(free_port udp)
-tport=$(free_port tcp)
-sb_start_daemon --set "sip.listen=udp:127.0.0.1:$port,tcp:127.0.0.1:$tport" \
+sb_start_daemon --set "sip.listen=udp:127.0.0.1:0,tcp:127.0.0.1:0" \
   --set accounts.retry_min_s=1 --set accounts.retry_max_s=2
+port=$(sb_sip_port 1)
+tport=$(sb_sip_port 2)
+[ -n "$port" ] && [ -n "$tport" ] || fail "no SIP ports in the start-up line: $(grep ' started; ' "$dir/daemon.log")"
 
 ctl() { timeout 30 "$SBCTL" -f "$dir/fifo" --reply-dir "$dir" "$@"; }
 # reg_field <account> <field>: one field of the account's reg_list entry ("" when absent).

@@ -97,9 +97,10 @@ until port_bound udp "$kport"; do
 done
 
 # --- the daemon -------------------------------------------------------------------------------
-port=$(free_port udp)
-port2=$(free_port udp)
-sb_start_daemon --set "sip.listen=udp:127.0.0.1:$port,udp:127.0.0.1:$port2" --set sip.t1_ms=50
+sb_start_daemon --set "sip.listen=udp:127.0.0.1:0,udp:127.0.0.1:0" --set sip.t1_ms=50
+port=$(sb_sip_port 1)
+port2=$(sb_sip_port 2)
+[ -n "$port" ] && [ -n "$port2" ] || fail "no SIP ports in the start-up line: $(grep ' started; ' "$dir/daemon.log")"
 
 ctl() { timeout 30 "$SBCTL" -f "$dir/fifo" --reply-dir "$dir" "$@"; }
 read_stat() {  # read_stat <group:name> <var>

@@ -12,10 +12,10 @@ set -u
 command -v sip-options >/dev/null 2>&1 || { echo "FAIL: sip-options (sofia-sip-bin) is not installed" >&2; exit 1; }
 command -v timeout >/dev/null 2>&1 || { echo "FAIL: timeout (coreutils) is not installed" >&2; exit 1; }
 sb_init sip_options_test
-uport=$(free_port udp)
-tport=$(free_port tcp)
 
-sb_start_daemon --set "sip.listen=udp:127.0.0.1:$uport,tcp:127.0.0.1:$tport"
+sb_start_daemon --set "sip.listen=udp:127.0.0.1:0,tcp:127.0.0.1:0"
+uport=$(sb_sip_port 1)
+tport=$(sb_sip_port 2)
 grep -q "sip: listening on udp:127.0.0.1:$uport" "$dir/daemon.log" ||
   fail "the daemon does not log its SIP listener udp:127.0.0.1:$uport"
 

@@ -8,8 +8,8 @@ set -u
 . "$SB_SOURCE_DIR/tests/shell/lib.sh"
 command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is not installed" >&2; exit 1; }
 sb_init xmlrpc_test
-port=$(free_port tcp)
-sb_start_daemon --set "http.listen=127.0.0.1:$port"
+sb_start_daemon --set "http.listen=127.0.0.1:0"
+port=$(sb_port http)
 
 python3 "$SB_SOURCE_DIR/tests/shell/xmlrpc_client.py" "http://127.0.0.1:$port/RPC2" || 
 sb_stop_daemon

@@ -54,7 +54,7 @@ TEST(SipCalls, CallToAVirtualLineRewritesAnswersAndWritesACdr) {
   EXPECT_EQ(shown["legs"][1]["type"], "virtual");
   EXPECT_EQ(shown["legs"][1]["port"], 1);
 
-  std::this_thread::sleep_for(1100ms);
+  std::this_thread::sleep_for(1100ms);  // the time under test: a connected second
   json durations = ok(d, "call_durations");
   ASSERT_EQ(durations["Connected"].size(), 1u) << durations.dump();
   EXPECT_GE(durations["Connected"][0]["duration_s"].get<int>(), 1);
@@ -238,7 +238,7 @@ TEST(SipCalls, CallsSurviveDpReloadAndPortBlockAndEndByFinishOrRestart) {
   c1.ack();
   ok(d, "dp_reload");
   ok(d, "port_block", {{"port", 1}, {"block", 1}});
-  std::this_thread::sleep_for(200ms);
+  // Engine commands run in order on the engine thread: call_list sees what the two left.
   json list = calls(d);
   ASSERT_EQ(list.size(), 1u) << "the call survives dp_reload and port_block";
   EXPECT_EQ(list[0]["state"], "answered");
