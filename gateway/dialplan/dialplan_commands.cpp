@@ -14,11 +14,6 @@
 
 namespace sb::gateway {
 
-using mi::Args;
-using mi::Error;
-using mi::ParamType;
-using mi::Result;
-using mi::Value;
 
 namespace {
 

@@ -12,6 +12,13 @@
 
 namespace sb::gateway {
 
+// The names every command table (`*_commands.cpp`) uses.
+using mi::Args;
+using mi::Error;
+using mi::ParamType;
+using mi::Result;
+using mi::Value;
+
 /// Runs `fn(*service)`; 503 when `service` is null, 500 (logged under `module`) on StoreError.
 template <typename Service, typename Fn>
 mi::Result with_service(Service* service, const char* module, Fn fn) {

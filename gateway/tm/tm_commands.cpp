@@ -10,10 +10,6 @@
 
 namespace sb::gateway {
 
-using mi::Args;
-using mi::Error;
-using mi::ParamType;
-using mi::Result;
 using mi::TextBlock;
 
 void register_tm_commands(mi::Registry& registry, const SipServices& s) {
