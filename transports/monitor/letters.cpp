@@ -234,16 +234,20 @@ std::optional<Typed> recognise(std::string_view line) {
   return std::nullopt;
 }
 
-std::string overview_text() {
-  std::string out = "ISGW Status Monitor\n";
-  for (const Letter& l : kLetters) {
-    if (l.shown.empty()) continue;
-    out += std::string(l.shown) + "\t:" + std::string(l.description);
-    if (l.action == Action::mi) out += " " + command_text(l);
-    if (l.action == Action::unsupported) out += " (not supported: " + std::string(l.detail) + ")";
-    out += "\n";
-  }
-  return out;
+const std::string& overview_text() {
+  // The table is immutable: the text is built once (it is sent for every unknown line).
+  static const std::string text = [] {
+    std::string out = "ISGW Status Monitor\n";
+    for (const Letter& l : kLetters) {
+      if (l.shown.empty()) continue;
+      out += std::string(l.shown) + "\t:" + std::string(l.description);
+      if (l.action == Action::mi) out += " " + command_text(l);
+      if (l.action == Action::unsupported) out += " (not supported: " + std::string(l.detail) + ")";
+      out += "\n";
+    }
+    return out;
+  }();
+  return text;
 }
 
 }  // namespace sb::transports::monitor

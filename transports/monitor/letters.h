@@ -88,6 +88,6 @@ std::optional<Typed> recognise(std::string_view line);
 
 /// The overview: "ISGW Status Monitor", then one `<letters>\t:<description>` line per row
 /// (LF line ends).
-std::string overview_text();
+const std::string& overview_text();
 
 }  // namespace sb::transports::monitor
