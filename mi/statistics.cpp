@@ -61,7 +61,8 @@ std::vector<const Stat*> Statistics::all() const {
 }
 
 std::vector<const Stat*> Statistics::match(const std::vector<std::string>& items,
-                                           std::vector<std::string>* unmatched) const {
+                                           std::vector<std::string>* unmatched,
+                                           bool all_with_labeled) const {
   std::shared_lock lk(mu_);
   std::unordered_set<const Stat*> chosen;
   for (const std::string& item : items) {
@@ -69,7 +70,7 @@ std::vector<const Stat*> Statistics::match(const std::vector<std::string>& items
     auto colon = item.find(':');
     for (const Stat& s : stats_) {
       bool hit;
-      if (item == "all") hit = !s.labeled();
+      if (item == "all") hit = all_with_labeled || !s.labeled();
       else if (colon == std::string::npos) hit = s.name() == item;
       else if (colon + 1 == item.size()) hit = s.group() == std::string_view(item).substr(0, colon);
       else hit = s.group() == std::string_view(item).substr(0, colon) &&
@@ -88,7 +89,7 @@ std::vector<const Stat*> Statistics::match(const std::vector<std::string>& items
 }
 
 std::size_t Statistics::reset(const std::vector<std::string>& items) {
-  auto found = match(items);
+  auto found = match(items, nullptr, /*all_with_labeled=*/true);
   for (const Stat* s : found) const_cast<Stat*>(s)->reset();
   return found.size();
 }

@@ -77,13 +77,15 @@ class Statistics {
                 std::string_view label_value, StatKind kind, bool resettable = true);
 
   /// Stats matching the items (see header comment), each once, in registration order
-  /// (`all` leaves labeled stats out).
+  /// (`all` leaves labeled stats out unless `all_with_labeled`).
   /// `unmatched` receives the items that matched nothing.
   std::vector<const Stat*> match(const std::vector<std::string>& items,
-                                 std::vector<std::string>* unmatched = nullptr) const;
+                                 std::vector<std::string>* unmatched = nullptr,
+                                 bool all_with_labeled = false) const;
   /// Every stat, labeled ones included (for /metrics).
   std::vector<const Stat*> all() const;
-  /// Resets the resettable stats among the matches; returns how many matched.
+  /// Resets the resettable stats among the matches; returns how many matched. Here `all` is
+  /// really all: labeled series too (`reset_statistics all` also restarts the per-command ones).
   std::size_t reset(const std::vector<std::string>& items);
 
  private:

@@ -143,9 +143,9 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   mi::Registry registry;
   mi::Statistics stats;
   Components components = gateway::make_components();
-  gateway::Runtime rt{registry, stats};
-  rt.argv = std::move(argv);
-  rt.request_shutdown = gateway::request_stop;
+  gateway::Runtime rt{.registry = registry, .stats = stats, .dispatcher = nullptr,
+                      .argv = std::move(argv), .request_shutdown = gateway::request_stop,
+                      .check_only = false, .find = {}};
   try {
     register_components(components, cfg, rt);
   } catch (const std::runtime_error& e) {  // ModuleError, RegistryError
@@ -216,8 +216,8 @@ void check_components(const gateway::Config& cfg) {
   mi::Registry registry;
   mi::Statistics stats;
   Components components = gateway::make_components();
-  gateway::Runtime rt{registry, stats};
-  rt.check_only = true;
+  gateway::Runtime rt{.registry = registry, .stats = stats, .dispatcher = nullptr, .argv = {},
+                      .request_shutdown = {}, .check_only = true, .find = {}};
   register_components(components, cfg, rt);
 }
 

@@ -132,16 +132,21 @@ void check_abi(const sb_module& d, const std::string& who) {
                     who, d.struct_size, d.abi_major, d.abi_minor, sizeof(sb_module)));
 }
 
-/// The reply schema the descriptor declares for `command` (ABI >= 1.2); for an older module a
-/// schema accepting anything. Throws ModuleError when a 1.2 module leaves one out or gives text
-/// that is not a JSON object.
+/// The reply schema the descriptor declares for `command` (ABI >= 1.2). A module without a
+/// reply_schemas array (built for 1.0/1.1, or an older source recompiled against 1.2) gets a
+/// schema accepting anything, with a warning; a module that has the array but leaves a command
+/// out, or gives text that is not a JSON object, is refused (ModuleError).
 mi::Value reply_schema(const sb_module& d, const std::string& command, const std::string& who) {
-  if (d.abi_minor < 2 ||
-      d.struct_size < offsetof(sb_module, reply_schemas) + sizeof d.reply_schemas)
-    return mi::schema::any("the module was built for ABI 1." + std::to_string(d.abi_minor) +
-                           ", which has no reply schemas");
+  const bool has_field =
+      d.abi_minor >= 2 && d.struct_size >= offsetof(sb_module, reply_schemas) + sizeof d.reply_schemas;
+  if (!has_field || !d.reply_schemas) {
+    if (has_field)
+      spdlog::warn("{}: command '{}' has no reply schema (sb_module.reply_schemas is NULL): its "
+                   "replies are not described nor checked", who, command);
+    return mi::schema::any("the module declares no reply schemas");
+  }
   std::size_t n = 0;
-  for (const sb_reply_schema_export* r = d.reply_schemas; r && r->command; ++r) {
+  for (const sb_reply_schema_export* r = d.reply_schemas; r->command; ++r) {
     if (++n > kMaxCommands)
       throw ModuleError(fmt::format("{}: more than {} reply schemas (is the reply_schemas array "
                                     "NULL-terminated?)", who, kMaxCommands));
@@ -152,8 +157,8 @@ mi::Value reply_schema(const sb_module& d, const std::string& command, const std
                                     command));
     return schema;
   }
-  throw ModuleError(fmt::format("{}: command '{}' declares no reply schema (sb_module.reply_schemas, "
-                                "required since ABI 1.2)", who, command));
+  throw ModuleError(fmt::format("{}: command '{}' has no entry in sb_module.reply_schemas", who,
+                                command));
 }
 
 /// True when the descriptor (ABI >= 1.1, large enough) lists `name` among its secret params.

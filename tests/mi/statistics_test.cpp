@@ -198,6 +198,25 @@ TEST(Statistics, RaiseTo) {
   EXPECT_EQ(m.get(), -5);
 }
 
+TEST(Statistics, LabeledSeriesAreOutOfAllButResetByIt) {
+  // The dispatcher's per-command series: `get_statistics all` leaves them out (hundreds would
+  // drown the rest), `mi:` and their names show them, `reset_statistics all` resets them too.
+  Statistics st;
+  st.counter("mi", "calls").inc(5);
+  Stat& calls = st.labeled("mi", "calls", "command", "uptime", StatKind::counter);
+  Stat& peak = st.labeled("mi", "latency_max_us", "command", "uptime", StatKind::gauge);
+  calls.inc(3);
+  peak.raise_to(900);
+  EXPECT_EQ(names(st.match({"all"})), (V{"mi:calls"}));
+  EXPECT_EQ(names(st.match({"mi:"})), (V{"mi:calls", "mi:uptime_calls", "mi:uptime_latency_max_us"}));
+  EXPECT_EQ(names(st.match({"uptime_calls"})), (V{"mi:uptime_calls"}));
+  EXPECT_EQ(calls.family(), "calls");
+  EXPECT_EQ(calls.label_value(), "uptime");
+  EXPECT_EQ(st.reset({"all"}), 3u);
+  EXPECT_EQ(calls.get(), 0);
+  EXPECT_EQ(peak.get(), 0);
+}
+
 TEST(Statistics, ConcurrentUpdatesAreNotLost) {
   Statistics st;
   Stat& c = st.counter("g", "c");

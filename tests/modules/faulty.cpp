@@ -114,4 +114,5 @@ const sb_param_export kParams[] = {
 SB_MODULE_EXPORTS = {.abi_major = SB_MODULE_ABI_MAJOR, .abi_minor = 0,
                      .struct_size = offsetof(sb_module, destroy) + sizeof(sb_module::destroy),
                      .name = "faulty", .version = "0.1", .summary = "Misbehaving handlers",
-                     .params = kParams, .commands = kCommands, .init = init, .destroy = nullptr};
+                     .params = kParams, .commands = kCommands, .init = init, .destroy = nullptr,
+                     .secret_params = nullptr, .reply_schemas = nullptr};  // past struct_size: unread

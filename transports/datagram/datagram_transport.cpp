@@ -379,7 +379,8 @@ struct DatagramTransport::Impl {
                    kSocketName[t.socket], size, t.peer, cfg.max_size);
       return answer(mi::Error::request_too_large(size, cfg.max_size));
     }
-    SerRequest request{dialect};
+    SerRequest request;
+    request.dialect = dialect;
     if (json) {
       request.json = std::make_shared<const std::string>(data);
     } else if (auto e = decode_text(data, request)) {

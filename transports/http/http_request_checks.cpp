@@ -5,6 +5,7 @@
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <optional>
 
 #include <fmt/format.h>
@@ -20,10 +21,19 @@ namespace {
 using mi::lower;
 using mi::trim;
 
-/// Standard base64 (GnuTLS); nullopt when it is not base64.
+/// Standard base64 (RFC 4648 alphabet, padding optional, nothing else: no blanks, no '-'),
+/// decoded by GnuTLS; nullopt when it is not base64.
 std::optional<std::string> base64_decode(std::string_view in) {
-  gnutls_datum_t text{reinterpret_cast<unsigned char*>(const_cast<char*>(in.data())),
-                      static_cast<unsigned>(in.size())};
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  auto alphabet = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+  };
+  if (in.size() % 4 == 1 || !std::all_of(in.begin(), in.end(), alphabet)) return std::nullopt;
+  std::string padded(in);
+  padded.append((4 - padded.size() % 4) % 4, '=');
+  gnutls_datum_t text{reinterpret_cast<unsigned char*>(padded.data()),
+                      static_cast<unsigned>(padded.size())};
   gnutls_datum_t out{};
   if (gnutls_base64_decode2(&text, &out) != 0) return std::nullopt;
   std::string decoded(reinterpret_cast<const char*>(out.data), out.size);

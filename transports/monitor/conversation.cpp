@@ -43,6 +43,9 @@ const mi::Value& field(const mi::Result& r, std::string_view key) {
   return r.ok() ? field(r.value(), key) : none;
 }
 
+/// A string field as it is (to send back in a command); "" for anything else.
+std::string raw_text(const mi::Value& v) { return v.is_string() ? v.get<std::string>() : std::string(); }
+
 std::string scalar(const mi::Value& v) {
   if (v.is_string()) return mi::escape_text_value(v.get_ref<const std::string&>());
   if (v.is_null()) return {};
@@ -260,9 +263,10 @@ Conversation::Step Conversation::registrations(const mi::Result& r) {
   std::string lines;
   for (const auto& domain : field(r, {"Domains"}))
     for (const auto& aor : field(domain, {"AORs"})) {
-      std::string name = scalar(field(aor, {"AOR"}));
+      // Kept raw (RrX sends them back to ul_rm_contact); escaped only when printed.
+      std::string name = raw_text(field(aor, {"AOR"}));
       for (const auto& c : field(aor, {"Contacts"})) {
-        listing.push_back({name, scalar(field(c, {"Contact"}))});
+        listing.push_back({name, raw_text(field(c, {"Contact"}))});
         lines += fmt::format("{}\t{}\t{}\texpires {}", listing.size(), mi::escape_text_value(name),
                              mi::escape_text_value(listing.back().contact), scalar(field(c, {"Expires"})));
         if (std::string q = scalar(field(c, {"Q"})); !q.empty()) lines += "\tq " + q;

@@ -243,6 +243,26 @@ TEST_F(ModuleHostTest, NewerAbiMinorIsRefused) {
   EXPECT_TRUE(Contains(e, "built for 1.99, this switchboard provides 1.2")) << e;
 }
 
+TEST_F(ModuleHostTest, ReplySchemasAreRequiredOnceTheArrayIsGiven) {
+  std::string e = load_error(settings({"missing_schema.so"}));
+  EXPECT_TRUE(Contains(e, "command 'two' has no entry in sb_module.reply_schemas")) << e;
+  EXPECT_EQ(registry_.find("one"), nullptr) << "nothing of a refused module is registered";
+}
+
+TEST_F(ModuleHostTest, AReplySchemaMustBeAJsonObject) {
+  std::string e = load_error(settings({"bad_schema.so"}));
+  EXPECT_TRUE(Contains(e, "command 'two': its reply schema is not a JSON object")) << e;
+}
+
+TEST_F(ModuleHostTest, AModuleWithoutReplySchemasLoadsAndAcceptsAnyReply) {
+  // An older module source recompiled against ABI 1.2 (reply_schemas NULL) still loads.
+  ASSERT_EQ(load_error(settings({"no_schemas.so"})), "");
+  const mi::CommandSpec* one = registry_.find("one");
+  ASSERT_NE(one, nullptr);
+  EXPECT_FALSE(one->reply.contains("type")) << one->reply.dump();
+  EXPECT_TRUE(call("one").ok());
+}
+
 TEST_F(ModuleHostTest, DuplicateCommandNameGoesThroughTheRegistry) {
   std::string e = load_error(settings({"duplicate.so"}));
   EXPECT_TRUE(Contains(e, "module 'dupmod' (" SB_TEST_MODULE_DIR "/duplicate.so): command 'uptime' "

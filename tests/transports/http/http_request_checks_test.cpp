@@ -40,6 +40,10 @@ TEST(HttpRequestChecks, BasicAndBearerCredentials) {
   EXPECT_NE(authenticate("basic YWxpY2U6d29uZGVy", cfg, &user), nullptr);  // scheme is case-insensitive
   EXPECT_EQ(authenticate("Basic YWxpY2U6d3Jvbmc=", cfg, &user), nullptr);   // alice:wrong
   EXPECT_EQ(authenticate("Basic !!!not-base64", cfg, &user), nullptr);
+  EXPECT_NE(authenticate("Basic Ym9iOmJ1aWxkZXI", cfg, &user), nullptr);        // padding optional
+  EXPECT_EQ(authenticate("Basic Ym9iOmJ1aWxkZXI=-garbage", cfg, &user), nullptr);  // nothing after
+  EXPECT_EQ(authenticate("Basic Ym9iOm J1aWxkZXI=", cfg, &user), nullptr);       // no blanks inside
+  EXPECT_EQ(authenticate("Basic Ym9iOmJ1aWxkZXI==x", cfg, &user), nullptr);
   EXPECT_EQ(authenticate("Basic bm9jb2xvbg==", cfg, &user), nullptr);       // "nocolon"
   EXPECT_EQ(authenticate("Bearer t0ken", cfg, &user)->role, mi::Role::read_only);
   EXPECT_EQ(authenticate("Bearer t0ke", cfg, &user), nullptr);

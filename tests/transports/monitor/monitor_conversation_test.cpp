@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "mi/render/text.h"
 #include "transports/monitor/conversation.h"
 #include "transports/monitor/letters.h"
 #include "transports/monitor/telnet_input.h"
@@ -203,6 +204,24 @@ TEST(MonitorConversation, RegistrationListingIsNumberedAndKeptForRr) {
             "404 Contact not found\n> ");
   EXPECT_EQ(c.on_line("Rr99999999999999999999999").output,
             "Rr99999999999999999999999: no entry 99999999999999999999999 in the last R listing (1..3)\n> ");
+}
+
+TEST(MonitorConversation, RrSendsTheContactAsRegisteredNotAsPrinted) {
+  // A contact with a backslash and a control byte is printed escaped, once, and released with
+  // its real bytes (ul_rm_contact compares them exactly).
+  Conversation c = admin();
+  c.on_line("R");
+  mi::Value dump = {{"Domains", mi::Value::array({{{"name", "location"}, {"hash_size", 1},
+      {"AORs", mi::Value::array({{{"AOR", "a@x"},
+          {"Contacts", mi::Value::array({{{"Contact", "sip:a\\b\x01@h"}, {"Expires", 30}, {"Q", ""}}})}}})}}})}};
+  std::string listing = c.on_result(dump).output;
+  EXPECT_NE(listing.find("1\ta@x\t" + mi::escape_text_value("sip:a\\b\x01@h") + "\texpires 30\n"),
+            std::string::npos) << listing;
+  auto step = c.on_line("Rr1");
+  ASSERT_TRUE(step.call);
+  EXPECT_EQ(step.call->params[2], "sip:a\\b\x01@h");
+  EXPECT_EQ(c.on_result(mi::Value("OK")).output,
+            "released entry 1: a@x " + mi::escape_text_value("sip:a\\b\x01@h") + "\n> ");
 }
 
 TEST(MonitorConversation, DbgReadsTheLevelThenFlipsIt) {
