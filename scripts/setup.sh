@@ -28,11 +28,16 @@ fetch_valijson() {
   [ -f "$top/build-deps/valijson/usr/include/valijson/validator.hpp" ] && return 0
   tmp=$(mktemp -d)
   chmod 755 "$tmp"  # apt-get download runs as _apt when it can
-  (cd "$tmp" && apt-get download -q libvalijson-dev) || {
-    echo "setup: could not download libvalijson-dev from the Debian archive" >&2
-    rm -rf "$tmp"
-    exit 1
-  }
+  # Without package lists (a fresh image where everything else was preinstalled) the download
+  # fails: refresh them once (root) and retry.
+  if ! (cd "$tmp" && apt-get download -q libvalijson-dev >/dev/null 2>&1); then
+    [ "$(id -u)" -eq 0 ] && apt-get update -q >/dev/null 2>&1
+    (cd "$tmp" && apt-get download -q libvalijson-dev) || {
+      echo "setup: could not download libvalijson-dev from the Debian archive" >&2
+      rm -rf "$tmp"
+      exit 1
+    }
+  fi
   mkdir -p "$top/build-deps/valijson"
   dpkg -x "$tmp"/libvalijson-dev_*.deb "$top/build-deps/valijson"
   rm -rf "$tmp"
