@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "mi/error.h"
+#include "mi/rest_binding.h"
 #include "mi/value.h"
 
 namespace sb::mi {
@@ -156,6 +157,8 @@ struct CommandSpec {
   /// What a successful call returns: a JSON Schema (mi/reply_schema.h builders); required.
   /// Replies are checked against it when core.validate_replies is on (every test daemon).
   Value reply{};
+  /// How REST (/api/v1) reaches the command (mi/rest_binding.h); empty: only POST /mi/<name>.
+  std::vector<RestBinding> rest{};
   SyncHandler handler{};          ///< for sync commands
   AsyncHandler async_handler{};   ///< for commands flagged kAsync
 

@@ -130,7 +130,7 @@ void Dispatcher::call(Request req, Done done) {
   });
   Args args(spec, std::move(std::get<std::vector<Value>>(bound)), std::move(req.caller));
   if (spec->has(kInline)) {  // cheap by declaration: no hand-off, no timeout needed
-    run(*spec, std::move(args), std::move(completion));
+    run(*spec, std::move(args), std::move(completion), req.precondition);
     return;
   }
   timer_id->store(timer_.schedule(start + options_.call_timeout,
@@ -139,8 +139,9 @@ void Dispatcher::call(Request req, Done done) {
   // (the weak deliverer finds the call done) — cancel it now to keep the table small.
   if (completion.done()) timer_.cancel(timer_id->load());
 
-  auto job = [this, spec, args = std::move(args), completion]() mutable {
-    run(*spec, std::move(args), std::move(completion));
+  auto job = [this, spec, args = std::move(args), completion,
+              precondition = std::move(req.precondition)]() mutable {
+    run(*spec, std::move(args), std::move(completion), precondition);
   };
   bool posted;
   if (spec->has(kEngine)) {
@@ -156,8 +157,15 @@ void Dispatcher::call(Request req, Done done) {
   if (!posted) completion(Error::failure(503, "Server shutting down"));
 }
 
-void Dispatcher::run(const CommandSpec& spec, Args args, Completion completion) {
+void Dispatcher::run(const CommandSpec& spec, Args args, Completion completion,
+                     const std::function<std::optional<Error>()>& precondition) {
   try {
+    if (precondition) {
+      if (std::optional<Error> refused = precondition()) {
+        completion(std::move(*refused));
+        return;
+      }
+    }
     if (spec.has(kAsync)) {
       spec.async_handler(args, completion);
     } else {

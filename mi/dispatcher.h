@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -35,6 +36,10 @@ struct Request {
   Value params;  ///< null (none), array (positional) or object (named)
   Caller caller;
   bool case_insensitive = false;  ///< SER text dialect: look the name up case-insensitively
+  /// Optional: runs where the handler runs (a worker or the engine thread), just before it, in
+  /// the same step; an Error it returns is the answer and the handler does not run. REST checks
+  /// If-Match this way, so no other engine command can change the resource in between.
+  std::function<std::optional<Error>()> precondition{};
 };
 
 /// Runs jobs on another thread (the SIP engine's queue implements it in gateway/).
@@ -93,7 +98,8 @@ class Dispatcher {
   };
   const CommandStats& stats_for(const CommandSpec& spec);
   void finish_error(const Request& req, Error e, const Done& done);
-  void run(const CommandSpec& spec, Args args, Completion completion);
+  void run(const CommandSpec& spec, Args args, Completion completion,
+           const std::function<std::optional<Error>()>& precondition);
 
   Registry& registry_;
   Statistics& stats_;

@@ -31,6 +31,7 @@ struct Error {
   int code = 500;
   std::string reason;  ///< the text after the code on the status line
   std::string detail;  ///< optional: JSON-RPC `data`, logs; never on the text status line
+  std::string param;   ///< bad_param: the param's name (REST points at it in the body)
 
   // Constructors for each row; handlers normally use `failure(code, reason)`.
   static Error failure(int code, std::string reason, std::string detail = {});
@@ -63,6 +64,9 @@ JsonRpcError jsonrpc_error(const Error& e);
 int xmlrpc_fault_code(const Error& e);
 /// HTTP status for REST (wire.md §2 last column).
 int http_status(const Error& e);
+/// The RFC 9457 problem type of an Error, a slug of this table ("not-found", "invalid-param",
+/// "conflict" …; handler errors by their status). REST spells it tag:switchboard,2026:problem:<slug>.
+std::string_view problem_slug(const Error& e);
 
 /// The inverse of jsonrpc_error(): the Error a JSON-RPC error object stands for, so a client
 /// that spoke JSON-RPC can print the text dialect's status line (sbctl over HTTP prints exactly

@@ -73,7 +73,7 @@ std::string Registry::validate(const CommandSpec& s) {
     if (p.type == ParamType::array_ && i + 1 != s.params.size())
       return fmt::format("command '{}': array param '{}' must be the last param", s.name, p.name);
   }
-  return {};
+  return check_rest_bindings(s);
 }
 
 const CommandSpec& Registry::add(CommandSpec spec) {

@@ -75,6 +75,19 @@ Result remove_account(Accounts& accounts, const Args& a) {
   return mi::ok_value();
 }
 
+Result show_account(Accounts& accounts, const Args& a) {
+  auto acc = accounts.find(a.str("name"));
+  if (!acc) return Error::failure(404, "Account not found");
+  return shown(accounts, *acc);
+}
+
+Result show_registration(Accounts& accounts, const Args& a) {
+  if (!accounts.find(a.str("name"))) return Error::failure(404, "Account not found");
+  for (const Value& r : accounts.registrations(now()))
+    if (r.value("name", "") == a.str("name")) return r;
+  return Error::failure(404, "Account not found");
+}
+
 Result list_accounts(Accounts& accounts, const Args&) {
   Value list = Value::array();
   for (const auto& acc : accounts.list()) list.push_back(shown(accounts, *acc));
@@ -125,6 +138,7 @@ Value registration_reply() {
 
 void register_accounts_commands(mi::Registry& registry, const SipServices& s) {
   using namespace mi::schema;
+  namespace rest = mi::rest;
   const std::string m = "accounts";
   auto name = mi::param("name", ParamType::string_, "account name: letters, digits, '_', '-', '.' (1..64)");
   // Field params: account_add gives them defaults, account_update none (absent = unchanged).
@@ -176,7 +190,16 @@ void register_accounts_commands(mi::Registry& registry, const SipServices& s) {
                 .params = add_params,
                 .flags = mi::kEngine,
                 .reply = account_reply(),
+                .rest = {rest::post("/accounts").created("/accounts/{name}")},
                 .handler = on_accounts(add_account)});
+
+  registry.add({.name = "account_show", .module = m,
+                .summary = "Show one SIP account (never its secret) with its registration state",
+                .params = {name},
+                .flags = mi::kEngine | mi::kReadOnly,
+                .reply = account_reply(),
+                .rest = {rest::get("/accounts/{name}").etag_ignoring({"state"})},
+                .handler = on_accounts(show_account)});
 
   registry.add({.name = "account_update", .module = m,
                 .summary = "Change fields of a SIP account (only the given ones)",
@@ -186,6 +209,7 @@ void register_accounts_commands(mi::Registry& registry, const SipServices& s) {
                 .params = update_params,
                 .flags = mi::kEngine,
                 .reply = account_reply(),
+                .rest = {rest::patch("/accounts/{name}").if_match()},
                 .handler = on_accounts(update_account)});
 
   registry.add({.name = "account_rm", .module = m,
@@ -193,12 +217,14 @@ void register_accounts_commands(mi::Registry& registry, const SipServices& s) {
                 .params = {name},
                 .flags = mi::kEngine,
                 .reply = ok(),
+                .rest = {rest::del("/accounts/{name}").if_match().no_content()},
                 .handler = on_accounts(remove_account)});
 
   registry.add({.name = "account_list", .module = m,
                 .summary = "List the SIP accounts (never their secrets) with their registration state",
                 .flags = mi::kEngine | mi::kReadOnly,
                 .reply = object({{"Accounts", array_of(account_reply())}}),
+                .rest = {rest::get("/accounts")},
                 .handler = on_accounts(list_accounts)});
 
   registry.add({.name = "reg_list", .module = m,
@@ -210,6 +236,14 @@ void register_accounts_commands(mi::Registry& registry, const SipServices& s) {
                 .handler = on_accounts([](Accounts& accounts, const Args&) -> Result {
                   return Value{{"Registrations", accounts.registrations(now())}};
                 })});
+
+  registry.add({.name = "reg_show", .module = m,
+                .summary = "Show the outbound registration of one SIP account",
+                .params = {name},
+                .flags = mi::kEngine | mi::kReadOnly,
+                .reply = registration_reply(),
+                .rest = {rest::get("/accounts/{name}/registration")},
+                .handler = on_accounts(show_registration)});
 
   registry.add({.name = "reg_reload", .module = m,
                 .summary = "Re-read the SIP accounts from the database and restart every registration",

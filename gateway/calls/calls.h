@@ -131,6 +131,10 @@ class Calls {
   mi::Value stats(bool per_port) const;
   mi::Value reset_stats();
   mi::Value durations() const;
+  /// CDRs of calls that started in [from_ms, to_ms), newest first, `limit` of them from before
+  /// CDR id `before_id`; next_cursor names the next page (null on the last).
+  mi::Result cdr_page(std::int64_t from_ms, std::int64_t to_ms, std::int64_t limit,
+                      std::optional<std::int64_t> before_id) const;
   mi::Result cdr_list(std::int64_t limit, std::int64_t offset) const;
   mi::Result cdr_flush(std::int64_t older_than_days);
   const CauseMap& causes() const { return causes_; }

@@ -3,8 +3,13 @@
 // call_stats_reset (sr), call_durations (ccd), cdr_list, cdr_flush (fc), cause_map, port_call.
 #include "gateway/calls/calls_commands.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+
 #include "gateway/calls/calls.h"
 #include "gateway/engine/command_helpers.h"
+#include "mi/cursor.h"
 #include "mi/reply_schema.h"
 
 namespace sb::gateway {
@@ -106,6 +111,7 @@ Value cause_map_reply() {
 
 void register_calls_commands(mi::Registry& registry, const SipServices& s) {
   using namespace mi::schema;
+  namespace rest = mi::rest;
   const std::string m = "calls";
   auto id = mi::param("id", ParamType::int_, "call id, as call_list shows it").at_least(1);
   // An optional word flag such as `call_list compact`: the word itself, 1, yes, true, on → on;
@@ -126,6 +132,7 @@ void register_calls_commands(mi::Registry& registry, const SipServices& s) {
                 .flags = mi::kEngine | mi::kReadOnly,
                 .reply = object({{"Calls", array_of(any_of({call_reply(false), str("compact: one line")}))},
                                  {"count", uint()}}),
+                .rest = {rest::get("/calls")},
                 .handler = on_calls([is_on](Calls& calls, const Args& a) -> Result {
                   return calls.list(is_on(a, "compact"));
                 })});
@@ -135,6 +142,7 @@ void register_calls_commands(mi::Registry& registry, const SipServices& s) {
                 .params = {id},
                 .flags = mi::kEngine | mi::kReadOnly,
                 .reply = call_reply(true),
+                .rest = {rest::get("/calls/{id}")},
                 .handler = on_calls([](Calls& calls, const Args& a) {
                   return calls.show(static_cast<std::uint64_t>(a.integer("id")));
                 })});
@@ -144,6 +152,7 @@ void register_calls_commands(mi::Registry& registry, const SipServices& s) {
                 .params = {id},
                 .flags = mi::kEngine,
                 .reply = object({{"id", uint()}, {"finished", boolean()}, {"was", enum_of({"answered", "not answered"})}}),
+                .rest = {rest::del("/calls/{id}").described("Hang up a call")},
                 .handler = on_calls([](Calls& calls, const Args& a) {
                   return calls.finish(static_cast<std::uint64_t>(a.integer("id")));
                 })});
@@ -197,6 +206,34 @@ void register_calls_commands(mi::Registry& registry, const SipServices& s) {
                 .reply = object({{"CDRs", array_of(cdr_reply())}, {"total", uint("stored CDRs")}}),
                 .handler = on_calls([](Calls& calls, const Args& a) {
                   return calls.cdr_list(a.integer("limit"), a.integer("offset"));
+                })});
+
+  registry.add({.name = "cdr_query", .module = m,
+                .summary = "List the CDRs of calls started in a time window (default: the last 24 h), newest first, a page at a time",
+                .description = "Give `next_cursor` back as `cursor` for the next (older) page; null on the last. "
+                               "Stable while calls end: new CDRs never shift a page.",
+                .params = {mi::optional_param("from", ParamType::uint_, "window start, unix time (default: `to` - 24 h)"),
+                           mi::optional_param("to", ParamType::uint_, "window end (excluded), unix time (default: now)"),
+                           mi::optional_param("limit", ParamType::uint_, "page size, 1..1000", 100).range(1, 1000),
+                           mi::optional_param("cursor", ParamType::string_, "next_cursor of the previous page")},
+                .flags = mi::kEngine | mi::kReadOnly,
+                .reply = object({{"CDRs", array_of(cdr_reply())},
+                                 {"next_cursor", nullable(str("give it as `cursor` for the next page"))}}),
+                .rest = {rest::get("/cdrs").paged("next_cursor")},
+                .handler = on_calls([](Calls& calls, const Args& a) -> Result {
+                  std::int64_t to = a.has("to") ? a.integer("to") : static_cast<std::int64_t>(std::time(nullptr));
+                  std::int64_t from = a.has("from") ? a.integer("from") : to - 86'400;
+                  std::optional<std::int64_t> before;
+                  if (a.has("cursor")) {
+                    auto key = mi::read_cursor(a.str("cursor"), 1);
+                    char* end = nullptr;
+                    long long id = key ? std::strtoll((*key)[0].c_str(), &end, 10) : 0;
+                    if (!key || (*key)[0].empty() || *end) return Error::bad_param("cursor", "not a cursor this server gave");
+                    before = id;
+                  }
+                  constexpr std::int64_t kMaxSeconds = 4'000'000'000'000;  // keeps * 1000 in range
+                  return calls.cdr_page(std::min(from, kMaxSeconds) * 1000, std::min(to, kMaxSeconds) * 1000,
+                                        a.integer("limit"), before);
                 })});
 
   registry.add({.name = "cdr_flush", .module = m,

@@ -9,6 +9,7 @@
 
 #include "gateway/calls/call.h"
 #include "gateway/calls/calls.h"
+#include "mi/cursor.h"
 #include "gateway/ports/ports.h"
 #include "gateway/store/database.h"
 
@@ -138,26 +139,52 @@ Value Calls::durations() const {
   return Value{{"Connected", list}, {"count", list.size()}, {"total_s", total / 1000}};
 }
 
+namespace {
+
+constexpr const char* kCdrColumns =
+    "SELECT id, call_id, start_ms, answer_ms, end_ms, duration_ms, source, caller, called, new_caller, "
+    "new_called, target, rule_id, sip_code, cause, reason, legs FROM cdr ";
+
+Value cdr_row(Statement& st) {
+  Value legs = Value::parse(st.text(16), nullptr, false);
+  return Value{{"cdr", st.integer(0)},         {"call", st.integer(1)},     {"start_ms", st.integer(2)},
+               {"answer_ms", st.integer(3)},   {"end_ms", st.integer(4)},   {"duration_ms", st.integer(5)},
+               {"source", st.text(6)},         {"caller", st.text(7)},      {"called", st.text(8)},
+               {"new_caller", st.text(9)},     {"new_called", st.text(10)}, {"target", st.text(11)},
+               {"rule", st.integer(12)},       {"sip_code", st.integer(13)}, {"cause", st.integer(14)},
+               {"reason", st.text(15)},        {"legs", legs.is_discarded() ? Value::array() : legs}};
+}
+
+}  // namespace
+
 Result Calls::cdr_list(std::int64_t limit, std::int64_t offset) const {
   if (limit < 1 || limit > 1000) return Error::bad_param("limit", "must be 1..1000");
   if (offset < 0) return Error::bad_param("offset", "must be >= 0");
-  auto st = db_.prepare(
-      "SELECT id, call_id, start_ms, answer_ms, end_ms, duration_ms, source, caller, called, new_caller, "
-      "new_called, target, rule_id, sip_code, cause, reason, legs FROM cdr ORDER BY id DESC LIMIT ? OFFSET ?");
+  auto st = db_.prepare(std::string(kCdrColumns) + "ORDER BY id DESC LIMIT ? OFFSET ?");
   st.bind(1, limit).bind(2, offset);
   Value list = Value::array();
-  while (st.step()) {
-    Value legs = Value::parse(st.text(16), nullptr, false);
-    list.push_back(Value{{"cdr", st.integer(0)},         {"call", st.integer(1)},     {"start_ms", st.integer(2)},
-                         {"answer_ms", st.integer(3)},   {"end_ms", st.integer(4)},   {"duration_ms", st.integer(5)},
-                         {"source", st.text(6)},         {"caller", st.text(7)},      {"called", st.text(8)},
-                         {"new_caller", st.text(9)},     {"new_called", st.text(10)}, {"target", st.text(11)},
-                         {"rule", st.integer(12)},       {"sip_code", st.integer(13)}, {"cause", st.integer(14)},
-                         {"reason", st.text(15)},        {"legs", legs.is_discarded() ? Value::array() : legs}});
-  }
+  while (st.step()) list.push_back(cdr_row(st));
   auto count = db_.prepare("SELECT COUNT(*) FROM cdr");
   count.step();
   return Value{{"CDRs", list}, {"total", count.integer(0)}};
+}
+
+Result Calls::cdr_page(std::int64_t from_ms, std::int64_t to_ms, std::int64_t limit,
+                       std::optional<std::int64_t> before_id) const {
+  if (to_ms < from_ms) return Error::bad_param("to", "is before `from`");
+  auto st = db_.prepare(std::string(kCdrColumns) +
+                        "WHERE start_ms >= ? AND start_ms < ? AND id < ? ORDER BY id DESC LIMIT ?");
+  st.bind(1, from_ms).bind(2, to_ms).bind(3, before_id.value_or(INT64_MAX)).bind(4, limit + 1);
+  Value list = Value::array();
+  Value next = nullptr;
+  while (st.step()) {
+    if (static_cast<std::int64_t>(list.size()) == limit) {  // one more exists: a next page
+      next = mi::make_cursor({std::to_string(list.back()["cdr"].get<std::int64_t>())});
+      break;
+    }
+    list.push_back(cdr_row(st));
+  }
+  return Value{{"CDRs", std::move(list)}, {"next_cursor", std::move(next)}};
 }
 
 Result Calls::cdr_flush(std::int64_t older_than_days) {

@@ -2,6 +2,8 @@
 // them (that file is generated from these declarations), and the CoreComponent.
 #include "gateway/core/core_component.h"
 
+#include "gateway/core/system_commands.h"
+
 #include <fmt/format.h>
 
 #include "gateway/modules/modules_component.h"
@@ -155,6 +157,7 @@ void CoreComponent::register_commands(Runtime& rt) {
     return modules && modules->host().has(m);
   };
   register_core_commands(rt.registry, rt.stats, ctx_);
+  register_system_commands(rt.registry, rt.stats, ctx_);
 }
 
 void CoreComponent::start(Runtime& rt) {

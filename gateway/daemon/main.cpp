@@ -25,6 +25,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "transports/rest/openapi.h"
 #include "gateway/config/config.h"
 #include "gateway/config/config_file.h"
 #include "gateway/core/core_component.h"
@@ -212,13 +213,33 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
 
 /// --check-config: configures every component and registers its commands (so duplicates
 /// show), loading the modules without running their init hooks; nothing starts.
-void check_components(const gateway::Config& cfg) {
-  mi::Registry registry;
+/// Every component's commands, registered as at start-up but with nothing started (the
+/// handlers are never called: the components are gone when this returns).
+void register_only(const gateway::Config& cfg, mi::Registry& registry) {
   mi::Statistics stats;
   Components components = gateway::make_components();
   gateway::Runtime rt{.registry = registry, .stats = stats, .dispatcher = nullptr, .argv = {},
                       .request_shutdown = {}, .check_only = true, .find = {}};
   register_components(components, cfg, rt);
+}
+
+void check_components(const gateway::Config& cfg) {
+  mi::Registry registry;
+  register_only(cfg, registry);
+}
+
+/// --openapi: the REST API's document for the built-in commands (the default configuration:
+/// the committed openapi/switchboard.json is this output).
+int print_openapi() {
+  try {
+    mi::Registry registry;
+    register_only(gateway::load_daemon_config("", {}), registry);
+    std::fputs(transports::rest::openapi_text(registry).c_str(), stdout);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "switchboard: %s\n", e.what());
+    return kExitError;
+  }
+  return std::fflush(stdout) == 0 ? kExitOk : kExitError;
 }
 
 int run(const Options& opt, std::vector<std::string> argv) {
@@ -312,6 +333,12 @@ int main(int argc, char** argv) {
                "print the documented configuration file, every key\n"
                "with its help (conf/switchboard.conf is this text),\n"
                "and exit");
+  bool openapi = false;
+  app.add_flag("--openapi", openapi,
+               "print the OpenAPI 3.1 document of the REST API (/api/v1)\n"
+               "for the built-in commands (openapi/switchboard.json is\n"
+               "this text; the daemon serves it at /api/v1/openapi.json)\n"
+               "and exit");
   app.set_version_flag("--version", std::string("switchboard ") + SB_VERSION,
                        "print 'switchboard <version>' and exit");
   app.footer(footer());
@@ -325,6 +352,7 @@ int main(int argc, char** argv) {
     std::fputs(gateway::render_config_file(gateway::daemon_schema()).c_str(), stdout);
     return std::fflush(stdout) == 0 ? kExitOk : kExitError;
   }
+  if (openapi) return print_openapi();
   if (config_opt->count() == 0) {
     std::fprintf(stderr, "switchboard: --config is required\nRun with --help for more information.\n");
     return kExitUsage;

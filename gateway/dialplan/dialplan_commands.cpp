@@ -148,12 +148,28 @@ Result add_rule(Dialplan& dp, const Args& a) {
 constexpr const char* kEditableFields[] = {"src",       "dest_match",  "dest_rewrite", "target",
                                            "src_match", "src_rewrite", "options",      "comment"};
 
+/// The given fields, then `position` (a move), when given.
 Result update_rule(Dialplan& dp, const Args& a) {
-  DialplanRulePatch p;
-  apply_params(a, p);
-  DialplanRule updated = dp.update(a.integer("id"), p);
-  spdlog::info("dialplan: rule id {} updated", updated.id);
+  bool fields = std::any_of(std::begin(kEditableFields), std::end(kEditableFields),
+                            [&](const char* f) { return a.has(f); });
+  DialplanRule updated;
+  if (fields) {
+    DialplanRulePatch p;
+    apply_params(a, p);
+    updated = dp.update(a.integer("id"), p);
+    spdlog::info("dialplan: rule id {} updated", updated.id);
+  }
+  if (a.has("position")) {
+    updated = dp.move(a.integer("id"), a.integer("position"));
+    spdlog::info("dialplan: rule id {} moved to position {}", updated.id, updated.position);
+  }
   return dialplan_rule_value(updated);
+}
+
+Result show_rule(Dialplan& dp, const Args& a) {
+  for (const CompiledRule& c : dp.rules()->rules)
+    if (c.rule.id == a.integer("id")) return dialplan_rule_value(c.rule);
+  return Error::failure(404, "Rule not found");
 }
 
 Result remove_rule(Dialplan& dp, const Args& a) {
@@ -192,6 +208,7 @@ Value rule_reply() {
 
 void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
   using namespace mi::schema;
+  namespace rest = mi::rest;
   const std::string m = "dialplan";
   auto src_help = "call source: any | account[:NAME] | subscriber[:USER[@DOMAIN]] | group[:NAME] | port[:N] "
                   "(no name = any of that kind)";
@@ -212,12 +229,23 @@ void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
                 .summary = "List the active dialplan rules in evaluation order (first match wins)",
                 .flags = mi::kEngine | mi::kReadOnly,
                 .reply = object({{"Rules", array_of(rule_reply())}}),
+                .rest = {rest::get("/dialplan/rules")},
                 .handler = on_dialplan(list_rules)});
+
+  registry.add({.name = "dp_rule_show", .module = m,
+                .summary = "Show one dialplan rule",
+                .params = {id},
+                .flags = mi::kEngine | mi::kReadOnly,
+                .reply = rule_reply(),
+                // Its position moves when rules are added before it: not part of its version.
+                .rest = {rest::get("/dialplan/rules/{id}").etag_ignoring({"position"})},
+                .handler = on_dialplan(show_rule)});
 
   registry.add({.name = "dp_reload", .module = m,
                 .summary = "Re-read the dialplan from the database; a bad rule set is refused and the active one kept",
                 .flags = mi::kEngine,
                 .reply = ok(),
+                .rest = {rest::post("/dialplan/reload")},
                 .handler = on_dialplan(reload)});
 
   registry.add({.name = "dp_translate", .module = m,
@@ -230,6 +258,7 @@ void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
                 .reply = object({{"rule_id", uint()}, {"position", uint()}, {"called", str("the rewritten called number")},
                                  {"caller", str("the rewritten caller number")}, {"target_kind", str()},
                                  {"target_id", str()}, {"options", options_reply()}}),
+                .rest = {rest::post("/dialplan/test")},
                 .handler = [&s](const Args& a) -> Result {
                   std::optional<CallSource> source;
                   if (auto e = translate_params(a, source)) return *e;
@@ -249,6 +278,7 @@ void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
                            mi::optional_param("comment", ParamType::string_, "free text", "")},
                 .flags = mi::kEngine,
                 .reply = rule_reply(),
+                .rest = {rest::post("/dialplan/rules").created("/dialplan/rules/{id}")},
                 .handler = on_dialplan(add_rule)});
 
   registry.add({.name = "dp_rule_update", .module = m,
@@ -261,13 +291,16 @@ void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
                            mi::optional_param("src_match", ParamType::string_, src_match_help),
                            mi::optional_param("src_rewrite", ParamType::string_, src_rewrite_help),
                            mi::optional_param("options", ParamType::object_, options_help + std::string(" (replaces them all)")),
-                           mi::optional_param("comment", ParamType::string_, "free text")},
+                           mi::optional_param("comment", ParamType::string_, "free text"),
+                           mi::optional_param("position", ParamType::int_, "move it to this position, 1..N")},
                 .flags = mi::kEngine,
                 .reply = rule_reply(),
+                .rest = {rest::patch("/dialplan/rules/{id}").if_match()},
                 .handler = [update = on_dialplan(update_rule)](const Args& a) -> Result {
-                  if (std::none_of(std::begin(kEditableFields), std::end(kEditableFields),
+                  if (!a.has("position") &&
+                      std::none_of(std::begin(kEditableFields), std::end(kEditableFields),
                                    [&](const char* f) { return a.has(f); }))
-                    return Error::arity("dp_rule_update needs at least one field to change besides the id");
+                    return Error::arity("dp_rule_update needs at least one field to change (or a position) besides the id");
                   return update(a);
                 }});
 
@@ -276,6 +309,7 @@ void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
                 .params = {id},
                 .flags = mi::kEngine,
                 .reply = ok(),
+                .rest = {rest::del("/dialplan/rules/{id}").if_match().no_content()},
                 .handler = on_dialplan(remove_rule)});
 
   registry.add({.name = "dp_rule_move", .module = m,

@@ -60,6 +60,7 @@ void register_module_commands(mi::Registry& registry, const ModuleHost& host) {
                 .summary = "List the loaded modules: version, ABI, file, parameters and commands",
                 .flags = mi::kReadOnly | mi::kInline,
                 .reply = module_list_reply(),
+                .rest = {mi::rest::get("/modules")},
                 .handler = [&host](const mi::Args&) -> mi::Result {
                   mi::Value list = mi::Value::array();
                   for (const auto& m : host.modules()) list.push_back(module_value(m));

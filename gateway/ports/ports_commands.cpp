@@ -27,6 +27,18 @@ Result list_groups(Ports& ports, const Args&) {
   return Value{{"Groups", list}};
 }
 
+Result show_port(Ports& ports, const Args& a) {
+  const Port* p = ports.find(port_of(a));
+  if (!p) return Error::failure(404, "Port not found");
+  return ports.port_value(*p);
+}
+
+Result show_group(Ports& ports, const Args& a) {
+  auto it = ports.groups().find(a.str("name"));
+  if (it == ports.groups().end()) return Error::failure(404, "Group not found");
+  return ports.group_value(it->second);
+}
+
 Result add_port(Ports& ports, const Args& a) {
   return ports.add(port_of(a), a.str("driver"), static_cast<int>(a.integer("channels")),
                    a.get("options").dump(), a.str("label"));
@@ -69,8 +81,13 @@ Value group_reply() {
 
 }  // namespace
 
+/// What changes by itself (calls, line state, counters): not part of a port's version (ETag).
+static const std::vector<std::string> kPortRuntime = {"state", "state_reason", "blocked", "in_use", "restarts",
+                                               "calls", "answered", "failed", "last_change"};
+
 void register_ports_commands(mi::Registry& registry, const SipServices& s) {
   using namespace mi::schema;
+  namespace rest = mi::rest;
   const std::string m = "ports";
   auto port = mi::param("port", ParamType::int_, "port number, e.g. 3").range(1, 9999);
   auto on_ports = [&s](Result (*fn)(Ports&, const Args&)) {
@@ -81,13 +98,31 @@ void register_ports_commands(mi::Registry& registry, const SipServices& s) {
                 .summary = "List the line interfaces: type, state (up/down/blocked), channels in use, groups, counters",
                 .flags = mi::kEngine | mi::kReadOnly,
                 .reply = object({{"Ports", array_of(port_reply())}}),
+                .rest = {rest::get("/ports")},
                 .handler = on_ports(list_ports)});
+
+  registry.add({.name = "port_show", .module = m,
+                .summary = "Show one line interface: type, state, channels in use, groups, counters",
+                .params = {port},
+                .flags = mi::kEngine | mi::kReadOnly,
+                .reply = port_reply(),
+                .rest = {rest::get("/ports/{port}").etag_ignoring(kPortRuntime)},
+                .handler = on_ports(show_port)});
 
   registry.add({.name = "port_group_list", .module = m,
                 .summary = "List the port groups with their ports in hunting order and free channels",
                 .flags = mi::kEngine | mi::kReadOnly,
                 .reply = object({{"Groups", array_of(group_reply())}}),
+                .rest = {rest::get("/port-groups")},
                 .handler = on_ports(list_groups)});
+
+  registry.add({.name = "port_group_show", .module = m,
+                .summary = "Show one port group: its ports in hunting order and free channels",
+                .params = {mi::param("name", ParamType::string_, "group name")},
+                .flags = mi::kEngine | mi::kReadOnly,
+                .reply = group_reply(),
+                .rest = {rest::get("/port-groups/{name}").etag_ignoring({"free_channels"})},
+                .handler = on_ports(show_group)});
 
   registry.add({.name = "port_add", .module = m,
                 .summary = "Add a line interface (driver virtual: a line simulator; sip: the channels of a SIP account)",
@@ -103,6 +138,7 @@ void register_ports_commands(mi::Registry& registry, const SipServices& s) {
                            mi::optional_param("label", ParamType::string_, "free text shown by port_list", "")},
                 .flags = mi::kEngine,
                 .reply = port_reply(),
+                .rest = {rest::post("/ports").created("/ports/{port}")},
                 .handler = on_ports(add_port)});
 
   registry.add({.name = "port_rm", .module = m,
@@ -110,6 +146,7 @@ void register_ports_commands(mi::Registry& registry, const SipServices& s) {
                 .params = {port},
                 .flags = mi::kEngine,
                 .reply = object({{"port", uint()}, {"removed", boolean()}}),
+                .rest = {rest::del("/ports/{port}").if_match().no_content()},
                 .handler = on_ports([](Ports& ports, const Args& a) { return ports.remove(port_of(a)); })});
 
   registry.add({.name = "port_block", .module = m,
@@ -118,6 +155,8 @@ void register_ports_commands(mi::Registry& registry, const SipServices& s) {
                 .flags = mi::kEngine,
                 .reply = object({{"port", uint()}, {"blocked", boolean()},
                                  {"state", enum_of({"up", "down", "blocked"})}, {"in_use", uint()}}),
+                .rest = {rest::post("/ports/{port}/block").with("block", true).described("Block a port (it takes no new calls)"),
+                         rest::post("/ports/{port}/unblock").with("block", false).described("Unblock a port")},
                 .handler = on_ports(block_port)});
 
   registry.add({.name = "port_restart", .module = m,
@@ -126,6 +165,7 @@ void register_ports_commands(mi::Registry& registry, const SipServices& s) {
                 .flags = mi::kEngine,
                 .reply = object({{"port", uint()}, {"calls_ended", uint()}, {"restarts", uint()},
                                  {"state", enum_of({"up", "down", "blocked"})}}),
+                .rest = {rest::post("/ports/{port}/restart")},
                 .handler = on_ports([](Ports& ports, const Args& a) { return ports.restart(port_of(a)); })});
 
   registry.add({.name = "port_group_add", .module = m,
@@ -136,6 +176,7 @@ void register_ports_commands(mi::Registry& registry, const SipServices& s) {
                                .one_of({"linear", "roundrobin"})},
                 .flags = mi::kEngine,
                 .reply = group_reply(),
+                .rest = {rest::post("/port-groups").created("/port-groups/{name}")},
                 .handler = on_ports([](Ports& ports, const Args& a) {
                   return ports.group_add(a.str("name"), a.str("ports"), a.str("hunt"));
                 })});
@@ -145,6 +186,7 @@ void register_ports_commands(mi::Registry& registry, const SipServices& s) {
                 .params = {mi::param("name", ParamType::string_, "group name")},
                 .flags = mi::kEngine,
                 .reply = object({{"name", str()}, {"removed", boolean()}}),
+                .rest = {rest::del("/port-groups/{name}").if_match().no_content()},
                 .handler = on_ports([](Ports& ports, const Args& a) { return ports.group_rm(a.str("name")); })});
 }
 

@@ -9,6 +9,7 @@
 
 #include "gateway/engine/command_helpers.h"
 #include "gateway/registrar/subscribers.h"
+#include "mi/cursor.h"
 #include "mi/reply_schema.h"
 
 namespace sb::gateway {
@@ -47,16 +48,55 @@ Result remove_subscriber(Subscribers& subs, const Args& a) {
   return mi::ok_value();
 }
 
-Result list_subscribers(Subscribers& subs) {
+Value shown(const Subscriber& sub) {
+  return Value{{"username", sub.username}, {"domain", sub.domain}, {"created", sub.created}};
+}
+
+Result show_subscriber(Subscribers& subs, const Args& a) {
+  auto sub = subs.find(a.str("username"), mi::lower(a.str("domain")));
+  if (!sub) return Error::failure(404, "Subscriber not found");
+  return shown(*sub);
+}
+
+Result update_subscriber(Subscribers& subs, const Args& a) {
+  if (a.str("password").empty()) return Error::bad_param("password", "must not be empty");
+  std::string domain = mi::lower(a.str("domain"));
+  if (!subs.set_password(a.str("username"), domain, a.str("password")))
+    return Error::failure(404, "Subscriber not found");
+  spdlog::info("registrar: subscriber {}@{}: password changed", a.str("username"), domain);
+  return mi::ok_value();
+}
+
+/// Every subscriber without `limit`; with it, one page and the cursor of the next.
+Result list_subscribers(Subscribers& subs, const Args& a) {
   Value list = Value::array();
-  for (const Subscriber& sub : subs.list())
-    list.push_back(Value{{"username", sub.username}, {"domain", sub.domain}, {"created", sub.created}});
-  return Value{{"Subscribers", std::move(list)}};
+  Value next = nullptr;
+  if (!a.has("limit")) {
+    for (const Subscriber& sub : subs.list()) list.push_back(shown(sub));
+    return Value{{"Subscribers", std::move(list)}, {"next_cursor", nullptr}};
+  }
+  std::optional<std::pair<std::string, std::string>> after;
+  if (a.has("cursor")) {
+    auto key = mi::read_cursor(a.str("cursor"), 2);
+    if (!key) return Error::bad_param("cursor", "not a cursor this server gave");
+    after.emplace((*key)[0], (*key)[1]);
+  }
+  auto limit = static_cast<std::size_t>(a.integer("limit"));
+  auto page = subs.page(after, limit + 1);  // one more tells whether a next page exists
+  for (std::size_t i = 0; i < page.size() && i < limit; ++i) list.push_back(shown(page[i]));
+  if (page.size() > limit) next = mi::make_cursor({page[limit - 1].domain, page[limit - 1].username});
+  return Value{{"Subscribers", std::move(list)}, {"next_cursor", std::move(next)}};
 }
 
 }  // namespace
 
+static Value subscriber_reply() {
+  using namespace mi::schema;
+  return object({{"username", str()}, {"domain", str()}, {"created", uint("unix time")}});
+}
+
 void register_registrar_commands(mi::Registry& registry, const SipServices& s) {
+  namespace rest = mi::rest;
   using namespace mi::schema;
   static const std::string m = "registrar";
   auto username = mi::param("username", ParamType::string_, "user part, e.g. alice");
@@ -69,6 +109,7 @@ void register_registrar_commands(mi::Registry& registry, const SipServices& s) {
                            mi::param("password", ParamType::string_, "the SIP password (never stored nor shown)").secret()},
                 .flags = mi::kEngine,
                 .reply = ok(),
+                .rest = {rest::post("/subscribers").created("/subscribers/{username}@{domain}")},
                 .handler = [add = on_subscribers(add_subscriber)](const Args& a) -> Result {
                   if (auto why = check_name(a.str("username"), false); !why.empty()) return Error::bad_param("username", why);
                   if (auto why = check_name(a.str("domain"), true); !why.empty()) return Error::bad_param("domain", why);
@@ -81,15 +122,37 @@ void register_registrar_commands(mi::Registry& registry, const SipServices& s) {
                 .params = {username, domain},
                 .flags = mi::kEngine,
                 .reply = ok(),
+                .rest = {rest::del("/subscribers/{username}@{domain}").if_match().no_content()},
                 .handler = on_subscribers(remove_subscriber)});
+
+  registry.add({.name = "subscriber_show", .module = m,
+                .summary = "Show one local subscriber (never its password or hashes)",
+                .params = {username, domain},
+                .flags = mi::kEngine | mi::kReadOnly,
+                .reply = subscriber_reply(),
+                .rest = {rest::get("/subscribers/{username}@{domain}")},
+                .handler = on_subscribers(show_subscriber)});
+
+  registry.add({.name = "subscriber_update", .module = m,
+                .summary = "Change a local subscriber's password (its HA1 hashes are recomputed)",
+                .params = {username, domain,
+                           mi::param("password", ParamType::string_, "the new SIP password (never stored nor shown)").secret()},
+                .flags = mi::kEngine,
+                .reply = ok(),
+                .rest = {rest::put("/subscribers/{username}@{domain}").if_match()},
+                .handler = on_subscribers(update_subscriber)});
 
   registry.add({.name = "subscriber_list", .module = m,
                 .summary = "List the local subscribers (never their passwords or hashes)",
+                .description = "Without `limit`, every subscriber; with it, one page in (domain, username) "
+                               "order and `next_cursor` for the next (null on the last page).",
+                .params = {mi::optional_param("limit", ParamType::uint_, "page size (1..1000); absent: all").range(1, 1000),
+                           mi::optional_param("cursor", ParamType::string_, "next_cursor of the previous page")},
                 .flags = mi::kEngine | mi::kReadOnly,
-                .reply = object({{"Subscribers", array_of(object({{"username", str()},
-                                                                   {"domain", str()},
-                                                                   {"created", uint("unix time")}}))}}),
-                .handler = on_subscribers([](Subscribers& subs, const Args&) { return list_subscribers(subs); })});
+                .reply = object({{"Subscribers", array_of(subscriber_reply())},
+                                 {"next_cursor", nullable(str("give it as `cursor` for the next page"))}}),
+                .rest = {rest::get("/subscribers").defaults_to("limit", 100).paged("next_cursor")},
+                .handler = on_subscribers(list_subscribers)});
 }
 
 }  // namespace sb::gateway

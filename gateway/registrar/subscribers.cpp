@@ -32,6 +32,18 @@ bool Subscribers::remove(const std::string& username, const std::string& domain)
   return removed;
 }
 
+bool Subscribers::set_password(const std::string& username, const std::string& domain,
+                               const std::string& password) {
+  Transaction tx(db_);
+  auto st = db_.prepare("UPDATE subscriber SET ha1 = ?, ha1b = ? WHERE username = ? AND domain = ?");
+  st.bind(1, digest_ha1(username, domain, password));
+  st.bind(2, digest_ha1(username + "@" + domain, domain, password));
+  st.bind(3, username).bind(4, domain).run();
+  bool changed = db_.changes() > 0;
+  tx.commit();
+  return changed;
+}
+
 std::optional<Subscriber> Subscribers::find(const std::string& username, const std::string& domain) {
   auto st = db_.prepare(
       "SELECT username, domain, ha1, ha1b, created FROM subscriber WHERE username = ? AND domain = ?");
@@ -44,6 +56,23 @@ std::vector<Subscriber> Subscribers::list() {
   std::vector<Subscriber> out;
   auto st = db_.prepare(
       "SELECT username, domain, ha1, ha1b, created FROM subscriber ORDER BY domain, username");
+  while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4)});
+  return out;
+}
+
+std::vector<Subscriber> Subscribers::page(
+    const std::optional<std::pair<std::string, std::string>>& after, std::size_t limit) {
+  std::vector<Subscriber> out;
+  auto st = db_.prepare(after ? "SELECT username, domain, ha1, ha1b, created FROM subscriber "
+                                "WHERE (domain, username) > (?, ?) ORDER BY domain, username LIMIT ?"
+                              : "SELECT username, domain, ha1, ha1b, created FROM subscriber "
+                                "ORDER BY domain, username LIMIT ?");
+  int i = 1;
+  if (after) {
+    st.bind(i++, after->first);
+    st.bind(i++, after->second);
+  }
+  st.bind(i, static_cast<std::int64_t>(limit));
   while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4)});
   return out;
 }

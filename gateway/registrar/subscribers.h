@@ -31,8 +31,14 @@ class Subscribers {
            std::int64_t now);
   /// False when there was no such subscriber.
   bool remove(const std::string& username, const std::string& domain);
+  /// Replaces the stored hashes; false when there is no such subscriber. Throws StoreError.
+  bool set_password(const std::string& username, const std::string& domain, const std::string& password);
   std::optional<Subscriber> find(const std::string& username, const std::string& domain);
   std::vector<Subscriber> list();
+  /// At most `limit` subscribers after (domain, username) `after` (none: from the first), in
+  /// (domain, username) order.
+  std::vector<Subscriber> page(const std::optional<std::pair<std::string, std::string>>& after,
+                               std::size_t limit);
 
  private:
   Database& db_;

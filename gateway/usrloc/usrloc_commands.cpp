@@ -8,6 +8,7 @@
 
 #include "gateway/engine/command_helpers.h"
 #include "gateway/usrloc/usrloc.h"
+#include "mi/cursor.h"
 #include "mi/reply_schema.h"
 
 namespace sb::gateway {
@@ -122,6 +123,33 @@ Result dump(Usrloc& ul, const Args& a) {
   return Value{{"Domains", Value::array({std::move(domain)})}};
 }
 
+/// One page of AORs (with their contacts) in AOR order, from after the cursor, whose AOR starts
+/// with `prefix`: only the page is built, however many AORs there are.
+Result list_page(Usrloc& ul, const Args& a) {
+  const auto& all = ul.all();
+  const std::string prefix = a.str("prefix");
+  auto it = all.lower_bound(prefix);
+  if (a.has("cursor")) {
+    auto key = mi::read_cursor(a.str("cursor"), 1);
+    if (!key) return Error::bad_param("cursor", "not a cursor this server gave");
+    if (it != all.end()) {  // from whichever is later: the prefix's start or after the cursor
+      auto after = all.upper_bound((*key)[0]);
+      if (after == all.end() || after->first > it->first) it = after;
+    }
+  }
+  auto limit = static_cast<std::size_t>(a.integer("limit"));
+  std::int64_t t = now();
+  Value aors = Value::array();
+  std::string last;
+  for (; it != all.end() && it->first.starts_with(prefix) && aors.size() < limit; ++it) {
+    aors.push_back(aor_value(it->first, it->second, t, false));
+    last = it->first;
+  }
+  Value next = nullptr;
+  if (it != all.end() && it->first.starts_with(prefix)) next = mi::make_cursor({last});
+  return Value{{"AORs", std::move(aors)}, {"next_cursor", std::move(next)}};
+}
+
 Result sync(Usrloc& ul, const Args& a) {
   std::string key;
   if (a.has("aor")) {
@@ -164,6 +192,8 @@ Value aor_reply(bool contacts_optional) {
 
 void register_usrloc_commands(mi::Registry& registry, const SipServices& s) {
   using namespace mi::schema;
+  namespace rest = mi::rest;
+  const std::pair<std::string, Value> location{"table_name", kLocationTable};
   const std::string m = "usrloc";
   auto table = mi::param("table_name", ParamType::string_, "usrloc table: `location`");
   auto aor = mi::param("aor", ParamType::string_, "address of record, user@domain");
@@ -177,7 +207,22 @@ void register_usrloc_commands(mi::Registry& registry, const SipServices& s) {
                 .params = {table, aor},
                 .flags = mi::kEngine | mi::kReadOnly,
                 .reply = aor_reply(false),
+                .rest = {rest::get("/registrations/{aor}").with(location.first, location.second)},
                 .handler = on_table(show_contact)});
+
+  registry.add({.name = "ul_list", .module = m,
+                .summary = "List AORs with their contacts, a page at a time, optionally those starting with a prefix",
+                .description = "Pages in AOR order; give `next_cursor` back as `cursor` for the next page (null: "
+                               "the last one). Stable while contacts register: an AOR added behind the cursor "
+                               "shows up on a later page, none is shown twice.",
+                .params = {mi::optional_param("prefix", ParamType::string_, "only AORs starting with this, e.g. alice@", ""),
+                           mi::optional_param("limit", ParamType::uint_, "page size, 1..1000", 100).range(1, 1000),
+                           mi::optional_param("cursor", ParamType::string_, "next_cursor of the previous page")},
+                .flags = mi::kEngine | mi::kReadOnly,
+                .reply = object({{"AORs", array_of(aor_reply(false))},
+                                 {"next_cursor", nullable(str("give it as `cursor` for the next page"))}}),
+                .rest = {rest::get("/registrations").paged("next_cursor")},
+                .handler = [&s](const Args& a) { return with_table(s, a, [&](Usrloc& ul) { return list_page(ul, a); }); }});
 
   registry.add({.name = "ul_add", .module = m,
                 .summary = "Add (or update) a contact binding for an AOR",
@@ -191,6 +236,8 @@ void register_usrloc_commands(mi::Registry& registry, const SipServices& s) {
                                               static_cast<std::int64_t>(0xFFFFFFFFu))},
                 .flags = mi::kEngine,
                 .reply = ok(),
+                .rest = {rest::post("/registrations/{aor}/contacts").with(location.first, location.second)
+                             .created("/registrations/{aor}/contacts/{contact}")},
                 .handler = on_table(add_contact)});
 
   registry.add({.name = "ul_rm", .module = m,
@@ -198,6 +245,7 @@ void register_usrloc_commands(mi::Registry& registry, const SipServices& s) {
                 .params = {table, aor},
                 .flags = mi::kEngine,
                 .reply = ok(),
+                .rest = {rest::del("/registrations/{aor}").with(location.first, location.second).no_content()},
                 .handler = on_table(remove_aor)});
 
   registry.add({.name = "ul_rm_contact", .module = m,
@@ -205,6 +253,8 @@ void register_usrloc_commands(mi::Registry& registry, const SipServices& s) {
                 .params = {table, aor, mi::param("contact", ParamType::string_, "the contact URI to remove")},
                 .flags = mi::kEngine,
                 .reply = ok(),
+                .rest = {rest::del("/registrations/{aor}/contacts/{contact}").with(location.first, location.second)
+                             .no_content()},
                 .handler = on_table(remove_contact)});
 
   registry.add({.name = "ul_dump", .module = m,

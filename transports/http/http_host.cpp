@@ -124,10 +124,31 @@ const char* HttpRequest::query(const char* name) const {
   return conn_ ? MHD_lookup_connection_value(conn_, MHD_GET_ARGUMENT_KIND, name) : nullptr;
 }
 
+std::vector<std::pair<std::string, std::string>> HttpRequest::query_args() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!conn_) return out;
+  MHD_get_connection_values(
+      conn_, MHD_GET_ARGUMENT_KIND,
+      [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MhdResult {
+        static_cast<std::vector<std::pair<std::string, std::string>>*>(cls)->emplace_back(
+            key ? key : "", value ? value : "");
+        return MHD_YES;
+      },
+      &out);
+  return out;
+}
+
+namespace {
+/// The path of the request this MHD thread is handling: queue() restyles the host's own error
+/// replies by it (HttpHost::restyle_errors). Set at the top of every request callback.
+thread_local std::string_view tl_request_path;
+}  // namespace
+
 struct HttpHost::Impl {
   HttpConfig cfg;
   mi::Dispatcher& dispatcher;
   std::vector<HttpRoute> routes;
+  std::vector<std::pair<std::string, std::function<HttpReply(HttpReply)>>> error_styles;
   MHD_Daemon* daemon = nullptr;
   std::string cert_pem, key_pem;
   int port = 0;
@@ -180,7 +201,10 @@ struct HttpHost::Impl {
 
   // ---- responses ----------------------------------------------------------------------------
 
-  MhdResult queue(MHD_Connection* conn, const Reply& r, bool close = false) {
+  MhdResult queue(MHD_Connection* conn, Reply r, bool close = false) {
+    if (r.status >= 400 && r.content_type == kText)
+      for (const auto& [prefix, restyle] : error_styles)
+        if (tl_request_path.substr(0, prefix.size()) == prefix) r = restyle(std::move(r));
     guard.serving(conn);  // answered: no request deadline while the reply goes out
     MHD_Response* resp = MHD_create_response_from_buffer(
         r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
@@ -432,6 +456,7 @@ struct HttpHost::Impl {
                    const char* upload_data, size_t* upload_data_size, void** con_cls) {
     static thread_local std::optional<mi::ThreadTag> tag;
     if (!tag) tag.emplace("HTTP worker");
+    tl_request_path = url ? std::string_view(url) : std::string_view();
 
     auto* req = static_cast<Req*>(*con_cls);
     if (!req) {
@@ -556,6 +581,10 @@ void HttpHost::add_route(HttpRoute route) {
     if (r.pattern == route.pattern)
       throw std::logic_error(fmt::format("http: route {} added twice", route.pattern));
   impl_->routes.push_back(std::move(route));
+}
+
+void HttpHost::restyle_errors(std::string prefix, std::function<HttpReply(HttpReply)> restyle) {
+  impl_->error_styles.emplace_back(std::move(prefix), std::move(restyle));
 }
 
 const HttpConfig& HttpHost::config() const { return impl_->cfg; }

@@ -58,6 +58,8 @@ class HttpRequest {
   const char* header(const char* name) const;
   /// A query-string argument (decoded), or nullptr.
   const char* query(const char* name) const;
+  /// Every query-string argument (decoded), in order; a key without `=` has an empty value.
+  std::vector<std::pair<std::string, std::string>> query_args() const;
 
  private:
   friend class HttpHost;
@@ -94,6 +96,9 @@ class HttpHost {
 
   /// Adds an endpoint; a pattern added twice is a programming error (std::logic_error).
   void add_route(HttpRoute route);
+  /// The host's own refusals (401, 403, 404, 405, 413, 415, 429, 503: text/plain) of requests
+  /// whose path starts with `prefix` are passed through `restyle` (REST answers problem+json).
+  void restyle_errors(std::string prefix, std::function<HttpReply(HttpReply)> restyle);
 
   void start();  ///< throws HttpError
   void stop_accepting();

@@ -119,6 +119,34 @@ const HttpCredential* authenticate(const char* authorization, const HttpConfig& 
   return found;
 }
 
+namespace {
+
+/// One path segment against its pattern: literal text, and {name}s each taking a non-empty
+/// run up to the next literal character of the pattern ("{user}@{domain}": user stops at the
+/// first '@', domain takes the rest).
+bool match_segment(std::string_view p, std::string_view v,
+                   std::map<std::string, std::string, std::less<>>* params) {
+  while (!p.empty()) {
+    if (p.front() != '{') {
+      if (v.empty() || v.front() != p.front()) return false;
+      p.remove_prefix(1);
+      v.remove_prefix(1);
+      continue;
+    }
+    auto close = p.find('}');
+    if (close == std::string_view::npos) return false;
+    std::string_view name = p.substr(1, close - 1);
+    p.remove_prefix(close + 1);
+    std::size_t end = p.empty() ? v.size() : v.find(p.front());
+    if (end == 0 || end == std::string_view::npos) return false;
+    if (params) (*params)[std::string(name)] = std::string(v.substr(0, end));
+    v.remove_prefix(end);
+  }
+  return v.empty();
+}
+
+}  // namespace
+
 bool match_route(std::string_view pattern, std::string_view path,
                  std::map<std::string, std::string, std::less<>>* params) {
   while (!pattern.empty() || !path.empty()) {
@@ -127,9 +155,8 @@ bool match_route(std::string_view pattern, std::string_view path,
     path.remove_prefix(1);
     std::string_view p = pattern.substr(0, pattern.find('/'));
     std::string_view v = path.substr(0, path.find('/'));
-    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
-      if (v.empty()) return false;
-      if (params) (*params)[std::string(p.substr(1, p.size() - 2))] = std::string(v);
+    if (p.find('{') != std::string_view::npos) {
+      if (!match_segment(p, v, params)) return false;
     } else if (p != v) {
       return false;
     }

@@ -41,7 +41,8 @@ const HttpCredential* authenticate(const char* authorization, const HttpConfig& 
                                    std::string* user);
 
 /// Matches `path` against a pattern ("/json/{command}"): each {name} takes one non-empty
-/// segment. Fills `params` (when given) on a match.
+/// segment, or, next to literal text in the segment ("{user}@{domain}"), a non-empty run up to
+/// the next literal character. Fills `params` (when given) on a match.
 bool match_route(std::string_view pattern, std::string_view path,
                  std::map<std::string, std::string, std::less<>>* params);
 

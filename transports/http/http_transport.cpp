@@ -2,6 +2,7 @@
 #include "transports/http/http_transport.h"
 
 #include "transports/http/routes/routes.h"
+#include "transports/rest/rest_api.h"
 
 namespace sb::transports {
 
@@ -12,6 +13,7 @@ HttpTransport::HttpTransport(HttpConfig config, mi::Dispatcher& dispatcher)
   host_.add_route(json_route(dispatcher, cfg));
   host_.add_route(rpc2_route(dispatcher, cfg));
   host_.add_route(metrics_route(dispatcher));
+  rest::add_rest_api(host_, dispatcher, cfg);  // /api/v1: every command's REST bindings
 }
 
 }  // namespace sb::transports

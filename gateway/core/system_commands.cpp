@@ -1,0 +1,109 @@
+// system_commands.cpp: system_info, statistics_show, command_list.
+#include "gateway/core/system_commands.h"
+
+#include <fmt/format.h>
+
+#include "gateway/engine/command_helpers.h"
+#include "mi/param_schema.h"
+#include "mi/reply_schema.h"
+
+namespace sb::gateway {
+
+namespace {
+
+std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+Result system_info(const CoreContext& ctx) {
+  auto now = std::chrono::system_clock::now();
+  return Value{{"version", SB_VERSION},
+               {"server", server_banner()},
+               {"started", unix_seconds(ctx.started)},
+               {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(now - ctx.started).count()},
+               {"build", {{"compiler", __VERSION__},
+                          {"cxx_standard", static_cast<std::int64_t>(__cplusplus)}}}};
+}
+
+Result statistics_show(const mi::Statistics& stats, const Args& a) {
+  std::string group = a.str("group");
+  auto found = stats.match({group.empty() ? std::string("all") : group + ":"});
+  if (found.empty()) return Error::failure(404, "Statistics Not Found");
+  Value out = Value::object();
+  for (const mi::Stat* s : found) out[s->full_name()] = s->get();
+  return out;
+}
+
+Value flag_names(const mi::CommandSpec& s) {
+  Value out = Value::array();
+  if (s.has(mi::kReadOnly)) out.push_back("read_only");
+  if (s.has(mi::kAdmin)) out.push_back("admin");
+  if (s.has(mi::kEngine)) out.push_back("engine");
+  if (s.has(mi::kAsync)) out.push_back("async");
+  return out;
+}
+
+Result command_list(const mi::Registry& registry, const Args& a) {
+  Value list = Value::array();
+  for (const mi::CommandSpec* s : registry.all()) {
+    if (s->has(mi::kHidden)) continue;
+    if (a.has("module") && s->module != a.str("module")) continue;
+    Value rest = Value::array();
+    for (const mi::RestBinding& b : s->rest) rest.push_back(Value{{"method", b.method}, {"path", "/api/v1" + b.path}});
+    list.push_back(Value{{"name", s->name},
+                         {"module", s->module},
+                         {"summary", s->summary},
+                         {"flags", flag_names(*s)},
+                         {"params", mi::params_object_schema(*s, [](const mi::ParamSpec&) { return true; })},
+                         {"reply", s->reply},
+                         {"rest", std::move(rest)}});
+  }
+  return Value{{"Commands", std::move(list)}};
+}
+
+}  // namespace
+
+void register_system_commands(mi::Registry& registry, mi::Statistics& stats, CoreContext& ctx) {
+  using namespace mi::schema;
+  namespace rest = mi::rest;
+  const std::string m = "core";
+  const unsigned cheap_read = mi::kReadOnly | mi::kInline;
+
+  registry.add({.name = "system_info", .module = m,
+                .summary = "Show the version, the start time, the uptime and the build",
+                .flags = cheap_read,
+                .reply = object({{"version", str()},
+                                 {"server", str("as `version` prints it")},
+                                 {"started", uint("unix time")},
+                                 {"uptime_s", uint()},
+                                 {"build", object({{"compiler", str()}, {"cxx_standard", uint()}})}}),
+                .rest = {rest::get("/system").etag_ignoring({"uptime_s"})},
+                .handler = [&ctx](const Args&) { return system_info(ctx); }});
+
+  registry.add({.name = "statistics_show", .module = m,
+                .summary = "Show the statistics of one group (core, mi, http, sip …), or all of them",
+                .description = "As get_statistics `<group>:` (or `all`: the per-command series are left out; "
+                               "ask for the group `mi` to see them).",
+                .params = {mi::optional_param("group", ParamType::string_, "a group, e.g. http; empty = all", "")},
+                .flags = cheap_read,
+                .reply = map_of(integer(), "group:name → value"),
+                .rest = {rest::get("/statistics")},
+                .handler = [&stats](const Args& a) { return statistics_show(stats, a); }});
+
+  registry.add({.name = "command_list", .module = m,
+                .summary = "The command catalogue: each command with its flags, params (a JSON Schema), reply "
+                           "schema and REST bindings",
+                .params = {mi::optional_param("module", ParamType::string_, "only this module's commands")},
+                .flags = mi::kReadOnly,
+                .reply = object({{"Commands", array_of(object({{"name", str()},
+                                                                {"module", str()},
+                                                                {"summary", str()},
+                                                                {"flags", array_of(enum_of({"read_only", "admin", "engine", "async"}))},
+                                                                {"params", any("JSON Schema of the params as an object")},
+                                                                {"reply", any("JSON Schema of the reply")},
+                                                                {"rest", array_of(object({{"method", str()}, {"path", str()}}))}}))}}),
+                .rest = {rest::get("/commands")},
+                .handler = [&registry](const Args& a) { return command_list(registry, a); }});
+}
+
+}  // namespace sb::gateway
