@@ -127,16 +127,8 @@ std::string etag_for(const Operation& op, const mi::Value& reply, const std::str
 HttpReply error_reply(const Operation* op, const mi::Error& e) {
   if (e.kind == mi::ErrorKind::bad_param && !e.param.empty() && op &&
       find_param(*op->spec, e.param)) {
-    if (mi::rest_source(*op->binding, e.param) == mi::RestSource::body) {
-      HttpReply r = problem(e, mi::Value::array({pointer_problem(e.param, e.reason)}));
-      r.status = 422;
-      mi::Value body = mi::Value::parse(r.body);
-      body["status"] = 422;
-      body["type"] = problem_type("validation");
-      body["title"] = "Unprocessable Content";
-      r.body = mi::to_compact_json(body);
-      return r;
-    }
+    if (mi::rest_source(*op->binding, e.param) == mi::RestSource::body)
+      return validation_problem(e, mi::Value::array({pointer_problem(e.param, e.reason)}));
     return problem(e, mi::Value::array({parameter_problem(e.param, e.reason)}));
   }
   return problem(e);

@@ -47,6 +47,10 @@ HttpReply problem(const mi::Error& e, mi::Value errors) {
   return make(status, mi::problem_slug(e), std::move(detail), e.code, std::move(errors));
 }
 
+HttpReply validation_problem(const mi::Error& e, mi::Value errors) {
+  return make(422, "validation", e.reason, e.code, std::move(errors));
+}
+
 HttpReply problem(unsigned status, std::string detail, mi::Value errors) {
   return make(status, slug_of_status(status), std::move(detail), std::nullopt, std::move(errors));
 }

@@ -23,6 +23,8 @@ std::string problem_type(std::string_view slug);
 /// The problem+json answer for an MI error: type from the error table, title (the HTTP reason
 /// phrase), status, detail (the MI reason and detail), mi_code; `errors` when not null.
 HttpReply problem(const mi::Error& e, mi::Value errors = nullptr);
+/// The same as a 422 `validation` problem (a bad param that came in the JSON body).
+HttpReply validation_problem(const mi::Error& e, mi::Value errors);
 /// A problem the REST layer finds itself (no MI code): 400, 412, 415, 422, 428 ….
 HttpReply problem(unsigned status, std::string detail, mi::Value errors = nullptr);
 /// The host's own text/plain refusals (404, 405, 401 …) as problem+json, headers kept.
