@@ -138,11 +138,13 @@ const ConfigSection kHttpSection = {
              "(DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends Host: evil.example and is\n"
              "refused with 403). Default: empty."},
      {.section = "http", .key = "allowed_origins", .type = KeyType::string, .default_value = "",
-      .help = "Origins (scheme://host[:port]) allowed to POST cross-origin, comma-separated; a "
-              "request with any other Origin header gets 403.",
-      .doc = "Origins (scheme://host[:port]) allowed to POST from a web page of another origin,\n"
-             "comma-separated; a POST whose Origin header is neither the server's own nor listed gets 403.\n"
-             "Default: empty (same origin only)."},
+      .help = "Origins (scheme://host[:port]) allowed to call cross-origin (CORS), comma-separated; "
+              "a write with any other Origin header gets 403.",
+      .doc = "Origins (scheme://host[:port]) whose web pages may call the API from a browser, comma-separated:\n"
+             "their answers carry Access-Control-Allow-Origin (that origin, never *) with credentials allowed\n"
+             "and ETag/Location/Link exposed, and their preflights (OPTIONS) are answered before authentication.\n"
+             "A write (POST, PUT, PATCH, DELETE) whose Origin header is neither the server's own nor listed\n"
+             "gets 403; other origins get no CORS header. Default: empty (same origin only)."},
      {.section = "http", .key = "max_reply", .type = KeyType::integer, .default_value = "16777216",
       .help = "Largest reply body in bytes (a batch included); larger ones are answered with an "
               "error.",

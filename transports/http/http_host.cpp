@@ -16,18 +16,12 @@
 
 #include "mi/strings.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <condition_variable>
 #include <cstdarg>
-#include <cstring>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -39,17 +33,13 @@
 #include "mi/threads.h"
 #include "transports/http/connection_guard.h"
 #include "transports/http/http_listen.h"
+#include "transports/http/http_auth_gate.h"
+#include "transports/http/http_cors.h"
 #include "transports/http/http_request_checks.h"
+#include "transports/http/mhd.h"
 #include "transports/http/websocket_bridge.h"
 #include "transports/net/address.h"
-#include "transports/net/auth_throttle.h"
 #include "transports/net/printable.h"
-
-#if MHD_VERSION >= 0x00097002
-using MhdResult = enum MHD_Result;
-#else
-using MhdResult = int;
-#endif
 
 namespace sb::transports {
 
@@ -61,25 +51,7 @@ using Clock = std::chrono::steady_clock;
 /// past limit + kLimitSlack MHD stops accepting and new connections wait in the kernel backlog.
 constexpr unsigned kLimitSlack = 16;
 
-constexpr const char* kText = "text/plain; charset=utf-8";
-
 using mi::lower;
-
-using mi::trim;
-
-
-std::string client_address(MHD_Connection* conn) {
-  const MHD_ConnectionInfo* ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-  if (!ci || !ci->client_addr) return "?";
-  SocketAddress a;
-  std::size_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-  std::memcpy(&a.storage, ci->client_addr, len);
-  a.length = static_cast<socklen_t>(len);
-  return a.to_string();
-}
-
-/// The address part of the client's socket address (what per-IP limits count by).
-std::string client_ip(MHD_Connection* conn) { return address_of(client_address(conn)); }
 
 using Reply = HttpReply;
 
@@ -112,32 +84,6 @@ int kOverLimitMarker;  ///< socket_context of connections accepted beyond the li
 
 }  // namespace
 
-HttpReply text_reply(unsigned status, std::string body) {
-  return HttpReply{status, kText, std::move(body) + "\n", {}};
-}
-
-const char* HttpRequest::header(const char* name) const {
-  return conn_ ? MHD_lookup_connection_value(conn_, MHD_HEADER_KIND, name) : nullptr;
-}
-
-const char* HttpRequest::query(const char* name) const {
-  return conn_ ? MHD_lookup_connection_value(conn_, MHD_GET_ARGUMENT_KIND, name) : nullptr;
-}
-
-std::vector<std::pair<std::string, std::string>> HttpRequest::query_args() const {
-  std::vector<std::pair<std::string, std::string>> out;
-  if (!conn_) return out;
-  MHD_get_connection_values(
-      conn_, MHD_GET_ARGUMENT_KIND,
-      [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MhdResult {
-        static_cast<std::vector<std::pair<std::string, std::string>>*>(cls)->emplace_back(
-            key ? key : "", value ? value : "");
-        return MHD_YES;
-      },
-      &out);
-  return out;
-}
-
 namespace {
 /// The path of the request this MHD thread is handling: queue() restyles the host's own error
 /// replies by it (HttpHost::restyle_errors). Set at the top of every request callback.
@@ -158,17 +104,15 @@ struct HttpHost::Impl {
   mi::Stat& responses_2xx;
   mi::Stat& responses_4xx;
   mi::Stat& responses_5xx;
-  mi::Stat& auth_failures;
   mi::Stat& too_large;
   mi::Stat& refused;
   mi::Stat& suspended;    ///< requests whose connection waited suspended for their command
   mi::Stat& connections;  ///< gauge: open connections
   mi::Stat& evicted;      ///< waiting connections closed to make room (slow clients)
   mi::Stat& timed_out;    ///< connections closed at http.header_timeout_s
-  mi::Stat& throttled;    ///< requests answered 429 (too many failed logins from the address)
   mi::Stat& refused_origin;  ///< 403 for a foreign Host or Origin
   ConnectionGuard guard;
-  AuthThrottle throttle;
+  HttpAuthGate auth;
 
   std::atomic<unsigned> open_connections{0};
 
@@ -185,26 +129,25 @@ struct HttpHost::Impl {
         responses_2xx(d.statistics().counter("http", "responses_2xx")),
         responses_4xx(d.statistics().counter("http", "responses_4xx")),
         responses_5xx(d.statistics().counter("http", "responses_5xx")),
-        auth_failures(d.statistics().counter("http", "auth_failures")),
         too_large(d.statistics().counter("http", "too_large")),
         refused(d.statistics().counter("http", "connections_refused")),
         suspended(d.statistics().counter("http", "suspended")),
         connections(d.statistics().gauge("http", "connections")),
         evicted(d.statistics().counter("http", "connections_evicted")),
         timed_out(d.statistics().counter("http", "connections_timed_out")),
-        throttled(d.statistics().counter("http", "auth_throttled")),
         refused_origin(d.statistics().counter("http", "foreign_origin")),
         guard({cfg.connection_limit, cfg.per_ip_limit, cfg.header_timeout}, evicted, timed_out),
-        throttle(cfg.auth_fail_limit, cfg.auth_fail_window) {}
+        auth(cfg, d.statistics()) {}
 
   bool auth_required() const { return !cfg.basic.empty() || !cfg.tokens.empty(); }
 
   // ---- responses ----------------------------------------------------------------------------
 
   MhdResult queue(MHD_Connection* conn, Reply r, bool close = false) {
-    if (r.status >= 400 && r.content_type == kText)
+    if (r.status >= 400 && r.content_type.starts_with("text/plain"))
       for (const auto& [prefix, restyle] : error_styles)
         if (tl_request_path.substr(0, prefix.size()) == prefix) r = restyle(std::move(r));
+    if (auto origin = cors_origin(header(conn, "Origin"), cfg)) add_cors_headers(r, *origin);
     guard.serving(conn);  // answered: no request deadline while the reply goes out
     MHD_Response* resp = MHD_create_response_from_buffer(
         r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
@@ -223,13 +166,6 @@ struct HttpHost::Impl {
 
   /// An answer given before the body was read: MHD skips the body and closes afterwards.
   MhdResult early(MHD_Connection* conn, Reply r) { return queue(conn, r, true); }
-
-  static Reply unauthorized() {
-    Reply r = text_reply(401, "authentication required");
-    r.headers.emplace_back(MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"switchboard\"");
-    r.headers.emplace_back(MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"switchboard\"");
-    return r;
-  }
 
   static Reply not_allowed(const char* allow, std::string why = "method not allowed") {
     Reply r = text_reply(405, std::move(why));
@@ -291,6 +227,14 @@ struct HttpHost::Impl {
 
   // ---- the MHD callbacks --------------------------------------------------------------------
 
+  /// The first route whose pattern matches `path` (its {params} into `params`), or nullptr.
+  const HttpRoute* route_for(std::string_view path,
+                             std::map<std::string, std::string, std::less<>>* params) const {
+    for (const HttpRoute& candidate : routes)
+      if (match_route(candidate.pattern, path, params)) return &candidate;
+    return nullptr;
+  }
+
   /// The 404 text: every route's summary.
   std::string not_found() const {
     std::string hint;
@@ -313,48 +257,22 @@ struct HttpHost::Impl {
       spdlog::warn("http: {} {} from {}: {}", printable(method, 16), printable(url, 100), peer, why);
       return early(conn, text_reply(403, why));
     }
-    mi::Role role = cfg.anonymous_role;
-    if (auth_required()) {
-      const std::string ip = address_of(peer);
-      if (auto wait = throttle.blocked_for(ip); wait.count() > 0) {
-        throttled.inc();
-        Reply r = text_reply(429, fmt::format("too many failed logins from {}: try again in {} s "
-                                              "(http.auth_fail_limit)", ip, wait.count()));
-        r.headers.emplace_back("Retry-After", std::to_string(wait.count()));
-        return early(conn, std::move(r));
-      }
-      std::string user;
-      const HttpCredential* c =
-          authenticate(header(conn, MHD_HTTP_HEADER_AUTHORIZATION), cfg, &user);
-      if (!c) {
-        auth_failures.inc();
-        // fail2ban: "authentication failed for user '<u>' from <ip>:<port>". A request with no
-        // credentials at all (a browser's first try) is not a guess: not counted against the IP.
-        if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)) {
-          unsigned n = throttle.failed(ip);
-          spdlog::warn("http: {} {}: authentication failed for user '{}' from {} ({} of {} "
-                       "allowed per {} s)", printable(method, 16), printable(url, 100), printable(user, 64), peer,
-                       n, cfg.auth_fail_limit, cfg.auth_fail_window.count());
-        } else {
-          spdlog::debug("http: {} {} from {}: no credentials (401)", printable(method, 16), printable(url, 100), peer);
-        }
-        return early(conn, unauthorized());
-      }
-      role = c->role;
-      peer = c->name + "@" + peer;
+    if (const char* origin = header(conn, "Origin");
+        is_preflight(method, origin, header(conn, "Access-Control-Request-Method"))) {
+      const HttpRoute* route = route_for(url, nullptr);
+      if (!route) return early(conn, text_reply(404, not_found()));
+      return early(conn, preflight_reply(origin, route->methods, cfg));
     }
+    auto admitted = auth.admit(header(conn, MHD_HTTP_HEADER_AUTHORIZATION), std::move(peer), method, url);
+    if (auto* refusal = std::get_if<Reply>(&admitted)) return early(conn, std::move(*refusal));
+    auto& [role, who] = std::get<HttpAuthGate::Admitted>(admitted);
     HttpRequest& r = req.request;
     r.conn_ = conn;
     r.method = method;
     r.path = url;
-    r.caller = mi::Caller{"http", std::move(peer), role};
+    r.caller = mi::Caller{"http", std::move(who), role};
 
-    const HttpRoute* route = nullptr;
-    for (const HttpRoute& candidate : routes)
-      if (match_route(candidate.pattern, r.path, &r.params)) {
-        route = &candidate;
-        break;
-      }
+    const HttpRoute* route = route_for(r.path, &r.params);
     if (!route) return early(conn, text_reply(404, not_found()));
     const auto& ms = route->methods;
     bool allowed = std::find(ms.begin(), ms.end(), r.method) != ms.end() ||

@@ -14,6 +14,8 @@
 
 #include "transports/http/http_config.h"
 
+struct MHD_Connection;
+
 namespace sb::transports {
 
 /// The media type of a Content-Type header, lower case, without parameters ("" when absent).
@@ -39,6 +41,11 @@ std::string foreign_origin(const char* origin, const char* host, bool tls,
 /// tell which one almost matched. `user` receives the Basic user name (for logs).
 const HttpCredential* authenticate(const char* authorization, const HttpConfig& cfg,
                                    std::string* user);
+
+/// The client's socket address ("192.0.2.1:40000", "[::1]:40000"), "?" when unknown.
+std::string client_address(MHD_Connection* conn);
+/// Its address part (what per-IP limits count by).
+std::string client_ip(MHD_Connection* conn);
 
 /// Matches `path` against a pattern ("/json/{command}"): each {name} takes one non-empty
 /// segment, or, next to literal text in the segment ("{user}@{domain}"), a non-empty run up to
