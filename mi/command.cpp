@@ -71,6 +71,11 @@ ParamSpec ParamSpec::secret() && {
   return std::move(*this);
 }
 
+ParamSpec ParamSpec::shaped(Value schema) && {
+  shape = std::move(schema);
+  return std::move(*this);
+}
+
 ParamSpec ParamSpec::block(TextBlock b) && {
   text_block = b;
   return std::move(*this);

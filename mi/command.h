@@ -44,6 +44,9 @@ struct ParamSpec {
   std::optional<std::int64_t> min{}, max{};  ///< int_/uint_: accepted range (checked by binding)
   std::vector<std::string> choices{};        ///< string_: the only accepted words (an enum)
   bool sensitive = false;  ///< a secret: never echoed in errors or logs, shown as "***"
+  /// object_: the JSON Schema of the object (mi/reply_schema.h builders), for help, the
+  /// catalogue and the OpenAPI document; the handler still checks it (every problem at once).
+  Value shape{};
 
   /// Declaration modifiers: `param("port", ParamType::int_, "…").range(1, 9999)`.
   ParamSpec range(std::int64_t lo, std::int64_t hi) &&;
@@ -51,6 +54,7 @@ struct ParamSpec {
   ParamSpec one_of(std::vector<std::string> words) &&;
   ParamSpec secret() &&;
   ParamSpec block(TextBlock b) &&;
+  ParamSpec shaped(Value schema) &&;
 };
 
 /// Declaration helpers: `param("aor", ParamType::string_, "AOR, e.g. alice@example.com")`.
@@ -65,6 +69,9 @@ enum CommandFlag : unsigned {
   kEngine = 1u << 2,    ///< must run on the SIP engine thread (503 when no engine runs)
   kAdmin = 1u << 3,     ///< dangerous (kill, flush): needs the admin role
   kHidden = 1u << 4,    ///< not listed by `which` / introspection (still callable)
+  kConfig = 1u << 6,    ///< changes the provisioned configuration (what config_export exports):
+                        ///< each success records a new configuration revision (the dispatcher's
+                        ///< config hook, on the thread that ran the handler, before the reply)
   kInline = 1u << 5,    ///< cheap and non-blocking (microseconds, no I/O, no locks held long):
                         ///< runs on the caller's thread, skipping the worker hand-off.
                         ///< Never with kAsync or kEngine; anything that may take long must not

@@ -169,7 +169,16 @@ void Dispatcher::run(const CommandSpec& spec, Args args, Completion completion,
     if (spec.has(kAsync)) {
       spec.async_handler(args, completion);
     } else {
-      completion(spec.handler(args));
+      Result r = spec.handler(args);
+      if (r.ok() && spec.has(kConfig) && config_hook_) {
+        try {
+          config_hook_(spec);
+        } catch (const std::exception& e) {  // the write itself is committed: say so, log this
+          spdlog::error("mi: '{}' succeeded but its configuration revision was not recorded: {}",
+                        spec.name, e.what());
+        }
+      }
+      completion(std::move(r));
     }
   } catch (const std::exception& e) {
     spdlog::error("mi: command '{}' threw: {}", spec.name, e.what());
@@ -195,6 +204,10 @@ std::vector<TextBlock> Dispatcher::text_layout(std::string_view name) const {
 }
 
 void Dispatcher::set_engine(Executor* engine) { engine_.store(engine); }
+
+void Dispatcher::set_config_hook(std::function<void(const CommandSpec&)> hook) {
+  config_hook_ = std::move(hook);
+}
 
 void Dispatcher::stop_accepting() { accepting_.store(false); }
 

@@ -74,6 +74,11 @@ class Dispatcher {
   /// Text-dialect framing of a command's params (t_uac_dlg blocks); empty when unknown.
   std::vector<TextBlock> text_layout(std::string_view name) const;
 
+  /// Called after every successful call of a kConfig command, on the thread that ran its
+  /// handler (the engine thread), before the reply: the configuration's revision history.
+  /// Set before serving.
+  void set_config_hook(std::function<void(const CommandSpec&)> hook);
+
   /// The executor for `engine` commands; without one they answer 503.
   void set_engine(Executor* engine);
 
@@ -107,6 +112,7 @@ class Dispatcher {
   WorkerPool workers_;
   Timer timer_;
   std::atomic<Executor*> engine_{nullptr};
+  std::function<void(const CommandSpec&)> config_hook_;
   std::atomic<bool> accepting_{true};
   Stat& in_flight_stat_;  ///< `mi:in_flight`, kept equal to in_flight_
   std::atomic<std::size_t> in_flight_{0};

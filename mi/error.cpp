@@ -42,38 +42,38 @@ const Row& row(ErrorKind k) {
 }  // namespace
 
 Error Error::failure(int code, std::string reason, std::string detail) {
-  return Error{ErrorKind::handler, code, std::move(reason), std::move(detail), {}};
+  return Error{ErrorKind::handler, code, std::move(reason), std::move(detail), {}, {}};
 }
 Error Error::unknown_command(std::string_view name) {
-  return Error{ErrorKind::unknown_command, 500, fmt::format("command '{}' not available", name), {}, {}};
+  return Error{ErrorKind::unknown_command, 500, fmt::format("command '{}' not available", name), {}, {}, {}};
 }
 Error Error::arity(std::string detail) {
-  return Error{ErrorKind::arity, 400, "Too few or too many arguments", std::move(detail), {}};
+  return Error{ErrorKind::arity, 400, "Too few or too many arguments", std::move(detail), {}, {}};
 }
 Error Error::bad_param(std::string_view name, std::string_view why) {
   std::string text = fmt::format("Bad parameter '{}': {}", name, why);
-  return Error{ErrorKind::bad_param, 400, text, text, std::string(name)};
+  return Error{ErrorKind::bad_param, 400, text, text, std::string(name), {}};
 }
 Error Error::forbidden(std::string detail) {
-  return Error{ErrorKind::forbidden, 403, "Forbidden", std::move(detail), {}};
+  return Error{ErrorKind::forbidden, 403, "Forbidden", std::move(detail), {}, {}};
 }
-Error Error::timeout() { return Error{ErrorKind::timeout, 408, "Request Timeout", {}, {}}; }
+Error Error::timeout() { return Error{ErrorKind::timeout, 408, "Request Timeout", {}, {}, {}}; }
 Error Error::parse_error(std::string detail, std::string_view command) {
   std::string reason = command.empty() ? std::string("Parse error in command")
                                        : fmt::format("Parse error in command '{}'", command);
-  return Error{ErrorKind::parse_error, 400, std::move(reason), std::move(detail), {}};
+  return Error{ErrorKind::parse_error, 400, std::move(reason), std::move(detail), {}, {}};
 }
 Error Error::invalid_request(std::string detail) {
-  return Error{ErrorKind::invalid_request, 400, "Parse error", std::move(detail), {}};
+  return Error{ErrorKind::invalid_request, 400, "Parse error", std::move(detail), {}, {}};
 }
 Error Error::request_too_large(std::size_t size, std::size_t max) {
   return Error{ErrorKind::request_too_large, 400,
                fmt::format("Request too large ({} > {} bytes)", size, max),
-               fmt::format("request too large ({} > {} bytes)", size, max), {}};
+               fmt::format("request too large ({} > {} bytes)", size, max), {}, {}};
 }
 Error Error::reply_too_large(std::size_t size, std::size_t max, std::string_view hint) {
   return Error{ErrorKind::reply_too_large, 413,
-               fmt::format("Reply too large ({} > {} bytes): {}", size, max, hint), {}, {}};
+               fmt::format("Reply too large ({} > {} bytes): {}", size, max, hint), {}, {}, {}};
 }
 
 std::string text_status_line(const Error& e) { return fmt::format("{} {}", e.code, e.reason); }
@@ -101,7 +101,7 @@ Error error_from_jsonrpc(int code, const std::string& message, const std::string
     case -32602:
       // bad_param carries its whole reason as data; arity carries the detail of what is wrong.
       if (data.rfind("Bad parameter '", 0) == 0)
-        return Error{ErrorKind::bad_param, 400, data, data, {}};
+        return Error{ErrorKind::bad_param, 400, data, data, {}, {}};
       return Error::arity(data);
     case -32700: return Error::parse_error(data);
     case -32600: return Error::invalid_request(data);

@@ -9,6 +9,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace sb::mi {
 
@@ -32,6 +34,9 @@ struct Error {
   std::string reason;  ///< the text after the code on the status line
   std::string detail;  ///< optional: JSON-RPC `data`, logs; never on the text status line
   std::string param;   ///< bad_param: the param's name (REST points at it in the body)
+  /// A refused document (config_import): every problem as {JSON Pointer, what is wrong}; REST
+  /// lists them in `errors`, the other dialects read them in `detail`.
+  std::vector<std::pair<std::string, std::string>> problems{};
 
   // Constructors for each row; handlers normally use `failure(code, reason)`.
   static Error failure(int code, std::string reason, std::string detail = {});

@@ -6,6 +6,11 @@
 namespace sb::mi {
 
 Value param_schema(const ParamSpec& p) {
+  if (!p.shape.is_null()) {
+    Value s = p.shape;
+    if (!p.help.empty()) s["description"] = p.help;
+    return s;
+  }
   Value s = Value::object();
   switch (p.type) {
     case ParamType::string_: s["type"] = "string"; break;

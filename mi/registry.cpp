@@ -40,8 +40,11 @@ std::string Registry::validate(const CommandSpec& s) {
     return fmt::format("command '{}' is async but also has a sync handler", s.name);
   if (s.has(kInline) && (s.has(kAsync) || s.has(kEngine)))
     return fmt::format("command '{}' is inline but async or engine-bound", s.name);
-  if (s.has(kReadOnly) && s.has(kAdmin))
-    return fmt::format("command '{}' is both read_only and admin", s.name);
+  // read_only + admin is a read of secrets (config_export): it changes nothing, and only an
+  // admin may see it.
+  if (s.has(kConfig) && (s.has(kReadOnly) || s.has(kAsync)))
+    return fmt::format("command '{}' is flagged config (a write recorded as a configuration revision) "
+                       "but also read_only or async", s.name);
   if (s.reply.is_null())
     return fmt::format("command '{}' declares no reply schema (.reply, mi/reply_schema.h)", s.name);
   if (std::string why = schema::check(s.reply); !why.empty())
@@ -62,6 +65,12 @@ std::string Registry::validate(const CommandSpec& s) {
     if (!p.required) seen_optional = true;
     if ((p.min || p.max) && p.type != ParamType::int_ && p.type != ParamType::uint_)
       return fmt::format("command '{}': param '{}' has a range but is not an integer", s.name, p.name);
+    if (!p.shape.is_null()) {
+      if (p.type != ParamType::object_)
+        return fmt::format("command '{}': param '{}' has a shape but is not an object", s.name, p.name);
+      if (std::string why = schema::check(p.shape); !why.empty())
+        return fmt::format("command '{}': param '{}': shape: {}", s.name, p.name, why);
+    }
     if (!p.choices.empty() && p.type != ParamType::string_)
       return fmt::format("command '{}': param '{}' has choices but is not a string", s.name, p.name);
     if (!p.required && !p.default_value.is_null()) {

@@ -18,6 +18,19 @@ RestBinding RestBinding::if_match() && {
   needs_if_match = true;
   return std::move(*this);
 }
+RestBinding RestBinding::if_match_of(std::string path) && {
+  needs_if_match = true;
+  if_match_path = std::move(path);
+  return std::move(*this);
+}
+RestBinding RestBinding::body_as(std::string param) && {
+  body_param = std::move(param);
+  return std::move(*this);
+}
+RestBinding RestBinding::reporting() && {
+  answers_with_reply = true;
+  return std::move(*this);
+}
 RestBinding RestBinding::no_content() && {
   status = 204;
   return std::move(*this);
@@ -122,6 +135,7 @@ RestSource rest_source(const RestBinding& b, std::string_view name) {
     if (n == name) return RestSource::fixed;
   if (!rest_has_body(b.method)) return RestSource::query;
   if (std::find(b.query.begin(), b.query.end(), name) != b.query.end()) return RestSource::query;
+  if (!b.body_param.empty() && name != b.body_param) return RestSource::query;
   return RestSource::body;
 }
 
@@ -148,8 +162,20 @@ std::string check_one(const CommandSpec& s, const RestBinding& b) {
     if (std::string why = rest::check_path(b.location); !why.empty())
       return fmt::format("location '{}' {}", b.location, why);
   }
-  if (b.needs_if_match && b.method != "PUT" && b.method != "PATCH" && b.method != "DELETE")
-    return "If-Match is for PUT, PATCH and DELETE";
+  if (b.needs_if_match && b.if_match_path.empty() && b.method != "PUT" && b.method != "PATCH" &&
+      b.method != "DELETE")
+    return "If-Match is for PUT, PATCH and DELETE (or names another path's ETag)";
+  if (!b.if_match_path.empty()) {
+    if (std::string why = rest::check_path(b.if_match_path); !why.empty())
+      return fmt::format("if_match_of '{}' {}", b.if_match_path, why);
+    for (const std::string& n : rest::path_params(b.if_match_path))
+      if (!find_param(s, n)) return fmt::format("if_match_of path param '{}' is not a param of the command", n);
+  }
+  if (!b.body_param.empty()) {
+    const ParamSpec* p = find_param(s, b.body_param);
+    if (!rest_has_body(b.method)) return "only a POST, PUT or PATCH has a body";
+    if (!p || p->type != ParamType::object_) return fmt::format("body param '{}' is not an object param", b.body_param);
+  }
   if (b.method == "GET" && b.status != 200) return "a GET answers 200";
   if (!b.next_cursor.empty() && b.method != "GET") return "only a GET pages";
   if (!b.query.empty() && !rest_has_body(b.method))

@@ -48,12 +48,24 @@ struct RestBinding {
   /// Top-level reply members left out of the ETag digest: run-time state (a port's `state`, an
   /// account's registration) that changes without anyone writing the resource.
   std::vector<std::string> etag_ignores{};
+  /// The whole JSON body is this (object) param, not a set of members: PUT /config carries the
+  /// document itself.
+  std::string body_param{};
+  /// If-Match names the ETag of this path's GET instead of the binding's own path
+  /// (POST /config/revisions/{revision}/restore checks the config's revision).
+  std::string if_match_path{};
+  /// A PUT/PATCH answers with the command's own reply (an import's report) instead of the
+  /// resource as a GET now shows it.
+  bool answers_with_reply = false;
   /// One line for the OpenAPI operation; empty: the command's summary.
   std::string summary{};
 
   // Modifiers, reading as a sentence: rest::post("/accounts").created("/accounts/{name}").
   RestBinding created(std::string location_template) &&;
   RestBinding if_match() &&;
+  RestBinding if_match_of(std::string path) &&;
+  RestBinding body_as(std::string param) &&;
+  RestBinding reporting() &&;
   RestBinding no_content() &&;
   RestBinding accepted() &&;
   RestBinding with(std::string param, Value value) &&;

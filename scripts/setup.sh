@@ -8,7 +8,7 @@ PACKAGES="cmake ninja-build pkg-config g++ make
   libmicrohttpd-dev libgnutls28-dev libxmlrpc-c++8-dev libxmlrpc-core-c3-dev nlohmann-json3-dev
   libboost-dev libsofia-sip-ua-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev
   libcli11-dev libspdlog-dev libfmt-dev libinih-dev
-  socat telnet python3 python3-jsonschema
+  socat telnet python3 python3-jsonschema curl nodejs
   sofia-sip-bin baresip-core kamailio"
 
 missing=""
@@ -44,9 +44,24 @@ fetch_valijson() {
   echo "setup: valijson headers unpacked into build-deps/valijson"
 }
 
+# web/: the REST reference page (Redoc) and the OpenAPI linter, pinned by web/package-lock.json
+# and installed with `npm ci` (no install scripts run); refreshed when the lock file changes.
+npm_packages() {
+  if ! command -v npm >/dev/null 2>&1; then
+    [ "$(id -u)" -eq 0 ] || { echo "setup: npm is missing: run as root" >&2; exit 1; }
+    apt-get install -y -q --no-install-recommends npm  # Debian's nodejs comes without npm
+  fi
+  stamp="$top/web/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$top/web/package-lock.json" -nt "$stamp" ]; then
+    echo "setup: npm ci in web/"
+    (cd "$top/web" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+  fi
+}
+
 if [ -z "$missing" ]; then
   echo "setup: all build and test dependencies are installed"
   fetch_valijson
+  npm_packages
   exit 0
 fi
 
@@ -62,3 +77,4 @@ apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
 fetch_valijson
+npm_packages

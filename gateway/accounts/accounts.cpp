@@ -335,7 +335,7 @@ std::size_t Accounts::load() {
   return live_.size();
 }
 
-std::size_t Accounts::reload() {
+std::size_t Accounts::reload(bool force) {
   std::vector<Account> rows = read_all();
   std::map<std::string, std::shared_ptr<const Account>> fresh;
   for (Account& a : rows) {
@@ -353,7 +353,7 @@ std::size_t Accounts::reload() {
   for (auto& [name, snapshot] : fresh) {
     auto it = live_.find(name);
     if (it != live_.end()) {
-      apply(it->second, snapshot, true);
+      apply(it->second, snapshot, force);
     } else {
       Entry& e = live_[name];
       e.account = snapshot;

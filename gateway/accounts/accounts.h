@@ -93,8 +93,9 @@ class Accounts {
   /// Reads every account from SQLite and starts the registrations; returns how many were loaded.
   /// Rows that fail validation are logged and skipped. Throws StoreError.
   std::size_t load();
-  /// Re-reads the table and restarts every registration (removed accounts are unregistered).
-  std::size_t reload();
+  /// Re-reads the table: removed accounts are unregistered, new ones start; `force` restarts
+  /// every registration, else only those whose binding or credentials changed.
+  std::size_t reload(bool force = true);
 
   /// Adds a validated account; false when the name exists. Throws StoreError (nothing changed).
   bool add(const Account& a, std::int64_t now);

@@ -188,7 +188,7 @@ void register_accounts_commands(mi::Registry& registry, const SipServices& s) {
                 .description = "Returns the account as account_list shows it (has_secret instead of the secret). "
                                "409 when the name exists; 400 naming the param for a bad value.",
                 .params = add_params,
-                .flags = mi::kEngine,
+                .flags = mi::kEngine | mi::kConfig,
                 .reply = account_reply(),
                 .rest = {rest::post("/accounts").created("/accounts/{name}")},
                 .handler = on_accounts(add_account)});
@@ -207,7 +207,7 @@ void register_accounts_commands(mi::Registry& registry, const SipServices& s) {
                                "displayname restarts the account's registration (the old binding is removed first "
                                "when the address, transport, username or domain changes).",
                 .params = update_params,
-                .flags = mi::kEngine,
+                .flags = mi::kEngine | mi::kConfig,
                 .reply = account_reply(),
                 .rest = {rest::patch("/accounts/{name}").if_match()},
                 .handler = on_accounts(update_account)});
@@ -215,7 +215,7 @@ void register_accounts_commands(mi::Registry& registry, const SipServices& s) {
   registry.add({.name = "account_rm", .module = m,
                 .summary = "Remove a SIP account (its registration is removed with Expires: 0 first)",
                 .params = {name},
-                .flags = mi::kEngine,
+                .flags = mi::kEngine | mi::kConfig,
                 .reply = ok(),
                 .rest = {rest::del("/accounts/{name}").if_match().no_content()},
                 .handler = on_accounts(remove_account)});

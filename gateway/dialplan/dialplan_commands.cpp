@@ -276,7 +276,7 @@ void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
                            mi::optional_param("options", ParamType::object_, options_help, Value::object()),
                            mi::optional_param("position", ParamType::int_, "1..N+1; default: last"),
                            mi::optional_param("comment", ParamType::string_, "free text", "")},
-                .flags = mi::kEngine,
+                .flags = mi::kEngine | mi::kConfig,
                 .reply = rule_reply(),
                 .rest = {rest::post("/dialplan/rules").created("/dialplan/rules/{id}")},
                 .handler = on_dialplan(add_rule)});
@@ -293,7 +293,7 @@ void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
                            mi::optional_param("options", ParamType::object_, options_help + std::string(" (replaces them all)")),
                            mi::optional_param("comment", ParamType::string_, "free text"),
                            mi::optional_param("position", ParamType::int_, "move it to this position, 1..N")},
-                .flags = mi::kEngine,
+                .flags = mi::kEngine | mi::kConfig,
                 .reply = rule_reply(),
                 .rest = {rest::patch("/dialplan/rules/{id}").if_match()},
                 .handler = [update = on_dialplan(update_rule)](const Args& a) -> Result {
@@ -307,7 +307,7 @@ void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
   registry.add({.name = "dp_rule_rm", .module = m,
                 .summary = "Remove a dialplan rule (the rules after it move up)",
                 .params = {id},
-                .flags = mi::kEngine,
+                .flags = mi::kEngine | mi::kConfig,
                 .reply = ok(),
                 .rest = {rest::del("/dialplan/rules/{id}").if_match().no_content()},
                 .handler = on_dialplan(remove_rule)});
@@ -315,7 +315,7 @@ void register_dialplan_commands(mi::Registry& registry, const SipServices& s) {
   registry.add({.name = "dp_rule_move", .module = m,
                 .summary = "Move a dialplan rule to another position; returns the rule",
                 .params = {id, mi::param("position", ParamType::int_, "the new position, 1..N")},
-                .flags = mi::kEngine,
+                .flags = mi::kEngine | mi::kConfig,
                 .reply = rule_reply(),
                 .handler = on_dialplan(move_rule)});
 }

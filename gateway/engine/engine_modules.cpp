@@ -7,6 +7,7 @@
 #include "gateway/calls/calls_module.h"
 #include "gateway/dialplan/dialplan_module.h"
 #include "gateway/ports/ports_module.h"
+#include "gateway/provisioning/provisioning_module.h"
 #include "gateway/registrar/registrar_module.h"
 #include "gateway/sip/sip_module.h"
 #include "gateway/store/store_module.h"
@@ -26,6 +27,7 @@ std::vector<std::unique_ptr<EngineModule>> make_engine_modules() {
   list.push_back(make_ports_module());
   list.push_back(make_calls_module());
   list.push_back(make_accounts_module());
+  list.push_back(make_provisioning_module());  // the configuration document and its revisions
   return list;
 }
 

@@ -16,6 +16,7 @@ class Dialplan;
 class Accounts;
 class Ports;
 class Calls;
+class ConfigRevisions;
 
 struct SipServices {
   Database* db = nullptr;
@@ -28,6 +29,7 @@ struct SipServices {
   Accounts* accounts = nullptr;   ///< gateway/accounts (SIP trunks, outbound registration)
   Ports* ports = nullptr;         ///< gateway/ports (line interfaces, port groups)
   Calls* calls = nullptr;         ///< gateway/calls (B2BUA, CDRs)
+  ConfigRevisions* revisions = nullptr;  ///< gateway/provisioning (the configuration's revisions)
 };
 
 }  // namespace sb::gateway

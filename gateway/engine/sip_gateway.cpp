@@ -4,6 +4,8 @@
 
 #include "gateway/engine/sip_gateway.h"
 
+#include "gateway/provisioning/config_revisions.h"
+
 #include <spdlog/spdlog.h>
 
 #include "gateway/engine/engine_modules.h"
@@ -72,6 +74,11 @@ void SipGateway::start(mi::Dispatcher& dispatcher) {
   hooks.teardown = [this] { teardown(); };
   engine_.start(std::move(hooks));
   dispatcher_ = &dispatcher;
+  // Every successful kConfig command (run on the engine thread) records a configuration
+  // revision before its reply.
+  dispatcher.set_config_hook([this](const mi::CommandSpec& spec) {
+    if (services_.revisions) services_.revisions->record(spec.name);
+  });
   dispatcher.set_engine(&engine_);
 }
 

@@ -20,17 +20,9 @@ using mi::Value;
 
 namespace {
 
-constexpr int kMaxPort = 9999;
-constexpr int kMaxChannels = 1000;
 
 std::int64_t now_s() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-bool valid_group_name(const std::string& s) {
-  if (s.empty() || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-  });
-}
 
 }  // namespace
 
@@ -122,6 +114,30 @@ void Ports::load() {
     if (!why.empty()) spdlog::error("ports: group {} in the database: {}", g.name, why);
     groups_.emplace(g.name, std::move(g));
   }
+  update_stats();
+}
+
+bool valid_port_group_name(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+}
+
+void Ports::reload() {
+  std::map<int, Port> old_ports = std::move(ports_);
+  std::map<std::string, PortGroup> old_groups = std::move(groups_);
+  load();
+  for (auto& [n, p] : ports_)
+    if (auto it = old_ports.find(n); it != old_ports.end()) {
+      p.in_use = it->second.in_use;
+      p.restarts = it->second.restarts;
+      p.counters = it->second.counters;
+      p.last_change = it->second.last_change;
+    }
+  for (auto& [name, g] : groups_)
+    if (auto it = old_groups.find(name); it != old_groups.end() && !g.ports.empty())
+      g.next = it->second.next % g.ports.size();
   update_stats();
 }
 
@@ -253,7 +269,7 @@ Result Ports::restart(int number) {
 }
 
 Result Ports::group_add(const std::string& name, const std::string& ports, const std::string& hunt) {
-  if (!valid_group_name(name))
+  if (!valid_port_group_name(name))
     return Error::bad_param("name", "1..64 letters, digits, '_', '-' or '.'");
   if (hunt != "linear" && hunt != "roundrobin") return Error::bad_param("hunt", "linear or roundrobin");
   std::string why;

@@ -77,6 +77,9 @@ class Ports {
   Ports(Database& db, mi::Statistics& stats);
   /// Reads ports and groups from the database (throws StoreError).
   void load();
+  /// Reads them again (after a configuration import) keeping what runs: the calls a port
+  /// carries, its counters and restarts, a group's round-robin position.
+  void reload();
   void set_account_state(AccountState fn) { account_state_ = std::move(fn); }
   void set_drop_calls(DropCalls fn) { drop_calls_ = std::move(fn); }
 
@@ -114,6 +117,11 @@ class Ports {
   mi::Stat& blocked_stat_;
   mi::Stat& restarts_stat_;
 };
+
+inline constexpr int kMaxPort = 9999;        ///< port numbers are 1..kMaxPort
+inline constexpr int kMaxChannels = 1000;    ///< a port carries 1..kMaxChannels calls
+/// 1..64 letters, digits, '_', '-' or '.'.
+bool valid_port_group_name(const std::string& name);
 
 /// Parses and checks a port's driver options (JSON object text); fills `out`. Empty or why not.
 std::string parse_port_options(const std::string& driver, const std::string& json, Port& out);

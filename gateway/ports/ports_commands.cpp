@@ -136,7 +136,7 @@ void register_ports_commands(mi::Registry& registry, const SipServices& s) {
                            mi::optional_param("options", ParamType::object_,
                                               "driver options, an object (JSON text in the text dialects)", Value::object()),
                            mi::optional_param("label", ParamType::string_, "free text shown by port_list", "")},
-                .flags = mi::kEngine,
+                .flags = mi::kEngine | mi::kConfig,
                 .reply = port_reply(),
                 .rest = {rest::post("/ports").created("/ports/{port}")},
                 .handler = on_ports(add_port)});
@@ -144,7 +144,7 @@ void register_ports_commands(mi::Registry& registry, const SipServices& s) {
   registry.add({.name = "port_rm", .module = m,
                 .summary = "Remove a line interface (refused while it carries calls); it leaves its groups",
                 .params = {port},
-                .flags = mi::kEngine,
+                .flags = mi::kEngine | mi::kConfig,
                 .reply = object({{"port", uint()}, {"removed", boolean()}}),
                 .rest = {rest::del("/ports/{port}").if_match().no_content()},
                 .handler = on_ports([](Ports& ports, const Args& a) { return ports.remove(port_of(a)); })});
@@ -174,7 +174,7 @@ void register_ports_commands(mi::Registry& registry, const SipServices& s) {
                            mi::param("ports", ParamType::string_, "port numbers in hunting order, e.g. 1,2,5-7"),
                            mi::optional_param("hunt", ParamType::string_, "linear (first free) | roundrobin", "linear")
                                .one_of({"linear", "roundrobin"})},
-                .flags = mi::kEngine,
+                .flags = mi::kEngine | mi::kConfig,
                 .reply = group_reply(),
                 .rest = {rest::post("/port-groups").created("/port-groups/{name}")},
                 .handler = on_ports([](Ports& ports, const Args& a) {
@@ -184,7 +184,7 @@ void register_ports_commands(mi::Registry& registry, const SipServices& s) {
   registry.add({.name = "port_group_rm", .module = m,
                 .summary = "Remove a port group (dialplan rules that name it stop matching it)",
                 .params = {mi::param("name", ParamType::string_, "group name")},
-                .flags = mi::kEngine,
+                .flags = mi::kEngine | mi::kConfig,
                 .reply = object({{"name", str()}, {"removed", boolean()}}),
                 .rest = {rest::del("/port-groups/{name}").if_match().no_content()},
                 .handler = on_ports([](Ports& ports, const Args& a) { return ports.group_rm(a.str("name")); })});

@@ -17,18 +17,6 @@ namespace sb::gateway {
 
 namespace {
 
-/// Empty when `s` may be a SIP user or domain name part, else why not.
-std::string check_name(const std::string& s, bool domain) {
-  if (s.empty()) return "must not be empty";
-  if (s.size() > 128) return "longer than 128 bytes";
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f || c == '@' || c == ':' || c == ';' || c == '<' || c == '>' || c == '"')
-      return "contains a blank, a control character or one of @ : ; < > \"";
-    if (domain && c == '/') return "contains '/'";
-  }
-  return {};
-}
 
 
 // ---- handlers ---------------------------------------------------------------------------------
@@ -107,12 +95,12 @@ void register_registrar_commands(mi::Registry& registry, const SipServices& s) {
                 .summary = "Add a local subscriber (only the HA1 hashes of the password are stored)",
                 .params = {username, domain,
                            mi::param("password", ParamType::string_, "the SIP password (never stored nor shown)").secret()},
-                .flags = mi::kEngine,
+                .flags = mi::kEngine | mi::kConfig,
                 .reply = ok(),
                 .rest = {rest::post("/subscribers").created("/subscribers/{username}@{domain}")},
                 .handler = [add = on_subscribers(add_subscriber)](const Args& a) -> Result {
-                  if (auto why = check_name(a.str("username"), false); !why.empty()) return Error::bad_param("username", why);
-                  if (auto why = check_name(a.str("domain"), true); !why.empty()) return Error::bad_param("domain", why);
+                  if (auto why = subscriber_name_problem(a.str("username"), false); !why.empty()) return Error::bad_param("username", why);
+                  if (auto why = subscriber_name_problem(a.str("domain"), true); !why.empty()) return Error::bad_param("domain", why);
                   if (a.str("password").empty()) return Error::bad_param("password", "must not be empty");
                   return add(a);
                 }});
@@ -120,7 +108,7 @@ void register_registrar_commands(mi::Registry& registry, const SipServices& s) {
   registry.add({.name = "subscriber_rm", .module = m,
                 .summary = "Remove a local subscriber",
                 .params = {username, domain},
-                .flags = mi::kEngine,
+                .flags = mi::kEngine | mi::kConfig,
                 .reply = ok(),
                 .rest = {rest::del("/subscribers/{username}@{domain}").if_match().no_content()},
                 .handler = on_subscribers(remove_subscriber)});
@@ -137,7 +125,7 @@ void register_registrar_commands(mi::Registry& registry, const SipServices& s) {
                 .summary = "Change a local subscriber's password (its HA1 hashes are recomputed)",
                 .params = {username, domain,
                            mi::param("password", ParamType::string_, "the new SIP password (never stored nor shown)").secret()},
-                .flags = mi::kEngine,
+                .flags = mi::kEngine | mi::kConfig,
                 .reply = ok(),
                 .rest = {rest::put("/subscribers/{username}@{domain}").if_match()},
                 .handler = on_subscribers(update_subscriber)});

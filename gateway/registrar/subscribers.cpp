@@ -6,6 +6,18 @@
 
 namespace sb::gateway {
 
+std::string subscriber_name_problem(const std::string& s, bool domain) {
+  if (s.empty()) return "must not be empty";
+  if (s.size() > 128) return "longer than 128 bytes";
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '@' || c == ':' || c == ';' || c == '<' || c == '>' || c == '"')
+      return "contains a blank, a control character or one of @ : ; < > \"";
+    if (domain && c == '/') return "contains '/'";
+  }
+  return {};
+}
+
 Subscribers::Subscribers(Database& db) : db_(db) {}
 
 bool Subscribers::add(const std::string& username, const std::string& domain,

@@ -23,6 +23,9 @@ struct Subscriber {
   std::int64_t created = 0;
 };
 
+/// Empty when `s` may be a subscriber's user (domain = false) or domain name part, else why not.
+std::string subscriber_name_problem(const std::string& s, bool domain);
+
 class Subscribers {
  public:
   explicit Subscribers(Database& db);

@@ -229,12 +229,19 @@ bool Statement::is_null(int col) const { return sqlite3_column_type(st_, col) ==
 
 // --- Transaction ---------------------------------------------------------------------------
 
-Transaction::Transaction(Database& db) : db_(db) { db_.cached("BEGIN IMMEDIATE").run(); }
+Transaction::Transaction(Database& db) : db_(db), nested_(sqlite3_get_autocommit(db.handle()) == 0) {
+  db_.cached(nested_ ? "SAVEPOINT sb_nested" : "BEGIN IMMEDIATE").run();
+}
 
 Transaction::~Transaction() {
   if (!done_) {
     try {
-      db_.cached("ROLLBACK").run();
+      if (nested_) {
+        db_.cached("ROLLBACK TO sb_nested").run();
+        db_.cached("RELEASE sb_nested").run();
+      } else {
+        db_.cached("ROLLBACK").run();
+      }
     } catch (const StoreError& e) {
       spdlog::error("store: rollback failed: {}", e.what());
     }
@@ -242,7 +249,7 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-  db_.cached("COMMIT").run();
+  db_.cached(nested_ ? "RELEASE sb_nested" : "COMMIT").run();
   done_ = true;
 }
 

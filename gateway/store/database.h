@@ -97,7 +97,9 @@ class Statement {
   std::string sql_;
 };
 
-/// BEGIN IMMEDIATE on construction; commit() makes it durable; otherwise rolled back.
+/// BEGIN IMMEDIATE on construction; commit() makes it durable; otherwise rolled back. Inside
+/// another Transaction of the same connection it is a SAVEPOINT: commit() keeps its changes for
+/// the outer one to commit, destruction without commit() undoes only its own.
 class Transaction {
  public:
   explicit Transaction(Database& db);
@@ -106,6 +108,7 @@ class Transaction {
 
  private:
   Database& db_;
+  bool nested_ = false;
   bool done_ = false;
 };
 

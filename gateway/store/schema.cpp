@@ -101,6 +101,15 @@ CREATE TABLE cdr (
 );
 CREATE INDEX cdr_start ON cdr (start_ms);
 )sql",
+      // 3: configuration revisions (issue #13): the last N whole documents, secrets included.
+      R"sql(
+CREATE TABLE config_revision (
+  revision INTEGER PRIMARY KEY,      -- 1, 2, …: the ETag of GET /api/v1/config
+  created  INTEGER NOT NULL,         -- unix time
+  source   TEXT NOT NULL,            -- the command that made it (config_import, subscriber_add, …)
+  document TEXT NOT NULL             -- the whole configuration document after it (JSON)
+);
+)sql",
   };
   return kMigrations;
 }

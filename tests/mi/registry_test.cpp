@@ -182,14 +182,27 @@ TEST(Registry, RefusesDuplicateParamNames) {
   expect_refused(r, std::move(s), {"'dup_param'", "'a'"});
 }
 
-TEST(Registry, RefusesReadOnlyAndAdmin) {
+TEST(Registry, AcceptsReadOnlyAdminAsAReadOfSecrets) {
+  // config_export: changes nothing, but only an admin may read what it shows.
   Registry r;
-  CommandSpec s = sync_spec("kill");
+  CommandSpec s = sync_spec("config_export");
   s.flags = kReadOnly | kAdmin;
-  expect_refused(r, std::move(s), {"'kill'", "read_only", "admin"});
-  CommandSpec admin = sync_spec("kill");
-  admin.flags = kAdmin;
-  EXPECT_NO_THROW(r.add(std::move(admin)));
+  EXPECT_NO_THROW(r.add(std::move(s)));
+}
+
+TEST(Registry, RefusesAConfigWriteThatIsReadOnlyOrAsync) {
+  Registry r;
+  CommandSpec ro = sync_spec("w1");
+  ro.flags = kConfig | kReadOnly;
+  expect_refused(r, std::move(ro), {"'w1'", "config", "read_only"});
+  CommandSpec as = sync_spec("w2");
+  as.flags = kConfig | kAsync;
+  as.handler = nullptr;
+  as.async_handler = [](const Args&, Completion) {};
+  expect_refused(r, std::move(as), {"'w2'", "config", "async"});
+  CommandSpec ok = sync_spec("w3");
+  ok.flags = kConfig;
+  EXPECT_NO_THROW(r.add(std::move(ok)));
 }
 
 TEST(Registry, FindsByNameAndByModuleQualifiedName) {

@@ -145,6 +145,15 @@ const ConfigSection kHttpSection = {
              "and ETag/Location/Link exposed, and their preflights (OPTIONS) are answered before authentication.\n"
              "A write (POST, PUT, PATCH, DELETE) whose Origin header is neither the server's own nor listed\n"
              "gets 403; other origins get no CORS header. Default: empty (same origin only)."},
+     {.section = "http", .key = "web_dir", .type = KeyType::string, .default_value = "web",
+      .help = "The web/ directory (npm packages installed by scripts/setup.sh): /api/v1/docs serves "
+              "its Redoc bundle.",
+      .path = true, .shipped = "../web",
+      .doc = "The repository's web/ directory, where scripts/setup.sh installs the pinned npm packages\n"
+             "(npm ci): GET /api/v1/docs serves the REST API reference with its Redoc bundle\n"
+             "(node_modules/redoc/bundles/redoc.standalone.js), read once at start, never from a CDN. Without\n"
+             "it /api/v1/docs answers 503 saying so. Relative to this file's directory when written here.\n"
+             "Default: web (this file: ../web)."},
      {.section = "http", .key = "max_reply", .type = KeyType::integer, .default_value = "16777216",
       .help = "Largest reply body in bytes (a batch included); larger ones are answered with an "
               "error.",
@@ -209,6 +218,7 @@ HttpConfig http_config(const gateway::Config& cfg) {
   h.allowed_hosts = gateway::split_list(cfg.get_string("http.allowed_hosts"));
   h.allowed_origins = gateway::split_list(cfg.get_string("http.allowed_origins"));
   h.max_reply = static_cast<std::size_t>(cfg.get_int("http.max_reply"));
+  h.web_dir = cfg.get_string("http.web_dir");
   h.per_ip_limit = static_cast<unsigned>(cfg.get_int("http.per_ip_limit"));
   h.header_timeout = std::chrono::seconds(cfg.get_int("http.header_timeout_s"));
   h.auth_fail_limit = static_cast<unsigned>(cfg.get_int("http.auth_fail_limit"));

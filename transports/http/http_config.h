@@ -32,6 +32,7 @@ struct HttpConfig {
   std::vector<std::string> allowed_hosts;    ///< Host names accepted besides IPs and localhost
   std::vector<std::string> allowed_origins;  ///< cross-origin POSTs accepted from these Origins
   std::size_t max_reply = 16u << 20;      ///< largest reply body, bytes (an error beyond)
+  std::string web_dir = "web";            ///< npm packages (the Redoc bundle of /api/v1/docs)
   unsigned per_ip_limit = 64;             ///< concurrent connections per client IP
   std::chrono::seconds header_timeout{10};  ///< whole request (head + body) deadline; idle too
   unsigned auth_fail_limit = 10;          ///< failed logins per IP per window before 429

@@ -90,14 +90,19 @@ Value operation_of(const Operation& op, const std::string& operation_id) {
       body_required = body_required || p.required;
     }
   if (has_body) {
-    Value schema = mi::params_object_schema(
-        s, [&](const mi::ParamSpec& p) { return mi::rest_source(b, p.name) == mi::RestSource::body; });
+    // A whole-document body is described by its param's own schema (its shape).
+    Value schema = mi::params_object_schema(s, [&](const mi::ParamSpec& p) {
+      return mi::rest_source(b, p.name) == mi::RestSource::body;
+    });
+    for (const mi::ParamSpec& p : s.params)
+      if (p.name == b.body_param) schema = mi::param_schema(p);
     o["requestBody"] = Value{{"required", body_required},
                              {"content", {{kJson, {{"schema", std::move(schema)}}}}}};
   }
 
   Value responses = Value::object();
-  const Operation& shown = (op.read && (b.method == "PUT" || b.method == "PATCH")) ? *op.read : op;
+  const Operation& shown =
+      (op.read && !b.answers_with_reply && (b.method == "PUT" || b.method == "PATCH")) ? *op.read : op;
   Value ok{{"description", b.status == 204 ? "done" : shown.spec->summary}};
   if (b.status != 204) ok["content"] = Value{{kJson, {{"schema", shown.spec->reply}}}};
   Value headers = Value::object();
@@ -184,6 +189,7 @@ Value openapi_document(const Catalogue& catalogue, const mi::Registry& registry)
                                           {"responses", {{"200", {{"description", "OpenAPI 3.1"},
                                                                   {"content", {{kJson, {{"schema", {{"type", "object"}}}}}}}}},
                                                          {"304", {{"description", "not modified"}}},
+                                                         {"401", ref("responses/Unauthorized")},
                                                          {"default", ref("responses/Error")}}}}}};
   Value tags = Value::array();
   std::vector<std::string> seen;

@@ -7,6 +7,7 @@
 
 #include "mi/codec/limits.h"
 #include "transports/http/http_request_checks.h"
+#include "transports/rest/docs_route.h"
 #include "transports/rest/openapi.h"
 #include "transports/rest/rest_catalogue.h"
 #include "transports/rest/rest_operation.h"
@@ -102,6 +103,7 @@ void add_rest_api(HttpHost& host, mi::Dispatcher& dispatcher, const HttpConfig& 
   auto cat = std::make_shared<const Catalogue>(dispatcher.registry());
   host.add_route(document_route(mi::to_compact_json(openapi_document(*cat, dispatcher.registry()))));
   host.add_route(mi_route(dispatcher, cfg.max_reply));
+  for (HttpRoute& r : docs_routes(cfg)) host.add_route(std::move(r));
   for (const Resource& res : cat->resources())
     host.add_route(resource_route(cat, res, dispatcher, cfg.max_reply));
   host.restyle_errors(std::string(kBase) + "/", restyle);

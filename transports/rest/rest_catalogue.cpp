@@ -32,15 +32,20 @@ Catalogue::Catalogue(const mi::Registry& registry) {
   std::stable_sort(resources_.begin(), resources_.end(),
                    [&](const Resource& a, const Resource& b) { return params(a) < params(b); });
   // Linked after sorting: `read` points into the resource's own vector, which no longer moves.
+  auto get_of = [this](const std::string& path) -> const Operation* {
+    for (const Resource& other : resources_)
+      if (other.path == path) return other.find("GET");
+    return nullptr;
+  };
   for (Resource& r : resources_) {
-    const Operation* get = r.find("GET");
     for (Operation& op : r.operations) {
       const std::string& m = op.binding->method;
+      const Operation* get = get_of(op.binding->if_match_path.empty() ? r.path : op.binding->if_match_path);
       if (m != "PUT" && m != "PATCH" && !op.binding->needs_if_match) continue;
       if (!get) {
         if (op.binding->needs_if_match)
           throw std::logic_error(fmt::format("REST {} {} ('{}') needs If-Match but no GET serves "
-                                             "{} to give the ETag", m, r.path, op.spec->name, r.path));
+                                             "it to give the ETag", m, r.path, op.spec->name));
         continue;
       }
       // The ETag check runs the GET's handler in the write's step: same thread, synchronously.

@@ -19,8 +19,8 @@ namespace sb::transports::rest {
 struct Operation {
   const mi::CommandSpec* spec = nullptr;
   const mi::RestBinding* binding = nullptr;
-  /// The GET of the same path (its ETag for If-Match; the representation after PUT/PATCH), or
-  /// nullptr.
+  /// The GET of the same path, or of the binding's if_match_path (its ETag for If-Match; the
+  /// representation after PUT/PATCH unless the binding reports), or nullptr.
   const Operation* read = nullptr;
 };
 

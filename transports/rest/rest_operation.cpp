@@ -125,6 +125,12 @@ std::string etag_for(const Operation& op, const mi::Value& reply, const std::str
 /// An MI error as REST answers it: a bad param points into the body (422) or names the query
 /// or path param (400); everything else through the one table.
 HttpReply error_reply(const Operation* op, const mi::Error& e) {
+  if (!e.problems.empty()) {
+    mi::Value errors = mi::Value::array();
+    for (const auto& [pointer, detail] : e.problems)
+      errors.push_back(mi::Value{{"pointer", pointer}, {"detail", detail}});
+    return problem(e, std::move(errors));
+  }
   if (e.kind == mi::ErrorKind::bad_param && !e.param.empty() && op &&
       find_param(*op->spec, e.param)) {
     if (mi::rest_source(*op->binding, e.param) == mi::RestSource::body)
@@ -177,6 +183,7 @@ HttpReply representation(const Operation& op, const mi::Value& value, const Echo
 
 mi::Value body_problems(const Operation& op, const mi::Value& body) {
   mi::Value problems = mi::Value::array();
+  if (!op.binding->body_param.empty()) return problems;  // the command checks a whole document
   for (auto it = body.begin(); it != body.end(); ++it) {
     const mi::ParamSpec* p = find_param(*op.spec, it.key());
     if (!p || mi::rest_source(*op.binding, p->name) != mi::RestSource::body) {
@@ -240,11 +247,15 @@ void serve(const Operation& op, HttpRequest& req, HttpRespond respond, mi::Dispa
     if (const std::size_t n = problems.size(); n > 0)
       return respond(problem(422, fmt::format("the body has {} problem{}", n, n == 1 ? "" : "s"),
                              std::move(problems)));
-    for (auto it = body.begin(); it != body.end(); ++it) params[it.key()] = it.value();
+    if (!op.binding->body_param.empty()) params[op.binding->body_param] = std::move(body);
+    else
+      for (auto it = body.begin(); it != body.end(); ++it) params[it.key()] = it.value();
     for (const auto& [name, value] : op.binding->defaults)
       if (!params.contains(name)) params[name] = value;
   } else if (mi::rest_has_body(op.binding->method)) {
     mi::Value problems = body_problems(op, mi::Value::object());
+    if (!op.binding->body_param.empty())
+      problems.push_back(mi::Value{{"pointer", ""}, {"detail", "a JSON object is required"}});
     if (!problems.empty())
       return respond(problem(422, "the body is missing", std::move(problems)));
   }
@@ -263,7 +274,7 @@ void serve(const Operation& op, HttpRequest& req, HttpRespond respond, mi::Dispa
     const mi::RestBinding& b = *op.binding;
     if (b.status == 204) return respond(HttpReply{204, {}, {}, {}});
     if (b.method == "GET") return respond(representation(op, res.value(), &echo, max_reply));
-    if (op.read && (b.method == "PUT" || b.method == "PATCH")) {
+    if (op.read && !b.answers_with_reply && (b.method == "PUT" || b.method == "PATCH")) {
       // Answer with the resource as it is now, and its new ETag.
       mi::Request read{op.read->spec->name, mi::Value::object(), caller, false, {}};
       for (const std::string& name : mi::rest::path_params(op.read->binding->path))

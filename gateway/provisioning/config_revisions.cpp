@@ -1,0 +1,60 @@
+// config_revisions.cpp: the config_revision table.
+#include "gateway/provisioning/config_revisions.h"
+
+#include <ctime>
+
+#include "gateway/provisioning/config_document.h"
+#include "gateway/store/database.h"
+
+namespace sb::gateway {
+
+ConfigRevisions::ConfigRevisions(const SipServices& services, std::size_t keep)
+    : services_(services), keep_(keep) {}
+
+std::int64_t ConfigRevisions::current() const {
+  auto st = services_.db->prepare("SELECT COALESCE(MAX(revision), 0) FROM config_revision");
+  st.step();
+  return st.integer(0);
+}
+
+mi::Value ConfigRevisions::document() const {
+  mi::Value doc = export_config(services_);
+  doc["revision"] = current();
+  doc["generated_at"] = static_cast<std::int64_t>(std::time(nullptr));
+  return doc;
+}
+
+std::int64_t ConfigRevisions::record(const std::string& source) {
+  Database& db = *services_.db;
+  Transaction tx(db);  // a savepoint inside an import's transaction
+  std::int64_t n = current() + 1;
+  auto now = static_cast<std::int64_t>(std::time(nullptr));
+  mi::Value doc = export_config(services_);
+  doc["revision"] = n;
+  doc["generated_at"] = now;
+  db.prepare("INSERT INTO config_revision (revision, created, source, document) VALUES (?,?,?,?)")
+      .bind(1, n).bind(2, now).bind(3, source).bind(4, doc.dump()).run();
+  db.prepare("DELETE FROM config_revision WHERE revision <= ?")
+      .bind(1, n - static_cast<std::int64_t>(keep_)).run();
+  tx.commit();
+  return n;
+}
+
+mi::Value ConfigRevisions::list() const {
+  mi::Value out = mi::Value::array();
+  auto st = services_.db->prepare("SELECT revision, created, source FROM config_revision ORDER BY revision DESC");
+  while (st.step())
+    out.push_back(mi::Value{{"revision", st.integer(0)}, {"created", st.integer(1)}, {"source", st.text(2)}});
+  return out;
+}
+
+std::optional<mi::Value> ConfigRevisions::find(std::int64_t n) const {
+  auto st = services_.db->prepare("SELECT document FROM config_revision WHERE revision = ?");
+  st.bind(1, n);
+  if (!st.step()) return std::nullopt;
+  mi::Value doc = mi::Value::parse(st.text(0), nullptr, false);
+  if (doc.is_discarded()) return std::nullopt;
+  return doc;
+}
+
+}  // namespace sb::gateway
