@@ -429,6 +429,14 @@ bool Accounts::remove(const std::string& name) {
   return true;
 }
 
+bool Accounts::reregister(const std::string& name) {
+  auto it = live_.find(name);
+  if (it == live_.end()) return false;
+  apply(it->second, it->second.account, true);
+  spdlog::info("accounts: account {}: registration restarted on request", name);
+  return true;
+}
+
 std::shared_ptr<const Account> Accounts::find(const std::string& name) const {
   auto it = live_.find(name);
   return it == live_.end() ? nullptr : it->second.account;

@@ -105,6 +105,9 @@ class Accounts {
   bool update(const Account& a, std::int64_t now);
   /// Removes an account; its binding is unregistered (Expires: 0) when it was registered.
   bool remove(const std::string& name);
+  /// Restarts one account's registration now (a REGISTER goes out at once when it registers);
+  /// false when there is no such account.
+  bool reregister(const std::string& name);
 
   std::shared_ptr<const Account> find(const std::string& name) const;
   /// Every account, ordered by name.

@@ -88,6 +88,11 @@ Result show_registration(Accounts& accounts, const Args& a) {
   return Error::failure(404, "Account not found");
 }
 
+Result refresh_registration(Accounts& accounts, const Args& a) {
+  if (!accounts.reregister(a.str("name"))) return Error::failure(404, "Account not found");
+  return show_registration(accounts, a);
+}
+
 Result list_accounts(Accounts& accounts, const Args&) {
   Value list = Value::array();
   for (const auto& acc : accounts.list()) list.push_back(shown(accounts, *acc));
@@ -244,6 +249,14 @@ void register_accounts_commands(mi::Registry& registry, const SipServices& s) {
                 .reply = registration_reply(),
                 .rest = {rest::get("/accounts/{name}/registration")},
                 .handler = on_accounts(show_registration)});
+
+  registry.add({.name = "reg_refresh", .module = m,
+                .summary = "Restart one SIP account's outbound registration now; returns its state",
+                .params = {name},
+                .flags = mi::kEngine,
+                .reply = registration_reply(),
+                .rest = {rest::post("/accounts/{name}/registration").described("Re-register an account now")},
+                .handler = on_accounts(refresh_registration)});
 
   registry.add({.name = "reg_reload", .module = m,
                 .summary = "Re-read the SIP accounts from the database and restart every registration",

@@ -17,6 +17,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "gateway/config/config.h"
@@ -40,6 +41,8 @@ struct Runtime {
   bool check_only = false;
   /// Another component by name (null when there is none).
   std::function<Component*(std::string_view name)> find;
+  /// Every component in start order: {name, enabled, its describe() line} (system_info).
+  std::function<std::vector<std::tuple<std::string, bool, std::string>>()> components;
 };
 
 class Component {

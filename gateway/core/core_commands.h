@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <tuple>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,8 @@ struct CoreContext {
   /// True for a module loaded from a shared library (gateway/modules): `which` lists its
   /// commands as `module:name`, showing where they come from. Unset = none.
   std::function<bool(std::string_view module)> is_loadable_module;
+  /// The daemon's components: {name, enabled, describe()} (system_info). Unset = none.
+  std::function<std::vector<std::tuple<std::string, bool, std::string>>()> components;
 };
 
 /// Registers the core commands. `dispatcher` is used for introspection (which/help) only.

@@ -156,6 +156,9 @@ void CoreComponent::register_commands(Runtime& rt) {
     const ModulesComponent* modules = modules_of(rt);
     return modules && modules->host().has(m);
   };
+  ctx_.components = [&rt] {
+    return rt.components ? rt.components() : std::vector<std::tuple<std::string, bool, std::string>>{};
+  };
   register_core_commands(rt.registry, rt.stats, ctx_);
   register_system_commands(rt.registry, rt.stats, ctx_);
 }

@@ -17,12 +17,20 @@ std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
 
 Result system_info(const CoreContext& ctx) {
   auto now = std::chrono::system_clock::now();
+  Value components = Value::array();
+  if (ctx.components)
+    for (const auto& [name, enabled, detail] : ctx.components())
+      components.push_back(Value{{"name", name}, {"enabled", enabled}, {"detail", detail}});
   return Value{{"version", SB_VERSION},
                {"server", server_banner()},
                {"started", unix_seconds(ctx.started)},
                {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(now - ctx.started).count()},
                {"build", {{"compiler", __VERSION__},
-                          {"cxx_standard", static_cast<std::int64_t>(__cplusplus)}}}};
+                          {"cxx_standard", static_cast<std::int64_t>(__cplusplus)}}},
+               {"components", std::move(components)},
+               // config_import and every write apply at once (dialplan swap, ports reread,
+               // changed accounts re-register): nothing waits for a restart.
+               {"pending_impact", "none"}};
 }
 
 Result statistics_show(const mi::Statistics& stats, const Args& a) {
@@ -70,13 +78,17 @@ void register_system_commands(mi::Registry& registry, mi::Statistics& stats, Cor
   const unsigned cheap_read = mi::kReadOnly | mi::kInline;
 
   registry.add({.name = "system_info", .module = m,
-                .summary = "Show the version, the start time, the uptime and the build",
+                .summary = "Show the version, the start time, the uptime, the build and the components",
                 .flags = cheap_read,
                 .reply = object({{"version", str()},
                                  {"server", str("as `version` prints it")},
                                  {"started", uint("unix time")},
                                  {"uptime_s", uint()},
-                                 {"build", object({{"compiler", str()}, {"cxx_standard", uint()}})}}),
+                                 {"build", object({{"compiler", str()}, {"cxx_standard", uint()}})},
+                                 {"components", array_of(object({{"name", str()}, {"enabled", boolean()},
+                                                                 {"detail", str("as the start-up line shows it")}}))},
+                                 {"pending_impact", enum_of({"none"}, "changes waiting for a restart: none, "
+                                                                      "every write applies at once")}}),
                 .rest = {rest::get("/system").etag_ignoring({"uptime_s"})},
                 .handler = [&ctx](const Args&) { return system_info(ctx); }});
 

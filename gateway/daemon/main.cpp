@@ -155,6 +155,11 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   }
   mi::Dispatcher dispatcher(registry, stats, gateway::dispatcher_options(cfg));
   rt.dispatcher = &dispatcher;
+  rt.components = [&components] {
+    std::vector<std::tuple<std::string, bool, std::string>> out;
+    for (const auto& c : components) out.emplace_back(std::string(c->name()), c->enabled(), c->describe());
+    return out;
+  };
   std::vector<gateway::Component*> started;
   try {
     for (const auto& c : components) {

@@ -175,6 +175,9 @@ problem_ok(api.request("PATCH", "/accounts/trunk1", {"displayname": "x"}, header
            412, "PATCH with the ETag from before the last change")
 check(api.request("GET", "/accounts/trunk1/registration").json["state"] == "disabled",
       "the registration of an account that does not register")
+r = api.request("POST", "/accounts/trunk1/registration")
+check(r.status == 200 and r.json["name"] == "trunk1", "POST /accounts/{name}/registration restarts it", 200, r)
+problem_ok(api.request("POST", "/accounts/nobody/registration"), 404, "re-register an unknown account")
 
 r = api.request("POST", "/ports", {"port": 3, "driver": "virtual", "channels": 2})
 check(r.status == 201 and r.header("Location") == "/api/v1/ports/3", "POST /ports", 201, r)
@@ -210,7 +213,12 @@ check(api.request("GET", "/calls").json["count"] == 0, "no calls")
 r = api.request("GET", "/statistics?group=http")
 check(r.status == 200 and "http:requests" in r.json and not any(k.startswith("mi:") for k in r.json),
       "statistics of one group", "http:*", r)
-check(api.request("GET", "/system").json["version"], "GET /system")
+sysinfo = api.request("GET", "/system").json
+check(sysinfo["version"] and sysinfo["pending_impact"] == "none", "GET /system")
+comps = {c["name"]: c for c in sysinfo["components"]}
+check(comps.get("http", {}).get("enabled") is True and "HTTP: port" in comps["http"]["detail"]
+      and comps.get("monitor", {}).get("enabled") is True, "GET /system lists the components as they run",
+      "http, monitor", sysinfo["components"])
 cmds = api.request("GET", "/commands").json["Commands"]
 sub_add = next(c for c in cmds if c["name"] == "subscriber_add")
 check(sub_add["params"]["properties"]["password"].get("writeOnly") is True, "the catalogue marks secrets writeOnly")
