@@ -227,6 +227,41 @@ TEST(Transaction, RollsBackUnlessCommitted) {
   again.commit();
 }
 
+TEST(Transaction, InsideAnotherOneItIsASavepoint) {
+  // config_import writes every table and records its revision (its own Transaction) in one
+  // outer transaction: the inner one must neither commit early nor end the outer one.
+  TempDir tmp;
+  Database a({tmp / "t.db"});
+  a.exec("CREATE TABLE t (a INTEGER)");
+  Database b({tmp / "t.db"});
+  {
+    Transaction outer(a);
+    a.exec("INSERT INTO t VALUES (1)");
+    {
+      Transaction inner(a);
+      a.exec("INSERT INTO t VALUES (2)");
+      inner.commit();
+    }
+    EXPECT_EQ(count(b, "t"), 0) << "an inner commit is not durable before the outer one";
+    {
+      Transaction dropped(a);
+      a.exec("INSERT INTO t VALUES (3)");
+    }
+    EXPECT_EQ(count(a, "t"), 2) << "an inner one without commit undoes only its own rows";
+    outer.commit();
+  }
+  EXPECT_EQ(count(b, "t"), 2);
+  {
+    Transaction outer(a);
+    {
+      Transaction inner(a);
+      a.exec("INSERT INTO t VALUES (4)");
+      inner.commit();
+    }
+  }  // the outer one rolls back: the inner one's rows go with it
+  EXPECT_EQ(count(b, "t"), 2);
+}
+
 TEST(Transaction, CommittedDataIsVisibleToAnotherConnection) {
   TempDir tmp;
   Database a({tmp / "t.db"});

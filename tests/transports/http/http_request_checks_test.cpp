@@ -67,5 +67,24 @@ TEST(HttpRequestChecks, RoutePatternsTakeOneSegmentPerParam) {
   EXPECT_FALSE(match_route("/metrics", "/metricsx", nullptr));
 }
 
+TEST(HttpRequestChecks, ASegmentMaySplitIntoParamsAtLiteralCharacters) {
+  std::map<std::string, std::string, std::less<>> params;
+  const char* pattern = "/api/v1/subscribers/{username}@{domain}";
+  ASSERT_TRUE(match_route(pattern, "/api/v1/subscribers/alice@example.com", &params));
+  EXPECT_EQ(params["username"], "alice");
+  EXPECT_EQ(params["domain"], "example.com");
+  params.clear();
+  // The user part stops at the first '@'; the domain takes the rest.
+  ASSERT_TRUE(match_route(pattern, "/api/v1/subscribers/a@b@c", &params));
+  EXPECT_EQ(params["username"], "a");
+  EXPECT_EQ(params["domain"], "b@c");
+  EXPECT_FALSE(match_route(pattern, "/api/v1/subscribers/alice", nullptr)) << "no '@'";
+  EXPECT_FALSE(match_route(pattern, "/api/v1/subscribers/@example.com", nullptr)) << "empty user";
+  EXPECT_FALSE(match_route(pattern, "/api/v1/subscribers/alice@", nullptr)) << "empty domain";
+  EXPECT_FALSE(match_route(pattern, "/api/v1/subscribers/alice@x/y", nullptr)) << "one segment only";
+  EXPECT_TRUE(match_route("/ports/{port}/block", "/ports/3/block", nullptr));
+  EXPECT_FALSE(match_route("/ports/{port}/block", "/ports/3/unblock", nullptr));
+}
+
 }  // namespace
 }  // namespace sb::transports
