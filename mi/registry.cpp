@@ -42,6 +42,9 @@ std::string Registry::validate(const CommandSpec& s) {
     return fmt::format("command '{}' is inline but async or engine-bound", s.name);
   // read_only + admin is a read of secrets (config_export): it changes nothing, and only an
   // admin may see it.
+  if (s.has(kConfig) && !s.has(kEngine))
+    return fmt::format("command '{}' is flagged config but not engine: its revision is recorded on the "
+                       "engine's database connection, from the engine thread", s.name);
   if (s.has(kConfig) && (s.has(kReadOnly) || s.has(kAsync)))
     return fmt::format("command '{}' is flagged config (a write recorded as a configuration revision) "
                        "but also read_only or async", s.name);

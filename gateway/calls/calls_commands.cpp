@@ -224,16 +224,27 @@ void register_calls_commands(mi::Registry& registry, const SipServices& s) {
                   std::int64_t to = a.has("to") ? a.integer("to") : static_cast<std::int64_t>(std::time(nullptr));
                   std::int64_t from = a.has("from") ? a.integer("from") : to - 86'400;
                   std::optional<std::int64_t> before;
-                  if (a.has("cursor")) {
-                    auto key = mi::read_cursor(a.str("cursor"), 1);
-                    char* end = nullptr;
-                    long long id = key ? std::strtoll((*key)[0].c_str(), &end, 10) : 0;
-                    if (!key || (*key)[0].empty() || *end) return Error::bad_param("cursor", "not a cursor this server gave");
-                    before = id;
+                  if (a.has("cursor")) {  // the window of the first page stays, however late the next
+                    auto key = mi::read_cursor(a.str("cursor"), 3);
+                    std::int64_t parts[3] = {0, 0, 0};
+                    for (int i = 0; key && i < 3; ++i) {
+                      char* end = nullptr;
+                      parts[i] = std::strtoll((*key)[i].c_str(), &end, 10);
+                      if ((*key)[i].empty() || *end) key.reset();
+                    }
+                    if (!key) return Error::bad_param("cursor", "not a cursor this server gave");
+                    before = parts[0];
+                    from = parts[1];
+                    to = parts[2];
                   }
                   constexpr std::int64_t kMaxSeconds = 4'000'000'000'000;  // keeps * 1000 in range
-                  return calls.cdr_page(std::min(from, kMaxSeconds) * 1000, std::min(to, kMaxSeconds) * 1000,
-                                        a.integer("limit"), before);
+                  Result page = calls.cdr_page(std::min(from, kMaxSeconds) * 1000, std::min(to, kMaxSeconds) * 1000,
+                                               a.integer("limit"), before);
+                  if (page.ok() && page.value()["next_cursor"].is_string()) {
+                    auto last = mi::read_cursor(page.value()["next_cursor"].get<std::string>(), 1);
+                    page.value()["next_cursor"] = mi::make_cursor({(*last)[0], std::to_string(from), std::to_string(to)});
+                  }
+                  return page;
                 })});
 
   registry.add({.name = "cdr_flush", .module = m,

@@ -150,6 +150,12 @@ constexpr const char* kEditableFields[] = {"src",       "dest_match",  "dest_rew
 
 /// The given fields, then `position` (a move), when given.
 Result update_rule(Dialplan& dp, const Args& a) {
+  // A bad position is refused before anything changes (the fields would be written first).
+  if (a.has("position")) {
+    auto n = static_cast<std::int64_t>(dp.rules()->rules.size());
+    if (a.integer("position") < 1 || a.integer("position") > n)
+      return Error::bad_param("position", fmt::format("must be 1..{}", n));
+  }
   bool fields = std::any_of(std::begin(kEditableFields), std::end(kEditableFields),
                             [&](const char* f) { return a.has(f); });
   DialplanRule updated;

@@ -127,7 +127,13 @@ bool valid_port_group_name(const std::string& s) {
 void Ports::reload() {
   std::map<int, Port> old_ports = std::move(ports_);
   std::map<std::string, PortGroup> old_groups = std::move(groups_);
-  load();
+  try {
+    load();
+  } catch (...) {  // the ports in use stay as they were
+    ports_ = std::move(old_ports);
+    groups_ = std::move(old_groups);
+    throw;
+  }
   for (auto& [n, p] : ports_)
     if (auto it = old_ports.find(n); it != old_ports.end()) {
       p.in_use = it->second.in_use;

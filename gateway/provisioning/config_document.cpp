@@ -25,6 +25,7 @@ using mi::Value;
 
 namespace {
 
+constexpr std::int64_t kMaxRuleId = 2'147'483'647;
 constexpr const char* kKinds[] = {"subscribers", "accounts", "dialplan", "ports", "port_groups"};
 
 // ---- export -------------------------------------------------------------------------------
@@ -242,13 +243,17 @@ Value check_accounts(const Value& list, const SipServices& s, std::vector<Config
 Value check_dialplan(const Value& list, std::vector<ConfigProblem>& out) {
   Value norm = Value::array();
   Unique unique;
+  if (list.size() > kDialplanMaxRules)
+    out.push_back({"/dialplan", fmt::format("has {} rules; at most {}", list.size(), kDialplanMaxRules)});
   for (std::size_t i = 0; i < list.size(); ++i) {
     Item it(list[i], fmt::format("/dialplan/{}", i), out,
             {"id", "src_kind", "src_id", "dest_match", "dest_rewrite", "src_match", "src_rewrite", "target_kind",
              "target_id", "options", "comment"});
     if (!it.ok()) continue;
     DialplanRule r;
-    r.id = it.integer("id", false, 0, 1, INT64_MAX);
+    // An id keeps a rule's identity across a backup and restore (CDRs name it); a new rule has
+    // none. Bounded so that new rules always find an id after the largest (AUTOINCREMENT).
+    r.id = it.integer("id", false, 0, 1, kMaxRuleId);
     r.src_kind = it.str("src_kind", false, "any");
     r.src_id = it.str("src_id", false);
     r.dest_match = it.str("dest_match", false);
@@ -554,10 +559,24 @@ void write_config(const SipServices& s, const Value& current, const Value& next,
   }
 }
 
-void apply_config(const SipServices& s, const Value& report) {
-  if (kind_changed(report, "dialplan") && s.dialplan) s.dialplan->reload();
-  if ((kind_changed(report, "ports") || kind_changed(report, "port_groups")) && s.ports) s.ports->reload();
-  if (kind_changed(report, "accounts") && s.accounts) s.accounts->reload(false);
+Value apply_config(const SipServices& s, const Value& report) {
+  Value failed = Value::array();
+  // Each step on its own: the document is committed, so one that fails (it should not: the
+  // checks are the same) must not keep the others from running. It says so; a restart reads
+  // the committed tables.
+  auto step = [&](const char* kind, const std::function<void()>& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      spdlog::error("config: the new {} are committed but could not be applied: {}", kind, e.what());
+      failed.push_back(Value{{"kind", kind}, {"detail", e.what()}});
+    }
+  };
+  if (kind_changed(report, "dialplan") && s.dialplan) step("dialplan", [&] { s.dialplan->reload(); });
+  if ((kind_changed(report, "ports") || kind_changed(report, "port_groups")) && s.ports)
+    step("ports", [&] { s.ports->reload(); });
+  if (kind_changed(report, "accounts") && s.accounts) step("accounts", [&] { s.accounts->reload(false); });
+  return failed;
 }
 
 }  // namespace sb::gateway

@@ -47,7 +47,7 @@ void write_config(const SipServices& s, const mi::Value& current, const mi::Valu
                   std::int64_t now);
 
 /// After the transaction committed: the engine uses what was written (only the kinds that
-/// `changes` names).
-void apply_config(const SipServices& s, const mi::Value& changes);
+/// `changes` names). Returns the steps that failed: [{kind, detail}] (empty: all applied).
+mi::Value apply_config(const SipServices& s, const mi::Value& changes);
 
 }  // namespace sb::gateway

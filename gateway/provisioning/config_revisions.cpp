@@ -33,7 +33,7 @@ std::int64_t ConfigRevisions::record(const std::string& source) {
   doc["revision"] = n;
   doc["generated_at"] = now;
   db.prepare("INSERT INTO config_revision (revision, created, source, document) VALUES (?,?,?,?)")
-      .bind(1, n).bind(2, now).bind(3, source).bind(4, doc.dump()).run();
+      .bind(1, n).bind(2, now).bind(3, source).bind(4, mi::to_compact_json(doc)).run();
   db.prepare("DELETE FROM config_revision WHERE revision <= ?")
       .bind(1, n - static_cast<std::int64_t>(keep_)).run();
   tx.commit();

@@ -52,9 +52,11 @@ Result import(const SipServices& s, ConfigRevisions& revisions, const Value& doc
     revision = revisions.record(source);
     tx.commit();
   }
-  apply_config(s, report);
+  Value not_applied = apply_config(s, report);
   spdlog::info("config: {} imported as revision {}", source, revision);
-  return Value{{"revision", revision}, {"dry_run", false}, {"changes", report["changes"]}, {"impact", report["impact"]}};
+  Value reply{{"revision", revision}, {"dry_run", false}, {"changes", report["changes"]}, {"impact", report["impact"]}};
+  if (!not_applied.empty()) reply["not_applied"] = std::move(not_applied);
+  return reply;
 }
 
 Value report_reply() {
@@ -68,7 +70,9 @@ Value report_reply() {
                  {"impact", array_of(object({{"kind", str()}, {"key", str()},
                                              {"change", enum_of({"added", "changed", "removed"})},
                                              {"impact", enum_of({"none", "live", "reregister", "restart"})},
-                                             {"applied", opt(boolean())}, {"detail", opt(str())}}))}});
+                                             {"applied", opt(boolean())}, {"detail", opt(str())}}))},
+                 {"not_applied", opt(array_of(object({{"kind", str()}, {"detail", str()}}),
+                                              "committed but not in use until a restart (see the log)"))}});
 }
 
 Value document_reply() {

@@ -237,7 +237,7 @@ void register_usrloc_commands(mi::Registry& registry, const SipServices& s) {
                 .flags = mi::kEngine,
                 .reply = ok(),
                 .rest = {rest::post("/registrations/{aor}/contacts").with(location.first, location.second)
-                             .created("/registrations/{aor}/contacts/{contact}")},
+                             .created("/registrations/{aor}")},
                 .handler = on_table(add_contact)});
 
   registry.add({.name = "ul_rm", .module = m,

@@ -22,6 +22,15 @@ CommandSpec spec(std::string name, unsigned flags, std::function<Result(const Ar
   return s;
 }
 
+/// Runs posted jobs at once on the posting thread (an engine queue of its own is not the point).
+class TestEngine : public Executor {
+ public:
+  bool post(std::function<void()> job) override {
+    job();
+    return true;
+  }
+};
+
 Request req(std::string method) { return Request{std::move(method), nullptr, Caller{"test", "unit", Role::admin}}; }
 
 TEST(DispatcherHooks, APreconditionRunsOnTheHandlersThreadJustBeforeIt) {
@@ -59,10 +68,12 @@ TEST(DispatcherHooks, APreconditionRunsOnTheHandlersThreadJustBeforeIt) {
 TEST(DispatcherHooks, TheConfigHookFollowsEachSuccessfulConfigWriteOnly) {
   Registry registry;
   Statistics stats;
-  registry.add(spec("config_write", kConfig, [](const Args&) -> Result { return Value("ok"); }));
-  registry.add(spec("config_fails", kConfig, [](const Args&) -> Result { return Error::failure(409, "exists"); }));
+  TestEngine engine;
+  registry.add(spec("config_write", kConfig | kEngine, [](const Args&) -> Result { return Value("ok"); }));
+  registry.add(spec("config_fails", kConfig | kEngine, [](const Args&) -> Result { return Error::failure(409, "exists"); }));
   registry.add(spec("plain_write", 0, [](const Args&) -> Result { return Value("ok"); }));
   Dispatcher d(registry, stats);
+  d.set_engine(&engine);
   std::vector<std::string> recorded;
   std::mutex mu;
   d.set_config_hook([&](const CommandSpec& s) {
@@ -80,8 +91,10 @@ TEST(DispatcherHooks, TheConfigHookFollowsEachSuccessfulConfigWriteOnly) {
 TEST(DispatcherHooks, AHookThatThrowsStillAnswersTheCommittedWrite) {
   Registry registry;
   Statistics stats;
-  registry.add(spec("config_write", kConfig, [](const Args&) -> Result { return Value("ok"); }));
+  TestEngine engine;
+  registry.add(spec("config_write", kConfig | kEngine, [](const Args&) -> Result { return Value("ok"); }));
   Dispatcher d(registry, stats);
+  d.set_engine(&engine);
   d.set_config_hook([](const CommandSpec&) { throw std::runtime_error("disk full"); });
   Result r = d.call_sync(req("config_write"));
   ASSERT_TRUE(r.ok());

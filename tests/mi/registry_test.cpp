@@ -192,16 +192,19 @@ TEST(Registry, AcceptsReadOnlyAdminAsAReadOfSecrets) {
 
 TEST(Registry, RefusesAConfigWriteThatIsReadOnlyOrAsync) {
   Registry r;
+  CommandSpec off_engine = sync_spec("w0");
+  off_engine.flags = kConfig;
+  expect_refused(r, std::move(off_engine), {"'w0'", "config", "engine"});
   CommandSpec ro = sync_spec("w1");
-  ro.flags = kConfig | kReadOnly;
+  ro.flags = kConfig | kEngine | kReadOnly;
   expect_refused(r, std::move(ro), {"'w1'", "config", "read_only"});
   CommandSpec as = sync_spec("w2");
-  as.flags = kConfig | kAsync;
+  as.flags = kConfig | kEngine | kAsync;
   as.handler = nullptr;
   as.async_handler = [](const Args&, Completion) {};
   expect_refused(r, std::move(as), {"'w2'", "config", "async"});
   CommandSpec ok = sync_spec("w3");
-  ok.flags = kConfig;
+  ok.flags = kConfig | kEngine;
   EXPECT_NO_THROW(r.add(std::move(ok)));
 }
 

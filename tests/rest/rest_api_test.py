@@ -181,13 +181,23 @@ problem_ok(api.request("POST", "/accounts/nobody/registration"), 404, "re-regist
 
 r = api.request("POST", "/ports", {"port": 3, "driver": "virtual", "channels": 2})
 check(r.status == 201 and r.header("Location") == "/api/v1/ports/3", "POST /ports", 201, r)
+before = api.request("GET", "/ports/3").header("ETag")
+check(bool(re.fullmatch(r'"[0-9a-f]{32}\.[0-9a-f]{32}"', before or "")), "a port's ETag: stable part . whole",
+      '"<stable>.<full>"', before)
 r = api.request("POST", "/ports/3/block")
 check(r.status == 200 and r.json["blocked"] is True, "POST /ports/3/block", True, r)
+check(api.request("GET", "/ports/3", headers={"If-None-Match": before}).status == 200,
+      "If-None-Match with the tag from before the block: 200 (the representation changed)")
 r = api.request("POST", "/ports/3/unblock")
 check(r.status == 200 and r.json["blocked"] is False, "POST /ports/3/unblock", False, r)
 r = api.request("POST", "/ports/3/restart")
 check(r.status == 200 and r.json["port"] == 3, "POST /ports/3/restart", 3, r)
 problem_ok(api.request("GET", "/ports/42"), 404, "an unknown port")
+api.request("POST", "/ports", {"port": 4, "driver": "virtual"})
+tag4 = api.request("GET", "/ports/4").header("ETag")
+api.request("POST", "/ports/4/block")  # run-time state changes; nobody wrote the port
+r = api.request("DELETE", "/ports/4", headers={"If-Match": tag4})
+check(r.status == 204, "If-Match with the tag from before a block still deletes (only writes conflict)", 204, r)
 problem_ok(api.request("GET", "/ports/abc"), 400, "a port that is not a number")
 r = api.request("POST", "/port-groups", {"name": "isdn", "ports": "3"})
 check(r.status == 201 and r.header("Location") == "/api/v1/port-groups/isdn", "POST /port-groups", 201, r)
@@ -199,6 +209,11 @@ first = r.json["id"]
 r = api.request("POST", "/dialplan/rules", {"src": "any", "dest_match": "^1", "dest_rewrite": "", "target": "group:isdn"})
 second = r.json["id"]
 r = api.request("GET", f"/dialplan/rules/{second}")
+bad = api.request("PATCH", f"/dialplan/rules/{second}", {"comment": "x", "position": 9},
+                  headers={"If-Match": r.header("ETag")})
+check(bad.status == 422 and pointers(bad) == ["/position"], "a position out of range: 422 at /position", 422, bad)
+check(api.request("GET", f"/dialplan/rules/{second}").json["comment"] == "",
+      "…and the comment given with it did not change either")
 r = api.request("PATCH", f"/dialplan/rules/{second}", {"position": 1}, headers={"If-Match": r.header("ETag")})
 check(r.status == 200 and r.json["position"] == 1, "PATCH position reorders", 1, r)
 rules = api.request("GET", "/dialplan/rules").json["Rules"]

@@ -84,6 +84,12 @@ r = adm.request("PUT", "/config", missing, headers={"If-Match": etag})
 check(r.status == 422 and "/ports" in pointers(r), "a document without a kind is refused (not 'remove them all')",
       "/ports", pointers(r))
 
+toomany = copy.deepcopy(changed)
+toomany["dialplan"] = [{"dest_match": "^1", "target_kind": "group", "target_id": "lines"}] * 1001
+r = adm.request("PUT", "/config", toomany, headers={"If-Match": etag})
+check(r.status == 422 and "/dialplan" in pointers(r), "more rules than the dialplan holds: refused before writing",
+      "/dialplan", pointers(r))
+
 r = adm.request("PUT", "/config?dry_run=1", changed, headers={"If-Match": etag})
 check(r.status == 200 and r.json["dry_run"] is True and r.json["revision"] == 5, "a dry run reports", 200, r)
 check(r.json["changes"]["subscribers"]["added"] == ["bob@example.com"], "bob would be added", ["bob@example.com"],
@@ -97,6 +103,7 @@ check(get_config()[0]["revision"] == 5, "a dry run changes nothing")
 
 r = adm.request("PUT", "/config", changed, headers={"If-Match": etag})
 check(r.status == 200 and r.json["revision"] == 6 and r.json["dry_run"] is False, "the import: revision 6", 6, r)
+check(r.header("ETag") == '"6"', "the import's answer carries the new revision as ETag", '"6"', r.header("ETag"))
 now, etag6 = get_config()
 check([s["username"] for s in now["subscribers"]] == ["alice", "bob"], "bob is there", ["alice", "bob"],
       now["subscribers"])

@@ -110,16 +110,32 @@ std::string next_page(const Echo& echo, const std::string& next) {
   return out + sep + "cursor=" + percent_encode(next);
 }
 
-/// The ETag of a GET's reply (`text` is its JSON): the version member, or a digest of the
-/// representation without its run-time members.
+/// The representation without the members the binding marks as run-time state.
+std::string stable_text(const Operation& op, const mi::Value& reply, const std::string& text) {
+  if (op.binding->etag_ignores.empty() || !reply.is_object()) return text;
+  mi::Value stable = reply;
+  for (const std::string& m : op.binding->etag_ignores) stable.erase(m);
+  return mi::to_compact_json(stable);
+}
+
+/// The ETag of a GET's reply (`text` is its JSON): the version member; or, with run-time
+/// members, the two-part tag (stable digest . full digest); else a digest of the bytes.
 std::string etag_for(const Operation& op, const mi::Value& reply, const std::string& text) {
   const mi::RestBinding& b = *op.binding;
   if (!b.etag_member.empty() && reply.is_object() && reply.contains(b.etag_member))
     return etag_of_version(reply[b.etag_member]);
   if (b.etag_ignores.empty() || !reply.is_object()) return etag_of(text);
-  mi::Value stable = reply;
-  for (const std::string& m : b.etag_ignores) stable.erase(m);
-  return etag_of(mi::to_compact_json(stable));
+  return two_part_etag(stable_text(op, reply, text), text);
+}
+
+/// Whether If-Match names the resource as it is now: its version, or the stable part of its
+/// ETag (a change of run-time state is not a conflicting write).
+bool if_match_holds(const Operation& op, const std::string& if_match, const mi::Value& reply) {
+  const mi::RestBinding& b = *op.binding;
+  std::string text = mi::to_compact_json(reply);
+  if (!b.etag_member.empty() && reply.is_object() && reply.contains(b.etag_member))
+    return etag_listed(if_match, etag_of_version(reply[b.etag_member]));
+  return etag_listed_stable(if_match, etag_of(stable_text(op, reply, text)));
 }
 
 /// An MI error as REST answers it: a bad param points into the body (422) or names the query
@@ -153,8 +169,7 @@ std::function<std::optional<mi::Error>()> if_match_check(const Operation& op, co
   return [&read, args = std::move(args), if_match = std::move(if_match)]() -> std::optional<mi::Error> {
     mi::Result current = read.spec->handler(args);
     if (!current.ok()) return current.error();
-    std::string tag = etag_for(read, current.value(), mi::to_compact_json(current.value()));
-    if (etag_listed(if_match, tag)) return std::nullopt;
+    if (if_match_holds(read, if_match, current.value())) return std::nullopt;
     return mi::Error::failure(412, "Precondition Failed",
                               "the resource has changed since that ETag: GET it again");
   };
@@ -290,6 +305,10 @@ void serve(const Operation& op, HttpRequest& req, HttpRespond respond, mi::Dispa
       return respond(problem(mi::Error::reply_too_large(text.size(), max_reply, "over http.max_reply")));
     HttpReply r{static_cast<unsigned>(b.status), kJson, std::move(text), {}};
     if (b.status == 201) r.headers.emplace_back("Location", filled(b.location, params, res.value()));
+    // A write that reports the version it made (config_import's revision): that is the ETag.
+    if (op.read && !op.read->binding->etag_member.empty() && res.value().is_object() &&
+        res.value().contains(op.read->binding->etag_member))
+      r.headers.emplace_back("ETag", etag_of_version(res.value()[op.read->binding->etag_member]));
     respond(std::move(r));
   });
 }

@@ -97,6 +97,29 @@ bool etag_listed(std::string_view header, std::string_view etag, bool weak_compa
   return false;
 }
 
+std::string two_part_etag(std::string_view stable_representation, std::string_view representation) {
+  std::string stable = etag_of(stable_representation), full = etag_of(representation);
+  return stable.substr(0, stable.size() - 1) + "." + full.substr(1);
+}
+
+bool etag_listed_stable(std::string_view header, std::string_view stable) {
+  std::size_t i = 0;
+  while (i < header.size()) {
+    while (i < header.size() && (header[i] == ' ' || header[i] == '\t' || header[i] == ',')) ++i;
+    if (i >= header.size()) break;
+    if (header[i] == '*') return true;
+    if (header.substr(i, 2) == "W/") return false;  // strong comparison
+    if (header[i] != '"') return false;
+    auto close = header.find('"', i + 1);
+    if (close == std::string_view::npos) return false;
+    std::string_view inner = header.substr(i + 1, close - i - 1);
+    inner = inner.substr(0, inner.find('.'));
+    if (stable.size() >= 2 && inner == stable.substr(1, stable.size() - 2)) return true;
+    i = close + 1;
+  }
+  return false;
+}
+
 std::string percent_encode(std::string_view text, bool in_path) {
   std::string out;
   for (unsigned char c : text) {

@@ -37,6 +37,13 @@ std::string etag_of_version(const mi::Value& version);
 /// If-Match / If-None-Match: true when `header` ("*", or a list of ETags) names `etag`.
 /// Weak ETags (W/"…") never match (strong comparison, RFC 9110 §13.1.1).
 bool etag_listed(std::string_view header, std::string_view etag, bool weak_compare = false);
+/// The ETag of a resource whose representation holds run-time state: "<stable>.<full>", the
+/// digest without those members, then of the whole. If-None-Match compares it whole (a GET
+/// sees any change); If-Match compares the stable part (a write conflicts only with writes).
+std::string two_part_etag(std::string_view stable_representation, std::string_view representation);
+/// If-Match against a two-part (or plain) ETag: compares the part before '.' of each listed
+/// tag with `stable` (a quoted digest). "*" matches.
+bool etag_listed_stable(std::string_view header, std::string_view stable);
 
 /// RFC 3986 percent-encoding of a query component (everything but the unreserved characters),
 /// or of a path segment (`in_path`: '@' and ':' stay, as pchar allows).

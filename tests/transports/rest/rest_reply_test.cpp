@@ -64,6 +64,17 @@ TEST(RestReply, IfMatchListsCompareStronglyAndStarMatchesAnything) {
   EXPECT_FALSE(etag_listed("", tag));
 }
 
+TEST(RestReply, TwoPartEtagsMatchWritesByTheirStablePart) {
+  std::string before = two_part_etag(R"({"port":3})", R"({"port":3,"in_use":0})");
+  std::string after = two_part_etag(R"({"port":3})", R"({"port":3,"in_use":1})");
+  EXPECT_NE(before, after) << "a GET sees the run-time change";
+  EXPECT_FALSE(etag_listed(before, after, true));
+  EXPECT_TRUE(etag_listed_stable(before, etag_of(R"({"port":3})"))) << "a write does not conflict with it";
+  EXPECT_FALSE(etag_listed_stable(before, etag_of(R"({"port":4})")));
+  EXPECT_TRUE(etag_listed_stable("*", etag_of("x")));
+  EXPECT_FALSE(etag_listed_stable("W/" + before, etag_of(R"({"port":3})")));
+}
+
 TEST(RestReply, PercentEncodingKeepsPathCharactersOnlyInPaths) {
   EXPECT_EQ(percent_encode("a b/c?d&e=f"), "a%20b%2Fc%3Fd%26e%3Df");
   EXPECT_EQ(percent_encode("alice@example.com", true), "alice@example.com");
