@@ -125,19 +125,23 @@ std::string level_name(spdlog::level::level_enum l) {
 }  // namespace
 
 std::string server_banner() {
-  struct utsname u {};
-  std::string arch = "unknown", os = "unknown";
-  if (::uname(&u) == 0) {
-    arch = u.machine;
-    os = u.sysname;
-    for (char& c : os) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  // Computed once: `version` and system_info are cheap reads.
+  static const std::string banner = [] {
+    struct utsname u {};
+    std::string arch = "unknown", os = "unknown";
+    if (::uname(&u) == 0) {
+      arch = u.machine;
+      os = u.sysname;
+      for (char& c : os) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
 #ifdef SB_VERSION
-  const char* version = SB_VERSION;
+    const char* version = SB_VERSION;
 #else
-  const char* version = "dev";
+    const char* version = "dev";
 #endif
-  return fmt::format("Switchboard ({} ({}/{}))", version, arch, os);
+    return fmt::format("Switchboard ({} ({}/{}))", version, arch, os);
+  }();
+  return banner;
 }
 
 namespace {

@@ -1,6 +1,9 @@
 // system_commands.cpp: system_info, statistics_show, command_list.
 #include "gateway/core/system_commands.h"
 
+#include <atomic>
+#include <memory>
+
 #include <fmt/format.h>
 
 #include "gateway/engine/command_helpers.h"
@@ -15,22 +18,37 @@ std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-Result system_info(const CoreContext& ctx) {
-  auto now = std::chrono::system_clock::now();
+/// Everything but the uptime, built once the components have started (their lines do not change
+/// afterwards): a panel polls /system, so each call is one copy and one field.
+Value system_base(const CoreContext& ctx) {
   Value components = Value::array();
   if (ctx.components)
     for (const auto& [name, enabled, detail] : ctx.components())
       components.push_back(Value{{"name", name}, {"enabled", enabled}, {"detail", detail}});
-  return Value{{"version", SB_VERSION},
-               {"server", server_banner()},
-               {"started", unix_seconds(ctx.started)},
-               {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(now - ctx.started).count()},
-               {"build", {{"compiler", __VERSION__},
-                          {"cxx_standard", static_cast<std::int64_t>(__cplusplus)}}},
-               {"components", std::move(components)},
-               // config_import and every write apply at once (dialplan swap, ports reread,
-               // changed accounts re-register): nothing waits for a restart.
-               {"pending_impact", "none"}};
+  Value v = Value::object();
+  v["version"] = SB_VERSION;
+  v["server"] = server_banner();
+  v["started"] = unix_seconds(ctx.started);
+  v["uptime_s"] = 0;
+  v["build"] = Value{{"compiler", __VERSION__}, {"cxx_standard", static_cast<std::int64_t>(__cplusplus)}};
+  v["components"] = std::move(components);
+  // config_import and every write apply at once (dialplan swap, ports reread, changed
+  // accounts re-register): nothing waits for a restart.
+  v["pending_impact"] = "none";
+  return v;
+}
+
+Result system_info(const CoreContext& ctx) {
+  static std::atomic<std::shared_ptr<const Value>> cached;
+  std::shared_ptr<const Value> base = cached.load();
+  if (!base) {
+    auto built = std::make_shared<const Value>(system_base(ctx));
+    if (!(*built)["components"].empty()) cached.store(built);  // before start: not kept
+    base = std::move(built);
+  }
+  Value v = *base;
+  v["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - ctx.started).count();
+  return v;
 }
 
 Result statistics_show(const mi::Statistics& stats, const Args& a) {
@@ -89,7 +107,7 @@ void register_system_commands(mi::Registry& registry, mi::Statistics& stats, Cor
                                                                  {"detail", str("as the start-up line shows it")}}))},
                                  {"pending_impact", enum_of({"none"}, "changes waiting for a restart: none, "
                                                                       "every write applies at once")}}),
-                .rest = {rest::get("/system").etag_ignoring({"uptime_s"})},
+                .rest = {rest::get("/system")},
                 .handler = [&ctx](const Args&) { return system_info(ctx); }});
 
   registry.add({.name = "statistics_show", .module = m,

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -155,10 +156,13 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   }
   mi::Dispatcher dispatcher(registry, stats, gateway::dispatcher_options(cfg));
   rt.dispatcher = &dispatcher;
-  rt.components = [&components] {
-    std::vector<std::tuple<std::string, bool, std::string>> out;
-    for (const auto& c : components) out.emplace_back(std::string(c->name()), c->enabled(), c->describe());
-    return out;
+  // What system_info shows of the components: taken once every one has started (their
+  // describe() lines do not change afterwards); empty before.
+  using ComponentLines = std::vector<std::tuple<std::string, bool, std::string>>;
+  auto component_lines = std::make_shared<std::atomic<std::shared_ptr<const ComponentLines>>>();
+  rt.components = [component_lines] {
+    auto lines = component_lines->load();
+    return lines ? *lines : ComponentLines{};
   };
   std::vector<gateway::Component*> started;
   try {
@@ -184,6 +188,11 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
     }
   }
   if (detached) detached->ready();
+  {
+    auto lines = std::make_shared<ComponentLines>();
+    for (const auto& c : components) lines->emplace_back(std::string(c->name()), c->enabled(), c->describe());
+    component_lines->store(std::move(lines));
+  }
   std::string where;
   for (const auto& c : components)
     if (std::string d = c->describe(); !d.empty()) where += "; " + d;

@@ -1,6 +1,8 @@
 // rest_operation.cpp: params in, command call, status/ETag/Location/Link out.
 #include "transports/rest/rest_operation.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "mi/binding.h"
@@ -112,10 +114,17 @@ std::string next_page(const Echo& echo, const std::string& next) {
 
 /// The representation without the members the binding marks as run-time state.
 std::string stable_text(const Operation& op, const mi::Value& reply, const std::string& text) {
-  if (op.binding->etag_ignores.empty() || !reply.is_object()) return text;
-  mi::Value stable = reply;
-  for (const std::string& m : op.binding->etag_ignores) stable.erase(m);
-  return mi::to_compact_json(stable);
+  const auto& ignored = op.binding->etag_ignores;
+  if (ignored.empty() || !reply.is_object()) return text;
+  std::string out;  // each kept member as "name":value, without copying the reply
+  for (auto it = reply.begin(); it != reply.end(); ++it) {
+    if (std::find(ignored.begin(), ignored.end(), it.key()) != ignored.end()) continue;
+    out += it.key();
+    out += ':';
+    out += mi::to_compact_json(it.value());
+    out += ',';
+  }
+  return out;
 }
 
 /// The ETag of a GET's reply (`text` is its JSON): the version member; or, with run-time

@@ -30,7 +30,7 @@ HttpReply problem(unsigned status, std::string detail, mi::Value errors = nullpt
 /// The host's own text/plain refusals (404, 405, 401 …) as problem+json, headers kept.
 HttpReply restyle(HttpReply text);
 
-/// A strong ETag ("…", quotes included): a digest of the representation's bytes.
+/// A strong ETag ("…", quotes included): a 128-bit hash of the representation's bytes.
 std::string etag_of(std::string_view representation);
 /// A strong ETag from a version number or string (the config revision).
 std::string etag_of_version(const mi::Value& version);
