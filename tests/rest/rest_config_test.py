@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import restlib  # noqa: E402
-from restlib import check, finish  # noqa: E402
+from restlib import check, finish, seclib  # noqa: E402
 
 d = restlib.start(["http.basic_auth=op:op-pass:operator,adm:adm-pass:admin", "config.keep_revisions=5"])
 adm = restlib.Api(d, user="adm", password="adm-pass")
@@ -140,5 +140,25 @@ r = adm.request("POST", "/mi/config_import", {"document": backup, "dry_run": Tru
 check(r.status == 200 and r.json["dry_run"] is True, "config_import over MI (dry run)", 200, r)
 r = adm.request("POST", "/mi/config_import", {"document": backup, "if_revision": 3})
 check(r.status == 412, "config_import if_revision: 412 when not current", 412, r)
+
+# ---- an import does not drop the calls that are up ------------------------------------------------
+r = adm.request("POST", "/mi/port_call", {"port": 1, "number": "0301"})
+check(r.status == 200 and "id" in r.json, "a call from port 1 through the dialplan to group lines", 200, r)
+call_id = r.json.get("id")
+answered = seclib.wait_for(lambda: any(c["id"] == call_id and c["state"] == "answered"
+                                       for c in op.request("GET", "/calls").json["Calls"]), 10)
+check(answered, "the call is answered (both channels of port 1 in use)")
+doc, etag = get_config()
+doc["ports"][0]["label"] = "relabelled"
+doc["dialplan"][0]["comment"] = "changed while a call is up"
+r = adm.request("PUT", "/config", doc, headers={"If-Match": etag})
+check(r.status == 200 and r.json["changes"]["ports"]["changed"] == ["1"], "an import that changes port 1", 200, r)
+calls = op.request("GET", "/calls").json["Calls"]
+check([c["id"] for c in calls] == [call_id] and calls[0]["state"] == "answered",
+      "the call is still up after the import", [call_id], calls)
+port = op.request("GET", "/ports/1").json
+check(port["label"] == "relabelled" and port["in_use"] == 2, "port 1 has its new label and still carries it",
+      ("relabelled", 2), (port["label"], port["in_use"]))
+check(op.request("DELETE", f"/calls/{call_id}").status == 200, "hang up")
 
 finish()
