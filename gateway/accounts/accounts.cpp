@@ -221,6 +221,7 @@ Value account_value(const Account& a) {
   v["expires"] = a.expires;
   v["matchtype"] = a.matchtype;
   v["options"] = a.options;
+  v["version"] = a.version;
   return v;
 }
 
@@ -248,7 +249,7 @@ std::vector<Account> Accounts::read_all() {
   std::vector<Account> out;
   auto st = db_.prepare(
       "SELECT name, address, transport, username, auth_user, secret, displayname, domain, register, expires, "
-      "matchtype, options FROM sip_account ORDER BY name");
+      "matchtype, options, version FROM sip_account ORDER BY name");
   while (st.step()) {
     Account a;
     a.name = st.text(0);
@@ -262,6 +263,7 @@ std::vector<Account> Accounts::read_all() {
     a.do_register = st.integer(8) != 0;
     a.expires = static_cast<int>(std::clamp<std::int64_t>(st.integer(9), -1, kMaxAccountExpires + 1));
     a.matchtype = st.text(10);
+    a.version = st.integer(12);
     std::string why;
     auto options = parse_account_options(st.text(11), &why);
     if (!options) {
@@ -285,13 +287,13 @@ bool Accounts::write(const Account& a, std::int64_t now, bool insert) {
                "register, expires, matchtype, options, name, created, modified) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                "ON CONFLICT (name) DO NOTHING"
              : "UPDATE sip_account SET address = ?, transport = ?, username = ?, auth_user = ?, secret = ?, "
-               "displayname = ?, domain = ?, register = ?, expires = ?, matchtype = ?, options = ?, modified = ? "
-               "WHERE name = ?");
+               "displayname = ?, domain = ?, register = ?, expires = ?, matchtype = ?, options = ?, modified = ?, "
+               "version = ? WHERE name = ?");
   st.bind(1, a.address).bind(2, a.transport).bind(3, a.username).bind(4, a.auth_user).bind(5, a.secret);
   st.bind(6, a.displayname).bind(7, a.domain).bind(8, std::int64_t{a.do_register ? 1 : 0});
   st.bind(9, std::int64_t{a.expires}).bind(10, a.matchtype).bind(11, a.options.dump());
   if (insert) st.bind(12, a.name).bind(13, now).bind(14, now);
-  else st.bind(12, now).bind(13, a.name);
+  else st.bind(12, now).bind(13, a.version).bind(14, a.name);
   st.run();
   bool changed = db_.changes() > 0;
   tx.commit();
@@ -382,9 +384,11 @@ bool Accounts::add(const Account& a, std::int64_t now) {
   return true;
 }
 
-bool Accounts::update(const Account& a, std::int64_t now) {
-  auto it = live_.find(a.name);
+bool Accounts::update(const Account& given, std::int64_t now) {
+  auto it = live_.find(given.name);
   if (it == live_.end()) return false;
+  Account a = given;
+  a.version = it->second.account->version + 1;
   if (!write(a, now, false)) return false;
   apply(it->second, std::make_shared<const Account>(a), false);
   update_gauges();

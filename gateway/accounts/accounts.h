@@ -40,6 +40,7 @@ struct Account {
   int expires = 3600;
   std::string matchtype = "address";
   nlohmann::ordered_json options = nlohmann::ordered_json::object();
+  std::int64_t version = 1;  ///< bumped by every write (the REST ETag follows it)
 
   /// The digest user: auth_user, or username when that is empty.
   const std::string& digest_user() const { return auth_user.empty() ? username : auth_user; }

@@ -67,7 +67,7 @@ Result update_account(Accounts& accounts, const Args& a) {
   read_fields(a, acc);
   if (auto e = check(accounts, acc)) return *e;
   if (!accounts.update(acc, now())) return Error::failure(404, "Account not found");
-  return shown(accounts, acc);
+  return shown(accounts, *accounts.find(acc.name));
 }
 
 Result remove_account(Accounts& accounts, const Args& a) {
@@ -120,6 +120,7 @@ Value account_reply() {
                  {"expires", uint()},
                  {"matchtype", enum_of({"address", "address_user", "to_user"})},
                  {"options", object({{"failover_causes", opt(array_of(uint()))}, {"channels", opt(uint())}})},
+                 {"version", uint("bumped by every change, the secret's included")},
                  {"state", registration_state()}});
 }
 

@@ -493,7 +493,8 @@ void write_config(const SipServices& s, const Value& current, const Value& next,
   if (kind_changed(report, "subscribers")) {
     for (const Value& v : next["subscribers"])
       db.prepare("INSERT INTO subscriber (username, domain, ha1, ha1b, created) VALUES (?,?,?,?,?) "
-                 "ON CONFLICT (username, domain) DO UPDATE SET ha1 = excluded.ha1, ha1b = excluded.ha1b")
+                 "ON CONFLICT (username, domain) DO UPDATE SET ha1 = excluded.ha1, ha1b = excluded.ha1b, "
+                 "version = subscriber.version + 1")
           .bind(1, v["username"].get<std::string>()).bind(2, v["domain"].get<std::string>())
           .bind(3, v["ha1"].get<std::string>()).bind(4, v["ha1b"].get<std::string>()).bind(5, now).run();
     for (const Value* v : removed("subscribers"))
@@ -508,7 +509,8 @@ void write_config(const SipServices& s, const Value& current, const Value& next,
                  "address = excluded.address, transport = excluded.transport, username = excluded.username, "
                  "auth_user = excluded.auth_user, secret = excluded.secret, displayname = excluded.displayname, "
                  "domain = excluded.domain, register = excluded.register, expires = excluded.expires, "
-                 "matchtype = excluded.matchtype, options = excluded.options, modified = excluded.modified")
+                 "matchtype = excluded.matchtype, options = excluded.options, modified = excluded.modified, "
+                 "version = sip_account.version + 1")
           .bind(1, v["name"].get<std::string>()).bind(2, v["address"].get<std::string>())
           .bind(3, v["transport"].get<std::string>()).bind(4, v["username"].get<std::string>())
           .bind(5, v["auth_user"].get<std::string>()).bind(6, v["secret"].get<std::string>())

@@ -37,7 +37,8 @@ Result remove_subscriber(Subscribers& subs, const Args& a) {
 }
 
 Value shown(const Subscriber& sub) {
-  return Value{{"username", sub.username}, {"domain", sub.domain}, {"created", sub.created}};
+  return Value{{"username", sub.username}, {"domain", sub.domain}, {"created", sub.created},
+               {"version", sub.version}};
 }
 
 Result show_subscriber(Subscribers& subs, const Args& a) {
@@ -80,7 +81,8 @@ Result list_subscribers(Subscribers& subs, const Args& a) {
 
 static Value subscriber_reply() {
   using namespace mi::schema;
-  return object({{"username", str()}, {"domain", str()}, {"created", uint("unix time")}});
+  return object({{"username", str()}, {"domain", str()}, {"created", uint("unix time")},
+                 {"version", uint("bumped by every change, the password's included")}});
 }
 
 void register_registrar_commands(mi::Registry& registry, const SipServices& s) {

@@ -47,7 +47,7 @@ bool Subscribers::remove(const std::string& username, const std::string& domain)
 bool Subscribers::set_password(const std::string& username, const std::string& domain,
                                const std::string& password) {
   Transaction tx(db_);
-  auto st = db_.prepare("UPDATE subscriber SET ha1 = ?, ha1b = ? WHERE username = ? AND domain = ?");
+  auto st = db_.prepare("UPDATE subscriber SET ha1 = ?, ha1b = ?, version = version + 1 WHERE username = ? AND domain = ?");
   st.bind(1, digest_ha1(username, domain, password));
   st.bind(2, digest_ha1(username + "@" + domain, domain, password));
   st.bind(3, username).bind(4, domain).run();
@@ -58,26 +58,26 @@ bool Subscribers::set_password(const std::string& username, const std::string& d
 
 std::optional<Subscriber> Subscribers::find(const std::string& username, const std::string& domain) {
   auto st = db_.prepare(
-      "SELECT username, domain, ha1, ha1b, created FROM subscriber WHERE username = ? AND domain = ?");
+      "SELECT username, domain, ha1, ha1b, created, version FROM subscriber WHERE username = ? AND domain = ?");
   st.bind(1, username).bind(2, domain);
   if (!st.step()) return std::nullopt;
-  return Subscriber{st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4)};
+  return Subscriber{st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4), st.integer(5)};
 }
 
 std::vector<Subscriber> Subscribers::list() {
   std::vector<Subscriber> out;
   auto st = db_.prepare(
-      "SELECT username, domain, ha1, ha1b, created FROM subscriber ORDER BY domain, username");
-  while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4)});
+      "SELECT username, domain, ha1, ha1b, created, version FROM subscriber ORDER BY domain, username");
+  while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4), st.integer(5)});
   return out;
 }
 
 std::vector<Subscriber> Subscribers::page(
     const std::optional<std::pair<std::string, std::string>>& after, std::size_t limit) {
   std::vector<Subscriber> out;
-  auto st = db_.prepare(after ? "SELECT username, domain, ha1, ha1b, created FROM subscriber "
+  auto st = db_.prepare(after ? "SELECT username, domain, ha1, ha1b, created, version FROM subscriber "
                                 "WHERE (domain, username) > (?, ?) ORDER BY domain, username LIMIT ?"
-                              : "SELECT username, domain, ha1, ha1b, created FROM subscriber "
+                              : "SELECT username, domain, ha1, ha1b, created, version FROM subscriber "
                                 "ORDER BY domain, username LIMIT ?");
   int i = 1;
   if (after) {
@@ -85,7 +85,7 @@ std::vector<Subscriber> Subscribers::page(
     st.bind(i++, after->second);
   }
   st.bind(i, static_cast<std::int64_t>(limit));
-  while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4)});
+  while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4), st.integer(5)});
   return out;
 }
 

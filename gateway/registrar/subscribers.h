@@ -21,6 +21,7 @@ struct Subscriber {
   std::string ha1;
   std::string ha1b;
   std::int64_t created = 0;
+  std::int64_t version = 1;  ///< bumped by every write (the REST ETag follows it)
 };
 
 /// Empty when `s` may be a subscriber's user (domain = false) or domain name part, else why not.

@@ -110,6 +110,12 @@ CREATE TABLE config_revision (
   document TEXT NOT NULL             -- the whole configuration document after it (JSON)
 );
 )sql",
+      // 4: a version per subscriber and account, bumped by every write (issue #13: the REST
+      // ETag changes when only a password or secret does, which the representation never shows).
+      R"sql(
+ALTER TABLE subscriber ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE sip_account ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+)sql",
   };
   return kMigrations;
 }

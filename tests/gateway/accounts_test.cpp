@@ -260,9 +260,9 @@ TEST_F(AccountsTest, RegReloadReadsRowsWrittenBehindItsBack) {
     db.exec("DELETE FROM sip_account WHERE name = 'r2'");
     db.exec("UPDATE sip_account SET username = 'changed' WHERE name = 'r1'");
     db.exec("INSERT INTO sip_account SELECT 'r3', address, transport, username, auth_user, secret, displayname, "
-            "domain, register, expires, matchtype, options, created, modified FROM sip_account WHERE name = 'r1'");
+            "domain, register, expires, matchtype, options, created, modified, version FROM sip_account WHERE name = 'r1'");
     db.exec("INSERT INTO sip_account SELECT 'bad', 'no such host!', transport, username, auth_user, secret, "
-            "displayname, domain, register, expires, matchtype, options, created, modified FROM sip_account "
+            "displayname, domain, register, expires, matchtype, options, created, modified, version FROM sip_account "
             "WHERE name = 'r1'");
   }
   Result r = call("reg_reload");

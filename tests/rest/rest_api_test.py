@@ -56,6 +56,10 @@ problem_ok(api.request("PUT", "/subscribers/alice@example.com", {"password": "n3
 r = api.request("PUT", "/subscribers/alice@example.com", {"password": "n3w"}, headers={"If-Match": etag})
 check(r.status == 200 and r.json["username"] == "alice" and r.header("ETag"),
       "PUT with the current ETag: 200, the resource and its ETag", 200, r)
+check(r.header("ETag") != etag, "a password change changes the ETag (the version), not only what is shown",
+      "another ETag", r.header("ETag"))
+problem_ok(api.request("PUT", "/subscribers/alice@example.com", {"password": "lost"}, headers={"If-Match": etag}),
+           412, "a second password change based on the old ETag (a lost update)")
 problem_ok(api.request("DELETE", "/subscribers/alice@example.com"), 428, "DELETE without If-Match")
 r = api.request("DELETE", "/subscribers/alice@example.com", headers={"If-Match": r.header("ETag")})
 check(r.status == 204 and r.body == "", "DELETE with If-Match: 204, no body", 204, r)
