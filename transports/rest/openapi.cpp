@@ -104,7 +104,14 @@ Value operation_of(const Operation& op, const std::string& operation_id) {
   const Operation& shown =
       (op.read && !b.answers_with_reply && (b.method == "PUT" || b.method == "PATCH")) ? *op.read : op;
   Value ok{{"description", b.status == 204 ? "done" : shown.spec->summary}};
-  if (b.status != 204) ok["content"] = Value{{kJson, {{"schema", shown.spec->reply}}}};
+  if (b.status != 204) {
+    // After a PUT/PATCH: the resource as a GET shows it now, or (when reading it back failed
+    // after the committed write) the command's own reply.
+    Value schema = &shown == &op || shown.spec->reply == op.spec->reply
+                       ? shown.spec->reply
+                       : Value{{"anyOf", Value::array({shown.spec->reply, op.spec->reply})}};
+    ok["content"] = Value{{kJson, {{"schema", std::move(schema)}}}};
+  }
   Value headers = Value::object();
   if (b.method == "GET" || &shown != &op) headers["ETag"] = header("strong ETag of the representation");
   if (b.status == 201) headers["Location"] = header("the new resource");

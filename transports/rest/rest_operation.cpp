@@ -299,14 +299,21 @@ void serve(const Operation& op, HttpRequest& req, HttpRespond respond, mi::Dispa
     if (b.status == 204) return respond(HttpReply{204, {}, {}, {}});
     if (b.method == "GET") return respond(representation(op, res.value(), &echo, max_reply));
     if (op.read && !b.answers_with_reply && (b.method == "PUT" || b.method == "PATCH")) {
-      // Answer with the resource as it is now, and its new ETag.
+      // Answer with the resource as it is now, and its new ETag. The write is committed: if
+      // reading it back fails (shutting down, removed meanwhile), the write's own reply is the
+      // answer, never an error for a write that happened.
       mi::Request read{op.read->spec->name, mi::Value::object(), caller, false, {}};
       for (const std::string& name : mi::rest::path_params(op.read->binding->path))
         if (params.contains(name)) read.params[name] = params[name];
+      for (const auto& [name, value] : op.read->binding->fixed) read.params[name] = value;
       const Operation& r = *op.read;
-      return dispatcher.call(std::move(read), [&r, respond, max_reply](mi::Result now) {
-        if (!now.ok()) return respond(error_reply(&r, now.error()));
-        respond(representation(r, now.value(), nullptr, max_reply));
+      return dispatcher.call(std::move(read), [&r, respond, max_reply,
+                                               written = std::move(res.value())](mi::Result now) {
+        if (now.ok()) return respond(representation(r, now.value(), nullptr, max_reply));
+        std::string text = mi::to_compact_json(written);
+        if (text.size() > max_reply)
+          return respond(problem(mi::Error::reply_too_large(text.size(), max_reply, "over http.max_reply")));
+        respond(HttpReply{200, kJson, std::move(text), {}});
       });
     }
     std::string text = mi::to_compact_json(res.value());
