@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define SB_MODULE_ABI_MAJOR 1
-#define SB_MODULE_ABI_MINOR 2
+#define SB_MODULE_ABI_MINOR 3
 /** The one symbol the daemon looks up in a module. */
 #define SB_MODULE_EXPORTS_SYMBOL "sb_module_exports"
 
@@ -128,6 +128,19 @@ typedef struct sb_reply_schema_export {
   const char *schema;   /* JSON Schema text */
 } sb_reply_schema_export;
 
+/** An event the module raises (ABI 1.3), declared like the daemon's own: events_list shows it,
+ * event_subscribe and the event stream deliver it, the OpenAPI document describes it.
+ * `params_schema` is the JSON Schema text of its params object (the subset above), every
+ * property with a "description". Example:
+ *   {"E_EXAMPLE_GREETED", "Someone was greeted",
+ *    "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"description\":\"who\"}},"
+ *    "\"required\":[\"name\"],\"additionalProperties\":false}"} */
+typedef struct sb_event_export {
+  const char *name;           /* E_[A-Z0-9_]+, at most 64; NULL ends the array */
+  const char *summary;        /* one line: when it is raised; required */
+  const char *params_schema;  /* JSON Schema text of the params object; required */
+} sb_event_export;
+
 /* ---- the module descriptor ---------------------------------------------------------------- */
 typedef struct sb_module {
   uint32_t abi_major;    /* SB_MODULE_ABI_MAJOR (first field in every version) */
@@ -153,6 +166,9 @@ typedef struct sb_module {
    * one is refused at load, naming it. (A module built for 1.0/1.1 has none: its commands get a
    * schema that accepts any reply.) */
   const sb_reply_schema_export *reply_schemas;
+  /* ---- since ABI 1.3 ---- */
+  /** The events the module raises with sb_raise_event(), NULL-name terminated, or NULL. */
+  const sb_event_export *events;
 } sb_module;
 
 /** Fills the version fields: `SB_MODULE_EXPORTS = { SB_MODULE_ABI_INIT, .name = "x", ... };` */
@@ -211,6 +227,13 @@ sb_node *sb_add_array(sb_node *parent, const char *key);
 sb_reply *sb_async_reply(sb_async *call);
 /** Delivers the reply (or error) built in sb_async_reply(call) and frees `call`. Exactly once. */
 void sb_async_complete(sb_async *call);
+
+/* ---- events (ABI 1.3; any thread, never blocks) ------------------------------------------- */
+/** Raises a declared event (one of the module's sb_module.events, or any event events_list
+ * shows) with its params as JSON object text (NULL = {}). The params are checked against the
+ * declaration. Returns SB_OK, SB_ENOENT (no such event, or no event bus: --check-config),
+ * or SB_EINVAL (NULL name, params not a JSON object or not matching the declaration; logged). */
+int sb_raise_event(const char *event, const char *params_json);
 
 /* ---- logging into the daemon's log -------------------------------------------------------- */
 enum { SB_LOG_DEBUG = 1, SB_LOG_INFO = 2, SB_LOG_WARN = 3, SB_LOG_ERROR = 4 };

@@ -3,6 +3,10 @@
 // guarded by a mutex so that a second sb_async_complete() of a handle is refused, not a crash.
 #include "mi/module_bridge.h"
 
+#include <atomic>
+
+#include "mi/event_bus.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -456,3 +460,36 @@ void sb_log(int level, const char* format, ...) {
 }
 
 }  // extern "C"
+
+// ---- events (ABI 1.3) ---------------------------------------------------------------------------
+
+namespace {
+std::atomic<sb::mi::EventBus*> g_event_bus{nullptr};
+}  // namespace
+
+void sb::mi::set_module_event_bus(EventBus* bus) { g_event_bus = bus; }
+
+extern "C" int sb_raise_event(const char* event, const char* params_json) {
+  try {
+    if (!event) return SB_EINVAL;
+    sb::mi::EventBus* bus = g_event_bus.load();
+    if (!bus) return SB_ENOENT;
+    const sb::mi::EventSpec* spec = bus->registry().find(event);
+    if (!spec || spec->name == "E_STATISTICS") return SB_ENOENT;
+    sb::mi::Value params =
+        params_json ? sb::mi::Value::parse(params_json, nullptr, false) : sb::mi::Value::object();
+    if (params.is_discarded() || !params.is_object()) {
+      spdlog::warn("sb_raise_event({}): params are not a JSON object", spec->name);
+      return SB_EINVAL;
+    }
+    if (std::string why = sb::mi::EventBus::check_params(*spec, params); !why.empty()) {
+      spdlog::warn("sb_raise_event({}): params do not match the declaration: {}", spec->name, why);
+      return SB_EINVAL;
+    }
+    bus->raise(*spec, std::move(params));
+    return SB_OK;
+  } catch (const std::exception& e) {
+    spdlog::error("sb_raise_event: {}", e.what());
+    return SB_EINVAL;
+  }
+}

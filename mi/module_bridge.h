@@ -28,4 +28,8 @@ namespace sb::mi {
 CommandSpec module_command_spec(const std::string& module, const sb_command_export& cmd,
                                 Value reply);
 
+/// The bus sb_raise_event() raises on (null: SB_ENOENT). Set when the daemon starts serving,
+/// cleared before it goes away.
+void set_module_event_bus(class EventBus* bus);
+
 }  // namespace sb::mi

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "mi/command.h"
+#include "mi/event_registry.h"
 
 namespace sb::mi {
 
@@ -51,6 +52,10 @@ class Registry {
   /// Returns an explanation when the spec would be refused, empty when it is acceptable.
   static std::string validate(const CommandSpec& spec);
 
+  /// The events modules declare next to their commands (event_registry.h).
+  EventRegistry& events() { return events_; }
+  const EventRegistry& events() const { return events_; }
+
  private:
   mutable std::shared_mutex mu_;
   std::deque<CommandSpec> specs_;  // deque: stable addresses
@@ -58,6 +63,7 @@ class Registry {
   std::unordered_map<std::string, const CommandSpec*> by_lower_name_;
   std::vector<std::pair<std::size_t, std::function<void(const CommandSpec&)>>> listeners_;
   std::size_t next_listener_ = 1;
+  EventRegistry events_;
 };
 
 }  // namespace sb::mi

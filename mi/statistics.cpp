@@ -94,4 +94,10 @@ std::size_t Statistics::reset(const std::vector<std::string>& items) {
   return found.size();
 }
 
+nlohmann::ordered_json statistics_sample(const Statistics& stats, const std::vector<std::string>& items) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const Stat* st : stats.match(items)) out[st->full_name()] = st->get();
+  return out;
+}
+
 }  // namespace sb::mi

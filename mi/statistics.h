@@ -20,6 +20,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace sb::mi {
 
 enum class StatKind {
@@ -98,5 +100,8 @@ class Statistics {
   std::deque<Stat> stats_;
   std::unordered_map<std::string, Stat*> by_full_name_;
 };
+
+/// {"group:name": value, …} of the stats matching `items` (an E_STATISTICS sample).
+nlohmann::ordered_json statistics_sample(const Statistics& stats, const std::vector<std::string>& items);
 
 }  // namespace sb::mi

@@ -233,7 +233,10 @@ Accounts::Accounts(Database& db, SipStack& sip, Engine& engine, su_root_t* root,
       ctx_{sip, engine, root, config.retry_min_s, std::max(config.retry_max_s, config.retry_min_s),
            stats.counter("accounts", "reg_sent"), stats.counter("accounts", "reg_failures"),
            stats.counter("accounts", "reg_state_changes"), stats.counter("accounts", "auth_challenges"),
-           [this] { update_gauges(); }},
+           [this] {
+             update_gauges();
+             for (const auto& fn : state_listeners_) fn();
+           }},
       accounts_(stats.gauge("accounts", "accounts")),
       registered_(stats.gauge("accounts", "registered")) {}
 

@@ -89,6 +89,13 @@ class Accounts {
   /// Forgets every registration without unregistering (shutdown calls unregister_all() first).
   ~Accounts();
   Accounts(const Accounts&) = delete;
+  /// Calls `fn` after any account's registration state changed (engine thread).
+  void add_state_listener(std::function<void()> fn) { state_listeners_.push_back(std::move(fn)); }
+  /// Raises E_ACCOUNT_REG_STATE on `bus` from now on.
+  void set_events(mi::EventBus* bus, const mi::EventSpec* reg_state) {
+    ctx_.events = bus;
+    ctx_.reg_state_event = reg_state;
+  }
   Accounts& operator=(const Accounts&) = delete;
 
   /// Reads every account from SQLite and starts the registrations; returns how many were loaded.
@@ -159,6 +166,7 @@ class Accounts {
 
   Database& db_;
   RegistrationContext ctx_;
+  std::vector<std::function<void()>> state_listeners_;
   std::map<std::string, Entry> live_;
   std::list<std::unique_ptr<Registration>> leaving_;
   bool stopping_ = false;

@@ -59,10 +59,12 @@ class AccountsModule final : public EngineModule {
   void configure(const Config& cfg) override { config_ = accounts_config(cfg); }
   void register_commands(mi::Registry& registry, const SipServices& services) override {
     register_accounts_commands(registry, services);
+    reg_state_ = &declare_registration_events(registry.events());
   }
   void build(EngineContext& ctx) override {
     accounts_ = std::make_unique<Accounts>(*ctx.services.db, *ctx.services.sip, ctx.engine, ctx.root,
                                            config_, ctx.stats);
+    accounts_->set_events(&ctx.events, reg_state_);
     loaded_ = accounts_->load();
     ctx.services.accounts = accounts_.get();
   }
@@ -80,6 +82,7 @@ class AccountsModule final : public EngineModule {
   AccountsConfig config_;
   std::unique_ptr<Accounts> accounts_;
   std::size_t loaded_ = 0;
+  const mi::EventSpec* reg_state_ = nullptr;
 };
 
 }  // namespace

@@ -17,6 +17,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "mi/reply_schema.h"
+
 #include "gateway/accounts/accounts.h"
 #include "gateway/engine/engine.h"
 #include "gateway/sip/sip_stack.h"
@@ -75,10 +77,33 @@ void Registration::set_state(RegState s) {
   if (s == state_) return;
   spdlog::info("accounts: {}: {} -> {}{}", account_->name, to_string(state_), to_string(s),
                s == RegState::failed && !last_error_.empty() ? " (" + last_error_ + ")" : "");
+  RegState previous = state_;
   state_ = s;
   last_change_ = now_s();
   ctx_.state_changes.inc();
   if (ctx_.on_state_change) ctx_.on_state_change();
+  if (ctx_.events && ctx_.reg_state_event)
+    ctx_.events->raise_if(*ctx_.reg_state_event, [&] {
+      return mi::Value{{"account", account_->name},
+                       {"state", to_string(s)},
+                       {"previous", to_string(previous)},
+                       {"registrar", request_uri_},
+                       {"error", s == RegState::failed ? mi::Value(last_error_) : mi::Value(nullptr)}};
+    });
+}
+
+const mi::EventSpec& declare_registration_events(mi::EventRegistry& events) {
+  using namespace mi::schema;
+  const auto states = [](const char* help) {
+    return enum_of({"disabled", "registering", "registered", "failed", "unregistering"}, help);
+  };
+  return events.add({.name = "E_ACCOUNT_REG_STATE", .module = "accounts",
+                     .summary = "A SIP account's (trunk's) registration changed state",
+                     .params = object({{"account", str("the account's name")},
+                                       {"state", states("the new state")},
+                                       {"previous", states("the state before")},
+                                       {"registrar", str("the request URI REGISTERs go to (empty before the first)")},
+                                       {"error", nullable(str("why it failed (state failed)"))}})});
 }
 
 void Registration::arm(std::int64_t delay_ms) {

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "gateway/sip/client_auth.h"
+#include "mi/event_bus.h"
 #include "mi/statistics.h"
 #include "mi/value.h"
 
@@ -53,7 +54,12 @@ struct RegistrationContext {
   mi::Stat& state_changes;  ///< accounts:reg_state_changes
   mi::Stat& challenges;     ///< accounts:auth_challenges (challenges answered)
   std::function<void()> on_state_change;
+  mi::EventBus* events = nullptr;               ///< E_ACCOUNT_REG_STATE is raised here
+  const mi::EventSpec* reg_state_event = nullptr;
 };
+
+/// Declares E_ACCOUNT_REG_STATE (with the accounts' commands).
+const mi::EventSpec& declare_registration_events(mi::EventRegistry& events);
 
 class Registration {
  public:

@@ -14,6 +14,8 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/calls/call.h"
+#include "gateway/calls/call_events.h"
+#include "gateway/sip/sip_cause.h"
 #include "gateway/calls/sip_legs.h"
 #include "gateway/ports/port_driver.h"
 #include "gateway/ports/ports.h"
@@ -265,9 +267,12 @@ int Calls::on_invite(msg_t* msg, sip_t* sip) {
   c.caller_host = sip->sip_from->a_url->url_host ? sip->sip_from->a_url->url_host : "";
   c.offer = sdp_of(sip);
   c.start_ms = unix_ms();
+  std::shared_ptr<const mi::SipCause> cause =
+      events_ && events_->wants_cause() ? sip_cause(msg, sip) : nullptr;  // before the leg takes msg
   c.a = SipInboundLeg::create(sip_, engine_, c, msg, sip);  // takes msg
   if (!c.a) return 500;
   open_cdr(c);
+  if (events_) events_->state(c, std::move(cause));
   calls_.emplace(c.id, std::move(call));
   counters_.total++;
   total_stat_.inc();
@@ -411,6 +416,7 @@ bool Calls::try_target(Call& call, const CallRoute& r, int* status, std::string*
     }
     p->in_use++;
     p->counters.calls++;
+    ports_.states_changed();
     call.port = p->number;
     call.target = fmt::format("port:{}", p->number);
     start_leg(call, std::move(leg), r);
@@ -432,8 +438,10 @@ void Calls::start_leg(Call& call, std::unique_ptr<Leg> leg, const CallRoute& r) 
 void Calls::on_progress(Call& call, int status, const std::string& phrase, const std::string& sdp) {
   if (call.state == "routing" || call.state == "ringing" || call.state == "early") {
     if (call.ring_ms == 0) call.ring_ms = unix_ms();
+    std::string before = call.state;
     call.state = status == 180 && sdp.empty() ? "ringing" : "early";
     call.a->send_progress(status, phrase, sdp);
+    if (events_ && call.state != before) events_->state(call);
   }
 }
 
@@ -443,6 +451,7 @@ void Calls::on_answered(Call& call, const std::string& sdp) {
   cdr_answered(call);
   call.state = "answered";
   call.a->send_answer(sdp);
+  if (events_) events_->state(call);
   counters_.answered++;
   answered_stat_.inc();
   if (Port* p = call.port ? ports_.find(call.port) : nullptr) p->counters.answered++;
@@ -453,7 +462,10 @@ void Calls::on_answered(Call& call, const std::string& sdp) {
 
 void Calls::release_port(Call& call) {
   if (!call.port) return;
-  if (Port* p = ports_.find(call.port); p && p->in_use > 0) p->in_use--;
+  if (Port* p = ports_.find(call.port); p && p->in_use > 0) {
+    p->in_use--;
+    ports_.states_changed();
+  }
 }
 
 Result Calls::originate(int port_number, const std::string& number, const std::string& caller) {
@@ -488,7 +500,9 @@ Result Calls::originate(int port_number, const std::string& number, const std::s
   c.from_port = port_number;
   p->in_use++;
   p->counters.calls++;
+  ports_.states_changed();
   open_cdr(c);
+  if (events_) events_->state(c);
   calls_.emplace(c.id, std::move(call));
   counters_.total++;
   total_stat_.inc();
@@ -536,7 +550,10 @@ void Calls::end_call(Call& call, int status, int q850, const std::string& reason
   call.reason = reason;
   release_port(call);
   if (call.from_port) {
-    if (Port* p = ports_.find(call.from_port); p && p->in_use > 0) p->in_use--;
+    if (Port* p = ports_.find(call.from_port); p && p->in_use > 0) {
+      p->in_use--;
+      ports_.states_changed();
+    }
     if (Port* p = ports_.find(call.from_port); p && answered) p->counters.answered++;
   }
   if (answered) {
@@ -550,8 +567,10 @@ void Calls::end_call(Call& call, int status, int q850, const std::string& reason
     if (q850 == 19 || status == 480) counters_.no_answer++;
     if (status == 487) counters_.cancelled++;
   }
+  if (events_) events_->state(call);
   try {
-    write_cdr(call);
+    std::int64_t row = write_cdr(call);
+    if (events_) events_->cdr(call, row);
   } catch (const StoreError& e) {
     spdlog::error("calls: #{}: the CDR could not be written: {}", call.id, e.what());
   }
@@ -569,7 +588,7 @@ void Calls::end_call(Call& call, int status, int q850, const std::string& reason
   connected_stat_.set(static_cast<std::int64_t>(connected));
 }
 
-void Calls::write_cdr(const Call& call) {
+std::int64_t Calls::write_cdr(const Call& call) {
   Value legs = call.attempts;
   if (call.answer_ms) legs.push_back(Value{{"target", call.target}, {"status", 200}, {"answered", true}});
   Transaction tx(db_);
@@ -595,8 +614,10 @@ void Calls::write_cdr(const Call& call) {
       .bind(15, call.reason)
       .bind(16, legs.dump())
       .run();
+  std::int64_t row = call.cdr_row ? call.cdr_row : db_.last_insert_rowid();
   tx.commit();
   cdrs_stat_.inc();
+  return row;
 }
 
 std::size_t Calls::drop_port(int port) {

@@ -118,6 +118,8 @@ class Calls {
   Calls& operator=(const Calls&) = delete;
 
   void set_hooks(CallsHooks hooks) { hooks_ = std::move(hooks); }
+  /// Raises E_CALL_STATE and E_CDR through `events` from now on.
+  void set_events(const class CallEvents* events) { events_ = events; }
   /// Registers the INVITE (and stray BYE) handlers on the SIP stack.
   void attach();
   /// Shutdown: ends every call (cause 41) and answers pending INVITEs 503.
@@ -164,7 +166,8 @@ class Calls {
   /// is answered, and completed when it ends: a daemon killed mid-call still leaves its row.
   void open_cdr(Call& call);
   void cdr_answered(const Call& call);
-  void write_cdr(const Call& call);
+  /// Returns the CDR row's id.
+  std::int64_t write_cdr(const Call& call);
   /// At start-up: rows a previous run left open are closed ("daemon restart").
   void close_abandoned_cdrs();
   mi::Value call_value(const Call& call, bool detail) const;
@@ -178,6 +181,7 @@ class Calls {
   Database& db_;
   CauseMap causes_;
   CallsHooks hooks_;
+  const class CallEvents* events_ = nullptr;
   std::map<std::uint64_t, std::unique_ptr<Call>> calls_;
   std::uint64_t next_id_ = 1;
   CallCounters counters_;

@@ -6,6 +6,7 @@
 #include "gateway/calls/calls_module.h"
 
 #include <ctime>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -13,6 +14,7 @@
 
 #include "gateway/accounts/accounts.h"
 #include "gateway/calls/calls_commands.h"
+#include "gateway/calls/call_events.h"
 #include "gateway/calls/cause_map.h"
 #include "gateway/dialplan/dialplan.h"
 #include "gateway/registrar/registrar.h"
@@ -122,12 +124,17 @@ class CallsModule final : public EngineModule {
   void configure(const Config& cfg) override { config_ = calls_config(cfg); }
   void register_commands(mi::Registry& registry, const SipServices& services) override {
     register_calls_commands(registry, services);
+    events_.emplace(registry.events());
   }
   void build(EngineContext& ctx) override {
     SipServices& s = ctx.services;
     calls_ = std::make_unique<Calls>(config_, *s.sip, ctx.engine, ctx.root, *s.usrloc, *s.ports, *s.db,
                                      ctx.stats);
     calls_->attach();
+    if (events_) {
+      events_->attach(&ctx.events);
+      calls_->set_events(&*events_);
+    }
     s.calls = calls_.get();
   }
   void link(EngineContext& ctx) override { calls_->set_hooks(calls_hooks(ctx.services)); }
@@ -142,6 +149,7 @@ class CallsModule final : public EngineModule {
  private:
   CallsConfig config_;
   std::unique_ptr<Calls> calls_;
+  std::optional<CallEvents> events_;
 };
 
 }  // namespace

@@ -22,6 +22,7 @@
 
 #include "gateway/config/config.h"
 #include "mi/dispatcher.h"
+#include "mi/event_bus.h"
 
 namespace sb::gateway {
 
@@ -43,6 +44,8 @@ struct Runtime {
   std::function<Component*(std::string_view name)> find;
   /// Every component in start order: {name, enabled, its describe() line} (system_info).
   std::function<std::vector<std::tuple<std::string, bool, std::string>>()> components;
+  /// The event bus (mi/event_bus.h): events are declared in registry.events(), raised here.
+  mi::EventBus* events = nullptr;
 };
 
 class Component {

@@ -301,6 +301,10 @@ std::string Config::set(std::string_view name, std::string_view value, const std
   e.number = number;
   e.origin = origin;
   e.seq = next_seq_++;
+  if (e.spec->repeatable) {
+    if (value.empty()) e.items.clear();
+    else e.items.emplace_back(e.text, origin);
+  }
   return {};
 }
 
@@ -445,6 +449,13 @@ const Config::Entry& Config::entry(std::string_view name, KeyType type) const {
   if (e.spec->type != type)
     throw std::logic_error(fmt::format("config key '{}' read with the wrong type", name));
   return e;
+}
+
+std::vector<std::pair<std::string, std::string>> Config::get_list(std::string_view name) const {
+  const Entry& e = entry(name, KeyType::string);
+  if (!e.spec->repeatable) throw std::logic_error("config key is not a list: " + std::string(name));
+  if (e.seq == 0 && !e.text.empty()) return {{e.text, "default"}};
+  return e.items;
 }
 
 const std::string& Config::get_string(std::string_view name) const {

@@ -14,7 +14,8 @@
 // Loadable modules' parameters live in `[module.<name>]` sections (`--set module.<name>.<key>=v`):
 // their keys are not in the schema; they are kept as text with their origin and checked against
 // the module's exported parameters when it is loaded (gateway/modules/module_loader.h).
-// A key given twice keeps the last value (file order, then the --set overrides in order).
+// A key given twice keeps the last value (file order, then the --set overrides in order), except
+// a repeatable key, which collects every value (KeySpec::repeatable).
 // Threading: a schema and a Config are built on one thread at startup and are immutable
 // afterwards; const member functions may then be called from any thread. A Config refers to its
 // schema, which must outlive it (the daemon's is a static).
@@ -72,6 +73,9 @@ struct KeySpec {
   /// The comment written above the key in the generated conf file, lines separated by '\n'
   /// (no '#'); empty = the key follows the previous one directly (a shared comment).
   std::string_view doc = {};
+  /// A list key (string type): each assignment adds one item instead of replacing the value
+  /// (`subscribe = …` lines); an empty assignment clears the list. Read with Config::get_list.
+  bool repeatable = false;
 
   std::string name() const;  ///< "section.key"
   /// What the generated conf file writes for it (shipped, else default_value).
@@ -166,6 +170,8 @@ class Config {
   std::int64_t get_int(std::string_view name) const;
   bool get_bool(std::string_view name) const;
   mode_t get_mode(std::string_view name) const;
+  /// A repeatable key's items in assignment order, each with its origin ("<file>:<line>").
+  std::vector<std::pair<std::string, std::string>> get_list(std::string_view name) const;
 
   /// Where the current value came from: "<file>:<line>", "--set <arg>" or "default".
   const std::string& origin(std::string_view name) const;
@@ -181,6 +187,7 @@ class Config {
     std::int64_t number = 0;   ///< integer, boolean (0/1) and file_mode values
     std::string origin = "default";
     std::uint64_t seq = 0;     ///< order of assignment (0 = default)
+    std::vector<std::pair<std::string, std::string>> items{};  ///< repeatable: {value, origin}
   };
   /// Parses and stores a value; returns why it was refused (without location) or "".
   std::string set(std::string_view name, std::string_view value, const std::string& origin);

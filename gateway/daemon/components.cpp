@@ -4,6 +4,7 @@
 
 #include "gateway/core/core_component.h"
 #include "gateway/engine/sip_component.h"
+#include "gateway/events/events_component.h"
 #include "gateway/modules/modules_component.h"
 #include "transports/datagram/datagram_component.h"
 #include "transports/fifo/fifo_component.h"
@@ -40,6 +41,7 @@ constexpr std::string_view kConfHeader =
 std::vector<std::unique_ptr<Component>> make_components() {
   std::vector<std::unique_ptr<Component>> list;
   list.push_back(std::make_unique<CoreComponent>());
+  list.push_back(std::make_unique<events::EventsComponent>());  // before the engine raises anything
   list.push_back(std::make_unique<SipComponent>());  // before modules: its command names are taken first
   list.push_back(std::make_unique<ModulesComponent>());
   list.push_back(std::make_unique<transports::FifoComponent>());

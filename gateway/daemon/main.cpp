@@ -144,10 +144,12 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
 
   mi::Registry registry;
   mi::Statistics stats;
+  mi::EventBus events(registry.events(), stats);
+  events.validate_params(cfg.get_bool("core.validate_replies"));
   Components components = gateway::make_components();
   gateway::Runtime rt{.registry = registry, .stats = stats, .dispatcher = nullptr,
                       .argv = std::move(argv), .request_shutdown = gateway::request_stop,
-                      .check_only = false, .find = {}};
+                      .check_only = false, .find = {}, .components = {}, .events = &events};
   try {
     register_components(components, cfg, rt);
   } catch (const std::runtime_error& e) {  // ModuleError, RegistryError
@@ -197,8 +199,13 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   for (const auto& c : components)
     if (std::string d = c->describe(); !d.empty()) where += "; " + d;
   spdlog::info("switchboard {} started{}", SB_VERSION, where);
+  if (const mi::EventSpec* e = registry.events().find("E_CORE_STARTUP"))
+    events.raise(*e, mi::Value{{"version", SB_VERSION}, {"pid", ::getpid()}});
 
   gateway::StopSignal sig = gateway::wait_for_stop_signal();
+  if (const mi::EventSpec* e = registry.events().find("E_CORE_SHUTDOWN"))
+    events.raise(*e, mi::Value{{"reason", sig.sender > 0 ? fmt::format("{} from pid {}", signal_name(sig.signo), sig.sender)
+                                                          : std::string(signal_name(sig.signo))}});
   milliseconds grace(cfg.get_int("core.shutdown_timeout_ms"));
   auto deadline = Clock::now() + grace;
   spdlog::info("{} from pid {}: shutting down ({} MI requests in flight, {} SIP calls up; waiting "
@@ -231,9 +238,11 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
 /// handlers are never called: the components are gone when this returns).
 void register_only(const gateway::Config& cfg, mi::Registry& registry) {
   mi::Statistics stats;
+  mi::EventBus events(registry.events(), stats);
   Components components = gateway::make_components();
   gateway::Runtime rt{.registry = registry, .stats = stats, .dispatcher = nullptr, .argv = {},
-                      .request_shutdown = {}, .check_only = true, .find = {}};
+                      .request_shutdown = {}, .check_only = true, .find = {}, .components = {},
+                      .events = &events};
   register_components(components, cfg, rt);
 }
 

@@ -1,6 +1,7 @@
 // dialplan.cpp: rule validation and compilation, matching and rewriting, the `dp_rule` table.
 // Threading: see dialplan.h — edits on the engine thread, translate() on any thread.
 #include "gateway/dialplan/dialplan.h"
+#include "mi/reply_schema.h"
 
 #include "mi/strings.h"
 #include "mi/codec/limits.h"
@@ -349,11 +350,19 @@ std::size_t Dialplan::reload() {
     std::size_t n = snapshot->rules.size();
     publish(std::move(snapshot));
     reloads_.inc();
+    if (bus_ && reloaded_event_) bus_->raise_if(*reloaded_event_, [&] { return mi::Value{{"rules", n}}; });
     return n;
   } catch (...) {
     reload_errors_.inc();
     throw;
   }
+}
+
+const mi::EventSpec& Dialplan::declare_events(mi::EventRegistry& events) {
+  using namespace mi::schema;
+  return events.add({.name = "E_DIALPLAN_RELOADED", .module = "dialplan",
+                     .summary = "The dialplan rules were (re)loaded: dp_reload, an edit, a configuration import",
+                     .params = object({{"rules", uint("rules now active")}})});
 }
 
 std::vector<std::int64_t> Dialplan::ids_in_order() {

@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mi/event_bus.h"
 #include "mi/statistics.h"
 
 namespace sb::gateway {
@@ -138,6 +139,12 @@ class Dialplan {
   /// throws DialplanError 400 naming it ("rule id 7 at position 3: dest_match: …") and the
   /// active set stays as it was. Positions with gaps are renumbered 1..N in the table.
   std::size_t reload();
+  /// Raises E_DIALPLAN_RELOADED after each successful reload from now on.
+  void set_events(mi::EventBus* bus, const mi::EventSpec* reloaded) {
+    bus_ = bus;
+    reloaded_event_ = reloaded;
+  }
+  static const mi::EventSpec& declare_events(mi::EventRegistry& events);
 
   /// First matching enabled rule at position >= from_index (failover: from_index = previous
   /// index + 1). Numbers longer than kDialplanMaxNumber never match; a rule whose rewritten
@@ -175,6 +182,8 @@ class Dialplan {
   mi::Stat& reloads_;
   mi::Stat& reload_errors_;
   mi::Stat& rules_;
+  mi::EventBus* bus_ = nullptr;
+  const mi::EventSpec* reloaded_event_ = nullptr;
 };
 
 /// `rule` as dp_list shows it: every column, options as an object.

@@ -18,9 +18,11 @@ class DialplanModule final : public EngineModule {
   std::string_view name() const override { return "dialplan"; }
   void register_commands(mi::Registry& registry, const SipServices& services) override {
     register_dialplan_commands(registry, services);
+    reloaded_ = &Dialplan::declare_events(registry.events());
   }
   void build(EngineContext& ctx) override {
     dialplan_ = std::make_unique<Dialplan>(*ctx.services.db, ctx.stats);
+    dialplan_->set_events(&ctx.events, reloaded_);
     try {
       spdlog::info("dialplan: {} rules loaded", dialplan_->reload());
     } catch (const DialplanError& e) {  // the daemon still starts: dp_rule_update/rm can fix the table
@@ -35,6 +37,7 @@ class DialplanModule final : public EngineModule {
 
  private:
   std::unique_ptr<Dialplan> dialplan_;
+  const mi::EventSpec* reloaded_ = nullptr;
 };
 
 }  // namespace

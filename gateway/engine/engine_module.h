@@ -18,6 +18,7 @@
 
 #include "gateway/config/config.h"
 #include "gateway/engine/services.h"
+#include "mi/event_bus.h"
 #include "mi/registry.h"
 #include "mi/statistics.h"
 
@@ -33,6 +34,7 @@ struct EngineContext {
   Engine& engine;
   mi::Statistics& stats;
   SipServices& services;  ///< what the modules built so far publish
+  mi::EventBus& events;   ///< raise the events the module declared in register_commands
 };
 
 class EngineModule {
@@ -42,7 +44,8 @@ class EngineModule {
   /// Its [section] (a static declaration), or null when it has no keys of its own.
   virtual const ConfigSection* config_section() const { return nullptr; }
   virtual void configure(const Config& /*cfg*/) {}
-  /// Its MI commands; they reach the module through `services` (null = engine off: 503).
+  /// Its MI commands (and its events, in registry.events()); they reach the module through
+  /// `services` (null = engine off: 503).
   virtual void register_commands(mi::Registry& /*registry*/, const SipServices& /*services*/) {}
 
   /// Builds its part; throws (std::runtime_error) to fail the engine start.

@@ -15,7 +15,7 @@ void SipComponent::configure(const Config& cfg) {
 }
 
 void SipComponent::register_commands(Runtime& rt) {
-  gateway_ = std::make_unique<SipGateway>(rt.stats);
+  gateway_ = std::make_unique<SipGateway>(rt.stats, *rt.events);
   gateway_->configure(*config_);
   gateway_->register_commands(rt.registry);
 }

@@ -13,7 +13,8 @@
 
 namespace sb::gateway {
 
-SipGateway::SipGateway(mi::Statistics& stats) : stats_(stats), modules_(make_engine_modules()) {}
+SipGateway::SipGateway(mi::Statistics& stats, mi::EventBus& events)
+    : stats_(stats), events_(events), modules_(make_engine_modules()) {}
 
 // The dispatcher may already be gone here (early start-up failure): only the engine is stopped.
 SipGateway::~SipGateway() { engine_.stop(std::chrono::milliseconds(0)); }
@@ -33,7 +34,7 @@ void SipGateway::register_commands(mi::Registry& registry) {
 }
 
 void SipGateway::build(su_root_t* root) {
-  EngineContext ctx{root, engine_, stats_, services_};
+  EngineContext ctx{root, engine_, stats_, services_, events_};
   for (const auto& m : modules_) {
     ++built_;  // a module that throws half-built is torn down too (teardown handles it)
     m->build(ctx);

@@ -23,7 +23,7 @@ namespace sb::gateway {
 
 class SipGateway {
  public:
-  explicit SipGateway(mi::Statistics& stats);
+  SipGateway(mi::Statistics& stats, mi::EventBus& events);
   ~SipGateway();
   SipGateway(const SipGateway&) = delete;
   SipGateway& operator=(const SipGateway&) = delete;
@@ -48,6 +48,7 @@ class SipGateway {
   void teardown();
 
   mi::Statistics& stats_;
+  mi::EventBus& events_;
   std::vector<std::unique_ptr<EngineModule>> modules_;
   std::size_t built_ = 0;  ///< modules built (torn down in reverse)
   std::size_t max_queue_ = 4096;

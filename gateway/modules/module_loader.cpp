@@ -325,6 +325,23 @@ void ModuleHost::load_one(const std::string& entry, const ModuleSettings& settin
     if (std::string why = mi::Registry::validate(specs.back()); !why.empty())
       throw ModuleError(fmt::format("{}: {}", who, why));
   }
+  // Its events (ABI 1.3), checked before anything is registered.
+  std::vector<mi::EventSpec> events;
+  const bool has_events = d->abi_minor >= 3 && d->struct_size >= offsetof(sb_module, events) + sizeof d->events;
+  for (const sb_event_export* e = has_events ? d->events : nullptr; e && e->name; ++e) {
+    if (events.size() == kMaxCommands)
+      throw ModuleError(fmt::format("{}: more than {} events (is the events array NULL-terminated?)", who, kMaxCommands));
+    mi::Value params = e->params_schema ? mi::Value::parse(e->params_schema, nullptr, false) : mi::Value();
+    if (params.is_discarded() || !params.is_object())
+      throw ModuleError(fmt::format("{}: event '{}': params_schema is not a JSON object", who, e->name));
+    mi::EventSpec spec{.name = e->name, .module = info.name, .summary = e->summary ? e->summary : "",
+                       .params = std::move(params)};
+    if (std::string why = mi::EventRegistry::validate(spec); !why.empty())
+      throw ModuleError(fmt::format("{}: event '{}': {}", who, e->name, why));
+    if (registry.events().find(spec.name))
+      throw ModuleError(fmt::format("{}: event '{}' is already declared", who, e->name));
+    events.push_back(std::move(spec));
+  }
   for (auto& spec : specs) {
     info.commands.push_back(spec.name);
     try {
@@ -333,8 +350,15 @@ void ModuleHost::load_one(const std::string& entry, const ModuleSettings& settin
       throw ModuleError(fmt::format("{}: {}", who, e.what()));
     }
   }
-  spdlog::info("module '{}' {} loaded from {} ({} commands)", info.name, info.version, file,
-               info.commands.size());
+  for (auto& e : events) {
+    try {
+      registry.events().add(std::move(e));
+    } catch (const mi::RegistryError& ex) {
+      throw ModuleError(fmt::format("{}: {}", who, ex.what()));
+    }
+  }
+  spdlog::info("module '{}' {} loaded from {} ({} commands, {} events)", info.name, info.version, file,
+               info.commands.size(), events.size());
   infos_.push_back(std::move(info));
   exports_.push_back(d);
   (void)handle.release();  // mapped until the process exits

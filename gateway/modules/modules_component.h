@@ -5,6 +5,7 @@
 #pragma once
 
 #include "gateway/component/component.h"
+#include "mi/module_bridge.h"
 #include "gateway/modules/module_loader.h"
 
 namespace sb::gateway {
@@ -17,9 +18,13 @@ class ModulesComponent final : public Component {
   /// `module_list` and every module's commands; loads the modules (init hooks run unless
   /// rt.check_only). Throws ModuleError / RegistryError naming the module.
   void register_commands(Runtime& rt) override;
-  void start(Runtime& /*rt*/) override {}
+  /// Modules may raise events (sb_raise_event) from now on.
+  void start(Runtime& rt) override { mi::set_module_event_bus(rt.events); }
   /// Runs the destroy hooks in reverse load order.
-  void release() override { host_.unload(); }
+  void release() override {
+    mi::set_module_event_bus(nullptr);
+    host_.unload();
+  }
 
   const ModuleHost& host() const { return host_; }
 

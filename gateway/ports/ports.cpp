@@ -271,6 +271,7 @@ Result Ports::restart(int number) {
   restarts_stat_.inc();
   p->last_change = now_s();
   spdlog::info("ports: port {} restarted ({} call(s) ended)", number, dropped);
+  states_changed();
   return Value{{"port", number}, {"calls_ended", dropped}, {"restarts", p->restarts}, {"state", state(*p)}};
 }
 
@@ -340,6 +341,7 @@ Value Ports::group_value(const PortGroup& g) const {
 void Ports::update_stats() {
   ports_stat_.set(static_cast<std::int64_t>(ports_.size()));
   blocked_stat_.set(std::count_if(ports_.begin(), ports_.end(), [](const auto& kv) { return kv.second.blocked; }));
+  states_changed();
 }
 
 }  // namespace sb::gateway

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "mi/event_bus.h"
 #include "mi/command.h"
 #include "mi/statistics.h"
 #include "mi/value.h"
@@ -105,6 +106,18 @@ class Ports {
   mi::Value port_value(const Port& p) const;
   mi::Value group_value(const PortGroup& g) const;
 
+  /// Declares E_PORT_STATE (port_events.cpp).
+  static const mi::EventSpec& declare_events(mi::EventRegistry& events);
+  /// Raises E_PORT_STATE on `bus` from now on.
+  void set_events(mi::EventBus* bus, const mi::EventSpec* port_state) {
+    bus_ = bus;
+    port_state_event_ = port_state;
+  }
+  /// Raises E_PORT_STATE for every port whose state or channels in use changed since the last
+  /// call (after a block, a restart, a call taking or releasing a channel, an account's
+  /// registration changing). Cheap when nobody listens.
+  void states_changed();
+
  private:
   void update_stats();
 
@@ -116,6 +129,14 @@ class Ports {
   mi::Stat& ports_stat_;
   mi::Stat& blocked_stat_;
   mi::Stat& restarts_stat_;
+  mi::EventBus* bus_ = nullptr;
+  const mi::EventSpec* port_state_event_ = nullptr;
+  struct Seen {
+    std::string state, why;
+    int in_use = 0;
+    bool operator==(const Seen&) const = default;
+  };
+  std::map<int, Seen> seen_;  ///< what E_PORT_STATE last said of each port
 };
 
 inline constexpr int kMaxPort = 9999;        ///< port numbers are 1..kMaxPort

@@ -1,5 +1,6 @@
 // config_revisions.cpp: the config_revision table.
 #include "gateway/provisioning/config_revisions.h"
+#include "mi/reply_schema.h"
 
 #include <ctime>
 
@@ -34,10 +35,44 @@ std::int64_t ConfigRevisions::record(const std::string& source) {
   doc["generated_at"] = now;
   db.prepare("INSERT INTO config_revision (revision, created, source, document) VALUES (?,?,?,?)")
       .bind(1, n).bind(2, now).bind(3, source).bind(4, mi::to_compact_json(doc)).run();
+  std::optional<mi::Value> previous;
+  bool raise = bus_ && changed_event_ && bus_->wanted(*changed_event_);
+  if (raise) {
+    previous = find(n - 1);
+    if (!previous && n == 1) {  // the first change: against the configuration with nothing in it
+      previous = doc;
+      for (auto& [kind, v] : previous->items())
+        if (v.is_array()) v = mi::Value::array();
+    }
+  }
   db.prepare("DELETE FROM config_revision WHERE revision <= ?")
       .bind(1, n - static_cast<std::int64_t>(keep_)).run();
   tx.commit();
+  if (raise) {
+    mi::Value changes = mi::Value::object();
+    if (previous) {
+      mi::Value all = config_changes(*previous, doc);
+      for (const auto& [kind, what] : all["changes"].items()) {
+        bool any = !what["added"].empty() || !what["changed"].empty() || !what["removed"].empty();
+        if (any) changes[kind] = what;
+      }
+    }
+    bus_->raise(*changed_event_, mi::Value{{"revision", n}, {"source", source},
+                                           {"changes", previous ? changes : mi::Value(nullptr)}});
+  }
   return n;
+}
+
+const mi::EventSpec& ConfigRevisions::declare_events(mi::EventRegistry& events) {
+  using namespace mi::schema;
+  const mi::Value keys = array_of(str(), "keys: user@domain, account names, rule ids, port numbers");
+  return events.add(
+      {.name = "E_CONFIG_CHANGED", .module = "config",
+       .summary = "The provisioned configuration changed: a new revision was recorded",
+       .params = object({{"revision", uint("the new revision (config_revisions)")},
+                         {"source", str("the command that made it (subscriber_add, config_import …)")},
+                         {"changes", nullable(map_of(object({{"added", keys}, {"changed", keys}, {"removed", keys}}),
+                                                     "per kind; null when the previous revision is not kept"))}})});
 }
 
 mi::Value ConfigRevisions::list() const {

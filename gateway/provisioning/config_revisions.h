@@ -12,6 +12,7 @@
 #include <string>
 
 #include "gateway/engine/services.h"
+#include "mi/event_bus.h"
 #include "mi/value.h"
 
 namespace sb::gateway {
@@ -26,7 +27,13 @@ class ConfigRevisions {
   mi::Value document() const;
   /// Records a new revision made by `source` (a command name) with the document as the tables
   /// hold it now; inside the caller's transaction when one is open. Returns its number.
+  /// Raises E_CONFIG_CHANGED (revision, source, what changed) when a listener wants it.
   std::int64_t record(const std::string& source);
+  void set_events(mi::EventBus* bus, const mi::EventSpec* changed) {
+    bus_ = bus;
+    changed_event_ = changed;
+  }
+  static const mi::EventSpec& declare_events(mi::EventRegistry& events);
   /// [{revision, created, source}], newest first.
   mi::Value list() const;
   /// The document of revision `n`, or nullopt when it is not kept.
@@ -35,6 +42,8 @@ class ConfigRevisions {
  private:
   const SipServices& services_;
   std::size_t keep_;
+  mi::EventBus* bus_ = nullptr;
+  const mi::EventSpec* changed_event_ = nullptr;
 };
 
 }  // namespace sb::gateway

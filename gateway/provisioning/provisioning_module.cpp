@@ -33,9 +33,11 @@ class ProvisioningModule final : public EngineModule {
   }
   void register_commands(mi::Registry& registry, const SipServices& services) override {
     register_provisioning_commands(registry, services);
+    changed_ = &ConfigRevisions::declare_events(registry.events());
   }
   void build(EngineContext& ctx) override {
     revisions_ = std::make_unique<ConfigRevisions>(ctx.services, keep_);
+    revisions_->set_events(&ctx.events, changed_);
     ctx.services.revisions = revisions_.get();
   }
   std::string summary() const override {
@@ -49,6 +51,7 @@ class ProvisioningModule final : public EngineModule {
  private:
   std::size_t keep_ = 20;
   std::unique_ptr<ConfigRevisions> revisions_;
+  const mi::EventSpec* changed_ = nullptr;
 };
 
 }  // namespace

@@ -25,6 +25,9 @@
 #include "gateway/sip/sip_stack.h"
 #include "gateway/store/database.h"
 #include "gateway/usrloc/usrloc.h"
+#include "gateway/usrloc/usrloc_events.h"
+#include "gateway/sip/sip_cause.h"
+#include "mi/reply_schema.h"
 
 namespace sb::gateway {
 
@@ -245,16 +248,36 @@ Registrar::Verdict Registrar::verify(const msg_auth_t* au, const Check& c, std::
 }
 
 void Registrar::failed(const PeerAddress& from, const std::string& user, const char* method, const std::string& why,
-                       std::int64_t now) {
+                       std::int64_t now, msg_t* msg, const sip_t* sip) {
   auth_failures_.inc();
   // One line per failure with the source address and port, for fail2ban and the like.
   spdlog::warn("registrar: digest authentication failed for user '{}' from {} ({}): {}", printable(user),
                from.host_port(), method, why);
-  if (limiter_.failed(from.ip, now)) {
+  bool banned = limiter_.failed(from.ip, now);
+  if (banned) {
     auth_bans_.inc();
     spdlog::warn("registrar: {} banned for {} s after {} authentication failures within {} s", from.ip,
                  config_.limits.ban_s, config_.limits.limit, config_.limits.window_s);
   }
+  if (bus_ && auth_failed_event_ && bus_->wanted(*auth_failed_event_))
+    bus_->raise(*auth_failed_event_,
+                mi::Value{{"source", from.ip}, {"port", from.port}, {"user", user}, {"method", method},
+                          {"reason", why}, {"banned", banned}},
+                bus_->wants_cause(*auth_failed_event_) ? sip_cause(msg, sip) : nullptr);
+}
+
+const mi::EventSpec& Registrar::declare_events(mi::EventRegistry& events) {
+  using namespace mi::schema;
+  return events.add(
+      {.name = "E_REGISTRAR_AUTH_FAILED", .module = "registrar",
+       .summary = "A digest authentication failed (REGISTER or a call): what a ban list or fail2ban needs",
+       .params = object({{"source", str("the client's IP address")},
+                         {"port", uint("the client's source port")},
+                         {"user", str("the user name it claimed")},
+                         {"method", str("REGISTER, INVITE …")},
+                         {"reason", str("why: wrong password, unknown user, nonce replay …")},
+                         {"banned", boolean("this failure got the address banned (registrar.auth_fail_limit)")}}),
+       .from_sip_request = true});
 }
 
 int Registrar::authorize(Request& r) {
@@ -276,18 +299,18 @@ int Registrar::authorize(Request& r) {
     case Verdict::forged_nonce: return challenge(false);
     case Verdict::stale: return challenge(true);
     case Verdict::wrong_user:
-      failed(from, r.user, "REGISTER", why, r.now);
+      failed(from, r.user, "REGISTER", why, r.now, r.msg, r.sip);
       return reject(r, 403, "Forbidden auth ID");
     case Verdict::uri_mismatch:
-      failed(from, r.user, "REGISTER", why, r.now);
+      failed(from, r.user, "REGISTER", why, r.now, r.msg, r.sip);
       return reject(r, 400, "Bad Request (digest uri is not the Request-URI)");
     case Verdict::replay:
       auth_replays_.inc();
-      failed(from, r.user, "REGISTER", why, r.now);
+      failed(from, r.user, "REGISTER", why, r.now, r.msg, r.sip);
       rejected_.inc();
       return challenge(false);
     case Verdict::failed:
-      failed(from, r.user, "REGISTER", why, r.now);
+      failed(from, r.user, "REGISTER", why, r.now, r.msg, r.sip);
       rejected_.inc();
       return challenge(false);
   }
@@ -325,20 +348,20 @@ CallerAuth Registrar::authenticate_caller(msg_t* msg, const sip_t* sip, const ch
     case Verdict::stale: return challenge(true);
     case Verdict::forged_nonce: return challenge(false);
     case Verdict::wrong_user:
-      failed(source, user, method, out.why, now);
+      failed(source, user, method, out.why, now, msg, sip);
       out.kind = CallerAuth::Kind::forbidden;
       return out;
     case Verdict::uri_mismatch:
-      failed(source, user, method, out.why, now);
+      failed(source, user, method, out.why, now, msg, sip);
       out.kind = CallerAuth::Kind::bad_request;
       return out;
     case Verdict::replay:
       auth_replays_.inc();
-      failed(source, user, method, out.why, now);
+      failed(source, user, method, out.why, now, msg, sip);
       out.failed = true;
       return challenge(false);
     case Verdict::failed:
-      failed(source, user, method, out.why, now);
+      failed(source, user, method, out.why, now, msg, sip);
       out.failed = true;
       return challenge(false);
     case Verdict::no_credentials:
@@ -349,6 +372,11 @@ CallerAuth Registrar::authenticate_caller(msg_t* msg, const sip_t* sip, const ch
       return out;
   }
   return out;
+}
+
+std::shared_ptr<const mi::SipCause> Registrar::cause_of(const Request& r) const {
+  const UsrlocEvents* ev = usrloc_.events();
+  return ev && ev->wants_cause() ? sip_cause(r.msg, r.sip) : nullptr;
 }
 
 int Registrar::save(Request& r) {
@@ -371,7 +399,7 @@ int Registrar::save(Request& r) {
       return reject(r, 400, "Invalid Contact * usage (needs Expires: 0 and no other contact)");
     for (const Contact& c : next)
       if (out_of_order(c)) return reject(r, 400, "Invalid CSeq number");
-    usrloc_.put(r.aor, {});
+    usrloc_.put(r.aor, {}, "unregistered", cause_of(r));
     accepted_.inc();
     spdlog::debug("registrar: {}: every binding removed", r.aor);
     return reply_bindings(r);
@@ -463,7 +491,7 @@ int Registrar::save(Request& r) {
   }
   if (config_.max_contacts != 0 && next.size() > config_.max_contacts)
     return reject(r, 403, "Too many registered contacts");
-  usrloc_.put(r.aor, std::move(next));  // durable before the 200
+  usrloc_.put(r.aor, std::move(next), "unregistered", cause_of(r));  // durable before the 200
   accepted_.inc();
   return reply_bindings(r);
 }

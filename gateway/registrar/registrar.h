@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "transports/net/auth_limiter.h"
@@ -22,6 +23,7 @@
 #include "gateway/registrar/digest.h"
 #include "gateway/registrar/nonce_table.h"
 #include "gateway/sip/peer_address.h"
+#include "mi/event_bus.h"
 #include "mi/statistics.h"
 
 struct msg_s;
@@ -59,6 +61,13 @@ class Registrar {
   /// Authenticates the caller of `method` (e.g. INVITE, received as `msg`) as the subscriber in
   /// its From header, with the same realm, nonces, subscriber table and failure limits as REGISTER.
   CallerAuth authenticate_caller(msg_s* msg, const sip_s* sip, const char* method, std::int64_t now);
+  /// Declares E_REGISTRAR_AUTH_FAILED (at start-up, with the commands).
+  static const mi::EventSpec& declare_events(mi::EventRegistry& events);
+  /// Raises E_REGISTRAR_AUTH_FAILED on `bus` from now on.
+  void set_events(mi::EventBus* bus, const mi::EventSpec* auth_failed) {
+    bus_ = bus;
+    auth_failed_event_ = auth_failed;
+  }
 
  private:
   struct Request;
@@ -78,10 +87,13 @@ class Registrar {
   };
   Verdict verify(const msg_auth_s* au, const Check& c, std::string* why);
   /// A failed authentication: WARN log (source, user, reason), counters, rate limit.
+  /// `msg`/`sip`: the request, for exec subscribers of E_REGISTRAR_AUTH_FAILED.
   void failed(const PeerAddress& from, const std::string& user, const char* method, const std::string& why,
-              std::int64_t now);
+              std::int64_t now, msg_s* msg, const sip_s* sip);
   std::string challenge_params(const std::string& realm, bool stale, std::int64_t now);
   int save(Request& r);
+  /// The request for exec subscribers of the E_UL_* events it causes (null when none wants it).
+  std::shared_ptr<const mi::SipCause> cause_of(const Request& r) const;
   int reply_bindings(Request& r, const char* phrase = nullptr);
   int reject(Request& r, int status, const char* phrase);
 
@@ -99,6 +111,8 @@ class Registrar {
   mi::Stat& auth_replays_;
   mi::Stat& auth_banned_;
   mi::Stat& auth_bans_;
+  mi::EventBus* bus_ = nullptr;
+  const mi::EventSpec* auth_failed_event_ = nullptr;
 };
 
 }  // namespace sb::gateway

@@ -114,12 +114,14 @@ class RegistrarModule final : public EngineModule {
   void configure(const Config& cfg) override { config_ = registrar_config(cfg); }
   void register_commands(mi::Registry& registry, const SipServices& services) override {
     register_registrar_commands(registry, services);
+    auth_failed_ = &Registrar::declare_events(registry.events());
   }
   void build(EngineContext& ctx) override {
     subscribers_ = std::make_unique<Subscribers>(*ctx.services.db);
     registrar_ = std::make_unique<Registrar>(config_, *ctx.services.sip, *ctx.services.usrloc,
                                              *subscribers_, ctx.stats);
     registrar_->attach();
+    registrar_->set_events(&ctx.events, auth_failed_);
     ctx.services.subscribers = subscribers_.get();
     ctx.services.registrar = registrar_.get();
   }
@@ -137,6 +139,7 @@ class RegistrarModule final : public EngineModule {
   RegistrarConfig config_;
   std::unique_ptr<Subscribers> subscribers_;
   std::unique_ptr<Registrar> registrar_;
+  const mi::EventSpec* auth_failed_ = nullptr;
 };
 
 }  // namespace

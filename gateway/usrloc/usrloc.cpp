@@ -1,5 +1,6 @@
 // usrloc.cpp: the location table in memory and its write-through persistence.
 #include "gateway/usrloc/usrloc.h"
+#include "gateway/usrloc/usrloc_events.h"
 
 #include <algorithm>
 #include <cctype>
@@ -103,7 +104,8 @@ void Usrloc::write_aor(const std::string& aor, const std::vector<Contact>& conta
   }
 }
 
-void Usrloc::put(const std::string& aor, std::vector<Contact> contacts) {
+void Usrloc::put(const std::string& aor, std::vector<Contact> contacts, std::string_view reason,
+                 std::shared_ptr<const mi::SipCause> cause) {
   for (Contact& c : contacts) {
     c.aor = aor;
     if (c.id == 0) c.id = next_id_++;
@@ -114,7 +116,10 @@ void Usrloc::put(const std::string& aor, std::vector<Contact> contacts) {
     tx.commit();
   }
   // Durable: now change memory.
+  std::vector<Contact> before;
+  bool raise = events_ && events_->wanted();
   if (auto it = aors_.find(aor); it != aors_.end()) {
+    if (raise) before = it->second;
     for (const Contact& old : it->second) {
       if (old.expires != 0) by_expiry_.erase({old.expires, old.id});
       aor_of_.erase(old.id);
@@ -131,6 +136,11 @@ void Usrloc::put(const std::string& aor, std::vector<Contact> contacts) {
     aors_[aor] = std::move(contacts);
   }
   update_stats();
+  if (raise) {
+    static const std::vector<Contact> kNone;
+    auto it = aors_.find(aor);
+    events_->changed(aor, before, it == aors_.end() ? kNone : it->second, reason, cause);
+  }
 }
 
 std::size_t Usrloc::expire(std::int64_t now) {
@@ -145,8 +155,11 @@ std::size_t Usrloc::expire(std::int64_t now) {
     tx.commit();
   }
   std::size_t n = 0;
+  bool raise = events_ && events_->wanted();
   for (auto& [aor, ids] : gone) {
     auto& list = aors_[aor];
+    std::vector<Contact> before;
+    if (raise) before = list;
     for (std::uint64_t id : ids) {
       auto c = std::find_if(list.begin(), list.end(), [id](const Contact& x) { return x.id == id; });
       if (c == list.end()) continue;
@@ -157,6 +170,7 @@ std::size_t Usrloc::expire(std::int64_t now) {
       --contacts_;
       ++n;
     }
+    if (raise) events_->changed(aor, before, list, "expired", {});
     if (list.empty()) aors_.erase(aor);
   }
   location_expires_.inc(static_cast<std::int64_t>(n));

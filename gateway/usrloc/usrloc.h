@@ -14,12 +14,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mi/event_bus.h"
 #include "mi/statistics.h"
 #include "mi/value.h"
 
 namespace sb::gateway {
 
 class Database;
+class UsrlocEvents;
 
 inline constexpr const char* kLocationTable = "location";
 
@@ -56,7 +58,13 @@ class Usrloc {
   const std::vector<Contact>* find(const std::string& aor) const;
   /// Replaces the bindings of `aor` with `contacts` (empty = remove the AOR): committed to the
   /// database first (throws StoreError, memory unchanged), then applied. New contacts get ids.
-  void put(const std::string& aor, std::vector<Contact> contacts);
+  /// Then the E_UL_* events of the change are raised: `reason` names why bindings went
+  /// ("unregistered" by a REGISTER, "removed" by a command); `cause` is the SIP request.
+  void put(const std::string& aor, std::vector<Contact> contacts, std::string_view reason = "removed",
+           std::shared_ptr<const mi::SipCause> cause = {});
+  /// Raises E_UL_* events through `events` from now on (null: none).
+  void set_events(const UsrlocEvents* events) { events_ = events; }
+  const UsrlocEvents* events() const { return events_; }
   /// Removes every binding whose expiry is ≤ now (one transaction); returns how many.
   std::size_t expire(std::int64_t now);
   /// Rewrites the database rows of one AOR (or all when empty) from memory; false when unknown.
@@ -76,6 +84,7 @@ class Usrloc {
   void update_stats();
 
   Database* db_;
+  const UsrlocEvents* events_ = nullptr;
   std::map<std::string, std::vector<Contact>> aors_;
   std::set<std::pair<std::int64_t, std::uint64_t>> by_expiry_;  ///< (expires, id), non-permanent
   std::unordered_map<std::uint64_t, std::string> aor_of_;       ///< id → aor

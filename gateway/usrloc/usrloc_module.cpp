@@ -9,9 +9,11 @@
 #include "gateway/store/database.h"
 #include "gateway/usrloc/usrloc.h"
 #include "gateway/usrloc/usrloc_commands.h"
+#include "gateway/usrloc/usrloc_events.h"
 
 #include "gateway/usrloc/usrloc_module.h"
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -54,9 +56,14 @@ class UsrlocModule final : public EngineModule {
   }
   void register_commands(mi::Registry& registry, const SipServices& services) override {
     register_usrloc_commands(registry, services);
+    events_.emplace(registry.events());
   }
   void build(EngineContext& ctx) override {
     usrloc_ = std::make_unique<Usrloc>(ctx.services.db, ctx.stats);
+    if (events_) {
+      events_->attach(&ctx.events);
+      usrloc_->set_events(&*events_);
+    }
     loaded_ = usrloc_->load(static_cast<std::int64_t>(std::time(nullptr)));
     expiry_ = su_timer_create(su_root_task(ctx.root), static_cast<su_duration_t>(interval_s_ * 1000));
     if (!expiry_ || su_timer_run(expiry_, &on_expiry_timer, usrloc_.get()) < 0)
@@ -75,6 +82,7 @@ class UsrlocModule final : public EngineModule {
 
  private:
   unsigned interval_s_ = 1;
+  std::optional<UsrlocEvents> events_;
   std::unique_ptr<Usrloc> usrloc_;
   std::size_t loaded_ = 0;
   su_timer_t* expiry_ = nullptr;

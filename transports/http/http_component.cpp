@@ -175,6 +175,29 @@ const ConfigSection kHttpSection = {
       .help = "Window of http.auth_fail_limit, and how long its 429 lasts, in seconds.",
       .min = 1, .max = 86'400,
       .doc = "The window of auth_fail_limit, and how long the 429 lasts, in seconds (1..86400). Default: 60."},
+     {.section = "http", .key = "events_max_streams", .type = KeyType::integer, .default_value = "16",
+      .help = "Concurrent GET /api/v1/events WebSocket streams; more are answered 503.",
+      .min = 1, .max = 1024,
+      .doc = "Event streams (GET /api/v1/events, WebSocket) open at once (1..1024); each has a thread.\n"
+             "Further upgrades are answered 503. Default: 16."},
+     {.section = "http", .key = "events_queue", .type = KeyType::integer, .default_value = "1000",
+      .help = "Messages an event stream may have waiting before it is closed (4008).",
+      .min = 10, .max = 1'000'000,
+      .doc = "Messages an event stream may have waiting to be written (10..1000000). A consumer further\n"
+             "behind is closed with WebSocket close code 4008 (\"consumer too slow\"), or cut if it\n"
+             "reads nothing at all; nothing else waits for it. Default: 1000."},
+     {.section = "http", .key = "events_ping_s", .type = KeyType::integer, .default_value = "20",
+      .help = "Seconds between pings of an idle event stream (silent twice as long: dropped).",
+      .min = 1, .max = 3600,
+      .doc = "An idle event stream is pinged every events_ping_s seconds; a client silent for twice as\n"
+             "long (no pong) is dropped (1..3600). Default: 20."},
+     {.section = "http", .key = "events_ticket_ttl_s", .type = KeyType::integer, .default_value = "30",
+      .help = "Seconds a ticket from POST /api/v1/events/tickets stays valid (single use).",
+      .min = 1, .max = 3600,
+      .doc = "Seconds a ticket from POST /api/v1/events/tickets stays valid (1..3600). A browser cannot\n"
+             "set an Authorization header on a WebSocket: it asks for a ticket with its credentials, then\n"
+             "opens /api/v1/events?ticket=<t>; a ticket works once and carries the asker's role. Default: 30."},
+
      {.section = "http", .key = "tls_cert", .type = KeyType::string, .default_value = "",
       .help = "PEM certificate file; with http.tls_key, HTTP is served over TLS.",
       .path = true, .together_with = "http.tls_key",
@@ -223,12 +246,19 @@ HttpConfig http_config(const gateway::Config& cfg) {
   h.header_timeout = std::chrono::seconds(cfg.get_int("http.header_timeout_s"));
   h.auth_fail_limit = static_cast<unsigned>(cfg.get_int("http.auth_fail_limit"));
   h.auth_fail_window = std::chrono::seconds(cfg.get_int("http.auth_fail_window_s"));
+  h.events_max_streams = static_cast<std::size_t>(cfg.get_int("http.events_max_streams"));
+  h.events_queue = static_cast<std::size_t>(cfg.get_int("http.events_queue"));
+  h.events_ping = std::chrono::seconds(cfg.get_int("http.events_ping_s"));
+  h.events_ticket_ttl = std::chrono::seconds(cfg.get_int("http.events_ticket_ttl_s"));
   return h;
 }
 
 void HttpComponent::declare(gateway::ConfigSchema& schema) const { schema.add(kHttpSection); }
 
-void HttpComponent::register_commands(gateway::Runtime& rt) { register_xmlrpc_commands(rt.registry); }
+void HttpComponent::register_commands(gateway::Runtime& rt) {
+  register_xmlrpc_commands(rt.registry);
+  events_ = rt.events;
+}
 
 std::string HttpComponent::describe() const {
   return "HTTP: " + (server_ ? "port " + std::to_string(server_->port()) : std::string("disabled"));

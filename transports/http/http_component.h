@@ -32,9 +32,10 @@ class HttpComponent final : public gateway::ServingComponent<HttpTransport> {
 
  private:
   std::unique_ptr<HttpTransport> make(mi::Dispatcher& dispatcher) override {
-    return std::make_unique<HttpTransport>(config_, dispatcher);
+    return std::make_unique<HttpTransport>(config_, dispatcher, events_);
   }
   HttpConfig config_;
+  mi::EventBus* events_ = nullptr;
 };
 
 }  // namespace sb::transports

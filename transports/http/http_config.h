@@ -37,6 +37,10 @@ struct HttpConfig {
   std::chrono::seconds header_timeout{10};  ///< whole request (head + body) deadline; idle too
   unsigned auth_fail_limit = 10;          ///< failed logins per IP per window before 429
   std::chrono::seconds auth_fail_window{60};
+  std::size_t events_max_streams = 16;      ///< concurrent GET /api/v1/events WebSockets
+  std::size_t events_queue = 1000;          ///< messages a stream may have waiting (4008 beyond)
+  std::chrono::seconds events_ping{20};     ///< idle streams are pinged this often
+  std::chrono::seconds events_ticket_ttl{30};  ///< POST /api/v1/events/tickets: validity
 };
 
 class HttpError : public std::runtime_error {

@@ -263,7 +263,21 @@ struct HttpHost::Impl {
       if (!route) return early(conn, text_reply(404, not_found()));
       return early(conn, preflight_reply(origin, route->methods, cfg));
     }
-    auto admitted = auth.admit(header(conn, MHD_HTTP_HEADER_AUTHORIZATION), std::move(peer), method, url);
+    const char* ticket = header(conn, MHD_HTTP_HEADER_AUTHORIZATION)
+                             ? nullptr
+                             : MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "ticket");
+    const HttpRoute* ticket_route = ticket ? route_for(url, nullptr) : nullptr;
+    std::variant<HttpAuthGate::Admitted, Reply> admitted = Reply{};
+    if (ticket_route && ticket_route->redeem_ticket) {
+      auto redeemed = ticket_route->redeem_ticket(ticket);
+      if (!redeemed) {
+        spdlog::warn("http: {} {} from {}: unknown or expired ticket", printable(method, 16), printable(url, 100), peer);
+        return early(conn, text_reply(401, "unknown, used or expired ticket (POST /api/v1/events/tickets gives one)"));
+      }
+      admitted = HttpAuthGate::Admitted{redeemed->first, redeemed->second + " (ticket) @" + peer};
+    } else {
+      admitted = auth.admit(header(conn, MHD_HTTP_HEADER_AUTHORIZATION), std::move(peer), method, url);
+    }
     if (auto* refusal = std::get_if<Reply>(&admitted)) return early(conn, std::move(*refusal));
     auto& [role, who] = std::get<HttpAuthGate::Admitted>(admitted);
     HttpRequest& r = req.request;
@@ -404,7 +418,17 @@ struct HttpHost::Impl {
     }
     if (req->route->websocket && req->request.method == "GET") {
       const char* up = req->request.header(MHD_HTTP_HEADER_UPGRADE);
-      if (up && lower(up) == "websocket") return upgrade(conn, *req);
+      if (up && lower(up) == "websocket") {
+        if (std::string why = foreign_origin(header(conn, "Origin"), header(conn, MHD_HTTP_HEADER_HOST),
+                                             !cfg.tls_cert.empty(), cfg.allowed_origins);
+            !why.empty()) {
+          refused_origin.inc();
+          spdlog::warn("http: WebSocket {} from {}: {}", printable(req->request.path, 100), req->request.caller.peer, why);
+          req->route = nullptr;
+          return queue(conn, text_reply(403, why));
+        }
+        return upgrade(conn, *req);
+      }
     }
     if (!req->route->handle) {
       req->route = nullptr;

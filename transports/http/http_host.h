@@ -84,7 +84,13 @@ struct HttpRoute {
   /// With the whole body: answers through `respond` (any thread, exactly once).
   std::function<void(HttpRequest&, HttpRespond)> handle;
   /// Set: a GET with `Upgrade: websocket` is upgraded and handed to it (handle is not called).
+  /// An upgrade from a browser must come from an allowed Origin (as unsafe methods do): a page
+  /// elsewhere cannot read the stream with the user's cached credentials.
   WebSocketHandler websocket;
+  /// Set: a request without an Authorization header may authenticate with `?ticket=<t>`
+  /// (browsers cannot set headers on a WebSocket); returns the role and peer name the ticket
+  /// was issued to, or nullopt (401). Used once per ticket.
+  std::function<std::optional<std::pair<mi::Role, std::string>>(std::string_view ticket)> redeem_ticket;
 };
 
 class HttpHost {

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "mi/dispatcher.h"
+#include "mi/event_bus.h"
 #include "transports/http/http_config.h"
 #include "transports/http/http_host.h"
 
@@ -22,7 +23,7 @@ namespace sb::transports {
 class HttpTransport {
  public:
   /// The host with the management routes (add more with host() before start()).
-  HttpTransport(HttpConfig config, mi::Dispatcher& dispatcher);
+  HttpTransport(HttpConfig config, mi::Dispatcher& dispatcher, mi::EventBus* events = nullptr);
   HttpTransport(const HttpTransport&) = delete;
   HttpTransport& operator=(const HttpTransport&) = delete;
 

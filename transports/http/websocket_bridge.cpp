@@ -1,5 +1,6 @@
 // websocket_bridge.cpp: see websocket_bridge.h.
 #include "transports/http/websocket_bridge.h"
+#include "transports/http/handed_over_socket.h"
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -43,51 +44,8 @@ std::optional<std::string> websocket_accept_key(const char* key) {
   return accept;
 }
 
-namespace {
 
-/// A socket whose first writes (Beast's own 101 response, which libmicrohttpd already sent)
-/// go nowhere; afterwards it is the socket.
-class HandedOverSocket {
- public:
-  using executor_type = tcp::socket::executor_type;
-  HandedOverSocket(net::io_context& io, int fd) : socket_(io, tcp::v4(), fd) {}
-  executor_type get_executor() { return socket_.get_executor(); }
-  tcp::socket& socket() { return socket_; }
-  void swallow_writes(bool on) { swallow_ = on; }
-
-  template <class Buffers>
-  std::size_t read_some(const Buffers& b) { return socket_.read_some(b); }
-  template <class Buffers>
-  std::size_t read_some(const Buffers& b, boost::system::error_code& ec) { return socket_.read_some(b, ec); }
-  template <class Buffers>
-  std::size_t write_some(const Buffers& b) {
-    return swallow_ ? net::buffer_size(b) : socket_.write_some(b);
-  }
-  template <class Buffers>
-  std::size_t write_some(const Buffers& b, boost::system::error_code& ec) {
-    ec = {};
-    return swallow_ ? net::buffer_size(b) : socket_.write_some(b, ec);
-  }
-
- private:
-  tcp::socket socket_;
-  bool swallow_ = true;
-};
-
-// Beast's closing handshake ends with a teardown of the next layer (found by ADL). The socket
-// itself belongs to libmicrohttpd, which closes it: only stop sending here.
-[[maybe_unused]] void teardown(beast::role_type, HandedOverSocket& s, boost::system::error_code& ec) {
-  s.socket().shutdown(tcp::socket::shutdown_send, ec);
-}
-
-template <class Handler>
-void async_teardown(beast::role_type, HandedOverSocket& s, Handler&& handler) {
-  boost::system::error_code ec;
-  s.socket().shutdown(tcp::socket::shutdown_send, ec);
-  net::post(s.get_executor(), [h = std::forward<Handler>(handler), ec]() mutable { h(ec); });
-}
-
-}  // namespace
+using detail::HandedOverSocket;
 
 struct WebSocketSession::Impl {
   net::io_context io;
@@ -101,15 +59,7 @@ struct WebSocketSession::Impl {
 
 WebSocketSession::WebSocketSession(int socket, std::string_view already_read)
     : impl_(std::make_unique<Impl>(socket)) {
-  // The upgrade request as Beast expects to read it (libmicrohttpd parsed the real one and
-  // checked its key and version), followed by what the client already sent after it.
-  std::string replay =
-      "GET / HTTP/1.1\r\nHost: switchboard\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-  replay.append(already_read);
-  impl_->ws.next_layer().swallow_writes(true);
-  impl_->ws.accept(net::buffer(replay));
-  impl_->ws.next_layer().swallow_writes(false);
+  detail::accept_handed_over(impl_->ws, already_read);
   impl_->open = true;
 }
 

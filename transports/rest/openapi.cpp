@@ -206,6 +206,7 @@ Value openapi_document(const Catalogue& catalogue, const mi::Registry& registry)
       tags.push_back(Value{{"name", s->module}, {"description", fmt::format("commands of the {} module", s->module)}});
     }
   tags.push_back(Value{{"name", "mi"}, {"description", "any MI command, and this document"}});
+  add_event_paths(paths, tags);
 
   Value responses{{"BadRequest", problem_response("bad request: a query or path parameter, or JSON that does not parse")},
                   {"Unauthorized", problem_response("credentials missing or wrong (Basic or Bearer)")},
@@ -234,6 +235,7 @@ Value openapi_document(const Catalogue& catalogue, const mi::Registry& registry)
                                  Value::object()})},
       {"tags", std::move(tags)},
       {"paths", std::move(paths)},
+      {"webhooks", event_webhooks(registry)},
       {"components",
        {{"securitySchemes", {{"basic", {{"type", "http"}, {"scheme", "basic"}}},
                              {"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},

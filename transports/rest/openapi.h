@@ -4,7 +4,8 @@
 // (path, query, body schemas from mi/param_schema.h), its reply schema (mi/reply_schema.h), the
 // binding's status, ETag/Location/Link headers, its role, and problem+json for errors. The
 // daemon serves it (GET /api/v1/openapi.json), prints it (`switchboard --openapi`), and the
-// committed openapi/switchboard.json is this output (a test fails when it is stale).
+// committed openapi/switchboard.json is this output (a test fails when it is stale). The events
+// (registry.events()) are its `webhooks`, the event stream its /events paths.
 // Threading: a pure function of its arguments.
 #pragma once
 
@@ -16,6 +17,11 @@
 namespace sb::transports::rest {
 
 mi::Value openapi_document(const Catalogue& catalogue, const mi::Registry& registry);
+
+/// GET /events and POST /events/tickets, and the `events` tag (openapi_events.cpp).
+void add_event_paths(mi::Value& paths, mi::Value& tags);
+/// One `webhooks` entry per declared event: the notification its subscribers receive.
+mi::Value event_webhooks(const mi::Registry& registry);
 
 /// The whole document as `switchboard --openapi` prints it (indented JSON, newline at the end).
 std::string openapi_text(const mi::Registry& registry);

@@ -6,7 +6,9 @@
  *   - parameter `max_delay_ms` (int, default 5000) written straight into a variable;
  *   - command `hello [name]` (sync): "<greeting>, <name>!";
  *   - command `hello_async delay_ms [name]` (async): answers {"message", "delay_ms"} from another
- *     thread after `delay_ms` milliseconds (refused above max_delay_ms).
+ *     thread after `delay_ms` milliseconds (refused above max_delay_ms);
+ *   - event `E_EXAMPLE_GREETED` {name, greeting} (ABI 1.3), raised by `hello` with
+ *     sb_raise_event(): `event_subscribe E_EXAMPLE_GREETED udp:127.0.0.1:9999` shows it.
  * Configure it with `[modules] load = example.so` and `[module.example] greeting = Hi`.
  * Threading: the parameters are written at start-up, before any command runs, and only read
  * afterwards. Each hello_async call runs on its own detached thread; destroy() waits until no
@@ -50,9 +52,33 @@ static const char *name_arg(const sb_args *args) {
   return name ? name : "world";
 }
 
+/* `text` as a JSON string (quotes, backslashes and control characters escaped) into `out`. */
+static void json_string(char *out, size_t size, const char *text) {
+  size_t n = 0;
+  if (size < 3) return;
+  out[n++] = '"';
+  for (; *text && n + 8 < size; ++text) {
+    unsigned char c = (unsigned char)*text;
+    if (c == '"' || c == '\\') {
+      out[n++] = '\\';
+      out[n++] = (char)c;
+    } else if (c < 0x20) {
+      n += (size_t)snprintf(out + n, size - n, "\\u%04x", c);
+    } else {
+      out[n++] = (char)c;
+    }
+  }
+  out[n++] = '"';
+  out[n] = '\0';
+}
+
 static int hello(const sb_args *args, sb_reply *reply) {
-  char text[512];
+  char text[512], name[600], greet[300], params[1024];
   snprintf(text, sizeof text, "%s, %s!", greeting, name_arg(args));
+  json_string(name, sizeof name, name_arg(args));
+  json_string(greet, sizeof greet, greeting);
+  snprintf(params, sizeof params, "{\"name\":%s,\"greeting\":%s}", name, greet);
+  sb_raise_event("E_EXAMPLE_GREETED", params); /* never blocks; SB_ENOENT without a bus */
   return sb_reply_string(reply, text);
 }
 
@@ -159,6 +185,15 @@ static const sb_reply_schema_export reply_schemas[] = {
      "\"required\":[\"message\",\"delay_ms\"],\"additionalProperties\":false}"},
     {NULL, NULL}};
 
+/* The events this module raises (ABI 1.3): declared once, listed by events_list. */
+static const sb_event_export events[] = {
+    {"E_EXAMPLE_GREETED", "The hello command greeted someone",
+     "{\"type\":\"object\",\"properties\":{"
+     "\"name\":{\"type\":\"string\",\"description\":\"who was greeted\"},"
+     "\"greeting\":{\"type\":\"string\",\"description\":\"the greeting word(s)\"}},"
+     "\"required\":[\"name\",\"greeting\"],\"additionalProperties\":false}"},
+    {NULL, NULL, NULL}};
+
 SB_MODULE_EXPORTS = {
     SB_MODULE_ABI_INIT,
     .name = "example",
@@ -170,4 +205,5 @@ SB_MODULE_EXPORTS = {
     .destroy = destroy,
     .secret_params = secret_params,
     .reply_schemas = reply_schemas,
+    .events = events,
 };

@@ -15,6 +15,8 @@
 
 #include "gateway/core/core_commands.h"
 #include "gateway/daemon/components.h"
+#include "mi/event_bus.h"
+#include "mi/module_bridge.h"
 #include "support/mi_harness.h"
 
 namespace sb::gateway {
@@ -140,7 +142,7 @@ TEST_F(ModuleHostTest, WhichHelpAndModuleListShowTheModule) {
   const Value& m = list.value()["modules"][0];
   EXPECT_EQ(m["name"], "example");
   EXPECT_EQ(m["version"], "1.0.0");
-  EXPECT_EQ(m["abi"], "1.2");  // built against this header: ABI 1.2 (reply_schemas)
+  EXPECT_EQ(m["abi"], "1.3");  // built against this header: ABI 1.3 (events)
   EXPECT_EQ(m["file"], std::string(SB_MODULE_DIR) + "/example.so");
   EXPECT_EQ(m["commands"], Value::parse(R"(["hello","hello_async"])"));
   EXPECT_EQ(m["params"][0], (Value{{"name", "greeting"},
@@ -233,14 +235,80 @@ TEST_F(ModuleHostTest, AbiMajorMismatchIsRefused) {
   std::string e = load_error(settings({"abi_major.so"}));
   EXPECT_TRUE(Contains(e, "module 'abi_major.so'")) << e;
   EXPECT_TRUE(
-      Contains(e, "module ABI version mismatch: built for 2.0, this switchboard provides 1.2"))
+      Contains(e, "module ABI version mismatch: built for 2.0, this switchboard provides 1.3"))
       << e;
   EXPECT_EQ(registry_.find("mismatch_hello"), nullptr);
 }
 
+TEST_F(ModuleHostTest, AModuleDeclaresItsEventsAndRaisesThem) {
+  ASSERT_EQ(load_error(settings({"example.so"})), "");
+  const mi::EventSpec* e = registry_.events().find("E_EXAMPLE_GREETED");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->module, "example");
+  EXPECT_EQ(e->summary, "The hello command greeted someone");
+  EXPECT_EQ(mi::event_params_list(*e).size(), 2u);
+
+  // sb_raise_event through the bus the daemon hands the modules: a sink attached to the event
+  // receives what `hello` raised, params as declared.
+  struct Sink : mi::EventSink {
+    std::vector<mi::EventPtr> got;
+    void offer(const mi::EventPtr& ev) override { got.push_back(ev); }
+  };
+  mi::EventBus bus(registry_.events(), stats_);
+  auto sink = std::make_shared<Sink>();
+  bus.attach({e}, sink);
+  mi::set_module_event_bus(&bus);
+  Result r = call("hello", Value::array({"Ada \"Lovelace\""}));
+  mi::set_module_event_bus(nullptr);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(sink->got.size(), 1u);
+  EXPECT_EQ(sink->got[0]->params, (Value{{"name", "Ada \"Lovelace\""}, {"greeting", "Hello"}}));
+  EXPECT_EQ(mi::EventBus::check_params(*e, sink->got[0]->params), "");
+  // Without a bus (--check-config) the module's raise is SB_ENOENT and the command still works.
+  EXPECT_TRUE(call("hello").ok());
+  EXPECT_EQ(sb_raise_event("E_EXAMPLE_GREETED", "{}"), SB_ENOENT);
+}
+
+TEST_F(ModuleHostTest, RaisingChecksTheEventAndItsParams) {
+  ASSERT_EQ(load_error(settings({"example.so"})), "");
+  mi::EventBus bus(registry_.events(), stats_);
+  mi::set_module_event_bus(&bus);
+  EXPECT_EQ(sb_raise_event("E_NO_SUCH_EVENT", "{}"), SB_ENOENT);
+  EXPECT_EQ(sb_raise_event(nullptr, "{}"), SB_EINVAL);
+  EXPECT_EQ(sb_raise_event("E_EXAMPLE_GREETED", "[1]"), SB_EINVAL);
+  EXPECT_EQ(sb_raise_event("E_EXAMPLE_GREETED", "{\"name\":1,\"greeting\":\"x\"}"), SB_EINVAL);
+  EXPECT_EQ(sb_raise_event("E_EXAMPLE_GREETED", "{\"name\":\"a\"}"), SB_EINVAL) << "greeting is required";
+  EXPECT_EQ(sb_raise_event("E_EXAMPLE_GREETED", "{\"name\":\"a\",\"greeting\":\"b\"}"), SB_OK);
+  mi::set_module_event_bus(nullptr);
+}
+
+TEST_F(ModuleHostTest, AnAbi12ModuleStillLoadsWithoutEvents) {
+  ASSERT_EQ(load_error(settings({"abi_1_2.so"})), "");
+  EXPECT_NE(registry_.find("old_module_ok"), nullptr);
+  EXPECT_TRUE(call("old_module_ok").ok());
+  for (const mi::EventSpec* e : registry_.events().all()) EXPECT_NE(e->module, "oldmod");
+}
+
+TEST_F(ModuleHostTest, ABadEventDeclarationIsRefusedNamed) {
+  std::string e = load_error(settings({"bad_event.so"}));
+  EXPECT_TRUE(Contains(e, "event 'E_UNDESCRIBED': param 'x' has no description")) << e;
+  EXPECT_EQ(registry_.find("old_module_ok"), nullptr) << "nothing of a refused module is registered";
+  mi::Registry fresh;
+  mi::EventRegistry& events = fresh.events();
+  events.add({.name = "E_CORE_STARTUP", .module = "core", .summary = "x",
+              .params = Value{{"type", "object"}, {"properties", Value::object()}, {"additionalProperties", false}}});
+  ModuleHost host;
+  try {
+    host.load_all(settings({"event_twice.so"}), fresh);
+    ADD_FAILURE() << "event_twice.so loaded";
+  } catch (const ModuleError& ex) {
+    EXPECT_TRUE(Contains(ex.what(), "event 'E_CORE_STARTUP' is already declared")) << ex.what();
+  }
+}
+
 TEST_F(ModuleHostTest, NewerAbiMinorIsRefused) {
   std::string e = load_error(settings({"abi_minor.so"}));
-  EXPECT_TRUE(Contains(e, "built for 1.99, this switchboard provides 1.2")) << e;
+  EXPECT_TRUE(Contains(e, "built for 1.99, this switchboard provides 1.3")) << e;
 }
 
 TEST_F(ModuleHostTest, ReplySchemasAreRequiredOnceTheArrayIsGiven) {

@@ -112,7 +112,7 @@ INSTANTIATE_TEST_SUITE_P(
                     {"modules.load=abi_major.so"},
                     {"module 'abi_major.so'",
                      "module ABI version mismatch: built for 2.0, this "
-                     "switchboard provides 1.2"}},
+                     "switchboard provides 1.3"}},
         StartupCase{"DuplicateCommand",
                     {"modules.load=duplicate.so"},
                     {"module 'dupmod'",
