@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mi/reply_validator.h"
+#include "mi/threads.h"
 
 namespace sb::mi {
 
@@ -50,6 +51,11 @@ std::string Event::jsonrpc(std::uint64_t dropped) const {
 
 std::string Event::stream_message(std::uint64_t dropped) const {
   return envelope("{\"event\":\"", dropped);
+}
+
+std::shared_ptr<const std::string> Event::stream_text() const {
+  std::call_once(stream_once_, [this] { stream_text_ = std::make_shared<const std::string>(stream_message(0)); });
+  return stream_text_;
 }
 
 std::string Event::envelope(std::string_view head, std::uint64_t dropped) const {
@@ -126,11 +132,17 @@ std::size_t EventQueue::size() const {
 
 // ---- EventBus --------------------------------------------------------------------------------
 
-EventBus::EventBus(const EventRegistry& registry, Statistics& stats)
+EventBus::EventBus(const EventRegistry& registry, Statistics& stats, std::size_t pending_limit)
     : registry_(registry),
+      pending_limit_(pending_limit),
       raised_(stats.counter("events", "raised")),
-      invalid_(stats.counter("events", "invalid")) {
+      invalid_(stats.counter("events", "invalid")),
+      bus_dropped_(stats.counter("events", "bus_dropped")) {
   stats.computed("events", "subscribers", StatKind::gauge, [this] { return std::int64_t(sinks()); });
+  dispatcher_ = std::thread([this] {
+    ThreadTag tag("event bus");
+    dispatch();
+  });
 }
 
 EventPtr EventBus::stamp(const EventSpec& spec, Value params) {
@@ -155,17 +167,67 @@ void EventBus::raise(const EventSpec& spec, Value params, std::shared_ptr<const 
   auto e = std::make_shared<Event>();
   e->spec = &spec;
   e->time = unix_now();
-  e->params_json = to_compact_json(params);
   e->params = std::move(params);
   e->cause = std::move(cause);
-  // Numbered and queued under one lock: every subscriber sees the events in seq order, so a
-  // gap in seq means lost events (the sequence is also shared with stamp()'s samples).
-  std::lock_guard order(raise_mu_);
-  e->seq = seq_.fetch_add(1, std::memory_order_relaxed) + 1;
-  EventPtr stamped = std::move(e);
-  std::shared_lock lk(mu_);
-  for (const Attached& a : sinks_)
-    if (a.takes[spec.index]) a.sink->offer(stamped);
+  bool wake = false;
+  {
+    // Numbered in the order they are queued: every subscriber sees the events in seq order, so
+    // a gap in seq means lost events (the sequence is shared with stamp()'s samples).
+    std::lock_guard lk(pending_mu_);
+    if (pending_.size() >= pending_limit_ || stopping_) {
+      bus_dropped_.inc();
+      return;
+    }
+    e->seq = seq_.fetch_add(1, std::memory_order_relaxed) + 1;
+    pending_.push_back(std::move(e));
+    wake = dispatcher_idle_;  // a busy dispatcher finds it without a wake-up (no syscall here)
+    dispatcher_idle_ = false;
+  }
+  if (wake) pending_cv_.notify_one();
+}
+
+void EventBus::dispatch() {
+  std::vector<std::shared_ptr<Event>> batch;
+  std::unique_lock lk(pending_mu_);
+  while (true) {
+    if (pending_.empty()) {
+      dispatcher_idle_ = true;
+      drained_cv_.notify_all();
+      if (stopping_) return;
+      pending_cv_.wait(lk, [&] { return !pending_.empty() || stopping_; });
+      continue;
+    }
+    batch.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
+    pending_.clear();
+    in_flight_ = batch.size();
+    lk.unlock();
+    {
+      std::shared_lock sinks(mu_);
+      for (auto& e : batch) {
+        e->params_json = to_compact_json(e->params);  // here, not on the raiser's thread
+        EventPtr shared = std::move(e);
+        for (const Attached& a : sinks_)
+          if (a.takes[shared->spec->index]) a.sink->offer(shared);
+      }
+    }
+    batch.clear();
+    lk.lock();
+    in_flight_ = 0;
+  }
+}
+
+bool EventBus::flush(std::chrono::milliseconds within) {
+  std::unique_lock lk(pending_mu_);
+  return drained_cv_.wait_for(lk, within, [&] { return pending_.empty() && in_flight_ == 0; });
+}
+
+EventBus::~EventBus() {
+  {
+    std::lock_guard lk(pending_mu_);
+    stopping_ = true;
+  }
+  pending_cv_.notify_all();
+  if (dispatcher_.joinable()) dispatcher_.join();
 }
 
 void EventBus::count_interest(const Attached& a, int delta) {

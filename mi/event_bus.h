@@ -1,15 +1,17 @@
 // event_bus.h: raising events and handing them to subscribers, without ever blocking the raiser.
 //
 // Purpose: a module raises a declared event (event_registry.h) with its params; the bus stamps
-// it (a sequence number, the time), renders its params once, and offers it to every attached
-// sink whose filter takes that event. A sink only queues (EventQueue: bounded; when full the
+// it (a sequence number, the time) and queues it (one short lock; no system call while the
+// bus's dispatcher thread is busy); the dispatcher renders its params once and offers it to
+// every attached sink whose filter takes that event. The bus's own queue is bounded
+// (pending_limit; beyond it events are dropped, counted in events:bus_dropped). A sink only queues (EventQueue: bounded; when full the
 // event is dropped and counted, and the next delivery says how many were lost); its own thread
 // (a subscription's, a WebSocket's) does the I/O. When nobody listens to an event, wanted() is
 // false and the raiser skips building its params: the SIP engine pays one atomic load.
 // Events raised by a SIP request may carry the request (SipCause) for exec subscribers, built
 // only when wants_cause() says such a subscriber exists.
 // Threading: raise(), wanted(), attach(), detach() from any thread. Sinks' offer() runs on the
-// raiser's thread and must not block (take a short lock, queue, notify).
+// dispatcher thread and must not block (take a short lock, queue, notify).
 #pragma once
 
 #include <array>
@@ -22,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -57,9 +60,13 @@ struct Event {
   std::string jsonrpc(std::uint64_t dropped) const;
   /// {"event":"E_…","seq":N,"time":T,"params":{…}[,"dropped":D]} (the WebSocket message)
   std::string stream_message(std::uint64_t dropped) const;
+  /// stream_message(0), rendered once for every stream that gets this event.
+  std::shared_ptr<const std::string> stream_text() const;
 
  private:
   std::string envelope(std::string_view head, std::uint64_t dropped) const;
+  mutable std::once_flag stream_once_;
+  mutable std::shared_ptr<const std::string> stream_text_;
 };
 using EventPtr = std::shared_ptr<const Event>;
 
@@ -110,7 +117,19 @@ class EventSink {
 
 class EventBus {
  public:
-  EventBus(const EventRegistry& registry, Statistics& stats);
+  /// Starts the dispatcher thread; `pending_limit` bounds the events raised but not yet
+  /// dispatched (events.bus_queue).
+  EventBus(const EventRegistry& registry, Statistics& stats, std::size_t pending_limit = 65536);
+  /// Stops the dispatcher (events still pending are dropped: flush() first).
+  ~EventBus();
+  EventBus(const EventBus&) = delete;
+  EventBus& operator=(const EventBus&) = delete;
+  /// Waits up to `within` until every event raised so far has been offered to the sinks.
+  bool flush(std::chrono::milliseconds within);
+  void set_pending_limit(std::size_t n) {
+    std::lock_guard lk(pending_mu_);
+    pending_limit_ = n;
+  }
 
   /// Someone listens to this event: build its params and raise it.
   bool wanted(const EventSpec& e) const {
@@ -153,11 +172,19 @@ class EventBus {
     bool cause;
   };
   void count_interest(const Attached& a, int delta);
+  void dispatch();
 
   const EventRegistry& registry_;
-  mutable std::shared_mutex mu_;
-  std::mutex raise_mu_;  ///< numbering and fan-out of one event at a time
+  mutable std::shared_mutex mu_;  ///< sinks_
   std::vector<Attached> sinks_;
+  std::mutex pending_mu_;
+  std::condition_variable pending_cv_, drained_cv_;
+  std::deque<std::shared_ptr<Event>> pending_;  ///< raised, not yet dispatched
+  std::size_t pending_limit_;
+  std::size_t in_flight_ = 0;     ///< being dispatched now
+  bool dispatcher_idle_ = false;  ///< waiting: the next raise() wakes it
+  bool stopping_ = false;
+  std::thread dispatcher_;
   std::uint64_t next_id_ = 1;
   std::atomic<std::uint64_t> seq_{0};
   std::array<std::atomic<std::uint32_t>, EventRegistry::kMaxEvents> interest_{};
@@ -165,6 +192,7 @@ class EventBus {
   bool validate_ = false;
   Stat& raised_;
   Stat& invalid_;
+  Stat& bus_dropped_;
 };
 
 }  // namespace sb::mi

@@ -9,7 +9,7 @@ PACKAGES="cmake ninja-build pkg-config g++ make
   libboost-dev libsofia-sip-ua-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev
   libcli11-dev libspdlog-dev libfmt-dev libinih-dev libssl-dev
   socat telnet python3 python3-jsonschema python3-websockets openssl curl nodejs
-  sofia-sip-bin baresip-core kamailio"
+  sofia-sip-bin baresip-core kamailio chromium"
 
 missing=""
 for p in $PACKAGES; do

@@ -66,6 +66,12 @@ const ConfigSection kEventsSection = {
       .doc = "Events a subscription (or a WebSocket stream) may have waiting (1..1000000). When a receiver\n"
              "falls behind, newer events are dropped, counted (events:dropped, subscribers_list) and the\n"
              "next delivery carries \"dropped\": N. Default: 1000."},
+     {.section = "events", .key = "bus_queue", .type = KeyType::integer, .default_value = "65536",
+      .help = "Events raised but not yet handed to the subscribers' queues; beyond, dropped (events:bus_dropped).",
+      .min = 1024, .max = 10'000'000,
+      .doc = "Events raised but not yet handed to the subscribers' queues by the event bus's thread\n"
+             "(1024..10000000). The thread that raises (the SIP engine) only queues; this bounds that queue.\n"
+             "Beyond it events are dropped and counted in events:bus_dropped. Default: 65536."},
      {.section = "events", .key = "max_subscriptions", .type = KeyType::integer, .default_value = "64",
       .help = "Subscriptions (configured + run-time) at most; more are answered 503.",
       .min = 1, .max = 10'000,
@@ -138,6 +144,7 @@ void EventsComponent::configure(const Config& cfg) {
   limits_.delivery.exec_timeout = std::chrono::milliseconds(cfg.get_int("events.exec_timeout_ms"));
   limits_.delivery.exec_max_running = static_cast<int>(cfg.get_int("events.exec_max_running"));
   configured_ = cfg.get_list("events.subscribe");
+  bus_queue_ = static_cast<std::size_t>(cfg.get_int("events.bus_queue"));
 }
 
 void EventsComponent::register_commands(Runtime& rt) {
@@ -148,6 +155,7 @@ void EventsComponent::register_commands(Runtime& rt) {
 void EventsComponent::start(Runtime& rt) {
   ctx_.bus = rt.events;
   if (!rt.events) throw std::runtime_error("events: no event bus");
+  rt.events->set_pending_limit(bus_queue_);
   auto subs = std::make_unique<Subscriptions>(*rt.events, rt.stats, limits_);
   for (const auto& [line, origin] : configured_) {
     auto parsed = parse_subscribe_line(line);
@@ -162,12 +170,10 @@ void EventsComponent::start(Runtime& rt) {
   ctx_.subscriptions = std::move(subs);
 }
 
-std::string EventsComponent::describe() const {
-  return configured_.empty() ? std::string() : fmt::format("events: {} configured subscriptions", configured_.size());
-}
-
 void EventsComponent::finish(std::chrono::milliseconds left) {
-  if (ctx_.subscriptions) ctx_.subscriptions->stop(std::chrono::steady_clock::now() + left);
+  auto deadline = std::chrono::steady_clock::now() + left;
+  if (ctx_.bus) ctx_.bus->flush(left);  // E_CORE_SHUTDOWN and the last events into the queues
+  if (ctx_.subscriptions) ctx_.subscriptions->stop(deadline);
 }
 
 }  // namespace sb::gateway::events

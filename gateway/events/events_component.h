@@ -18,11 +18,11 @@ class EventsComponent final : public Component {
   void configure(const Config& cfg) override;
   void register_commands(Runtime& rt) override;
   void start(Runtime& rt) override;
-  std::string describe() const override;
   void finish(std::chrono::milliseconds left) override;
 
  private:
   EventsLimits limits_;
+  std::size_t bus_queue_ = 65536;
   std::vector<std::pair<std::string, std::string>> configured_;  ///< subscribe lines, origins
   EventsContext ctx_;
 };

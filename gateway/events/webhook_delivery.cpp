@@ -8,7 +8,9 @@
 // A 2xx is delivered; a 5xx, 408, 429, a timeout (events.webhook_timeout_ms per attempt) or a
 // connection failure is retried with exponential back-off (500 ms doubling up to
 // events.backoff_max_ms) up to events.webhook_retries times; any other status fails at once.
-// One connection per POST (no keep-alive): simple, and a receiver that restarts is no matter.
+// The connection is kept between POSTs (HTTP/1.1 keep-alive) until the receiver closes it or an
+// exchange fails; a POST on a kept connection the receiver had closed meanwhile is sent again
+// at once on a new one.
 #include <openssl/hmac.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -129,7 +131,8 @@ class WebhookDelivery : public Delivery {
   }
 
  private:
-  /// One POST: {status, ""} or {0, why}.
+  /// One POST on the kept connection (made, or made again, when needed): {status, ""} or
+  /// {0, why}. A reused connection the receiver had closed is retried once on a new one.
   std::pair<int, std::string> post(const mi::Event& e, const std::string& body) {
     http::request<http::string_body> req{http::verb::post, url_.target, 11};
     req.set(http::field::host, url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host);
@@ -138,59 +141,94 @@ class WebhookDelivery : public Delivery {
     req.set("X-Switchboard-Event", e.spec->name);
     req.set("X-Switchboard-Delivery", std::to_string(e.seq));
     if (!secret_.empty()) req.set("X-Switchboard-Signature", "sha256=" + hmac_sha256_hex(secret_, body));
-    req.set(http::field::connection, "close");
+    req.keep_alive(true);
     req.body() = body;
     req.prepare_payload();
+    for (int attempt = 0;; ++attempt) {
+      bool reused = connected_;
+      auto [status, error] = exchange(req);
+      if (status != 0 || !reused || attempt > 0) return {status, error};
+    }
+  }
 
-    net::io_context io;
+  std::pair<int, std::string> exchange(http::request<http::string_body>& req) {
     int status = 0;
     std::string error;
     auto run = [&]() -> net::awaitable<void> {
       try {
-        tcp::resolver resolver(io);
-        auto results = co_await resolver.async_resolve(url_.host, url_.port, net::use_awaitable);
-        beast::tcp_stream tcp_stream(io);
-        tcp_stream.expires_after(limits_.webhook_timeout);
+        if (!connected_) co_await connect();
         http::response_parser<http::string_body> parser;
         parser.body_limit(64 * 1024);  // a receiver's answer is not read beyond this
-        beast::flat_buffer buffer;
+        beast::get_lowest_layer(*stream_).expires_after(limits_.webhook_timeout);
         if (url_.tls) {
-          beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), tls_);
-          if (!SSL_set_tlsext_host_name(stream.native_handle(), url_.host.c_str()))
-            throw std::runtime_error("TLS: cannot set the server name");
-          stream.set_verify_callback(ssl::host_name_verification(url_.host));
-          co_await beast::get_lowest_layer(stream).async_connect(results, net::use_awaitable);
-          co_await stream.async_handshake(ssl::stream_base::client, net::use_awaitable);
-          co_await http::async_write(stream, req, net::use_awaitable);
-          co_await http::async_read(stream, buffer, parser, net::use_awaitable);
-          status = static_cast<int>(parser.get().result_int());
-          beast::error_code ignored;
-          beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+          co_await http::async_write(*tls_stream_, req, net::use_awaitable);
+          co_await http::async_read(*tls_stream_, buffer_, parser, net::use_awaitable);
         } else {
-          co_await tcp_stream.async_connect(results, net::use_awaitable);
-          co_await http::async_write(tcp_stream, req, net::use_awaitable);
-          co_await http::async_read(tcp_stream, buffer, parser, net::use_awaitable);
-          status = static_cast<int>(parser.get().result_int());
-          beast::error_code ignored;
-          tcp_stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+          co_await http::async_write(*stream_, req, net::use_awaitable);
+          co_await http::async_read(*stream_, buffer_, parser, net::use_awaitable);
         }
+        status = static_cast<int>(parser.get().result_int());
+        if (!parser.get().keep_alive()) disconnect();
       } catch (const boost::system::system_error& ex) {
+        disconnect();
         error = ex.code() == beast::error::timeout
                     ? fmt::format("{}: no answer within {} ms", kind(), limits_.webhook_timeout.count())
                     : fmt::format("{}: {}", kind(), ex.code().message());
       } catch (const std::exception& ex) {
+        disconnect();
         error = fmt::format("{}: {}", kind(), ex.what());
       }
     };
-    net::co_spawn(io, run(), net::detached);
-    io.run();
+    io_.restart();
+    net::co_spawn(io_, run(), net::detached);
+    io_.run();
     return {status, error};
+  }
+
+  net::awaitable<void> connect() {
+    tcp::resolver resolver(io_);
+    auto results = co_await resolver.async_resolve(url_.host, url_.port, net::use_awaitable);
+    buffer_.clear();
+    if (url_.tls) {
+      tls_stream_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io_, tls_);
+      if (!SSL_set_tlsext_host_name(tls_stream_->native_handle(), url_.host.c_str()))
+        throw std::runtime_error("TLS: cannot set the server name");
+      tls_stream_->set_verify_callback(ssl::host_name_verification(url_.host));
+      stream_ = &beast::get_lowest_layer(*tls_stream_);
+      stream_->expires_after(limits_.webhook_timeout);
+      co_await stream_->async_connect(results, net::use_awaitable);
+      co_await tls_stream_->async_handshake(ssl::stream_base::client, net::use_awaitable);
+    } else {
+      plain_ = std::make_unique<beast::tcp_stream>(io_);
+      stream_ = plain_.get();
+      stream_->expires_after(limits_.webhook_timeout);
+      co_await stream_->async_connect(results, net::use_awaitable);
+    }
+    connected_ = true;
+  }
+
+  void disconnect() {
+    if (stream_) {
+      beast::error_code ignored;
+      stream_->socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
+    connected_ = false;
+    stream_ = nullptr;
+    tls_stream_.reset();
+    plain_.reset();
   }
 
   Url url_;
   std::string secret_;
   DeliveryLimits limits_;
   ssl::context tls_;
+  // The kept connection (the subscription's thread only).
+  net::io_context io_;
+  std::unique_ptr<beast::tcp_stream> plain_;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_stream_;
+  beast::tcp_stream* stream_ = nullptr;  ///< the TCP layer of whichever is open
+  beast::flat_buffer buffer_;
+  bool connected_ = false;
   std::atomic<int> last_status_{0};
   std::atomic<std::uint64_t> retries_{0};
 };

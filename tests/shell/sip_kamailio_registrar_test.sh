@@ -8,7 +8,9 @@
 #   - an account with a wrong secret ends `failed` with "401 Unauthorized (wrong credentials?)"
 #     and leaves no binding;
 #   - account_rm unregisters (Expires: 0): the binding leaves ul.dump;
-#   - accounts:registered and accounts:auth_challenges count it.
+#   - accounts:registered and accounts:auth_challenges count it;
+#   - each state change is an E_ACCOUNT_REG_STATE event, received by socat on a udp: subscription
+#     made in the configuration (registering → registered; the wrong secret: → failed + error).
 # Run by ctest with SB_BIN_DIR=<build>/bin and SB_SOURCE_DIR=<repository>. POSIX sh; every
 # check runs and reports, then the script exits 1 if any failed. Every external process runs
 # under `timeout`, every wait is a bounded poll.
@@ -102,9 +104,13 @@ until port_bound udp "$kport" && port_bound tcp "$kport" && [ -S "$dir/kamctl.so
 done
 kam_dump() { timeout 10 kamcmd -s "$kctl" ul.dump 2>&1; }
 
-# --- the daemon -------------------------------------------------------------------------------
+# --- the daemon, its account events going to socat ----------------------------------------
+evport=$(free_port udp)
+timeout 60 socat -u "UDP-RECV:$evport" STDOUT >"$dir/events.json" 2>"$dir/socat.err" &
+socat_pid=$!
 sb_start_daemon --set "sip.listen=udp:127.0.0.1:0,tcp:127.0.0.1:0" \
-  --set accounts.retry_min_s=1 --set accounts.retry_max_s=2
+  --set accounts.retry_min_s=1 --set accounts.retry_max_s=2 \
+  --set "events.subscribe=E_ACCOUNT_REG_STATE udp:127.0.0.1:$evport"
 port=$(sb_sip_port 1)
 tport=$(sb_sip_port 2)
 [ -n "$port" ] && [ -n "$tport" ] || fail "no SIP ports in the start-up line: $(grep ' started; ' "$dir/daemon.log")"
@@ -175,6 +181,19 @@ else
 fi
 kam_dump >"$dir/uldump3.txt"
 if grep -q "mallory" "$dir/uldump3.txt"; then fail "a binding for the wrong secret: $(cat "$dir/uldump3.txt")"; fi
+
+# The events of those state changes, as socat received them (one JSON-RPC notification each).
+has_event() { grep -q "$1" "$dir/events.json"; }
+n=0
+until has_event '"account":"bad","state":"failed"' || [ "$n" -gt 50 ]; do n=$((n + 1)); sleep 0.1; done
+has_event '"method":"E_ACCOUNT_REG_STATE","params":{"account":"good","state":"registering","previous":"disabled"' ||
+  fail "no E_ACCOUNT_REG_STATE good: disabled -> registering: $(cat "$dir/events.json")"
+has_event '"account":"good","state":"registered","previous":"registering"' ||
+  fail "no E_ACCOUNT_REG_STATE good: registering -> registered: $(cat "$dir/events.json")"
+has_event '"account":"overtcp","state":"registered"' || fail "no E_ACCOUNT_REG_STATE overtcp registered"
+has_event '"account":"bad","state":"failed","previous":"registering",.*"error":"401 Unauthorized (wrong credentials?)"' ||
+  fail "no E_ACCOUNT_REG_STATE bad: failed with the 401: $(cat "$dir/events.json")"
+kill "$socat_pid" 2>/dev/null
 
 read_stat accounts:registered registered
 [ "$registered" -eq 2 ] || fail "accounts:registered is $registered, expected 2"

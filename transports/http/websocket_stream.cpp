@@ -24,7 +24,11 @@ struct WebSocketStream::Impl {
   net::io_context io;
   websocket::stream<HandedOverSocket> ws;
   beast::flat_buffer in;
-  std::deque<std::string> out;  ///< io thread only
+  using Text = std::shared_ptr<const std::string>;
+  std::deque<Text> out;  ///< io thread only: being written
+  std::mutex incoming_mu;
+  std::deque<Text> incoming;    ///< from send(), any thread
+  bool drain_posted = false;    ///< under incoming_mu: a drain() is on its way to the io thread
   bool writing = false;
   bool close_started = false;
   std::optional<websocket::close_reason> close_pending;
@@ -73,7 +77,7 @@ struct WebSocketStream::Impl {
     if (out.empty() || writing || close_started) return;
     writing = true;
     ws.text(true);
-    ws.async_write(net::buffer(out.front()), [this](beast::error_code ec, std::size_t) {
+    ws.async_write(net::buffer(*out.front()), [this](beast::error_code ec, std::size_t) {
       writing = false;
       out.pop_front();
       queued.fetch_sub(1);
@@ -87,10 +91,27 @@ struct WebSocketStream::Impl {
     });
   }
 
+  /// io thread: takes what send() queued (one wake-up of the loop for a whole burst).
+  void drain() {
+    std::deque<Text> got;
+    {
+      std::lock_guard lk(incoming_mu);
+      got.swap(incoming);
+      drain_posted = false;
+    }
+    if (close_pending) {
+      queued.fetch_sub(got.size());
+      return;
+    }
+    for (auto& t : got) out.push_back(std::move(t));
+    write();
+  }
+
   void start_close() {
     if (close_started) return;
     if (writing) return;  // the write's completion starts it
     close_started = true;
+    queued.fetch_sub(out.size());
     out.clear();
     ws.async_close(*close_pending, [](beast::error_code) {});
   }
@@ -129,6 +150,10 @@ WebSocketStream::WebSocketStream(int socket, std::string_view already_read, Opti
 WebSocketStream::~WebSocketStream() = default;
 
 bool WebSocketStream::send(std::string text) {
+  return send_shared(std::make_shared<const std::string>(std::move(text)));
+}
+
+bool WebSocketStream::send_shared(std::shared_ptr<const std::string> text) {
   Impl* i = impl_.get();
   if (i->closing.load()) return false;
   if (i->queued.fetch_add(1) + 1 > i->opt.max_queued) {
@@ -137,14 +162,13 @@ bool WebSocketStream::send(std::string text) {
     close(kTooSlow, "consumer too slow: more than " + std::to_string(i->opt.max_queued) + " messages queued");
     return false;
   }
-  net::post(i->io, [i, text = std::move(text)]() mutable {
-    if (i->close_pending) {
-      i->queued.fetch_sub(1);
-      return;
-    }
-    i->out.push_back(std::move(text));
-    i->write();
-  });
+  bool post = false;
+  {
+    std::lock_guard lk(i->incoming_mu);
+    i->incoming.push_back(std::move(text));
+    if (!i->drain_posted) post = i->drain_posted = true;
+  }
+  if (post) net::post(i->io, [i] { i->drain(); });
   return true;
 }
 

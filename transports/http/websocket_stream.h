@@ -47,6 +47,8 @@ class WebSocketStream {
   /// Queues a text message; false once closing (or when this one overflowed the queue, which
   /// starts the close with kTooSlow).
   bool send(std::string text);
+  /// The same for a text shared with other streams (an event's message, rendered once).
+  bool send_shared(std::shared_ptr<const std::string> text);
   /// Starts the closing handshake with `code` and `reason`.
   void close(std::uint16_t code, std::string reason);
   /// Runs `fn` on run()'s thread every `interval` (replacing an earlier one); 0 stops it.

@@ -71,7 +71,7 @@ class Tickets {
 class StreamSink : public mi::EventSink {
  public:
   explicit StreamSink(WebSocketStream& ws) : ws_(ws) {}
-  void offer(const mi::EventPtr& e) override { ws_.send(e->stream_message(0)); }
+  void offer(const mi::EventPtr& e) override { ws_.send_shared(e->stream_text()); }
 
  private:
   WebSocketStream& ws_;

@@ -261,6 +261,7 @@ TEST_F(ModuleHostTest, AModuleDeclaresItsEventsAndRaisesThem) {
   Result r = call("hello", Value::array({"Ada \"Lovelace\""}));
   mi::set_module_event_bus(nullptr);
   ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(bus.flush(std::chrono::seconds(5)));  // the bus's thread offers it
   ASSERT_EQ(sink->got.size(), 1u);
   EXPECT_EQ(sink->got[0]->params, (Value{{"name", "Ada \"Lovelace\""}, {"greeting", "Hello"}}));
   EXPECT_EQ(mi::EventBus::check_params(*e, sink->got[0]->params), "");
