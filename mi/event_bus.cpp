@@ -180,8 +180,8 @@ void EventBus::raise(const EventSpec& spec, Value params, std::shared_ptr<const 
     }
     e->seq = seq_.fetch_add(1, std::memory_order_relaxed) + 1;
     pending_.push_back(std::move(e));
-    wake = dispatcher_idle_;  // a busy dispatcher finds it without a wake-up (no syscall here)
-    dispatcher_idle_ = false;
+    wake = dispatcher_state_ == State::deep;  // busy or in its light sleep: it finds it alone
+    if (wake) dispatcher_state_ = State::busy;
   }
   if (wake) pending_cv_.notify_one();
 }
@@ -191,10 +191,18 @@ void EventBus::dispatch() {
   std::unique_lock lk(pending_mu_);
   while (true) {
     if (pending_.empty()) {
-      dispatcher_idle_ = true;
       drained_cv_.notify_all();
       if (stopping_) return;
-      pending_cv_.wait(lk, [&] { return !pending_.empty() || stopping_; });
+      // A light sleep first: events raised now are picked up within kLightSleep without the
+      // raiser waking this thread (no system call on the SIP engine under a steady load); only
+      // after a quiet spell does the raiser have to wake it.
+      dispatcher_state_ = State::light;
+      pending_cv_.wait_for(lk, kLightSleep, [&] { return !pending_.empty() || stopping_; });
+      if (pending_.empty() && !stopping_) {
+        dispatcher_state_ = State::deep;
+        pending_cv_.wait(lk, [&] { return !pending_.empty() || stopping_; });
+      }
+      dispatcher_state_ = State::busy;
       continue;
     }
     batch.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));

@@ -2,7 +2,7 @@
 //
 // Purpose: a module raises a declared event (event_registry.h) with its params; the bus stamps
 // it (a sequence number, the time) and queues it (one short lock; no system call while the
-// bus's dispatcher thread is busy); the dispatcher renders its params once and offers it to
+// bus's dispatcher thread is busy or has been idle less than 0.5 ms: it looks again by itself); the dispatcher renders its params once and offers it to
 // every attached sink whose filter takes that event. The bus's own queue is bounded
 // (pending_limit; beyond it events are dropped, counted in events:bus_dropped). A sink only queues (EventQueue: bounded; when full the
 // event is dropped and counted, and the next delivery says how many were lost); its own thread
@@ -119,7 +119,7 @@ class EventBus {
  public:
   /// Starts the dispatcher thread; `pending_limit` bounds the events raised but not yet
   /// dispatched (events.bus_queue).
-  EventBus(const EventRegistry& registry, Statistics& stats, std::size_t pending_limit = 65536);
+  EventBus(const EventRegistry& registry, Statistics& stats, std::size_t pending_limit = 8192);
   /// Stops the dispatcher (events still pending are dropped: flush() first).
   ~EventBus();
   EventBus(const EventBus&) = delete;
@@ -182,7 +182,10 @@ class EventBus {
   std::deque<std::shared_ptr<Event>> pending_;  ///< raised, not yet dispatched
   std::size_t pending_limit_;
   std::size_t in_flight_ = 0;     ///< being dispatched now
-  bool dispatcher_idle_ = false;  ///< waiting: the next raise() wakes it
+  enum class State { busy, light, deep };
+  /// light: polling again within kLightSleep; deep: waiting until a raise() wakes it.
+  State dispatcher_state_ = State::busy;
+  static constexpr std::chrono::microseconds kLightSleep{500};
   bool stopping_ = false;
   std::thread dispatcher_;
   std::uint64_t next_id_ = 1;

@@ -66,12 +66,12 @@ const ConfigSection kEventsSection = {
       .doc = "Events a subscription (or a WebSocket stream) may have waiting (1..1000000). When a receiver\n"
              "falls behind, newer events are dropped, counted (events:dropped, subscribers_list) and the\n"
              "next delivery carries \"dropped\": N. Default: 1000."},
-     {.section = "events", .key = "bus_queue", .type = KeyType::integer, .default_value = "65536",
+     {.section = "events", .key = "bus_queue", .type = KeyType::integer, .default_value = "8192",
       .help = "Events raised but not yet handed to the subscribers' queues; beyond, dropped (events:bus_dropped).",
       .min = 1024, .max = 10'000'000,
       .doc = "Events raised but not yet handed to the subscribers' queues by the event bus's thread\n"
              "(1024..10000000). The thread that raises (the SIP engine) only queues; this bounds that queue.\n"
-             "Beyond it events are dropped and counted in events:bus_dropped. Default: 65536."},
+             "Beyond it events are dropped and counted in events:bus_dropped. Default: 8192."},
      {.section = "events", .key = "max_subscriptions", .type = KeyType::integer, .default_value = "64",
       .help = "Subscriptions (configured + run-time) at most; more are answered 503.",
       .min = 1, .max = 10'000,

@@ -22,7 +22,7 @@ class EventsComponent final : public Component {
 
  private:
   EventsLimits limits_;
-  std::size_t bus_queue_ = 65536;
+  std::size_t bus_queue_ = 8192;
   std::vector<std::pair<std::string, std::string>> configured_;  ///< subscribe lines, origins
   EventsContext ctx_;
 };
