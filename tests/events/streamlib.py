@@ -22,9 +22,7 @@ import base64
 import hashlib
 import json
 import os
-import random
 import socket
-import string
 import struct
 import sys
 import threading
@@ -35,6 +33,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import seclib  # noqa: E402
 from seclib import (check, fail, finish, log, wait_for, get_stat, start_daemon, sip_sets,  # noqa: E402,F401
                     assert_alive, rss_kb, mem_factor, fifo_call, fifo_json_call, post_json, http)
+from eventlib import mi, rand_word  # noqa: E402  (shared with the subscription tests)
 
 try:
     import websockets  # noqa: E402
@@ -52,28 +51,9 @@ def basic(user, password):
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def rand_word(n):
-    return "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(n))
-
-
 # ---- MI ------------------------------------------------------------------------------------------
 
-def mi(d, method, params=None, timeout=10.0):
-    """One JSON-RPC request over the FIFO (admin): (result, error); error {"code": 0, ...} when no
-    reply came."""
-    req = {"jsonrpc": "2.0", "method": method, "id": 1}
-    if params is not None:
-        req["params"] = params
-    text = fifo_json_call(d, json.dumps(req), timeout)
-    if text is None:
-        return None, {"code": 0, "message": f"no reply to {method} within {timeout} s"}
-    try:
-        obj = json.loads(text)
-    except ValueError:
-        return None, {"code": 0, "message": "not JSON: " + text[:300]}
-    if isinstance(obj, dict) and "error" in obj:
-        return None, obj["error"]
-    return (obj.get("result") if isinstance(obj, dict) else obj), None
+# mi(d, method, params): one JSON-RPC request over the FIFO, from eventlib.
 
 
 def raise_event(d, event, params):
