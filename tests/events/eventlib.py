@@ -193,16 +193,13 @@ class _Receiver:
         self.stopped = True
 
 
-class UdpReceiver(_Receiver):
-    """A UDP socket on 127.0.0.1:<free port>: one notification per datagram."""
+class _DatagramReceiver(_Receiver):
+    """A bound datagram socket read by a thread: one notification per datagram."""
 
-    def __init__(self):
-        super().__init__()
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.s.bind(("127.0.0.1", 0))
+    def _start(self, sock, socket_text):
+        self.s = sock
         self.s.settimeout(0.2)
-        self.port = self.s.getsockname()[1]
-        self.socket = f"udp:127.0.0.1:{self.port}"
+        self.socket = socket_text
         self.t = threading.Thread(target=self._run, daemon=True)
         self.t.start()
 
@@ -223,7 +220,18 @@ class UdpReceiver(_Receiver):
             self.s.close()
 
 
-class UnixReceiver(_Receiver):
+class UdpReceiver(_DatagramReceiver):
+    """A UDP socket on 127.0.0.1:<free port>."""
+
+    def __init__(self):
+        super().__init__()
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        self._start(s, f"udp:127.0.0.1:{self.port}")
+
+
+class UnixReceiver(_DatagramReceiver):
     """A unix datagram socket at `path`."""
 
     def __init__(self, path):
@@ -231,28 +239,14 @@ class UnixReceiver(_Receiver):
         self.path = path
         if os.path.exists(path):
             os.unlink(path)
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.s.bind(path)
-        self.s.settimeout(0.2)
-        self.socket = f"unix:{path}"
-        self.t = threading.Thread(target=self._run, daemon=True)
-        self.t.start()
-
-    def _run(self):
-        while not self.stopped:
-            try:
-                data = self.s.recv(1 << 20)
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            self._got(data)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.bind(path)
+        self._start(s, f"unix:{path}")
 
     def close(self):
-        if not self.stopped:
-            self.stopped = True
-            self.t.join(2)
-            self.s.close()
+        was_open = not self.stopped
+        super().close()
+        if was_open:
             try:
                 os.unlink(self.path)
             except OSError:
