@@ -139,6 +139,10 @@ EventBus::EventBus(const EventRegistry& registry, Statistics& stats, std::size_t
       invalid_(stats.counter("events", "invalid")),
       bus_dropped_(stats.counter("events", "bus_dropped")) {
   stats.computed("events", "subscribers", StatKind::gauge, [this] { return std::int64_t(sinks()); });
+  stats.computed("events", "pending", StatKind::gauge, [this] {
+    std::lock_guard lk(pending_mu_);
+    return std::int64_t(pending_.size() + in_flight_);
+  });
   dispatcher_ = std::thread([this] {
     ThreadTag tag("event bus");
     dispatch();
@@ -155,20 +159,40 @@ EventPtr EventBus::stamp(const EventSpec& spec, Value params) {
   return e;
 }
 
+void EventBus::validate(const EventSpec& spec, const Value& params) {
+  if (std::string why = check_params(spec, params); !why.empty()) {
+    invalid_.inc();
+    spdlog::error("event {}: params do not match its declaration: {}", spec.name, why);
+  }
+}
+
 void EventBus::raise(const EventSpec& spec, Value params, std::shared_ptr<const SipCause> cause) {
   raised_.inc();
-  if (validate_) {
-    if (std::string why = check_params(spec, params); !why.empty()) {
-      invalid_.inc();
-      spdlog::error("event {}: params do not match its declaration: {}", spec.name, why);
-    }
-  }
+  if (validate_) validate(spec, params);
   if (!wanted(spec)) return;
   auto e = std::make_shared<Event>();
   e->spec = &spec;
-  e->time = unix_now();
   e->params = std::move(params);
   e->cause = std::move(cause);
+  enqueue(std::move(e));
+}
+
+void EventBus::raise_deferred(const EventSpec& spec, std::function<Value()> build,
+                              std::shared_ptr<const SipCause> cause) {
+  raised_.inc();
+  if (!wanted(spec)) {
+    if (validate_) validate(spec, build());
+    return;
+  }
+  auto e = std::make_shared<Event>();
+  e->spec = &spec;
+  e->build = std::move(build);
+  e->cause = std::move(cause);
+  enqueue(std::move(e));
+}
+
+void EventBus::enqueue(std::shared_ptr<Event> e) {
+  e->time = unix_now();
   bool wake = false;
   {
     // Numbered in the order they are queued: every subscriber sees the events in seq order, so
@@ -212,7 +236,12 @@ void EventBus::dispatch() {
     {
       std::shared_lock sinks(mu_);
       for (auto& e : batch) {
-        e->params_json = to_compact_json(e->params);  // here, not on the raiser's thread
+        if (e->build) {  // raise_deferred(): the params are built here, not on the raiser's thread
+          e->params = e->build();
+          e->build = nullptr;
+          if (validate_) validate(*e->spec, e->params);
+        }
+        e->params_json = to_compact_json(e->params);  // here too
         EventPtr shared = std::move(e);
         for (const Attached& a : sinks_)
           if (a.takes[shared->spec->index]) a.sink->offer(shared);

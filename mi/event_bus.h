@@ -53,6 +53,8 @@ struct Event {
   std::uint64_t seq = 0;   ///< 1, 2, … per daemon run (raised events; samples share the counter)
   double time = 0;         ///< unix time, seconds with microseconds
   Value params;
+  /// Set by raise_deferred(): builds `params` on the bus's thread (then cleared).
+  std::function<Value()> build;
   std::string params_json;  ///< params rendered once (compact JSON)
   std::shared_ptr<const SipCause> cause;
 
@@ -141,6 +143,11 @@ class EventBus {
   }
   /// Stamps the event and offers it to the sinks whose filter takes it. Never blocks.
   void raise(const EventSpec& e, Value params, std::shared_ptr<const SipCause> cause = {});
+  /// raise() with params built on the bus's thread: the raiser only moves into `build` what it
+  /// needs (a copy of a binding, say), for the SIP engine's hot paths. Nothing is built or
+  /// copied when no one listens; with validate_params on, params are checked once built.
+  void raise_deferred(const EventSpec& e, std::function<Value()> build,
+                      std::shared_ptr<const SipCause> cause = {});
   /// raise() with params built only when someone listens: `raise_if(E, [&] { return Value…; })`.
   template <class Build>
   void raise_if(const EventSpec& e, Build&& build) {
@@ -172,6 +179,9 @@ class EventBus {
     bool cause;
   };
   void count_interest(const Attached& a, int delta);
+  /// Numbers `e` and queues it for the dispatcher (or counts it in events:bus_dropped).
+  void enqueue(std::shared_ptr<Event> e);
+  void validate(const EventSpec& spec, const Value& params);
   void dispatch();
 
   const EventRegistry& registry_;

@@ -119,12 +119,12 @@ void Usrloc::put(const std::string& aor, std::vector<Contact> contacts, std::str
   std::vector<Contact> before;
   bool raise = events_ && events_->wanted();
   if (auto it = aors_.find(aor); it != aors_.end()) {
-    if (raise) before = it->second;
     for (const Contact& old : it->second) {
       if (old.expires != 0) by_expiry_.erase({old.expires, old.id});
       aor_of_.erase(old.id);
     }
     contacts_ -= it->second.size();
+    if (raise) before = std::move(it->second);
     aors_.erase(it);
   }
   if (!contacts.empty()) {
@@ -139,7 +139,7 @@ void Usrloc::put(const std::string& aor, std::vector<Contact> contacts, std::str
   if (raise) {
     static const std::vector<Contact> kNone;
     auto it = aors_.find(aor);
-    events_->changed(aor, before, it == aors_.end() ? kNone : it->second, reason, cause);
+    events_->changed(aor, std::move(before), it == aors_.end() ? kNone : it->second, reason, cause);
   }
 }
 
@@ -170,7 +170,7 @@ std::size_t Usrloc::expire(std::int64_t now) {
       --contacts_;
       ++n;
     }
-    if (raise) events_->changed(aor, before, list, "expired", {});
+    if (raise) events_->changed(aor, std::move(before), list, "expired", {});
     if (list.empty()) aors_.erase(aor);
   }
   location_expires_.inc(static_cast<std::int64_t>(n));

@@ -92,27 +92,28 @@ bool UsrlocEvents::wants_cause() const {
   return false;
 }
 
-void UsrlocEvents::changed(const std::string& aor, const std::vector<Contact>& before,
-                           const std::vector<Contact>& after, std::string_view reason,
-                           const std::shared_ptr<const mi::SipCause>& cause) const {
+void UsrlocEvents::changed(const std::string& aor, std::vector<Contact> before, const std::vector<Contact>& after,
+                           std::string_view reason, const std::shared_ptr<const mi::SipCause>& cause) const {
   if (!bus_) return;
-  if (before.empty() && !after.empty()) bus_->raise(*aor_insert_, mi::Value{{"aor", aor}}, cause);
-  for (const Contact& c : before) {
+  auto aor_only = [aor] { return mi::Value{{"aor", aor}}; };
+  if (before.empty() && !after.empty()) bus_->raise_deferred(*aor_insert_, aor_only, cause);
+  for (Contact& c : before) {
     if (by_id(after, c.id)) continue;
-    mi::Value p = contact_value(c);
-    p["reason"] = std::string(reason);
-    bus_->raise(*delete_, std::move(p), cause);
+    bus_->raise_deferred(*delete_, [c = std::move(c), reason = std::string(reason)] {
+      mi::Value p = contact_value(c);
+      p["reason"] = reason;
+      return p;
+    }, cause);
   }
   for (const Contact& c : after) {
-    const Contact* old = by_id(before, c.id);
-    if (!old) bus_->raise(*insert_, contact_value(c), cause);
-    else if (only_refreshed(*old, c)) {
-      if (old->expires != c.expires || old->cseq != c.cseq) bus_->raise(*refresh_, contact_value(c), cause);
-    } else {
-      bus_->raise(*update_, contact_value(c), cause);
-    }
+    const Contact* old = by_id(before, c.id);  // (a moved-from entry was deleted: not in after)
+    const mi::EventSpec* e = !old                      ? insert_
+                             : !only_refreshed(*old, c) ? update_
+                             : old->expires != c.expires || old->cseq != c.cseq ? refresh_
+                                                                                 : nullptr;
+    if (e) bus_->raise_deferred(*e, [c] { return contact_value(c); }, cause);
   }
-  if (!before.empty() && after.empty()) bus_->raise(*aor_delete_, mi::Value{{"aor", aor}}, cause);
+  if (!before.empty() && after.empty()) bus_->raise_deferred(*aor_delete_, aor_only, cause);
 }
 
 }  // namespace sb::gateway

@@ -30,8 +30,9 @@ class UsrlocEvents {
   /// A listener wants the SIP request (an exec subscriber): build a SipCause.
   bool wants_cause() const;
   /// Raises what changed from `before` to `after` for `aor`; `reason` goes into deletions
-  /// ("unregistered", "expired", "removed").
-  void changed(const std::string& aor, const std::vector<Contact>& before, const std::vector<Contact>& after,
+  /// ("unregistered", "expired", "removed"). On the SIP engine's thread: it only copies the
+  /// bindings into the events; their params are built on the bus's thread (raise_deferred).
+  void changed(const std::string& aor, std::vector<Contact> before, const std::vector<Contact>& after,
                std::string_view reason, const std::shared_ptr<const mi::SipCause>& cause) const;
 
  private:
