@@ -44,8 +44,11 @@ fetch_valijson() {
   echo "setup: valijson headers unpacked into build-deps/valijson"
 }
 
-# web/: the REST reference page (Redoc) and the OpenAPI linter, pinned by web/package-lock.json
-# and installed with `npm ci` (no install scripts run); refreshed when the lock file changes.
+# web/: the web panel's libraries and bundler (Preact, wouter, uPlot, esbuild), the REST reference
+# page (Redoc), the OpenAPI linter and the browser-test tools (playwright-core, axe-core), pinned by
+# web/package-lock.json and installed with `npm ci` (no install scripts run); refreshed when the
+# lock file changes. Then the panel is bundled into web/dist (about a second), which the daemon
+# serves at /.
 npm_packages() {
   if ! command -v npm >/dev/null 2>&1; then
     [ "$(id -u)" -eq 0 ] || { echo "setup: npm is missing: run as root" >&2; exit 1; }
@@ -56,6 +59,8 @@ npm_packages() {
     echo "setup: npm ci in web/"
     (cd "$top/web" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
   fi
+  echo "setup: building the web panel (web/panel -> web/dist)"
+  (cd "$top/web" && npm run build --silent)
 }
 
 if [ -z "$missing" ]; then

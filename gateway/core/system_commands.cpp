@@ -134,6 +134,21 @@ void register_system_commands(mi::Registry& registry, mi::Statistics& stats, Cor
                                                                 {"rest", array_of(object({{"method", str()}, {"path", str()}}))}}))}}),
                 .rest = {rest::get("/commands")},
                 .handler = [&registry](const Args& a) { return command_list(registry, a); }});
+
+  registry.add({.name = "whoami", .module = m,
+                .summary = "Show who is asking: the caller's name, role and transport (what the web panel "
+                           "enables its controls by)",
+                .description = "role read_only runs only read-only commands, operator all but admin ones, admin all.",
+                .flags = cheap_read,
+                .reply = object({{"name", str("user name, token label or peer, as the logs show it")},
+                                 {"role", enum_of({"read_only", "operator", "admin"})},
+                                 {"transport", str("fifo, datagram, http, monitor…")}}),
+                .rest = {rest::get("/whoami")},
+                .handler = [](const Args& a) -> Result {
+                  const mi::Caller& c = a.caller();
+                  return Value{{"name", c.peer}, {"role", std::string(mi::to_string(c.role))},
+                               {"transport", c.transport}};
+                }});
 }
 
 }  // namespace sb::gateway

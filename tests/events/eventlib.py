@@ -565,7 +565,7 @@ class SipClient:
                 f'response="{resp}", algorithm=MD5\r\n')
 
     def register(self, user, domain="example.com", expires=120, call_id=None, password=None,
-                 contact_user=None, auth_user=None, extra_headers="", ruri=None):
+                 contact_user=None, auth_user=None, extra_headers="", ruri=None, user_agent="eventlib-test"):
         """REGISTER <sip:user@domain> with Contact <sip:contact_user@127.0.0.1:<our port>>.
         With `password`, answers a 401 challenge once (auth_user: the digest user name).
         Returns (status, reason, headers, info) where info has branch, call_id, ruri, contact."""
@@ -586,7 +586,7 @@ class SipClient:
                     f"CSeq: {self.cseq} REGISTER\r\n"
                     f"Contact: <{contact}>\r\n"
                     f"Expires: {expires}\r\n"
-                    f"User-Agent: eventlib-test\r\n"
+                    f"User-Agent: {user_agent}\r\n"
                     f"{extra_headers}{auth}"
                     f"Content-Length: 0\r\n\r\n")
             status, reason, headers = self.request(text, branch)

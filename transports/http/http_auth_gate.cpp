@@ -14,18 +14,22 @@ HttpAuthGate::HttpAuthGate(const HttpConfig& cfg, mi::Statistics& stats)
       failures_(stats.counter("http", "auth_failures")),
       throttled_(stats.counter("http", "auth_throttled")) {}
 
-HttpReply HttpAuthGate::unauthorized() {
+HttpReply HttpAuthGate::unauthorized(bool scripted) {
   HttpReply r = text_reply(401, "authentication required");
-  r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"switchboard\"");
+  if (!scripted) r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"switchboard\"");
   r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"switchboard\"");
   return r;
 }
 
 std::variant<HttpAuthGate::Admitted, HttpReply> HttpAuthGate::admit(const char* authorization,
-                                                                    std::string peer,
+                                                                    bool scripted, std::string peer,
                                                                     std::string_view method,
                                                                     std::string_view url) {
-  if (cfg_.basic.empty() && cfg_.tokens.empty()) return Admitted{cfg_.anonymous_role, std::move(peer)};
+  // Without credentials configured (or only the generated admin token), a request without any
+  // gets the anonymous role; one that sends a credential must send a valid one (a refused token
+  // is a 401, not a silent read-only session).
+  if (!authorization && ((cfg_.basic.empty() && cfg_.tokens.empty()) || cfg_.anonymous_with_token))
+    return Admitted{cfg_.anonymous_role, std::move(peer)};
   const std::string ip = address_of(peer);
   if (auto wait = throttle_.blocked_for(ip); wait.count() > 0) {
     throttled_.inc();
@@ -49,7 +53,7 @@ std::variant<HttpAuthGate::Admitted, HttpReply> HttpAuthGate::admit(const char* 
     spdlog::debug("http: {} {} from {}: no credentials (401)", printable(method, 16),
                   printable(url, 100), peer);
   }
-  return unauthorized();
+  return unauthorized(scripted);
 }
 
 }  // namespace sb::transports

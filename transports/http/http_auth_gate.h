@@ -31,11 +31,13 @@ class HttpAuthGate {
 
   /// The caller's role, or the answer that refuses it (401, 429). `peer` is the client's
   /// socket address; method and url are for the log.
-  std::variant<Admitted, HttpReply> admit(const char* authorization, std::string peer,
+  /// `scripted`: the request says it comes from a script (X-Requested-With): its 401 has no
+  /// Basic challenge, so a browser shows the page's own log-in instead of its dialog.
+  std::variant<Admitted, HttpReply> admit(const char* authorization, bool scripted, std::string peer,
                                           std::string_view method, std::string_view url);
 
   /// 401 with the WWW-Authenticate challenges of both schemes.
-  static HttpReply unauthorized();
+  static HttpReply unauthorized(bool scripted = false);
 
  private:
   const HttpConfig& cfg_;

@@ -3,7 +3,9 @@
 #include "transports/http/http_component.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include "transports/http/admin_token.h"
 #include "transports/http/xmlrpc_endpoint.h"
 #include "transports/net/config_checks.h"
 
@@ -122,7 +124,17 @@ const ConfigSection kHttpSection = {
       .check = check_role,
       .doc = "Role of a request without credentials when neither basic_auth nor tokens is set (then HTTP\n"
              "listens on loopback only): read_only, operator or admin. Security: any local process and any\n"
-             "web page the machine's user opens can reach loopback HTTP. Default: read_only."},
+             "web page the machine's user opens can reach loopback HTTP. A request that does send an\n"
+             "Authorization header must send a valid credential (401 otherwise). Default: read_only."},
+     {.section = "http", .key = "admin_token", .type = KeyType::boolean, .default_value = "on",
+      .help = "With no basic_auth and no tokens: create (first start) or read an admin token in "
+              "admin-token next to core.db, mode 0600, for the web panel's first log-in.",
+      .doc = "When neither basic_auth nor tokens is set, the first start creates an admin token in the\n"
+             "file admin-token in core.db's directory (mode 0600, never printed or logged: the log says\n"
+             "where it is) and later starts read it; it is accepted as `Authorization: Bearer <token>`\n"
+             "(the web panel's log-in takes it). Requests without credentials keep anonymous_role.\n"
+             "A token file others may read, or a symbolic link, is refused (logged). Configuring\n"
+             "basic_auth or tokens turns it off; so does `off`, or an in-memory core.db. Default: on."},
      {.section = "http", .key = "json_get_writes", .type = KeyType::boolean, .default_value = "off",
       .help = "Let GET /json/<cmd> run commands that change state (OpenSIPS 2 behaviour; any web "
               "page can make a browser send a GET). Off: GET runs read-only commands, others need "
@@ -254,6 +266,37 @@ HttpConfig http_config(const gateway::Config& cfg) {
 }
 
 void HttpComponent::declare(gateway::ConfigSchema& schema) const { schema.add(kHttpSection); }
+
+void HttpComponent::configure(const gateway::Config& cfg) {
+  config_ = http_config(cfg);
+  admin_token_ = cfg.get_bool("http.admin_token");
+  db_path_ = cfg.get_string("core.db");
+}
+
+std::unique_ptr<HttpTransport> HttpComponent::make(mi::Dispatcher& dispatcher) {
+  if (admin_token_ && config_.basic.empty() && config_.tokens.empty()) add_admin_token();
+  return std::make_unique<HttpTransport>(config_, dispatcher, events_);
+}
+
+void HttpComponent::add_admin_token() {
+  std::string path = admin_token_path(db_path_);
+  if (path.empty()) {
+    spdlog::info("http: no credentials configured and core.db is in memory: no admin token "
+                 "(set http.tokens or http.basic_auth to log in to the web panel as admin)");
+    return;
+  }
+  bool created = false;
+  std::string why;
+  auto token = load_or_create_admin_token(path, &created, &why);
+  if (!token) {
+    spdlog::warn("http: {}; the web panel can only log in read-only", why);
+    return;
+  }
+  config_.tokens.push_back(std::move(*token));
+  config_.anonymous_with_token = true;
+  spdlog::info("http: no credentials configured: {} the admin token in {} (mode 0600); log in to the "
+               "web panel at http://{}/ with it", created ? "created" : "using", path, config_.listen);
+}
 
 void HttpComponent::register_commands(gateway::Runtime& rt) {
   register_xmlrpc_commands(rt.registry);

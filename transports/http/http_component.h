@@ -24,17 +24,19 @@ class HttpComponent final : public gateway::ServingComponent<HttpTransport> {
  public:
   std::string_view name() const override { return "http"; }
   void declare(gateway::ConfigSchema& schema) const override;
-  void configure(const gateway::Config& cfg) override { config_ = http_config(cfg); }
+  void configure(const gateway::Config& cfg) override;
   /// system.listMethods, system.methodHelp, system.methodSignature (XML-RPC introspection).
   void register_commands(gateway::Runtime& rt) override;
   bool enabled() const override { return !config_.listen.empty(); }
   std::string describe() const override;
 
  private:
-  std::unique_ptr<HttpTransport> make(mi::Dispatcher& dispatcher) override {
-    return std::make_unique<HttpTransport>(config_, dispatcher, events_);
-  }
+  std::unique_ptr<HttpTransport> make(mi::Dispatcher& dispatcher) override;
+  /// http.admin_token: the generated token joins the credentials.
+  void add_admin_token();
   HttpConfig config_;
+  bool admin_token_ = false;
+  std::string db_path_;
   mi::EventBus* events_ = nullptr;
 };
 

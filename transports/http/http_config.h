@@ -27,7 +27,10 @@ struct HttpConfig {
   std::string tls_key;                    ///< PEM file
   std::vector<HttpCredential> basic;      ///< HTTP Basic users
   std::vector<HttpCredential> tokens;     ///< Bearer tokens
-  mi::Role anonymous_role = mi::Role::read_only;  ///< no credentials configured: every request's role
+  /// The only token is the admin token the daemon generated (http.admin_token, no credentials
+  /// configured): requests without credentials keep anonymous_role.
+  bool anonymous_with_token = false;
+  mi::Role anonymous_role = mi::Role::read_only;  ///< no credentials configured: the role of a request without any
   bool json_get_writes = false;           ///< GET /json/<cmd> may run state-changing commands
   std::vector<std::string> allowed_hosts;    ///< Host names accepted besides IPs and localhost
   std::vector<std::string> allowed_origins;  ///< cross-origin POSTs accepted from these Origins

@@ -263,12 +263,14 @@ struct HttpHost::Impl {
       if (!route) return early(conn, text_reply(404, not_found()));
       return early(conn, preflight_reply(origin, route->methods, cfg));
     }
-    const char* ticket = header(conn, MHD_HTTP_HEADER_AUTHORIZATION)
-                             ? nullptr
-                             : MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "ticket");
-    const HttpRoute* ticket_route = ticket ? route_for(url, nullptr) : nullptr;
+    const char* authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char* ticket = authorization ? nullptr : MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "ticket");
+    const HttpRoute* early_route = route_for(url, nullptr);
+    const HttpRoute* ticket_route = ticket ? early_route : nullptr;
     std::variant<HttpAuthGate::Admitted, Reply> admitted = Reply{};
-    if (ticket_route && ticket_route->redeem_ticket) {
+    if (early_route && early_route->open && !authorization) {
+      admitted = HttpAuthGate::Admitted{mi::Role::read_only, "anonymous@" + peer};
+    } else if (ticket_route && ticket_route->redeem_ticket) {
       auto redeemed = ticket_route->redeem_ticket(ticket);
       if (!redeemed) {
         spdlog::warn("http: {} {} from {}: unknown or expired ticket", printable(method, 16), printable(url, 100), peer);
@@ -276,7 +278,7 @@ struct HttpHost::Impl {
       }
       admitted = HttpAuthGate::Admitted{redeemed->first, redeemed->second + " (ticket) @" + peer};
     } else {
-      admitted = auth.admit(header(conn, MHD_HTTP_HEADER_AUTHORIZATION), std::move(peer), method, url);
+      admitted = auth.admit(authorization, header(conn, "X-Requested-With") != nullptr, std::move(peer), method, url);
     }
     if (auto* refusal = std::get_if<Reply>(&admitted)) return early(conn, std::move(*refusal));
     auto& [role, who] = std::get<HttpAuthGate::Admitted>(admitted);

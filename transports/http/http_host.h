@@ -91,6 +91,9 @@ struct HttpRoute {
   /// (browsers cannot set headers on a WebSocket); returns the role and peer name the ticket
   /// was issued to, or nullopt (401). Used once per ticket.
   std::function<std::optional<std::pair<mi::Role, std::string>>(std::string_view ticket)> redeem_ticket;
+  /// Served without credentials (the web panel's static files: its log-in page must load; they
+  /// hold no data). A request that sends credentials is still checked.
+  bool open = false;
 };
 
 class HttpHost {

@@ -14,6 +14,7 @@ HttpTransport::HttpTransport(HttpConfig config, mi::Dispatcher& dispatcher, mi::
   host_.add_route(json_route(dispatcher, cfg));
   host_.add_route(rpc2_route(dispatcher, cfg));
   host_.add_route(metrics_route(dispatcher));
+  for (HttpRoute& r : panel_routes(cfg)) host_.add_route(std::move(r));
   rest::add_event_stream(host_, events, dispatcher.statistics(), cfg);  // /api/v1/events (before the resources)
   rest::add_rest_api(host_, dispatcher, cfg);  // /api/v1: every command's REST bindings
 }

@@ -17,5 +17,7 @@ HttpRoute json_route(mi::Dispatcher& dispatcher, const HttpConfig& cfg);
 HttpRoute rpc2_route(mi::Dispatcher& dispatcher, const HttpConfig& cfg);
 /// GET /metrics: Prometheus text exposition.
 HttpRoute metrics_route(mi::Dispatcher& dispatcher);
+/// GET / and GET /assets/{file}: the web panel's static files (web/dist, built by npm).
+std::vector<HttpRoute> panel_routes(const HttpConfig& cfg);
 
 }  // namespace sb::transports

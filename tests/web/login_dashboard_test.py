@@ -1,0 +1,10 @@
+"""The panel's log-in and dashboard in real chromium (tests/web/flows/login_dashboard.mjs):
+strict headers, the generated admin token, live tiles and charts from E_STATISTICS."""
+import weblib
+from weblib import check, finish_events
+
+d = weblib.start()
+ua = weblib.eventlib.SipClient(d)
+weblib.run_flow("login_dashboard", d, {"register": lambda u, dom: ua.register(u, dom)[0]},
+                env={"SB_TOKEN": weblib.admin_token(d)})
+finish_events(d)
