@@ -5,6 +5,16 @@ from weblib import check, finish_events
 
 d = weblib.start()
 ua = weblib.eventlib.SipClient(d)
-weblib.run_flow("login_dashboard", d, {"register": lambda u, dom: ua.register(u, dom)[0]},
+
+
+def port(action, n):
+    if action == "add":
+        res, err = weblib.eventlib.mi(d, "port_add", {"port": int(n), "driver": "virtual", "channels": 2})
+    else:
+        res, err = weblib.eventlib.mi(d, "port_block", {"port": int(n), "block": True})
+    return "ok" if not err else str(err)
+
+
+weblib.run_flow("login_dashboard", d, {"register": lambda u, dom: ua.register(u, dom)[0], "port": port},
                 env={"SB_TOKEN": weblib.admin_token(d)})
 finish_events(d)

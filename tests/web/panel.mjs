@@ -74,6 +74,16 @@ export async function login(page, { token, user, password } = {}) {
   await page.getByRole("heading", { name: "Dashboard" }).waitFor();
 }
 
+/** A second browser context without any credential ("Look around read-only"), on page `name`. */
+export async function readOnly(browser, name) {
+  const ro = await (await browser.newContext()).newPage();
+  await ro.goto(URL + "/");
+  await ro.getByRole("button", { name: "Look around read-only" }).click();
+  await ro.getByRole("heading", { name: "Dashboard" }).waitFor();
+  if (name !== "Dashboard") await go(ro, name);
+  return ro;
+}
+
 export async function go(page, name) {
   await page.getByRole("navigation", { name: "pages" }).getByRole("link", { name, exact: true }).click();
 }

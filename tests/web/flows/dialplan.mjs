@@ -4,7 +4,7 @@
 // matched rule and the rewritten number, and says when no rule matches; a hostile comment stays
 // text; read-only users can still test a number but not change anything (the reason in the
 // tooltip); delete with confirmation. Both widths, axe-core.
-import { URL, axe, flow, go, login, need, ok, shots, until, shows } from "../panel.mjs";
+import { URL, axe, flow, go, login, need, ok, shots, until, shows, readOnly } from "../panel.mjs";
 
 const XSS = '"><script>alert(2)</script>';
 const TABLE = '[data-testid="rules-table"]';
@@ -136,11 +136,7 @@ await flow(async ({ page, browser }) => {
   await axe(page, "dialplan");
 
   // Read-only: the test box works; nothing can be changed.
-  const ro = await (await browser.newContext()).newPage();
-  await ro.goto(URL + "/");
-  await ro.getByRole("button", { name: "Look around read-only" }).click();
-  await ro.getByRole("heading", { name: "Dashboard" }).waitFor();
-  await ro.getByRole("navigation", { name: "pages" }).getByRole("link", { name: "Dialplan", exact: true }).click();
+  const ro = await readOnly(browser, "Dialplan");
   await ro.locator(`${TABLE} tr[data-rule-id="${b}"]`).waitFor();
   text = await test(ro, "0301234");
   ok(new RegExp(`Matched rule at position 1 \\(id ${a}\\)`).test(text) &&

@@ -45,6 +45,12 @@ await flow(async ({ page }) => {
   ok(await until(page, () => document.querySelectorAll(".chart canvas").length === 2), "two live charts are drawn");
   ok(await until(page, () => /peak [1-9]/.test(document.querySelector('[data-testid="rate-REGISTERs/s"]')?.textContent || "")),
      "the REGISTERs/s chart saw the REGISTER (peak ≥ 1/s)", "peak ≥ 1", await page.locator(".charts").innerText());
+  ok((await need("port", "add", "1")) === "ok", "port 1 added (port_add over the FIFO)");
+  ok(await until(page, () => [...document.querySelectorAll(".tile")].some((t) => /Ports up\s*1 \/ 1/.test(t.innerText))),
+     "the Ports tile shows it up, live (E_PORT_STATE)", "Ports up 1 / 1", await page.locator(".tiles").innerText());
+  ok((await need("port", "block", "1")) === "ok", "port 1 blocked from the FIFO");
+  ok(await until(page, () => [...document.querySelectorAll(".tile")].some((t) => /Ports up\s*0 \/ 1\s*1 blocked/.test(t.innerText))),
+     "…the tile follows: 0 / 1 up, 1 blocked", "Ports up 0 / 1, 1 blocked", await page.locator(".tiles").innerText());
   await shots(page, "dashboard");
   await axe(page, "dashboard");
   await page.getByRole("button", { name: "Log out" }).click();

@@ -4,7 +4,7 @@
 // list re-read); unblock; restart with confirmation (the daemon counts it); a hostile port label
 // stays text, in the table and in the dialog; read-only users see every control disabled with the
 // reason. Both widths, axe-core.
-import { URL, axe, flow, go, login, need, ok, shots, until, shows } from "../panel.mjs";
+import { URL, axe, flow, go, login, need, ok, shots, until, shows, readOnly } from "../panel.mjs";
 
 const XSS = "<img src=x onerror=alert(1)>";
 const row = (n) => `[data-testid="ports-table"] tr[data-port="${n}"]`;
@@ -93,11 +93,7 @@ await flow(async ({ page, browser }) => {
   await axe(page, "ports");
 
   // Read-only: the same page without a credential.
-  const ro = await (await browser.newContext()).newPage();
-  await ro.goto(URL + "/");
-  await ro.getByRole("button", { name: "Look around read-only" }).click();
-  await ro.getByRole("heading", { name: "Dashboard" }).waitFor();
-  await ro.getByRole("navigation", { name: "pages" }).getByRole("link", { name: "Ports", exact: true }).click();
+  const ro = await readOnly(browser, "Ports");
   await ro.locator(row(2)).waitFor();
   ok((await ro.locator(row(2) + " td.port-state").innerText()) === "blocked", "read-only: the states are shown",
      "blocked", await ro.locator(row(2) + " td.port-state").innerText());

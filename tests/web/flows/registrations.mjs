@@ -2,7 +2,7 @@
 // appears live (E_UL_* events, no reload) with its user agent (an XSS attempt) shown as text;
 // the expiry counts down; search by AOR prefix; unregister with confirmation; read-only users
 // see the button disabled with the reason. Both widths, axe-core.
-import { URL, axe, flow, go, login, need, ok, shots, until, shows } from "../panel.mjs";
+import { URL, axe, flow, go, login, need, ok, shots, until, shows, readOnly } from "../panel.mjs";
 
 const XSS = "<img src=x onerror=alert(1)>";
 
@@ -38,11 +38,7 @@ await flow(async ({ page, browser }) => {
   await axe(page, "registrations");
 
   // Read-only: the same page without a credential.
-  const ro = await (await browser.newContext()).newPage();
-  await ro.goto(URL + "/");
-  await ro.getByRole("button", { name: "Look around read-only" }).click();
-  await ro.getByRole("heading", { name: "Dashboard" }).waitFor();
-  await ro.getByRole("navigation", { name: "pages" }).getByRole("link", { name: "Registrations", exact: true }).click();
+  const ro = await readOnly(browser, "Registrations");
   const roButton = ro.getByRole("button", { name: /Unregister sip:bob/ });
   await roButton.waitFor();
   ok(await roButton.isDisabled(), "read-only: Unregister is disabled", "disabled", "enabled");

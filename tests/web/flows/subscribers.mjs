@@ -3,7 +3,7 @@
 // delete it with confirmation; hostile names (`<img src=x onerror=alert(1)>`, `"><script>…`)
 // are either refused with the API's words or shown as text, never run; read-only users see
 // the form disabled with the reason. Both widths, axe-core.
-import { URL, axe, flow, go, login, need, ok, shots, until, shows } from "../panel.mjs";
+import { URL, axe, flow, go, login, need, ok, shots, until, shows, readOnly } from "../panel.mjs";
 
 async function add(page, user, domain, pw, pw2 = pw) {
   const form = page.locator("form", { has: page.getByRole("heading", { name: "Add a subscriber" }) });
@@ -66,10 +66,7 @@ await flow(async ({ page, browser }) => {
   ok((await need("register_auth", "alice", "secret-1")) === 401, "…and no longer with the old one", 401);
 
   // Read-only.
-  const ro = await (await browser.newContext()).newPage();
-  await ro.goto(URL + "/");
-  await ro.getByRole("button", { name: "Look around read-only" }).click();
-  await ro.getByRole("navigation", { name: "pages" }).getByRole("link", { name: "Subscribers", exact: true }).click();
+  const ro = await readOnly(browser, "Subscribers");
   const roAdd = ro.getByRole("button", { name: "Add subscriber" });
   await roAdd.waitFor();
   ok(await roAdd.isDisabled(), "read-only: Add subscriber is disabled");

@@ -5,7 +5,7 @@
 // trunk still registers); Register now; a hostile display name stays text; read-only users see
 // every control disabled with the reason; delete with confirmation (the registrar's binding goes
 // too). Both widths, axe-core.
-import { URL, axe, flow, go, login, need, ok, shots, until, shows } from "../panel.mjs";
+import { URL, axe, flow, go, login, need, ok, shots, until, shows, readOnly } from "../panel.mjs";
 
 const XSS = "<img src=x onerror=alert(1)>";
 const PEER = process.env.SB_REGISTRAR;  // host:port of the registrar daemon
@@ -71,7 +71,7 @@ await flow(async ({ page, browser }) => {
      "adding carrier-1: the page says so", `Trunk ${NAME} added`, await mainText(page));
   const row = page.locator(ROW);
   ok(await until(page, (sel) => !!document.querySelector(sel), ROW), "carrier-1 is listed", "a row", await mainText(page));
-  ok(!(await form.isVisible()), "the add form closed");
+  ok(await form.waitFor({ state: "hidden", timeout: 5000 }).then(() => true, () => false), "the add form closed");
   const cells = await row.locator("td").allInnerTexts();
   ok(cells[0] === PEER && cells[2] === "gw" && cells[3] === "set" && cells[4] === "on, 3600 s",
      "the row shows its address, user name, secret set (not its value), register on",
@@ -163,11 +163,7 @@ await flow(async ({ page, browser }) => {
   await axe(page, "trunks");
 
   // Read-only: the same page without a credential.
-  const ro = await (await browser.newContext()).newPage();
-  await ro.goto(URL + "/");
-  await ro.getByRole("button", { name: "Look around read-only" }).click();
-  await ro.getByRole("heading", { name: "Dashboard" }).waitFor();
-  await ro.getByRole("navigation", { name: "pages" }).getByRole("link", { name: "Trunks", exact: true }).click();
+  const ro = await readOnly(browser, "Trunks");
   await ro.locator(ROW).waitFor();
   ok((await ro.locator(ROW + " td.reg-state").innerText()) === "registered", "read-only: the state is shown",
      "registered", await ro.locator(ROW + " td.reg-state").innerText());

@@ -7,7 +7,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, get, openEvents, query } from "../api.js";
 import { when } from "../format.js";
-import { ActionButton, Empty, ErrorBox, Header, Loading, Notice, useAction, useConfirm, useLoad } from "../ui.jsx";
+import { ActionButton, Empty, ErrorBox, Header, Loading, Notice, roleReason, useAction, useAllowed, useConfirm, useLoad } from "../ui.jsx";
 import { saveText } from "./calls.jsx";
 
 const KINDS = ["subscribers", "accounts", "dialplan", "ports", "port_groups"];
@@ -208,6 +208,10 @@ function Upload({ onApplied, changedTick }) {
   const dry = useAction();
   const apply = useAction();
   const [ask, dialog] = useConfirm();
+  // Only an admin may check or apply a document: for anyone else the inputs are disabled too,
+  // with the reason, as the buttons are.
+  const mayUpload = useAllowed("admin");
+  const notAllowed = mayUpload ? {} : { disabled: true, title: roleReason("admin") };
 
   // The configuration changed meanwhile (another write): the dry run is stale.
   useEffect(() => {
@@ -266,12 +270,12 @@ function Upload({ onApplied, changedTick }) {
         changes until you apply it.</p>
       <div class="field">
         <label for="f-config-file">Configuration file (JSON)</label>
-        <input id="f-config-file" type="file" accept="application/json,.json" onChange={readFile} />
+        <input id="f-config-file" type="file" accept="application/json,.json" onChange={readFile} {...notAllowed} />
         {fileName && <small>Read from {fileName}: edit it below if needed.</small>}
       </div>
       <div class="field">
         <label for="f-config-text">Configuration document (JSON)</label>
-        <textarea id="f-config-text" rows={14} spellcheck={false} value={text}
+        <textarea id="f-config-text" rows={14} spellcheck={false} value={text} {...notAllowed}
                   placeholder='{"schema_version": 1, "subscribers": [], "accounts": [], …}'
                   onInput={(e) => { setText(e.currentTarget.value); setLocalError(null); }} />
       </div>

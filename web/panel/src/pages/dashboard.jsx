@@ -60,10 +60,12 @@ export default function Dashboard() {
   const [events, setEvents] = useState([]);
   const [stream, setStream] = useState("connecting");
   const [now, setNow] = useState(Date.now() / 1000);
+  const [ports, setPorts] = useState(null);  // port → state, from GET /ports then E_PORT_STATE
   const last = useRef(null);
 
   useEffect(() => {
     get("/statistics").then(setStats, () => {});
+    get("/ports").then((r) => setPorts(Object.fromEntries((r.Ports || []).map((p) => [p.port, p.state]))), () => {});
     const timer = setInterval(() => setNow(Date.now() / 1000), 1000);
     const close = openEvents({
       subscribe: ["E_*"],
@@ -72,6 +74,14 @@ export default function Dashboard() {
       onEvent: (e) => {
         if (e.event !== "E_STATISTICS") {
           setEvents((list) => [e, ...list].slice(0, 12));
+          if (e.event === "E_PORT_STATE") {
+            setPorts((m) => {
+              const next = { ...(m || {}) };
+              if (e.params.state === "deleted") delete next[e.params.port];
+              else next[e.params.port] = e.params.state;
+              return next;
+            });
+          }
           return;
         }
         const s = e.params.statistics || {};
@@ -106,7 +116,9 @@ export default function Dashboard() {
           <Tile label="Registrations" value={count(st["usrloc:location-contacts"])} detail={`${count(st["usrloc:location-users"])} AORs`} />
           <Tile label="Calls up" value={count(st["calls:active_calls"])} detail={`${count(st["calls:connected_calls"])} answered`} />
           <Tile label="Trunks registered" value={`${count(st["accounts:registered"])} / ${count(st["accounts:accounts"])}`} />
-          <Tile label="Ports" value={count(st["ports:ports"])} detail={`${count(st["ports:blocked_ports"])} blocked`} />
+          <Tile label="Ports up" value={ports ? `${count(upCount(ports, "up"))} / ${count(Object.keys(ports).length)}` : count(st["ports:ports"])}
+                detail={ports ? `${count(upCount(ports, "blocked"))} blocked, ${count(upCount(ports, "down"))} down`
+                              : `${count(st["ports:blocked_ports"])} blocked`} />
         </div>
       )}
       <div class="charts">
@@ -123,6 +135,10 @@ export default function Dashboard() {
       )}
     </section>
   );
+}
+
+function upCount(ports, state) {
+  return Object.values(ports).filter((s) => s === state).length;
 }
 
 /** A one-line reading of an event's params: the first few members as key=value. */
