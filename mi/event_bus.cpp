@@ -177,16 +177,17 @@ void EventBus::raise(const EventSpec& spec, Value params, std::shared_ptr<const 
   enqueue(std::move(e));
 }
 
-void EventBus::raise_deferred(const EventSpec& spec, std::function<Value()> build,
-                              std::shared_ptr<const SipCause> cause) {
+void EventBus::raise_deferred(const EventSpec& spec, std::shared_ptr<const void> payload,
+                              Value (*build)(const void*), std::shared_ptr<const SipCause> cause) {
   raised_.inc();
   if (!wanted(spec)) {
-    if (validate_) validate(spec, build());
+    if (validate_) validate(spec, build(payload.get()));
     return;
   }
   auto e = std::make_shared<Event>();
   e->spec = &spec;
-  e->build = std::move(build);
+  e->payload = std::move(payload);
+  e->build = build;
   e->cause = std::move(cause);
   enqueue(std::move(e));
 }
@@ -237,8 +238,9 @@ void EventBus::dispatch() {
       std::shared_lock sinks(mu_);
       for (auto& e : batch) {
         if (e->build) {  // raise_deferred(): the params are built here, not on the raiser's thread
-          e->params = e->build();
+          e->params = e->build(e->payload.get());
           e->build = nullptr;
+          e->payload.reset();
           if (validate_) validate(*e->spec, e->params);
         }
         e->params_json = to_compact_json(e->params);  // here too

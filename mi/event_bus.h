@@ -53,8 +53,9 @@ struct Event {
   std::uint64_t seq = 0;   ///< 1, 2, … per daemon run (raised events; samples share the counter)
   double time = 0;         ///< unix time, seconds with microseconds
   Value params;
-  /// Set by raise_deferred(): builds `params` on the bus's thread (then cleared).
-  std::function<Value()> build;
+  /// Set by raise_deferred(): `params` = build(payload), on the bus's thread (then cleared).
+  std::shared_ptr<const void> payload;
+  Value (*build)(const void* payload) = nullptr;
   std::string params_json;  ///< params rendered once (compact JSON)
   std::shared_ptr<const SipCause> cause;
 
@@ -143,10 +144,12 @@ class EventBus {
   }
   /// Stamps the event and offers it to the sinks whose filter takes it. Never blocks.
   void raise(const EventSpec& e, Value params, std::shared_ptr<const SipCause> cause = {});
-  /// raise() with params built on the bus's thread: the raiser only moves into `build` what it
-  /// needs (a copy of a binding, say), for the SIP engine's hot paths. Nothing is built or
-  /// copied when no one listens; with validate_params on, params are checked once built.
-  void raise_deferred(const EventSpec& e, std::function<Value()> build,
+  /// raise() with params built on the bus's thread, for the SIP engine's hot paths: the raiser
+  /// only makes `payload` (what the params need, ideally one allocation: a copy of a binding,
+  /// say) and names the function that turns it into the params. Call it only when wanted(e)
+  /// (or validating): with no listener nothing is queued; with validate_params on, the params
+  /// are checked once built.
+  void raise_deferred(const EventSpec& e, std::shared_ptr<const void> payload, Value (*build)(const void*),
                       std::shared_ptr<const SipCause> cause = {});
   /// raise() with params built only when someone listens: `raise_if(E, [&] { return Value…; })`.
   template <class Build>

@@ -213,7 +213,7 @@ void register_calls_commands(mi::Registry& registry, const SipServices& s) {
                 .description = "Give `next_cursor` back as `cursor` for the next (older) page; null on the last. "
                                "Stable while calls end: new CDRs never shift a page.",
                 .params = {mi::optional_param("from", ParamType::uint_, "window start, unix time (default: `to` - 24 h)"),
-                           mi::optional_param("to", ParamType::uint_, "window end (excluded), unix time (default: now)"),
+                           mi::optional_param("to", ParamType::uint_, "window end (excluded), unix time (default: the end of this second: calls started now are in)"),
                            mi::optional_param("limit", ParamType::uint_, "page size, 1..1000", 100).range(1, 1000),
                            mi::optional_param("cursor", ParamType::string_, "next_cursor of the previous page")},
                 .flags = mi::kEngine | mi::kReadOnly,
@@ -221,7 +221,7 @@ void register_calls_commands(mi::Registry& registry, const SipServices& s) {
                                  {"next_cursor", nullable(str("give it as `cursor` for the next page"))}}),
                 .rest = {rest::get("/cdrs").paged("next_cursor")},
                 .handler = on_calls([](Calls& calls, const Args& a) -> Result {
-                  std::int64_t to = a.has("to") ? a.integer("to") : static_cast<std::int64_t>(std::time(nullptr));
+                  std::int64_t to = a.has("to") ? a.integer("to") : static_cast<std::int64_t>(std::time(nullptr)) + 1;
                   std::int64_t from = a.has("from") ? a.integer("from") : to - 86'400;
                   std::optional<std::int64_t> before;
                   if (a.has("cursor")) {  // the window of the first page stays, however late the next

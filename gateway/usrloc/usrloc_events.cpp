@@ -1,6 +1,9 @@
 // usrloc_events.cpp: see usrloc_events.h.
 #include "gateway/usrloc/usrloc_events.h"
 
+#include <array>
+#include <memory>
+
 #include "gateway/usrloc/usrloc.h"
 #include "mi/reply_schema.h"
 
@@ -28,19 +31,50 @@ mi::Value contact_params(bool with_reason) {
   return object(std::move(p));
 }
 
-mi::Value contact_value(const Contact& c) {
-  return mi::Value{{"aor", c.aor},
-                   {"uri", c.uri},
-                   {"expires", c.expires},
-                   {"q", c.q < 0 ? mi::Value(nullptr) : mi::Value(c.q / 1000.0)},
-                   {"callid", c.callid},
-                   {"cseq", c.cseq},
-                   {"received", c.received},
-                   {"path", c.path},
-                   {"user_agent", c.user_agent},
-                   {"socket", c.socket},
-                   {"instance", c.instance}};
+/// A binding's fields for an event, in one allocation (the SIP engine makes it; the bus's
+/// thread turns it into the params and frees it): the strings one after another in `text`.
+struct BindingSnapshot {
+  enum Field { aor, uri, callid, received, path, user_agent, socket, instance, reason, kFields };
+  std::string text;
+  std::array<std::uint32_t, kFields + 1> start{};
+  std::int64_t expires = 0;
+  int q = -1;
+  std::uint32_t cseq = 0;
+
+  BindingSnapshot(const Contact& c, std::string_view why) : expires(c.expires), q(c.q), cseq(c.cseq) {
+    const std::string_view parts[kFields] = {c.aor, c.uri, c.callid, c.received, c.path,
+                                             c.user_agent, c.socket, c.instance, why};
+    std::size_t n = 0;
+    for (std::string_view p : parts) n += p.size();
+    text.reserve(n);
+    for (int i = 0; i < kFields; ++i) {
+      start[i] = static_cast<std::uint32_t>(text.size());
+      text.append(parts[i]);
+    }
+    start[kFields] = static_cast<std::uint32_t>(text.size());
+  }
+  std::string get(Field f) const { return text.substr(start[f], start[f + 1] - start[f]); }
+};
+
+mi::Value contact_value(const void* p) {
+  const auto& b = *static_cast<const BindingSnapshot*>(p);
+  using F = BindingSnapshot;
+  mi::Value v{{"aor", b.get(F::aor)},
+              {"uri", b.get(F::uri)},
+              {"expires", b.expires},
+              {"q", b.q < 0 ? mi::Value(nullptr) : mi::Value(b.q / 1000.0)},
+              {"callid", b.get(F::callid)},
+              {"cseq", b.cseq},
+              {"received", b.get(F::received)},
+              {"path", b.get(F::path)},
+              {"user_agent", b.get(F::user_agent)},
+              {"socket", b.get(F::socket)},
+              {"instance", b.get(F::instance)}};
+  if (b.start[F::reason + 1] > b.start[F::reason]) v["reason"] = b.get(F::reason);
+  return v;
 }
+
+mi::Value aor_value(const void* p) { return mi::Value{{"aor", *static_cast<const std::string*>(p)}}; }
 
 bool only_refreshed(const Contact& a, const Contact& b) {
   return a.uri == b.uri && a.callid == b.callid && a.received == b.received && a.path == b.path &&
@@ -95,25 +129,26 @@ bool UsrlocEvents::wants_cause() const {
 void UsrlocEvents::changed(const std::string& aor, std::vector<Contact> before, const std::vector<Contact>& after,
                            std::string_view reason, const std::shared_ptr<const mi::SipCause>& cause) const {
   if (!bus_) return;
-  auto aor_only = [aor] { return mi::Value{{"aor", aor}}; };
-  if (before.empty() && !after.empty()) bus_->raise_deferred(*aor_insert_, aor_only, cause);
-  for (Contact& c : before) {
-    if (by_id(after, c.id)) continue;
-    bus_->raise_deferred(*delete_, [c = std::move(c), reason = std::string(reason)] {
-      mi::Value p = contact_value(c);
-      p["reason"] = reason;
-      return p;
-    }, cause);
-  }
+  // On the SIP engine's thread: one snapshot allocation per event; the params are built on the
+  // bus's thread (raise_deferred). Nothing at all for an event no one listens to.
+  auto raise = [&](const mi::EventSpec& e, const Contact& c, std::string_view why) {
+    if (bus_->wanted(e)) bus_->raise_deferred(e, std::make_shared<const BindingSnapshot>(c, why), contact_value, cause);
+  };
+  auto raise_aor = [&](const mi::EventSpec& e) {
+    if (bus_->wanted(e)) bus_->raise_deferred(e, std::make_shared<const std::string>(aor), aor_value, cause);
+  };
+  if (before.empty() && !after.empty()) raise_aor(*aor_insert_);
+  for (const Contact& c : before)
+    if (!by_id(after, c.id)) raise(*delete_, c, reason);
   for (const Contact& c : after) {
-    const Contact* old = by_id(before, c.id);  // (a moved-from entry was deleted: not in after)
+    const Contact* old = by_id(before, c.id);
     const mi::EventSpec* e = !old                      ? insert_
                              : !only_refreshed(*old, c) ? update_
                              : old->expires != c.expires || old->cseq != c.cseq ? refresh_
                                                                                  : nullptr;
-    if (e) bus_->raise_deferred(*e, [c] { return contact_value(c); }, cause);
+    if (e) raise(*e, c, {});
   }
-  if (!before.empty() && after.empty()) bus_->raise_deferred(*aor_delete_, aor_only, cause);
+  if (!before.empty() && after.empty()) raise_aor(*aor_delete_);
 }
 
 }  // namespace sb::gateway
