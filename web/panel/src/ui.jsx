@@ -3,7 +3,7 @@
 // Everything user-supplied is rendered as text by Preact (never as HTML).
 import { createContext } from "preact";
 import { useCallback, useContext, useEffect, useRef, useState } from "preact/hooks";
-import { openEvents } from "./api.js";
+import { api, openEvents } from "./api.js";
 
 /** {role, name} of the logged-in caller (GET /whoami). */
 export const Session = createContext({ role: "read_only", name: "" });
@@ -177,4 +177,17 @@ export function useEvents(names, onEvent) {
   handler.current = onEvent;
   useEffect(() => openEvents({ subscribe: names, onState: setStream, onEvent: (e) => handler.current(e) }), []);
   return stream;
+}
+
+/** An edit form's resource: reads it (body and ETag, for If-Match), shows loading and errors
+ *  (with Close), then `render(body, etag)`. */
+export function EditLoader({ path, what, onCancel, render }) {
+  const one = useLoad(async () => {
+    const r = await api("GET", path);
+    return { body: r.data, etag: r.headers.get("ETag") };
+  }, [path]);
+  if (one.error) return <div class="card"><ErrorBox error={one.error} retry={one.reload} />
+    <button type="button" onClick={onCancel}>Close</button></div>;
+  if (!one.data) return <Loading what={what} />;
+  return render(one.data.body, one.data.etag);
 }

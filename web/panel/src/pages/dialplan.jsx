@@ -8,7 +8,7 @@
 // their fields.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, get } from "../api.js";
-import { ActionButton, Empty, ErrorBox, Field, Header, Loading, Notice, roleReason, useAction, useAllowed,
+import { ActionButton, EditLoader, Empty, ErrorBox, Field, Header, Loading, Notice, roleReason, useAction, useAllowed,
          useConfirm, useLoad } from "../ui.jsx";
 
 const rulePath = (id) => "/dialplan/rules/" + encodeURIComponent(id);
@@ -165,14 +165,8 @@ function RuleForm({ rule, etag, count, onDone, onCancel }) {
 
 /** Reads one rule (for its ETag and current fields), then shows the edit form. */
 function EditRule({ id, onDone, onCancel }) {
-  const one = useLoad(async () => {
-    const r = await api("GET", rulePath(id));
-    return { rule: r.data, etag: r.headers.get("ETag") };
-  }, [id]);
-  if (one.error) return <div class="card"><ErrorBox error={one.error} retry={one.reload} />
-    <button type="button" onClick={onCancel}>Close</button></div>;
-  if (!one.data) return <Loading what={`rule id ${id}`} />;
-  return <RuleForm rule={one.data.rule} etag={one.data.etag} onDone={onDone} onCancel={onCancel} />;
+  return <EditLoader path={rulePath(id)} what={`rule id ${id}`} onCancel={onCancel}
+                     render={(rule, etag) => <RuleForm rule={rule} etag={etag} onDone={onDone} onCancel={onCancel} />} />;
 }
 
 /** The test-a-number box: read-only (dp_translate changes nothing). */

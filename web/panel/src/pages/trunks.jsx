@@ -6,7 +6,7 @@
 // (POST /accounts/{name}/registration). The secret is write-only: never filled from the API.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, get } from "../api.js";
-import { ActionButton, Empty, ErrorBox, Field, Header, Loading, Notice, roleReason, useAction, useAllowed,
+import { ActionButton, EditLoader, Empty, ErrorBox, Field, Header, Loading, Notice, roleReason, useAction, useAllowed,
          useConfirm, useLoad, useEvents } from "../ui.jsx";
 
 const path = (name) => "/accounts/" + encodeURIComponent(name);
@@ -166,14 +166,8 @@ function AccountForm({ account, etag, onDone, onCancel }) {
 
 /** Reads one account (for its ETag and current fields), then shows the edit form. */
 function EditAccount({ name, onDone, onCancel }) {
-  const one = useLoad(async () => {
-    const r = await api("GET", path(name));
-    return { account: r.data, etag: r.headers.get("ETag") };
-  }, [name]);
-  if (one.error) return <div class="card"><ErrorBox error={one.error} retry={one.reload} />
-    <button type="button" onClick={onCancel}>Close</button></div>;
-  if (!one.data) return <Loading what={`trunk ${name}`} />;
-  return <AccountForm account={one.data.account} etag={one.data.etag} onDone={onDone} onCancel={onCancel} />;
+  return <EditLoader path={path(name)} what={`trunk ${name}`} onCancel={onCancel}
+                     render={(account, etag) => <AccountForm account={account} etag={etag} onDone={onDone} onCancel={onCancel} />} />;
 }
 
 export default function Trunks() {
