@@ -132,7 +132,16 @@ if len(samples) >= 2:
     check(0.5 <= gap <= 2.0, f"samples about 1 s apart ({gap:.2f} s)", "~1 s", gap)
     check(samples[1]["seq"] > samples[0]["seq"], "the samples' seq increases", "increasing",
           [m["seq"] for m in samples])
+def statistics_listeners():
+    res, err = mi(d, "events_list", {"event": "E_STATISTICS"})
+    rows = (res or {}).get("Events") or [] if isinstance(res, dict) else res or []
+    return next((r.get("listeners") for r in rows if r.get("name") == "E_STATISTICS"), None)
+
+
+check(statistics_listeners() == 1, "events_list counts the sampling stream as a listener of E_STATISTICS", 1,
+      statistics_listeners())
 ans = s.subscribe([])
+check(statistics_listeners() == 0, "…and no longer once it unsubscribed", 0, statistics_listeners())
 mark = s.mark()
 late = s.wait_event("E_STATISTICS", 1.6, start=mark)
 check(late is None, "after subscribe [] the statistics samples stop (1.6 s > the interval)", "nothing", late)

@@ -3,6 +3,7 @@
 
 #include <gnutls/crypto.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -157,13 +158,10 @@ void serve_stream(Shared& sh, int socket, const std::string& already_read, const
     }
     if (attached) sh.bus->detach(attached);
     attached = 0;
-    std::vector<const mi::EventSpec*> raised;
-    bool sampled = false;
-    for (const mi::EventSpec* e : events) {
-      if (e == statistics_event) sampled = true;
-      else raised.push_back(e);
-    }
-    if (!raised.empty()) attached = sh.bus->attach(raised, sink);
+    bool sampled = std::find(events.begin(), events.end(), statistics_event) != events.end();
+    // E_STATISTICS is sampled here, never raised on the bus; attaching it too makes events_list
+    // count this stream among its listeners.
+    if (!events.empty()) attached = sh.bus->attach(events, sink);
     mi::Value list = mi::Value::array();
     for (const mi::EventSpec* e : events) list.push_back(e->name);
     mi::Value statistics = nullptr;
