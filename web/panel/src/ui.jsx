@@ -191,3 +191,8 @@ export function EditLoader({ path, what, onCancel, render }) {
   if (!one.data) return <Loading what={what} />;
   return render(one.data.body, one.data.etag);
 }
+
+/** A table's column headers: <Columns names={["Kind", "Added"]} /> (plain-text headers only). */
+export function Columns({ names }) {
+  return <thead><tr>{names.map((n) => <th key={n} scope="col">{n}</th>)}</tr></thead>;
+}

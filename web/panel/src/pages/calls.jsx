@@ -142,7 +142,7 @@ function LiveCalls({ calls, now }) {
       ) : rows && (
         <div class="table-wrap" tabIndex={0} role="region" aria-label="Calls in progress">
           <table data-testid="calls-table">
-            <caption class="visually-hidden">Calls in progress</caption>
+            <caption class="sr-only">Calls in progress</caption>
             <thead>
               <tr>
                 <th scope="col">Call</th>
@@ -299,7 +299,7 @@ function Cdrs({ cdrTick }) {
         <div class="table-wrap" tabIndex={0} role="region" aria-label="Call detail records"
              aria-busy={list.loading ? "true" : undefined}>
           <table data-testid="cdrs-table">
-            <caption class="visually-hidden">Call detail records</caption>
+            <caption class="sr-only">Call detail records</caption>
             <thead>
               <tr>
                 <th scope="col">Started</th>

@@ -7,7 +7,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, get, openEvents, query } from "../api.js";
 import { when } from "../format.js";
-import { ActionButton, Empty, ErrorBox, Header, Loading, Notice, roleReason, useAction, useAllowed, useConfirm, useLoad } from "../ui.jsx";
+import { Columns, ActionButton, Empty, ErrorBox, Header, Loading, Notice, roleReason, useAction, useAllowed, useConfirm, useLoad } from "../ui.jsx";
 import { saveText } from "./calls.jsx";
 
 const KINDS = ["subscribers", "accounts", "dialplan", "ports", "port_groups"];
@@ -103,15 +103,8 @@ function Report({ report, title, id }) {
           </p>
           <div class="table-wrap" tabIndex={0} role="region" aria-label={`What changes, per kind: ${title}`}>
             <table>
-              <caption class="visually-hidden">What changes, per kind</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Added</th>
-                  <th scope="col">Changed</th>
-                  <th scope="col">Removed</th>
-                </tr>
-              </thead>
+              <caption class="sr-only">What changes, per kind</caption>
+              <Columns names={["Kind", "Added", "Changed", "Removed"]} />
               <tbody>
                 {KINDS.map((k) => {
                   const c = report.changes?.[k] || {};
@@ -132,16 +125,8 @@ function Report({ report, title, id }) {
               <h4>Impact of each change</h4>
               <div class="table-wrap" tabIndex={0} role="region" aria-label={`Impact of each change: ${title}`}>
                 <table>
-                  <caption class="visually-hidden">Impact of each change</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Kind</th>
-                      <th scope="col">Key</th>
-                      <th scope="col">Change</th>
-                      <th scope="col">Impact</th>
-                      <th scope="col">Detail</th>
-                    </tr>
-                  </thead>
+                  <caption class="sr-only">Impact of each change</caption>
+                  <Columns names={["Kind", "Key", "Change", "Impact", "Detail"]} />
                   <tbody>
                     {report.impact.map((i, idx) => (
                       <tr key={idx}>
@@ -367,7 +352,7 @@ function Revisions({ revisions, onRestored }) {
           <p class="muted">The configuration is at revision <strong>{current}</strong>.</p>
           <div class="table-wrap" tabIndex={0} role="region" aria-label="Kept revisions">
             <table data-testid="revisions-table">
-              <caption class="visually-hidden">Kept configuration revisions, newest first</caption>
+              <caption class="sr-only">Kept configuration revisions, newest first</caption>
               <thead>
                 <tr>
                   <th scope="col" class="num">Revision</th>

@@ -6,7 +6,7 @@
 // which module provides a name the catalogue knows, else the closest names.
 import { useContext, useEffect, useMemo, useState } from "preact/hooks";
 import { api, get } from "../api.js";
-import { ActionButton, Empty, ErrorBox, Field, Header, Loading, Notice, Session, roleReason, useAction, useLoad } from "../ui.jsx";
+import { Columns, ActionButton, Empty, ErrorBox, Field, Header, Loading, Notice, Session, roleReason, useAction, useLoad } from "../ui.jsx";
 
 const RANK = { read_only: 0, operator: 1, admin: 2 };
 const TREE_CHILDREN = 200;  // children shown per tree node before "Show all"
@@ -373,15 +373,8 @@ export default function Console() {
               <p class="muted" role="status">{list.length} of {commands.length} commands</p>
               <div class="table-wrap console-list" tabIndex={0} role="region" aria-label="MI commands">
                 <table data-testid="console-commands">
-                  <caption class="visually-hidden">MI commands</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Command</th>
-                      <th scope="col">Module</th>
-                      <th scope="col">Summary</th>
-                      <th scope="col">Needs</th>
-                    </tr>
-                  </thead>
+                  <caption class="sr-only">MI commands</caption>
+                  <Columns names={["Command", "Module", "Summary", "Needs"]} />
                   <tbody>
                     {list.map((c) => {
                       const n = needOf(c);
@@ -428,15 +421,8 @@ export default function Console() {
                 <>
                   <div class="table-wrap" tabIndex={0} role="region" aria-label={`params of ${cmd.name}`}>
                     <table class="params">
-                      <caption class="visually-hidden">Params of {cmd.name}</caption>
-                      <thead>
-                        <tr>
-                          <th scope="col">Param</th>
-                          <th scope="col">Type</th>
-                          <th scope="col">Required</th>
-                          <th scope="col">Description</th>
-                        </tr>
-                      </thead>
+                      <caption class="sr-only">Params of {cmd.name}</caption>
+                      <Columns names={["Param", "Type", "Required", "Description"]} />
                       <tbody>
                         {params.map((p) => (
                           <tr key={p.name}>
