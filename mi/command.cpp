@@ -2,6 +2,7 @@
 #include "mi/command.h"
 
 #include <atomic>
+#include <stdexcept>
 #include <mutex>
 
 namespace sb::mi {
@@ -158,6 +159,55 @@ struct Completion::State {
 };
 
 Completion::Completion(Fn fn) : state_(std::make_shared<State>()) { state_->fn = std::move(fn); }
+
+Result::Result(Streamed s) : v_(std::move(s.skeleton)) {
+  s.skeleton = Value();
+  stream_ = std::make_shared<Streamed>(std::move(s));
+}
+
+void Result::drain() const {
+  if (!stream_) return;
+  Streamed s = std::move(*stream_);
+  stream_.reset();
+  s.skeleton = std::move(std::get<Value>(v_));
+  v_ = materialize(std::move(s));
+}
+
+const Value& Result::value() const {
+  drain();
+  return std::get<Value>(v_);
+}
+
+Value& Result::value() {
+  drain();
+  return std::get<Value>(v_);
+}
+
+Streamed Result::take_stream() {
+  Streamed s = std::move(*stream_);
+  stream_.reset();
+  s.skeleton = std::get<Value>(v_);
+  return s;
+}
+
+Value materialize(Streamed s) {
+  Value out = std::move(s.skeleton);
+  if (!s.items) return out;
+  Value* at = nullptr;
+  try {
+    at = &out.at(Value::json_pointer(s.pointer));
+  } catch (const std::exception&) {
+  }
+  // A handler bug: say so rather than answer without the items.
+  if (!at || !at->is_array()) throw std::logic_error("a streamed reply has no array at " + s.pointer);
+  Value& arr = *at;
+  std::vector<Value> slice;
+  while (s.items->next(slice)) {
+    for (Value& v : slice) arr.push_back(std::move(v));
+    slice.clear();
+  }
+  return out;
+}
 
 bool Completion::operator()(Result r) const { return state_->deliver(std::move(r)); }
 

@@ -19,6 +19,7 @@
 
 #include "mi/error.h"
 #include "mi/rest_binding.h"
+#include "mi/stream.h"
 #include "mi/value.h"
 
 namespace sb::mi {
@@ -90,20 +91,36 @@ struct Caller {
   Role role = Role::admin;
   /// A request that must not change state (an HTTP GET): only read-only commands run.
   bool safe_method = false;
+  /// The transport writes a streamed result in pieces (mi/render/chunked.h); otherwise the
+  /// dispatcher drains it into one Value before the transport sees it.
+  bool accepts_stream = false;
 };
 
-/// A Value or an Error. Handlers return it; the dispatcher hands it to the transport.
+/// A Value, an Error or a Streamed value (mi/stream.h). Handlers return it; the dispatcher hands
+/// it to the transport. value() of a streamed result drains its source first (the whole tree);
+/// a transport that writes in pieces asks is_stream() and take_stream() instead.
 class Result {
  public:
   Result(Value v) : v_(std::move(v)) {}  // NOLINT(implicit): `return value;` reads best
   Result(Error e) : v_(std::move(e)) {}  // NOLINT(implicit)
+  Result(Streamed s);                    // NOLINT(implicit)
   bool ok() const { return std::holds_alternative<Value>(v_); }
-  const Value& value() const { return std::get<Value>(v_); }
-  Value& value() { return std::get<Value>(v_); }
+  const Value& value() const;
+  Value& value();
   const Error& error() const { return std::get<Error>(v_); }
+  /// True while a streamed result is still undrained.
+  bool is_stream() const { return stream_ != nullptr; }
+  /// The streamed value (skeleton, pointer, source); the result is left holding the skeleton.
+  Streamed take_stream();
+  /// The streamed value without taking it (to wrap its source); its skeleton is skeleton().
+  Streamed* stream() { return stream_.get(); }
+  /// A streamed result's skeleton (the value with the long array still empty), not drained.
+  const Value& skeleton() const { return std::get<Value>(v_); }
 
  private:
-  std::variant<Value, Error> v_;
+  void drain() const;
+  mutable std::variant<Value, Error> v_;
+  mutable std::shared_ptr<Streamed> stream_;  ///< pointer + source; skeleton moved into v_
 };
 
 struct CommandSpec;

@@ -28,6 +28,82 @@ Result checked_reply(const std::string& name, const ReplyValidator& validator, R
                         fmt::format("'{}': {}", name, why));
 }
 
+/// A streamed result drained into one Value where the handler ran (for a transport that cannot
+/// write pieces); a source that fails makes it a 500.
+Result drained(Result r) {
+  try {
+    (void)r.value();
+    return r;
+  } catch (const std::exception& e) {
+    spdlog::error("mi: a streamed reply could not be produced: {}", e.what());
+    return Error::failure(500, "The reply could not be produced", e.what());
+  }
+}
+
+/// The schema of the items of the array at `pointer` in a reply of schema `schema`; null when
+/// the schema does not say.
+const Value* item_schema(const Value& schema, const std::string& pointer) {
+  std::vector<std::string> tokens;
+  for (std::size_t i = 0; i < pointer.size() && pointer[i] == '/';) {
+    std::size_t end = pointer.find('/', i + 1);
+    std::string t = pointer.substr(i + 1, end == std::string::npos ? std::string::npos : end - i - 1);
+    for (std::size_t p = 0; (p = t.find('~', p)) != std::string::npos; ++p)
+      t.replace(p, 2, p + 1 < t.size() && t[p + 1] == '1' ? "/" : "~");
+    tokens.push_back(std::move(t));
+    if (end == std::string::npos) break;
+    i = end;
+  }
+  const Value* at = &schema;
+  for (const std::string& token : tokens) {
+    if (at->contains("properties") && (*at)["properties"].contains(token)) at = &(*at)["properties"][token];
+    else if (at->contains("items")) at = &(*at)["items"];
+    else return nullptr;
+  }
+  return at->contains("items") ? &(*at)["items"] : nullptr;
+}
+
+/// Checks every item of a streamed reply against its schema as it is produced (validate_replies):
+/// a mismatch cuts the reply short (the test that asked sees it incomplete) and is logged.
+class ValidatedItems final : public ItemSource {
+ public:
+  ValidatedItems(std::shared_ptr<ItemSource> inner, const Value& schema, std::string name)
+      : inner_(std::move(inner)), validator_(schema), name_(std::move(name)) {}
+  bool next(std::vector<Value>& out) override {
+    std::size_t from = out.size();
+    bool more = inner_->next(out);
+    for (std::size_t i = from; i < out.size(); ++i) {
+      if (std::string why = validator_.validate(out[i]); !why.empty()) {
+        spdlog::error("mi: an item of the streamed reply of '{}' does not match its reply schema: {}; item: {}",
+                      name_, why, printable(to_compact_json(out[i]), 2000));
+        throw std::runtime_error("an item does not match the reply schema: " + why);
+      }
+    }
+    return more;
+  }
+
+ private:
+  std::shared_ptr<ItemSource> inner_;
+  ReplyValidator validator_;
+  std::string name_;
+};
+
+/// validate_replies for a streamed result: the skeleton now, each item as it comes.
+Result checked_stream(const std::string& name, const Value& schema, const ReplyValidator& validator, Result r) {
+  Streamed* s = r.stream();
+  const Value* items = item_schema(schema, s->pointer);
+  if (!items) {
+    spdlog::error("mi: '{}' streams {} but its reply schema declares no array there", name, s->pointer);
+    return Error::failure(500, "Reply does not match its schema", fmt::format("'{}': no array at {}", name, s->pointer));
+  }
+  if (std::string why = validator.validate(r.skeleton()); !why.empty()) {
+    spdlog::error("mi: the reply of '{}' does not match its reply schema: {}; skeleton: {}", name, why,
+                  printable(to_compact_json(r.skeleton()), 2000));
+    return Error::failure(500, "Reply does not match its schema", fmt::format("'{}': {}", name, why));
+  }
+  s->items = std::make_shared<ValidatedItems>(std::move(s->items), *items, name);
+  return r;
+}
+
 }  // namespace
 
 Dispatcher::Dispatcher(Registry& registry, Statistics& stats, DispatcherOptions options)
@@ -109,10 +185,12 @@ void Dispatcher::call(Request req, Done done) {
   in_flight_stat_.inc();
   auto start = Clock::now();
   auto timer_id = std::make_shared<std::atomic<std::uint64_t>>(0);
-  Completion completion([this, &cs, start, timer_id, done = std::move(done),
-                         name = spec->name](Result r) {
+  Completion completion([this, &cs, start, timer_id, done = std::move(done), name = spec->name, spec,
+                         accepts_stream = req.caller.accepts_stream](Result r) {
     if (std::uint64_t id = timer_id->load()) timer_.cancel(id);
-    if (cs.validator && r.ok()) r = checked_reply(name, *cs.validator, std::move(r));
+    if (r.is_stream() && !accepts_stream) r = drained(std::move(r));
+    if (cs.validator && r.is_stream()) r = checked_stream(name, spec->reply, *cs.validator, std::move(r));
+    else if (cs.validator && r.ok()) r = checked_reply(name, *cs.validator, std::move(r));
     auto us = micros_since(start);
     cs.latency_us->inc(us);
     cs.latency_max_us->raise_to(us);

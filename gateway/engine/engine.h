@@ -63,8 +63,9 @@ class Engine final : public mi::Executor {
   /// Graceful stop: refuses new jobs, runs the queued ones, then `begin_stop`, keeps the loop
   /// running until `stopped()` or the deadline, runs `teardown` and ends the thread. Idempotent.
   void stop(std::chrono::milliseconds deadline);
-  /// Engine thread only: runs `job` on a later turn of the loop (after the current callback
-  /// returned), even while stopping. For work that must not run inside a sofia callback.
+  /// Runs `job` on a later turn of the loop (after the current callback returned), even while
+  /// stopping and unbounded: for work that must not run inside a sofia callback, and for
+  /// reports the engine itself waits for (the usrloc writer's commits, from its thread).
   void defer(std::function<void()> job);
   /// Engine thread only: runs every queued job now (teardown: objects whose destruction was
   /// deferred must go while the SIP stack they use still exists).

@@ -7,6 +7,7 @@
 namespace sb::gateway {
 
 class Database;
+class Engine;
 class SipStack;
 class Usrloc;
 class Subscribers;
@@ -19,6 +20,7 @@ class Calls;
 class ConfigRevisions;
 
 struct SipServices {
+  Engine* engine = nullptr;       ///< the engine thread's job queue (streamed replies post slices)
   Database* db = nullptr;
   SipStack* sip = nullptr;
   Usrloc* usrloc = nullptr;

@@ -34,6 +34,7 @@ void SipGateway::register_commands(mi::Registry& registry) {
 }
 
 void SipGateway::build(su_root_t* root) {
+  services_.engine = &engine_;
   EngineContext ctx{root, engine_, stats_, services_, events_};
   for (const auto& m : modules_) {
     ++built_;  // a module that throws half-built is torn down too (teardown handles it)

@@ -399,7 +399,7 @@ int Registrar::save(Request& r) {
       return reject(r, 400, "Invalid Contact * usage (needs Expires: 0 and no other contact)");
     for (const Contact& c : next)
       if (out_of_order(c)) return reject(r, 400, "Invalid CSeq number");
-    usrloc_.put(r.aor, {}, "unregistered", cause_of(r));
+    usrloc_.stage(r.aor, {}, "unregistered", cause_of(r));
     accepted_.inc();
     spdlog::debug("registrar: {}: every binding removed", r.aor);
     return reply_bindings(r);
@@ -491,7 +491,7 @@ int Registrar::save(Request& r) {
   }
   if (config_.max_contacts != 0 && next.size() > config_.max_contacts)
     return reject(r, 403, "Too many registered contacts");
-  usrloc_.put(r.aor, std::move(next), "unregistered", cause_of(r));  // durable before the 200
+  usrloc_.stage(r.aor, std::move(next), "unregistered", cause_of(r));  // the 200 waits for the commit
   accepted_.inc();
   return reply_bindings(r);
 }
@@ -507,7 +507,18 @@ int Registrar::reply_bindings(Request& r, const char* phrase) {
   }
   std::string extra = "Date: " + rfc1123_now();
   if (!contacts.empty()) extra += "\r\nContact: " + contacts;
-  return sip_.reply(r.msg, 200, phrase ? phrase : "OK", extra);
+  // Sent once every binding change staged so far is committed (group commit): also a query or a
+  // retransmission, which must not report a binding that is not yet durable.
+  usrloc_.when_durable([&sip = sip_, &rejected = rejected_, msg = r.msg, phrase = std::string(phrase ? phrase : "OK"),
+                        extra = std::move(extra)](bool ok) {
+    if (ok) {
+      sip.reply(msg, 200, phrase.c_str(), extra);
+    } else {
+      rejected.inc();
+      sip.reply(msg, 500, "Server Internal Error (database)");
+    }
+  });
+  return 200;
 }
 
 }  // namespace sb::gateway

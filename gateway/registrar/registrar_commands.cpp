@@ -4,10 +4,14 @@
 #include "mi/strings.h"
 
 #include <ctime>
+#include <memory>
+#include <optional>
+#include <stdexcept>
 
 #include <spdlog/spdlog.h>
 
 #include "gateway/engine/command_helpers.h"
+#include "gateway/engine/engine_slices.h"
 #include "gateway/registrar/subscribers.h"
 #include "mi/cursor.h"
 #include "mi/reply_schema.h"
@@ -56,14 +60,31 @@ Result update_subscriber(Subscribers& subs, const Args& a) {
   return mi::ok_value();
 }
 
-/// Every subscriber without `limit`; with it, one page and the cursor of the next.
-Result list_subscribers(Subscribers& subs, const Args& a) {
+/// Subscribers in each slice of a streamed subscriber_list.
+constexpr std::size_t kListSlice = 256;
+
+/// Every subscriber, streamed: a page of the table at a time, read on the engine thread after
+/// the (domain, username) the previous page ended with.
+Result all_subscribers(const SipServices& s) {
+  if (!s.engine) return Error::failure(503, "SIP engine not running");
+  auto slice = [&s](std::string& cursor, std::vector<Value>& out) {
+    if (!s.subscribers) throw std::runtime_error("the SIP engine stopped during the list");
+    std::optional<std::pair<std::string, std::string>> after;
+    if (auto key = mi::read_cursor(cursor, 2)) after.emplace((*key)[0], (*key)[1]);
+    auto page = s.subscribers->page(after, kListSlice);
+    for (const Subscriber& sub : page) out.push_back(shown(sub));
+    if (!page.empty()) cursor = mi::make_cursor({page.back().domain, page.back().username});
+    return !page.empty();
+  };
+  return mi::Streamed{Value{{"Subscribers", Value::array()}, {"next_cursor", nullptr}}, "/Subscribers",
+                      std::make_shared<EngineSlices>(*s.engine, std::move(slice))};
+}
+
+/// Every subscriber without `limit` (streamed); with it, one page and the cursor of the next.
+Result list_subscribers(const SipServices& s, Subscribers& subs, const Args& a) {
   Value list = Value::array();
   Value next = nullptr;
-  if (!a.has("limit")) {
-    for (const Subscriber& sub : subs.list()) list.push_back(shown(sub));
-    return Value{{"Subscribers", std::move(list)}, {"next_cursor", nullptr}};
-  }
+  if (!a.has("limit")) return all_subscribers(s);
   std::optional<std::pair<std::string, std::string>> after;
   if (a.has("cursor")) {
     auto key = mi::read_cursor(a.str("cursor"), 2);
@@ -142,7 +163,7 @@ void register_registrar_commands(mi::Registry& registry, const SipServices& s) {
                 .reply = object({{"Subscribers", array_of(subscriber_reply())},
                                  {"next_cursor", nullable(str("give it as `cursor` for the next page"))}}),
                 .rest = {rest::get("/subscribers").defaults_to("limit", 100).paged("next_cursor")},
-                .handler = on_subscribers(list_subscribers)});
+                .handler = on_subscribers([&s](Subscribers& subs, const Args& a) { return list_subscribers(s, subs, a); })});
 }
 
 }  // namespace sb::gateway

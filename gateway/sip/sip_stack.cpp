@@ -131,9 +131,26 @@ void SipStack::start(su_root_t* root) {
       udp.emplace_back(n->tpn_host, n->tpn_port);
   }
   backlog_.find(udp);
+  if (config_.udp_rcvbuf != 0 && backlog_.sockets() != 0) {
+    std::size_t granted = backlog_.set_receive_buffer(config_.udp_rcvbuf);
+    // The kernel reports twice what it grants to data (the rest is its bookkeeping).
+    if (granted < 2 * config_.udp_rcvbuf)
+      spdlog::warn("sip: UDP receive buffer: asked {} kB, the kernel granted {} kB (raise net.core.rmem_max, "
+                   "or run with CAP_NET_ADMIN)", config_.udp_rcvbuf / 1024, granted / 2 / 1024);
+  }
   if (backlog_.sockets() != udp.size())
     spdlog::warn("sip: found {} of {} UDP listener sockets: overload protection covers those only",
                  backlog_.sockets(), udp.size());
+}
+
+bool SipStack::overloaded() {
+  // One getsockopt per 8 requests while all is well (a system call per request is a few per cent
+  // of the engine's time); every request while overloaded, so that it ends as soon as it can.
+  if (overloaded_ || ++since_backlog_check_ >= 8) {
+    since_backlog_check_ = 0;
+    overloaded_ = backlog_.over(config_.overload_backlog_pct);
+  }
+  return overloaded_;
 }
 
 std::string SipStack::ident_of(const std::string& socket) const {
@@ -208,7 +225,7 @@ int SipStack::on_message(void* self, nta_agent_t* /*agent*/, msg_t* msg, sip_t* 
     stack->reply(msg, SIP_503_SERVICE_UNAVAILABLE, "Retry-After: 5");
     return 0;
   }
-  if (method != sip_method_options && stack->backlog_.over(stack->config_.overload_backlog_pct)) {
+  if (method != sip_method_options && stack->overloaded()) {
     stack->overload_rejected_.inc();
     stack->reply(msg, SIP_503_SERVICE_UNAVAILABLE, "Retry-After: 5");
     return 0;

@@ -36,6 +36,7 @@ struct SipConfig {
   unsigned t1_ms = 500;             ///< SIP T1; non-INVITE transactions time out after 64*T1
   std::string server_name;          ///< Server / User-Agent header value
   unsigned overload_backlog_pct = 50;  ///< UDP receive backlog (% of the buffer) that means overload
+  std::size_t udp_rcvbuf = 0;          ///< bytes asked for each UDP listener's receive buffer (0: kernel's)
 };
 
 /// "udp:127.0.0.1:5060" → "sip:127.0.0.1:5060;transport=udp"; empty + `why` when malformed.
@@ -90,6 +91,8 @@ class SipStack {
   int reply(msg_s* msg, int status, const char* phrase, const std::string& extra = {});
 
  private:
+  /// The UDP backlog is over sip.overload_backlog_pct (checked every 8th request while not).
+  bool overloaded();
   static int on_message(void* self, nta_agent_s* agent, msg_s* msg, sip_s* sip);
 
   SipConfig config_;
@@ -103,6 +106,8 @@ class SipStack {
   mi::Stat& unsupported_;
   mi::Stat& overload_rejected_;
   UdpBacklog backlog_;
+  bool overloaded_ = false;
+  unsigned since_backlog_check_ = 0;
 };
 
 }  // namespace sb::gateway

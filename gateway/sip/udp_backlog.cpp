@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -59,6 +60,20 @@ void UdpBacklog::find(const std::vector<std::pair<std::string, std::string>>& ho
     }
   }
   ::closedir(dir);
+}
+
+std::size_t UdpBacklog::set_receive_buffer(std::size_t bytes) {
+  std::size_t granted = 0;
+  int want = static_cast<int>(std::min<std::size_t>(bytes, 1u << 30));
+  for (int fd : fds_) {
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0)
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+    int got = 0;
+    socklen_t len = sizeof got;
+    if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 && got > 0)
+      granted = granted == 0 ? static_cast<std::size_t>(got) : std::min(granted, static_cast<std::size_t>(got));
+  }
+  return granted;
 }
 
 bool UdpBacklog::over(unsigned pct) const {

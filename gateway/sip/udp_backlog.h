@@ -19,6 +19,10 @@ class UdpBacklog {
  public:
   /// Finds our UDP sockets bound to these "host:port" listeners (host as sofia names it).
   void find(const std::vector<std::pair<std::string, std::string>>& host_ports);
+  /// Asks for a receive buffer of `bytes` on each socket (SO_RCVBUFFORCE when the process may,
+  /// else SO_RCVBUF, which the kernel caps at net.core.rmem_max); returns the smallest buffer
+  /// the kernel granted (its accounting size, about twice what was asked), 0 without sockets.
+  std::size_t set_receive_buffer(std::size_t bytes);
   /// True when a socket's waiting datagrams fill more than `pct` % of its receive buffer.
   bool over(unsigned pct) const;
   std::size_t sockets() const { return fds_.size(); }

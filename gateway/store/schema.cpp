@@ -116,6 +116,32 @@ CREATE TABLE config_revision (
 ALTER TABLE subscriber ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE sip_account ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 )sql",
+      // 5: the location table clustered by AOR (issue #16): a REGISTER's rows live in one
+      // B-tree page (one WAL frame per change instead of a table page plus an index page).
+      R"sql(
+CREATE TABLE location_by_aor (
+  contact_id    INTEGER NOT NULL,
+  aor           TEXT NOT NULL,
+  contact       TEXT NOT NULL,
+  expires       INTEGER NOT NULL,  -- unix time; 0 = permanent
+  q             INTEGER NOT NULL,  -- q * 1000; -1 = not given
+  callid        TEXT NOT NULL,
+  cseq          INTEGER NOT NULL,
+  user_agent    TEXT NOT NULL,
+  received      TEXT NOT NULL,
+  path          TEXT NOT NULL,
+  socket        TEXT NOT NULL,
+  methods       INTEGER NOT NULL,
+  flags         INTEGER NOT NULL,
+  cflags        TEXT NOT NULL,
+  instance      TEXT NOT NULL,
+  last_modified INTEGER NOT NULL,
+  PRIMARY KEY (aor, contact)
+) WITHOUT ROWID;
+INSERT INTO location_by_aor SELECT * FROM location;
+DROP TABLE location;
+ALTER TABLE location_by_aor RENAME TO location;
+)sql",
   };
   return kMigrations;
 }

@@ -25,9 +25,10 @@ class StoreModule final : public EngineModule {
   void build(EngineContext& ctx) override {
     db_ = std::make_unique<Database>(options_);
     db_->migrate();
-    // The engine's connection still checkpoints every 1000 WAL pages (bounding the WAL file),
-    // but this thread has copied most pages back by then, so REGISTERs rarely wait for one.
-    checkpointer_ = std::make_unique<Checkpointer>(options_.path, std::chrono::milliseconds(200));
+    // Copies WAL pages back to the database every 50 ms, concurrently with the writers (PASSIVE).
+    // The usrloc writer's own checkpoint (every 8000 pages, to restart the WAL file) then has
+    // little left to copy; the engine's connection checkpoints every 1000 of its own pages.
+    checkpointer_ = std::make_unique<Checkpointer>(options_.path, std::chrono::milliseconds(50));
     ctx.services.db = db_.get();
   }
   std::string summary() const override { return "database " + options_.path; }

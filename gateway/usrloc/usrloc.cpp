@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/store/database.h"
+#include "gateway/usrloc/location_table.h"
+#include "gateway/usrloc/location_writer.h"
 
 namespace sb::gateway {
 
@@ -28,33 +30,19 @@ Usrloc::Usrloc(Database* db, mi::Statistics& stats)
       users_(stats.gauge("usrloc", "registered_users")),
       location_users_(stats.gauge("usrloc", "location-users")),
       location_contacts_(stats.gauge("usrloc", "location-contacts")),
-      location_expires_(stats.counter("usrloc", "location-expires")) {}
+      location_expires_(stats.counter("usrloc", "location-expires")),
+      db_commits_(stats.counter("usrloc", "db_commits")),
+      db_failures_(stats.counter("usrloc", "db_failed_changes")) {}
+
+Usrloc::~Usrloc() {
+  if (writer_) writer_->stop();  // what is staged is still committed
+}
 
 std::size_t Usrloc::load(std::int64_t now) {
   if (!db_) return 0;
-  auto st = db_->prepare(
-      "SELECT contact_id, aor, contact, expires, q, callid, cseq, user_agent, received, path, "
-      "socket, methods, flags, cflags, instance, last_modified FROM location ORDER BY aor, contact_id");
   std::map<std::string, std::vector<Contact>> loaded;
   std::size_t dropped = 0;
-  while (st.step()) {
-    Contact c;
-    c.id = static_cast<std::uint64_t>(st.integer(0));
-    c.aor = st.text(1);
-    c.uri = st.text(2);
-    c.expires = st.integer(3);
-    c.q = static_cast<int>(st.integer(4));
-    c.callid = st.text(5);
-    c.cseq = static_cast<std::uint32_t>(st.integer(6));
-    c.user_agent = st.text(7);
-    c.received = st.text(8);
-    c.path = st.text(9);
-    c.socket = st.text(10);
-    c.methods = static_cast<std::uint32_t>(st.integer(11));
-    c.flags = static_cast<std::uint32_t>(st.integer(12));
-    c.cflags = st.text(13);
-    c.instance = st.text(14);
-    c.last_modified = st.integer(15);
+  for (Contact& c : read_location_rows(*db_)) {
     next_id_ = std::max(next_id_, c.id + 1);
     if (c.expires != 0 && c.expires <= now) {
       ++dropped;
@@ -74,8 +62,7 @@ std::size_t Usrloc::load(std::int64_t now) {
   }
   if (dropped) {
     Transaction tx(*db_);
-    auto del = db_->prepare("DELETE FROM location WHERE expires != 0 AND expires <= ?");
-    del.bind(1, now).run();
+    delete_expired_location_rows(*db_, now);
     tx.commit();
   }
   update_stats();
@@ -87,35 +74,95 @@ const std::vector<Contact>* Usrloc::find(const std::string& aor) const {
   return it == aors_.end() ? nullptr : &it->second;
 }
 
-void Usrloc::write_aor(const std::string& aor, const std::vector<Contact>& contacts) {
-  db_->cached("DELETE FROM location WHERE aor = ?").bind(1, aor).run();
-  if (contacts.empty()) return;
-  auto& ins = db_->cached(
-      "INSERT INTO location (contact_id, aor, contact, expires, q, callid, cseq, user_agent, "
-      "received, path, socket, methods, flags, cflags, instance, last_modified) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  for (const Contact& c : contacts) {
-    ins.bind(1, static_cast<std::int64_t>(c.id)).bind(2, aor).bind(3, c.uri).bind(4, c.expires);
-    ins.bind(5, static_cast<std::int64_t>(c.q)).bind(6, c.callid).bind(7, static_cast<std::int64_t>(c.cseq));
-    ins.bind(8, c.user_agent).bind(9, c.received).bind(10, c.path).bind(11, c.socket);
-    ins.bind(12, static_cast<std::int64_t>(c.methods)).bind(13, static_cast<std::int64_t>(c.flags));
-    ins.bind(14, c.cflags).bind(15, c.instance).bind(16, c.last_modified);
-    ins.run();
+void Usrloc::assign_ids(const std::string& aor, std::vector<Contact>& contacts) {
+  for (Contact& c : contacts) {
+    c.aor = aor;
+    if (c.id == 0) c.id = next_id_++;
   }
 }
 
 void Usrloc::put(const std::string& aor, std::vector<Contact> contacts, std::string_view reason,
                  std::shared_ptr<const mi::SipCause> cause) {
-  for (Contact& c : contacts) {
-    c.aor = aor;
-    if (c.id == 0) c.id = next_id_++;
-  }
+  assign_ids(aor, contacts);
   if (db_) {
+    writer_idle();  // what the writer still holds for this AOR must not land after this
     Transaction tx(*db_);
-    write_aor(aor, contacts);
+    write_location_rows(*db_, aor, contacts);
     tx.commit();
   }
-  // Durable: now change memory.
+  apply(aor, std::move(contacts), reason, std::move(cause));  // durable: now change memory
+}
+
+void Usrloc::stage(const std::string& aor, std::vector<Contact> contacts, std::string_view reason,
+                   std::shared_ptr<const mi::SipCause> cause) {
+  if (!writer_) return put(aor, std::move(contacts), reason, std::move(cause));
+  assign_ids(aor, contacts);
+  staged_seq_ = writer_->stage({.kind = LocationWriter::Change::Kind::put_aor, .aor = aor, .contacts = contacts, .now = 0});
+  apply(aor, std::move(contacts), reason, std::move(cause));
+}
+
+void Usrloc::when_durable(std::function<void(bool ok)> reply) {
+  if (durable_seq_ >= staged_seq_) return reply(true);
+  acks_.emplace_back(staged_seq_, std::move(reply));
+}
+
+void Usrloc::enable_group_commit(const DatabaseOptions& options, const GroupCommit& tuning,
+                                 std::function<void(std::function<void()>)> post) {
+  if (!db_ || options.path.empty() || options.path == ":memory:") return;
+  // The store's Checkpointer thread copies the WAL back: the writer never stalls on a checkpoint
+  // (its fsync would hold every waiting 200 for milliseconds).
+  DatabaseOptions own = options;
+  own.auto_checkpoint = false;
+  LocationWriter::Tuning t;
+  t.max_pending = tuning.max_pending;
+  t.commit_gap = tuning.commit_gap;
+  writer_ = std::make_unique<LocationWriter>(own, t, [this, post](LocationWriter::Done d) {
+    post([this, d = std::move(d)] { written(d.first, d.last, d.ok, d.failed_aors); });
+  });
+}
+
+void Usrloc::stop_writer() {
+  if (writer_) writer_->stop();
+}
+
+void Usrloc::writer_idle() {
+  if (writer_) writer_->wait_idle();
+}
+
+void Usrloc::written(std::uint64_t /*first*/, std::uint64_t last, bool ok, const std::vector<std::string>& failed_aors) {
+  durable_seq_ = std::max(durable_seq_, last);
+  if (ok) db_commits_.inc();
+  while (!acks_.empty() && acks_.front().first <= last) {
+    auto reply = std::move(acks_.front().second);
+    acks_.pop_front();
+    try {
+      reply(ok);
+    } catch (const std::exception& e) {
+      spdlog::error("usrloc: a reply after the commit failed: {}", e.what());
+    }
+  }
+  if (!ok) {
+    db_failures_.inc(static_cast<std::int64_t>(failed_aors.size()));
+    restore(failed_aors);
+  }
+}
+
+void Usrloc::restore(const std::vector<std::string>& aors) {
+  // Memory went ahead of a transaction that failed: the database holds what was committed
+  // (including any later change of the same AOR that did commit), so memory takes it back.
+  try {
+    writer_idle();
+    for (const std::string& aor : aors) {
+      std::vector<Contact> rows = read_location_rows(*db_, aor);
+      apply(aor, std::move(rows), "removed", {});
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("usrloc: cannot re-read the bindings after a failed commit: {}", e.what());
+  }
+}
+
+void Usrloc::apply(const std::string& aor, std::vector<Contact> contacts, std::string_view reason,
+                   std::shared_ptr<const mi::SipCause> cause) {
   std::vector<Contact> before;
   bool raise = events_ && events_->wanted();
   if (auto it = aors_.find(aor); it != aors_.end()) {
@@ -148,10 +195,11 @@ std::size_t Usrloc::expire(std::int64_t now) {
   for (auto it = by_expiry_.begin(); it != by_expiry_.end() && it->first <= now; ++it)
     gone[aor_of_[it->second]].push_back(it->second);
   if (gone.empty()) return 0;
-  if (db_) {
+  if (writer_) {
+    staged_seq_ = writer_->stage({.kind = LocationWriter::Change::Kind::delete_expired, .aor = {}, .contacts = {}, .now = now});
+  } else if (db_) {
     Transaction tx(*db_);
-    auto del = db_->prepare("DELETE FROM location WHERE expires != 0 AND expires <= ?");
-    del.bind(1, now).run();
+    delete_expired_location_rows(*db_, now);
     tx.commit();
   }
   std::size_t n = 0;
@@ -181,12 +229,13 @@ std::size_t Usrloc::expire(std::int64_t now) {
 bool Usrloc::sync(const std::string& aor) {
   if (!aor.empty() && !aors_.contains(aor)) return false;
   if (!db_) return true;
+  writer_idle();
   Transaction tx(*db_);
   if (aor.empty()) {
     db_->exec("DELETE FROM location");
-    for (const auto& [a, contacts] : aors_) write_aor(a, contacts);
+    for (const auto& [a, contacts] : aors_) write_location_rows(*db_, a, contacts);
   } else {
-    write_aor(aor, aors_.at(aor));
+    write_location_rows(*db_, aor, aors_.at(aor));
   }
   tx.commit();
   return true;
@@ -194,6 +243,7 @@ bool Usrloc::sync(const std::string& aor) {
 
 void Usrloc::clear() {
   if (db_) {
+    writer_idle();
     Transaction tx(*db_);
     db_->exec("DELETE FROM location");
     tx.commit();

@@ -1,13 +1,24 @@
-// usrloc.h: the user location table `location` — AOR → contact bindings, in memory, written
-// through to SQLite (each change committed before it is acknowledged), loaded at start, and
-// expired by a periodic sweep. Shapes of the MI output follow OpenSIPS 3.4 (research §3.6).
+// usrloc.h: the user location table `location` — AOR → contact bindings, in memory, persisted
+// in SQLite (each change committed before it is acknowledged), loaded at start, and expired by a
+// periodic sweep. Shapes of the MI output follow OpenSIPS 3.4 (research §3.6).
+//
+// Two ways to write: put() commits on the caller's connection before it changes memory (the
+// ul_* commands); with group commit on (enable_group_commit), stage() changes memory at once and
+// hands the rows to a LocationWriter thread that commits many changes in one transaction, and
+// when_durable() runs a reply once everything staged before it is committed (the registrar's
+// 200). A failed commit answers those replies "not ok" and restores the AORs from the database.
 //
 // Threading: engine thread only (the registrar, the ul_* commands and the expiry timer all run
-// there). The statistics it keeps (group `usrloc`) are atomics, readable from any thread.
+// there); the writer reports back through the `post` function given to enable_group_commit.
+// The statistics it keeps (group `usrloc`) are atomics, readable from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,7 +32,9 @@
 namespace sb::gateway {
 
 class Database;
+class LocationWriter;
 class UsrlocEvents;
+struct DatabaseOptions;
 
 inline constexpr const char* kLocationTable = "location";
 
@@ -51,6 +64,7 @@ class Usrloc {
  public:
   /// `db` may be null (no persistence: bindings live in memory only).
   Usrloc(Database* db, mi::Statistics& stats);
+  ~Usrloc();
 
   /// Reads every binding from the database (expired ones are dropped). Returns how many.
   std::size_t load(std::int64_t now);
@@ -62,6 +76,27 @@ class Usrloc {
   /// ("unregistered" by a REGISTER, "removed" by a command); `cause` is the SIP request.
   void put(const std::string& aor, std::vector<Contact> contacts, std::string_view reason = "removed",
            std::shared_ptr<const mi::SipCause> cause = {});
+  /// Group commit from now on: a writer thread with its own connection to `options`' file (see
+  /// location_writer.h); `post` runs a job on this (the engine) thread.
+  /// Without a database (or ":memory:") there is nothing to commit and it does nothing.
+  struct GroupCommit {
+    std::size_t max_pending = 4096;             ///< usrloc.max_pending_writes
+    std::chrono::microseconds commit_gap{30};  ///< usrloc.commit_gap_us
+  };
+  void enable_group_commit(const DatabaseOptions& options, const GroupCommit& tuning,
+                           std::function<void(std::function<void()>)> post);
+  /// As put(), but memory changes now and the commit happens on the writer (put() without group
+  /// commit). Blocks only while the writer's bound is reached. Throws StoreError if stopped.
+  void stage(const std::string& aor, std::vector<Contact> contacts, std::string_view reason = "removed",
+             std::shared_ptr<const mi::SipCause> cause = {});
+  /// Runs `reply(true)` once every change staged so far is committed (now, when nothing is
+  /// pending), `reply(false)` when its transaction failed.
+  void when_durable(std::function<void(bool ok)> reply);
+  /// Replies still waiting for a commit.
+  std::size_t pending_replies() const { return acks_.size(); }
+  /// Shutdown: the writer commits what is staged and stops; the waiting replies are sent (via
+  /// `post`, before teardown).
+  void stop_writer();
   /// Raises E_UL_* events through `events` from now on (null: none).
   void set_events(const UsrlocEvents* events) { events_ = events; }
   const UsrlocEvents* events() const { return events_; }
@@ -80,7 +115,12 @@ class Usrloc {
   static mi::Value contact_value(const Contact& c, std::int64_t now);
 
  private:
-  void write_aor(const std::string& aor, const std::vector<Contact>& contacts);
+  void apply(const std::string& aor, std::vector<Contact> contacts, std::string_view reason,
+             std::shared_ptr<const mi::SipCause> cause);
+  void assign_ids(const std::string& aor, std::vector<Contact>& contacts);
+  void written(std::uint64_t first, std::uint64_t last, bool ok, const std::vector<std::string>& failed_aors);
+  void restore(const std::vector<std::string>& aors);
+  void writer_idle();
   void update_stats();
 
   Database* db_;
@@ -90,10 +130,16 @@ class Usrloc {
   std::unordered_map<std::uint64_t, std::string> aor_of_;       ///< id → aor
   std::size_t contacts_ = 0;
   std::uint64_t next_id_ = 1;
+  std::unique_ptr<LocationWriter> writer_;
+  std::uint64_t staged_seq_ = 0;   ///< the writer's sequence number of the last staged change
+  std::uint64_t durable_seq_ = 0;  ///< … of the last change reported committed or failed
+  std::deque<std::pair<std::uint64_t, std::function<void(bool)>>> acks_;
   mi::Stat& users_;
   mi::Stat& location_users_;
   mi::Stat& location_contacts_;
   mi::Stat& location_expires_;
+  mi::Stat& db_commits_;
+  mi::Stat& db_failures_;
 };
 
 }  // namespace sb::gateway

@@ -3,10 +3,14 @@
 
 #include <algorithm>
 #include <ctime>
+#include <iterator>
+#include <memory>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "gateway/engine/command_helpers.h"
+#include "gateway/engine/engine_slices.h"
 #include "gateway/usrloc/usrloc.h"
 #include "mi/cursor.h"
 #include "mi/reply_schema.h"
@@ -111,16 +115,31 @@ Result remove_contact(Usrloc& ul, const Args& a) {
   return mi::ok_value();
 }
 
-Result dump(Usrloc& ul, const Args& a) {
-  bool brief = a.integer("brief") != 0;
-  std::int64_t t = now();
-  Value aors = Value::array();
-  for (const auto& [key, contacts] : ul.all()) aors.push_back(aor_value(key, contacts, t, brief));
+/// AORs in each slice of a streamed ul_dump: about a millisecond of the engine's time.
+constexpr std::size_t kDumpSlice = 256;
+
+/// ul_dump: the skeleton now; the AORs a slice at a time on the engine thread, after the AOR the
+/// previous slice ended with, so the engine keeps answering REGISTERs during a long dump.
+Result dump(const SipServices& s, const Args& a) {
+  if (a.has("table_name") && a.str("table_name") != kLocationTable) return Error::failure(404, "Table not found");
+  if (!s.usrloc || !s.engine) return Error::failure(503, "SIP engine not running");
+  const bool brief = a.integer("brief") != 0;
+  const std::int64_t t = now();
   Value domain = Value::object();
   domain["name"] = kLocationTable;
   domain["hash_size"] = 1;  // one ordered tree, not a hash table
-  domain["AORs"] = std::move(aors);
-  return Value{{"Domains", Value::array({std::move(domain)})}};
+  domain["AORs"] = Value::array();
+  auto slice = [&s, brief, t](std::string& cursor, std::vector<Value>& out) {
+    if (!s.usrloc) throw std::runtime_error("the SIP engine stopped during the dump");
+    const auto& all = s.usrloc->all();
+    auto it = cursor.empty() ? all.begin() : all.upper_bound(cursor);
+    std::size_t n = 0;
+    for (; it != all.end() && n < kDumpSlice; ++it, ++n) out.push_back(aor_value(it->first, it->second, t, brief));
+    if (n) cursor = std::prev(it)->first;
+    return n != 0;
+  };
+  return mi::Streamed{Value{{"Domains", Value::array({std::move(domain)})}}, "/Domains/0/AORs",
+                      std::make_shared<EngineSlices>(*s.engine, std::move(slice))};
 }
 
 /// One page of AORs (with their contacts) in AOR order, from after the cursor, whose AOR starts
@@ -264,7 +283,7 @@ void register_usrloc_commands(mi::Registry& registry, const SipServices& s) {
                 .reply = object({{"Domains", array_of(object({{"name", str("`location`")},
                                                                {"hash_size", uint()},
                                                                {"AORs", array_of(aor_reply(true))}}))}}),
-                .handler = on_table(dump)});
+                .handler = [&s](const Args& a) { return dump(s, a); }});
 
   registry.add({.name = "ul_flush", .module = m,
                 .summary = "Remove expired contacts now (bindings are written through to the database)",

@@ -6,7 +6,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/engine/engine.h"
 #include "gateway/store/database.h"
+#include "gateway/store/store_module.h"
 #include "gateway/usrloc/usrloc.h"
 #include "gateway/usrloc/usrloc_commands.h"
 #include "gateway/usrloc/usrloc_events.h"
@@ -30,6 +32,22 @@ const ConfigSection kUsrlocSection = {
       .min = 1, .max = 3600,
       .doc = "Seconds between two sweeps that remove expired bindings from memory and from the database\n"
              "(1..3600). Default: 1."},
+     {.section = "usrloc", .key = "max_pending_writes", .type = KeyType::integer, .default_value = "4096",
+      .help = "Binding changes staged but not yet committed, at most (group commit).",
+      .min = 1, .max = 1000000,
+      .doc = "Group commit: a REGISTER's change is handed to the usrloc writer thread, which commits every\n"
+             "change staged so far in one SQLite transaction; the 200 is sent after that commit (a failed\n"
+             "commit answers 500). At most this many changes wait uncommitted (1..1000000); at the limit\n"
+             "the SIP engine waits for the writer, and new requests wait in the socket buffer, where\n"
+             "sip.overload_backlog_pct answers them 503. Each waiting change holds its request (a few kB).\n"
+             "Default: 4096."},
+     {.section = "usrloc", .key = "commit_gap_us", .type = KeyType::integer, .default_value = "30",
+      .help = "Group commit: the writer commits once no binding change arrived for this long (µs).",
+      .min = 0, .max = 100000,
+      .doc = "Group commit window, in microseconds (0..100000). After the first staged change the writer\n"
+             "waits while changes keep arriving, until none came for this long (at most 10 times this in\n"
+             "all), then commits them in one transaction: fewer, larger transactions write each B-tree page\n"
+             "once for many REGISTERs. 0 = commit at once (more WAL pages per REGISTER). Default: 30."},
     },
 };
 // clang-format on
@@ -53,6 +71,9 @@ class UsrlocModule final : public EngineModule {
   const ConfigSection* config_section() const override { return &kUsrlocSection; }
   void configure(const Config& cfg) override {
     interval_s_ = static_cast<unsigned>(cfg.get_int("usrloc.timer_interval_s"));
+    group_commit_.max_pending = static_cast<std::size_t>(cfg.get_int("usrloc.max_pending_writes"));
+    group_commit_.commit_gap = std::chrono::microseconds(cfg.get_int("usrloc.commit_gap_us"));
+    db_options_ = database_options(cfg);
   }
   void register_commands(mi::Registry& registry, const SipServices& services) override {
     register_usrloc_commands(registry, services);
@@ -65,15 +86,22 @@ class UsrlocModule final : public EngineModule {
       usrloc_->set_events(&*events_);
     }
     loaded_ = usrloc_->load(static_cast<std::int64_t>(std::time(nullptr)));
+    Engine* engine = &ctx.engine;
+    usrloc_->enable_group_commit(db_options_, group_commit_,
+                                 [engine](std::function<void()> job) { engine->defer(std::move(job)); });
     expiry_ = su_timer_create(su_root_task(ctx.root), static_cast<su_duration_t>(interval_s_ * 1000));
     if (!expiry_ || su_timer_run(expiry_, &on_expiry_timer, usrloc_.get()) < 0)
       throw std::runtime_error("cannot start the usrloc expiry timer");
     ctx.services.usrloc = usrloc_.get();
   }
   std::string summary() const override { return std::to_string(loaded_) + " bindings loaded"; }
+  bool busy() const override { return usrloc_ && usrloc_->pending_replies() != 0; }
   void quiesce() override {
     if (expiry_) su_timer_destroy(expiry_);
     expiry_ = nullptr;
+    // What is staged is committed; the replies waiting for it are sent by the engine's
+    // run_deferred() right after this, while the SIP stack still exists.
+    if (usrloc_) usrloc_->stop_writer();
   }
   void teardown(SipServices& services) override {
     services.usrloc = nullptr;
@@ -82,6 +110,8 @@ class UsrlocModule final : public EngineModule {
 
  private:
   unsigned interval_s_ = 1;
+  Usrloc::GroupCommit group_commit_;
+  DatabaseOptions db_options_;
   std::optional<UsrlocEvents> events_;
   std::unique_ptr<Usrloc> usrloc_;
   std::size_t loaded_ = 0;

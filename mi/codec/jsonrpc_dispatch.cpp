@@ -54,7 +54,8 @@ struct Batch {
 }  // namespace
 
 void dispatch_jsonrpc(Dispatcher& dispatcher, std::string_view text, const Caller& caller,
-                      JsonRpcDone done, std::size_t max_reply, std::string_view max_reply_key) {
+                      JsonRpcDone done, std::size_t max_reply, std::string_view max_reply_key,
+                      JsonRpcStream stream) {
   JsonRpcMessage msg = decode_jsonrpc(text);
   if (msg.error) {
     done(render_jsonrpc(*msg.error, nullptr));
@@ -81,8 +82,13 @@ void dispatch_jsonrpc(Dispatcher& dispatcher, std::string_view text, const Calle
       continue;
     }
     item.request.caller = caller;
+    // A single call may stream its reply (a notification's reply is never written).
+    const bool streams = stream && !batch && !item.notification;
+    item.request.caller.accepts_stream = streams;
     dispatcher.call(std::move(item.request),
-                    [deliver, id = item.id, notification = item.notification](Result res) {
+                    [deliver, id = item.id, notification = item.notification,
+                     stream = streams ? stream : JsonRpcStream()](Result res) {
+                      if (stream && res.is_stream()) return stream(chunked_jsonrpc(res.take_stream(), id));
                       deliver(notification ? std::nullopt
                                            : std::optional<std::string>(render_jsonrpc(res, id)));
                     });

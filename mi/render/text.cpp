@@ -17,6 +17,26 @@ std::string scalar_text(const Value& v) {
 }
 
 void unnamed(std::string& out, const Value& v, int level);
+void member(std::string& out, const std::string& key, const Value& v, int level);
+
+}  // namespace
+
+void render_text_element(std::string& out, std::string_view key, const Value& el, int level) {
+  if (el.is_structured()) {
+    indent(out, level);
+    out += key;
+    out += "::\n";
+    if (el.is_object())
+      for (auto it = el.begin(); it != el.end(); ++it)
+        member(out, escape_text_value(it.key()), it.value(), level + 1);
+    else
+      unnamed(out, el, level + 1);
+  } else {
+    member(out, std::string(key), el, level);
+  }
+}
+
+namespace {
 
 void member(std::string& out, const std::string& key, const Value& v, int level) {
   if (v.is_object()) {
@@ -26,20 +46,7 @@ void member(std::string& out, const std::string& key, const Value& v, int level)
     for (auto it = v.begin(); it != v.end(); ++it)
       member(out, escape_text_value(it.key()), it.value(), level + 1);
   } else if (v.is_array()) {
-    for (const Value& el : v) {
-      if (el.is_structured()) {
-        indent(out, level);
-        out += key;
-        out += "::\n";
-        if (el.is_object())
-          for (auto it = el.begin(); it != el.end(); ++it)
-            member(out, escape_text_value(it.key()), it.value(), level + 1);
-        else
-          unnamed(out, el, level + 1);
-      } else {
-        member(out, key, el, level);
-      }
-    }
+    for (const Value& el : v) render_text_element(out, key, el, level);
   } else {
     indent(out, level);
     out += key;

@@ -31,6 +31,9 @@ std::string render_text(const Result& r, const CommandSpec* spec);
 std::string render_uac_reply_text(const Value& v);
 /// Only the body lines of a successful Value (no status line, no terminating empty line).
 std::string render_text_body(const Value& v);
+/// One element of the array member `key` (already escaped) at `level`, as the body shows it:
+/// how a streamed reply (mi/render/chunked.h) writes its items one by one.
+void render_text_element(std::string& out, std::string_view key, const Value& el, int level);
 /// Escapes control characters and backslashes so a value stays on one line.
 std::string escape_text_value(std::string_view s);
 

@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <limits>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "gateway/store/database.h"
 #include "mi/statistics.h"
 #include "support/temp_dir.h"
+#include "support/wait.h"
 
 namespace sb::gateway {
 namespace {
@@ -330,6 +333,103 @@ TEST_F(UsrlocTest, Statistics) {
   EXPECT_EQ(stats_.match({"usrloc:location-expires"}).front()->kind(), mi::StatKind::counter);
   EXPECT_EQ(stats_.match({"usrloc:registered_users"}).front()->kind(), mi::StatKind::gauge);
   EXPECT_EQ(stats_.match({"usrloc:location-contacts"}).front()->kind(), mi::StatKind::gauge);
+}
+
+/// Group commit with the engine played by the test: the writer's reports are queued here and
+/// run on the test thread (run_posted), as the engine runs them on its own.
+class UsrlocGroupCommitTest : public UsrlocTest {
+ protected:
+  void enable(int busy_timeout_ms = 5000) {
+    DatabaseOptions o{tmp_ / "sb.db"};
+    o.busy_timeout_ms = busy_timeout_ms;
+    ul_->enable_group_commit(o, {}, [this](std::function<void()> job) {
+      std::lock_guard lk(mu_);
+      posted_.push_back(std::move(job));
+    });
+  }
+  /// Waits (bounded) for at least one report, then runs every queued one.
+  bool run_posted() {
+    bool any = test::wait_until([this] {
+      std::lock_guard lk(mu_);
+      return !posted_.empty();
+    });
+    std::vector<std::function<void()>> jobs;
+    {
+      std::lock_guard lk(mu_);
+      jobs.swap(posted_);
+    }
+    for (auto& j : jobs) j();
+    return any;
+  }
+  std::mutex mu_;
+  std::vector<std::function<void()>> posted_;
+};
+
+TEST_F(UsrlocGroupCommitTest, TheReplyWaitsForTheCommit) {
+  enable();
+  std::vector<bool> replies;
+  ul_->when_durable([&](bool ok) { replies.push_back(ok); });
+  EXPECT_EQ(replies, std::vector<bool>{true}) << "nothing staged: the reply goes at once";
+
+  ul_->stage("a@x", {contact("sip:a1", kNow + 100)});
+  EXPECT_EQ(uris(ul_->find("a@x")), (std::set<std::string>{"sip:a1"})) << "memory changes at once";
+  ul_->when_durable([&](bool ok) { replies.push_back(ok); });
+  EXPECT_EQ(replies.size(), 1u) << "the 200 must wait for the commit";
+  EXPECT_EQ(ul_->pending_replies(), 1u);
+  ASSERT_TRUE(run_posted());
+  EXPECT_EQ(replies, (std::vector<bool>{true, true}));
+  EXPECT_EQ(ul_->pending_replies(), 0u);
+  EXPECT_EQ(rows(*db_, "aor = 'a@x'"), 1) << "committed before the reply";
+  EXPECT_EQ(stat_value(stats_, "usrloc:db_commits"), 1);
+}
+
+TEST_F(UsrlocGroupCommitTest, APutAfterStagedChangesLandsLast) {
+  enable();
+  ul_->stage("a@x", {contact("sip:staged", kNow + 100)});
+  ul_->put("a@x", {contact("sip:put", kNow + 100)});  // a ul_* command: waits for the writer first
+  auto again = reload(kNow);
+  EXPECT_EQ(uris(again->ul->find("a@x")), (std::set<std::string>{"sip:put"}));
+  run_posted();
+}
+
+TEST_F(UsrlocGroupCommitTest, AFailedCommitAnswersNotOkAndRestoresMemoryFromTheDatabase) {
+  enable(50);
+  ul_->stage("a@x", {contact("sip:a1", kNow + 100)});
+  ASSERT_TRUE(run_posted());
+  // Another connection holds the write lock longer than the writer's busy timeout.
+  auto other = open();
+  other->exec("BEGIN IMMEDIATE");
+  ul_->stage("a@x", {contact("sip:a2", kNow + 100)});
+  ul_->stage("b@x", {contact("sip:b1", kNow + 100)});
+  std::vector<bool> replies;
+  ul_->when_durable([&](bool ok) { replies.push_back(ok); });
+  // One transaction or two (the writer may have started before b@x was staged): both fail.
+  ASSERT_TRUE(test::wait_until([&] {
+    run_posted();
+    return ul_->pending_replies() == 0;
+  }));
+  other->exec("ROLLBACK");
+  EXPECT_EQ(replies, std::vector<bool>{false});
+  EXPECT_EQ(uris(ul_->find("a@x")), (std::set<std::string>{"sip:a1"})) << "what the database holds";
+  EXPECT_EQ(ul_->find("b@x"), nullptr);
+  EXPECT_EQ(ul_->contact_count(), 1u);
+  EXPECT_EQ(stat_value(stats_, "usrloc:db_failed_changes"), 2);
+  // The next change commits again.
+  ul_->stage("b@x", {contact("sip:b2", kNow + 100)});
+  ul_->when_durable([&](bool ok) { replies.push_back(ok); });
+  ASSERT_TRUE(run_posted());
+  EXPECT_EQ(replies, (std::vector<bool>{false, true}));
+  EXPECT_EQ(rows(*db_, "aor = 'b@x'"), 1);
+}
+
+TEST_F(UsrlocGroupCommitTest, ExpiryGoesThroughTheWriter) {
+  enable();
+  ul_->stage("a@x", {contact("sip:a1", kNow + 10), contact("sip:a2", kNow + 100)});
+  EXPECT_EQ(ul_->expire(kNow + 10), 1u);
+  ul_->stop_writer();
+  run_posted();
+  EXPECT_EQ(rows(*db_), 1);
+  EXPECT_EQ(rows(*db_, "contact = 'sip:a2'"), 1);
 }
 
 TEST(UsrlocMemory, WorksWithoutADatabase) {

@@ -156,10 +156,18 @@ struct FifoTransport::Impl {
                       mi::Role::admin};
     SerRequest request{dialect, std::move(r.command), std::move(r.params),
                        std::make_shared<const std::string>(std::move(r.json))};
+    SerStreamReply pieces;
+    if (!r.reply_name.empty())
+      pieces = [this, reply = r.reply_name, dialect](std::shared_ptr<mi::ChunkedReply> out) {
+        // A JSON-RPC reply ends with its newline, as a whole one does (finish_line).
+        if (dialect == SerDialect::json) out = mi::followed_by(std::move(out), "\n");
+        writer.send_pieces(reply, std::move(out));
+      };
     dispatch_ser(dispatcher, std::move(request), std::move(caller),
                  [this, reply = r.reply_name, finish_line](std::optional<std::string> out) {
                    if (out) send_reply(reply, finish_line(std::move(*out)));
-                 });
+                 },
+                 std::move(pieces));
   }
 
   void run() {

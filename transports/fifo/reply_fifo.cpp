@@ -118,19 +118,33 @@ std::string write_until(int fd, const std::string& path, std::string_view bytes,
   return {};
 }
 
+// open_checked(), retried while the client has not opened its end for reading yet.
+std::string open_with_retries(const ReplyOptions& o, const std::string& path, Fd& fd) {
+  for (int attempt = 0;; ++attempt) {
+    bool no_reader = false;
+    std::string err = open_checked(path, o.fifo_gid, fd, no_reader);
+    if (err.empty() || !no_reader || attempt >= o.open_retries) return err;
+    std::this_thread::sleep_for(o.open_retry_interval);
+  }
+}
+
 }  // namespace
 
 std::string write_reply_fifo(const ReplyOptions& o, const std::string& name, std::string_view bytes) {
   std::string path = o.reply_dir + "/" + name;
   Fd fd;
-  for (int attempt = 0;; ++attempt) {
-    bool no_reader = false;
-    std::string err = open_checked(path, o.fifo_gid, fd, no_reader);
-    if (err.empty()) break;
-    if (!no_reader || attempt >= o.open_retries) return err;
-    std::this_thread::sleep_for(o.open_retry_interval);
-  }
+  if (std::string err = open_with_retries(o, path, fd); !err.empty()) return err;
   return write_until(fd.fd, path, bytes, 0, Clock::now() + o.write_timeout, o.write_timeout);
+}
+
+void ReplyWriter::delivered(const std::string& why) {
+  if (why.empty()) {
+    replies_.inc();
+  } else {
+    failures_.inc();
+    spdlog::warn("fifo: reply not delivered: {}", why);
+  }
+  pending_.fetch_sub(1);
 }
 
 ReplyWriter::ReplyWriter(ReplyOptions options, mi::Statistics& stats)
@@ -168,13 +182,39 @@ void ReplyWriter::send(std::string name, std::string bytes) {
         fd->fd >= 0 ? write_until(fd->fd, path, bytes, written, Clock::now() + options_.write_timeout,
                                   options_.write_timeout)
                     : write_reply_fifo(options_, name, bytes);
-    if (why.empty()) {
-      replies_.inc();
-    } else {
-      failures_.inc();
-      spdlog::warn("fifo: reply not delivered: {}", why);
-    }
+    delivered(why);
+  });
+  if (!queued) {
     pending_.fetch_sub(1);
+    failures_.inc();
+  }
+}
+
+void ReplyWriter::send_pieces(std::string name, std::shared_ptr<mi::ChunkedReply> reply) {
+  // Always on the pool: pulling pieces may wait for the engine (the next slice) and for the
+  // client (a full pipe), and the caller may be the engine thread.
+  pending_.fetch_add(1);
+  bool queued = pool_.post([this, name = std::move(name), reply = std::move(reply)] {
+    std::string path = options_.reply_dir + "/" + name;
+    Fd fd;
+    std::string why = open_with_retries(options_, path, fd);
+    std::string piece;
+    bool more = why.empty();
+    while (more) {
+      piece.clear();
+      try {
+        more = reply->next(piece);
+      } catch (const std::exception& e) {
+        // The client sees the reply end early (no final empty line / closing brace).
+        why = fmt::format("{}: the reply was cut short: {}", path, e.what());
+        break;
+      }
+      // write_timeout bounds each piece: a client that keeps reading may take as long as it
+      // needs in all; one that stops is given up on.
+      why = write_until(fd.fd, path, piece, 0, Clock::now() + options_.write_timeout, options_.write_timeout);
+      if (!why.empty()) break;
+    }
+    delivered(why);
   });
   if (!queued) {
     pending_.fetch_sub(1);

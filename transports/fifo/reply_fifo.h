@@ -14,9 +14,11 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "mi/render/chunked.h"
 #include "mi/statistics.h"
 #include "mi/worker_pool.h"
 
@@ -44,10 +46,15 @@ class ReplyWriter {
   ReplyWriter(ReplyOptions options, mi::Statistics& stats);
   /// Queues the write of `bytes` to reply FIFO `name` (already checked with check_reply_name).
   void send(std::string name, std::string bytes);
+  /// Writes a reply piece by piece (a streamed result) on the writer pool: each piece is pulled
+  /// when the previous one is written, so only one piece is held at a time.
+  void send_pieces(std::string name, std::shared_ptr<mi::ChunkedReply> reply);
   /// Waits until the queued writes are done or the deadline passes, then stops the writers.
   void finish(std::chrono::milliseconds deadline);
 
  private:
+  /// Counts one reply written (`why` empty) or not (logged), and that it is no longer pending.
+  void delivered(const std::string& why);
   ReplyOptions options_;
   mi::WorkerPool pool_;
   mi::Stat& replies_;

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "mi/dispatcher.h"
+#include "mi/render/chunked.h"
 #include "transports/http/http_config.h"
 
 struct MHD_Connection;
@@ -40,6 +41,9 @@ struct HttpReply {
   std::string content_type;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  /// Instead of `body`: a reply written piece by piece with chunked transfer encoding (a
+  /// streamed result, mi/render/chunked.h), each piece pulled when the socket takes more.
+  std::shared_ptr<mi::ChunkedReply> pieces{};
 };
 
 /// A text/plain reply (the body gets a trailing newline).

@@ -16,18 +16,20 @@ SerDialect ser_dialect_of(std::string_view data) {
 }
 
 void dispatch_ser(mi::Dispatcher& dispatcher, SerRequest request, mi::Caller caller,
-                  SerReply reply) {
+                  SerReply reply, SerStreamReply stream) {
   if (request.dialect == SerDialect::json) {
     auto text = request.json ? request.json : std::make_shared<const std::string>();
-    mi::dispatch_jsonrpc(dispatcher, *text, caller,
-                         [reply = std::move(reply), text](std::optional<std::string> out) {
-                           reply(std::move(out));
-                         });
+    mi::dispatch_jsonrpc(
+        dispatcher, *text, caller,
+        [reply = std::move(reply), text](std::optional<std::string> out) { reply(std::move(out)); }, SIZE_MAX, {},
+        std::move(stream));
     return;
   }
   const mi::CommandSpec* spec = dispatcher.registry().find_case_insensitive(request.command);
+  caller.accepts_stream = static_cast<bool>(stream);
   mi::Request req{std::move(request.command), std::move(request.params), std::move(caller), true};
-  dispatcher.call(std::move(req), [reply = std::move(reply), spec](mi::Result res) {
+  dispatcher.call(std::move(req), [reply = std::move(reply), stream = std::move(stream), spec](mi::Result res) {
+    if (stream && res.is_stream()) return stream(mi::chunked_text(res.take_stream(), spec));
     reply(mi::render_text(res, spec));
   });
 }

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "mi/dispatcher.h"
+#include "mi/render/chunked.h"
 
 namespace sb::transports {
 
@@ -34,11 +35,14 @@ struct SerRequest {
 
 /// The rendered reply; nullopt for a JSON-RPC notification (nothing to send).
 using SerReply = std::function<void(std::optional<std::string>)>;
+/// A streamed reply to write in pieces (mi/render/chunked.h), in the request's dialect.
+using SerStreamReply = std::function<void(std::shared_ptr<mi::ChunkedReply>)>;
 
 /// Runs the request and renders its reply in its dialect (text: mi::render_text with the
 /// command's own text form, e.g. t_uac_dlg's status line; json: one JSON-RPC response or batch).
+/// With `stream`, a streamed result (ul_dump …) goes there to be written in pieces.
 void dispatch_ser(mi::Dispatcher& dispatcher, SerRequest request, mi::Caller caller,
-                  SerReply reply);
+                  SerReply reply, SerStreamReply stream = {});
 
 /// An error found while framing or decoding, rendered in the request's dialect.
 std::string render_ser_error(SerDialect dialect, const mi::Error& error);

@@ -49,7 +49,13 @@ HttpRoute json_route(mi::Dispatcher& dispatcher, const HttpConfig& cfg) {
     };
   r.handle = [&dispatcher, max = cfg.max_reply](HttpRequest& req, HttpRespond respond) {
     mi::Request call{req.params.at("command"), params_of(req.query("params")), req.caller, false};
+    call.caller.accepts_stream = true;
     dispatcher.call(std::move(call), [respond = std::move(respond), max](mi::Result res) {
+      if (res.is_stream()) {  // written piece by piece, never held whole: no http.max_reply
+        HttpReply r{200, "application/json", {}, {}};
+        r.pieces = mi::chunked_json(res.take_stream());
+        return respond(std::move(r));
+      }
       if (res.ok()) {
         std::string text = mi::to_compact_json(res.value());
         if (text.size() <= max) return respond(HttpReply{200, "application/json", std::move(text), {}});

@@ -15,11 +15,18 @@ HttpRoute mi_route(mi::Dispatcher& dispatcher, const HttpConfig& cfg) {
   r.handle = [&dispatcher, max = cfg.max_reply](HttpRequest& req, HttpRespond respond) {
     mi::dispatch_jsonrpc(
         dispatcher, req.body, req.caller,
-        [respond = std::move(respond)](std::optional<std::string> out) {
+        [respond](std::optional<std::string> out) {
           if (out) respond(HttpReply{200, "application/json", std::move(*out), {}});
           else respond(HttpReply{202, {}, {}, {}});  // notifications only
         },
-        max, "http.max_reply");
+        max, "http.max_reply",
+        // A streamed result (ul_dump …) is written piece by piece: never held whole, so
+        // http.max_reply does not apply to it.
+        [respond](std::shared_ptr<mi::ChunkedReply> pieces) {
+          HttpReply r{200, "application/json", {}, {}};
+          r.pieces = std::move(pieces);
+          respond(std::move(r));
+        });
   };
   return r;
 }

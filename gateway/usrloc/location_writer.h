@@ -1,0 +1,101 @@
+// location_writer.h: group commit for the `location` table. The engine stages each change of an
+// AOR's bindings here and goes on; this writer's thread takes everything staged so far, writes it
+// in one SQLite transaction on its own connection and commits, then reports the range of changes
+// that is now durable (or that failed). The registrar sends a REGISTER's 200 only after the
+// report covering its change (Usrloc::when_durable), so a 200 still means committed, while the
+// engine thread never waits for SQLite and one commit serves every REGISTER of a burst.
+//
+// Bounded: at most `max_pending` changes wait uncommitted; stage() blocks the engine (so SIP
+// requests wait in the socket buffer, where the overload protection sees them) until the writer
+// has caught up.
+//
+// Threading: stage(), wait_idle() and stop() from one thread (the engine); `on_done` runs on the
+// writer's thread (it posts to the engine). Its Database is opened, used and closed on its thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gateway/store/database.h"
+#include "gateway/usrloc/usrloc.h"
+
+namespace sb::gateway {
+
+class LocationWriter {
+ public:
+  /// One change, in the order staged.
+  struct Change {
+    enum class Kind { put_aor, delete_expired } kind = Kind::put_aor;
+    std::string aor;                ///< put_aor: the AOR whose rows are replaced
+    std::vector<Contact> contacts;  ///< put_aor: its bindings now (empty: none left)
+    std::int64_t now = 0;           ///< delete_expired: rows expiring at or before this go
+  };
+  /// What one transaction did: changes [first, last] committed (ok) or rolled back (with the
+  /// AORs they touched, whose memory the engine restores from the database).
+  struct Done {
+    std::uint64_t first = 0, last = 0;
+    bool ok = true;
+    std::string error;
+    std::vector<std::string> failed_aors;
+  };
+  struct Stats {
+    std::uint64_t transactions = 0, changes = 0, failed = 0, largest_batch = 0;
+  };
+
+  struct Tuning {
+    std::size_t max_pending = 4096;  ///< changes staged and not yet committed, at most
+    /// A transaction starts once no change arrived for this long (at most 10 gaps after the
+    /// first); 0 = at once.
+    std::chrono::microseconds commit_gap{30};
+    /// WAL frames after which this thread checkpoints (PASSIVE), after reporting its batch; the
+    /// store's Checkpointer thread copies most of them before, concurrently.
+    int checkpoint_frames = 8000;
+  };
+
+  LocationWriter(DatabaseOptions options, Tuning tuning, std::function<void(Done)> on_done);
+  ~LocationWriter();  ///< stop()
+  LocationWriter(const LocationWriter&) = delete;
+  LocationWriter& operator=(const LocationWriter&) = delete;
+
+  /// Queues a change; returns its sequence number (1, 2, …). Blocks while `max_pending` changes
+  /// are uncommitted. Throws StoreError once stopped.
+  std::uint64_t stage(Change change);
+  /// Waits until every change staged so far is committed or rolled back (on_done called).
+  void wait_idle();
+  /// Writes what is staged, then ends the thread. Idempotent.
+  void stop();
+  Stats stats() const;
+
+ private:
+  void run();
+  Done write(std::deque<Change>& batch, std::uint64_t first);
+
+  DatabaseOptions options_;
+  std::size_t max_pending_;
+  std::chrono::microseconds gap_;
+  int checkpoint_frames_;
+  std::function<void(Done)> on_done_;
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;   ///< the writer waits for changes
+  std::condition_variable space_cv_;  ///< stage() and wait_idle() wait for the writer
+  std::deque<Change> queue_;
+  std::uint64_t staged_ = 0;   ///< sequence number of the last change staged
+  std::uint64_t finished_ = 0; ///< … of the last change committed or rolled back
+  bool stopping_ = false;
+  bool writer_waiting_ = false;
+  std::string open_error_;
+  Database* db_ = nullptr;  ///< the writer thread's connection (its own thread only)
+  int wal_frames_ = 0;      ///< frames in the WAL after the last commit (writer thread)
+  Stats stats_;
+  std::thread thread_;
+};
+
+}  // namespace sb::gateway

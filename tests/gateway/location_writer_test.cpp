@@ -1,0 +1,202 @@
+// location_writer_test.cpp: gateway/usrloc/location_writer.h with a real SQLite file — every
+// staged change committed and reported in order, a burst in one transaction, the bound on
+// uncommitted changes, a failed transaction reported with its AORs, expired rows deleted, and the
+// WAL file kept bounded by the writer's own checkpoints.
+// Threading: the test thread stages (as the engine does); reports arrive on the writer's thread
+// and are collected under a mutex.
+#include "gateway/usrloc/location_writer.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "gateway/store/database.h"
+#include "gateway/usrloc/location_table.h"
+#include "support/temp_dir.h"
+#include "support/wait.h"
+
+namespace sb::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+using test::TempDir;
+
+Contact contact(const std::string& uri, std::int64_t expires, std::uint64_t id) {
+  Contact c;
+  c.id = id;
+  c.uri = uri;
+  c.expires = expires;
+  c.callid = "call-" + uri;
+  c.cseq = 1;
+  return c;
+}
+
+LocationWriter::Change put(const std::string& aor, std::vector<Contact> contacts) {
+  return {.kind = LocationWriter::Change::Kind::put_aor, .aor = aor, .contacts = std::move(contacts), .now = 0};
+}
+
+class LocationWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Database db(options());
+    db.migrate();
+  }
+  DatabaseOptions options() const {
+    DatabaseOptions o{tmp_ / "sb.db"};
+    o.auto_checkpoint = false;
+    return o;
+  }
+  std::unique_ptr<LocationWriter> writer(LocationWriter::Tuning t = {}) {
+    return std::make_unique<LocationWriter>(options(), t, [this](LocationWriter::Done d) {
+      std::lock_guard lk(mu_);
+      done_.push_back(std::move(d));
+    });
+  }
+  std::vector<LocationWriter::Done> reports() {
+    std::lock_guard lk(mu_);
+    return done_;
+  }
+  std::int64_t rows(const std::string& where = "1") {
+    Database db(options());
+    auto st = db.prepare("SELECT count(*) FROM location WHERE " + where);
+    EXPECT_TRUE(st.step());
+    return st.integer(0);
+  }
+
+  TempDir tmp_;
+  std::mutex mu_;
+  std::vector<LocationWriter::Done> done_;
+};
+
+TEST_F(LocationWriterTest, EveryStagedChangeIsCommittedAndReportedInOrder) {
+  auto w = writer();
+  std::uint64_t last = 0;
+  for (int i = 0; i < 500; ++i) {
+    std::string aor = "u" + std::to_string(i % 50) + "@x";
+    last = w->stage(put(aor, {contact("sip:" + std::to_string(i) + "@h", 2'000'000'000, static_cast<std::uint64_t>(i + 1))}));
+  }
+  EXPECT_EQ(last, 500u);
+  w->wait_idle();
+  auto done = reports();
+  ASSERT_FALSE(done.empty());
+  std::uint64_t next = 1;
+  for (const auto& d : done) {
+    EXPECT_TRUE(d.ok) << d.error;
+    EXPECT_EQ(d.first, next) << "reports cover every change once, in order";
+    EXPECT_GE(d.last, d.first);
+    next = d.last + 1;
+  }
+  EXPECT_EQ(next, 501u);
+  // Each AOR holds its last change only: 50 AORs, one row each, the i of 450..499.
+  EXPECT_EQ(rows(), 50);
+  EXPECT_EQ(rows("contact = 'sip:499@h' AND aor = 'u49@x'"), 1);
+  EXPECT_EQ(rows("contact = 'sip:449@h'"), 0);
+  auto s = w->stats();
+  EXPECT_EQ(s.changes, 500u);
+  EXPECT_EQ(s.transactions, done.size());
+  EXPECT_EQ(s.failed, 0u);
+}
+
+TEST_F(LocationWriterTest, ABurstSharesOneTransaction) {
+  // A long commit gap: the writer keeps gathering while the burst arrives (50 stages take far
+  // less than 200 ms), then writes all of it in one transaction.
+  auto w = writer({.max_pending = 4096, .commit_gap = 200ms, .checkpoint_frames = 8000});
+  for (int i = 0; i < 50; ++i)
+    w->stage(put("b" + std::to_string(i) + "@x", {contact("sip:b@h", 2'000'000'000, static_cast<std::uint64_t>(i + 1))}));
+  w->wait_idle();
+  auto s = w->stats();
+  EXPECT_EQ(s.transactions, 1u);
+  EXPECT_EQ(s.largest_batch, 50u);
+  EXPECT_EQ(rows(), 50);
+}
+
+TEST_F(LocationWriterTest, AtMostMaxPendingChangesWaitUncommitted) {
+  // max_pending 1: stage() returns only once the previous change is committed, so every
+  // transaction holds exactly one change.
+  auto w = writer({.max_pending = 1, .commit_gap = 0us, .checkpoint_frames = 8000});
+  for (int i = 0; i < 40; ++i)
+    w->stage(put("p" + std::to_string(i) + "@x", {contact("sip:p@h", 2'000'000'000, static_cast<std::uint64_t>(i + 1))}));
+  w->wait_idle();
+  auto done = reports();
+  ASSERT_EQ(done.size(), 40u);
+  for (const auto& d : done) EXPECT_EQ(d.first, d.last);
+  EXPECT_EQ(w->stats().largest_batch, 1u);
+}
+
+TEST_F(LocationWriterTest, AFailedTransactionIsReportedWithItsAors) {
+  auto w = writer({.max_pending = 4096, .commit_gap = 0us, .checkpoint_frames = 8000});
+  w->stage(put("ok@x", {contact("sip:ok@h", 2'000'000'000, 1)}));
+  w->wait_idle();
+  {
+    Database db(options());
+    db.exec("CREATE TRIGGER refuse BEFORE INSERT ON location BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+  }
+  w->stage(put("bad@x", {contact("sip:bad@h", 2'000'000'000, 2)}));
+  w->wait_idle();
+  auto done = reports();
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_TRUE(done[0].ok);
+  EXPECT_FALSE(done[1].ok);
+  EXPECT_EQ(done[1].first, 2u);
+  EXPECT_EQ(done[1].last, 2u);
+  EXPECT_NE(done[1].error.find("refused by the test"), std::string::npos) << done[1].error;
+  EXPECT_EQ(done[1].failed_aors, std::vector<std::string>{"bad@x"});
+  EXPECT_EQ(rows("aor = 'bad@x'"), 0) << "rolled back";
+  EXPECT_EQ(w->stats().failed, 1u);
+}
+
+TEST_F(LocationWriterTest, DeleteExpiredRemovesOnlyExpiredRows) {
+  auto w = writer();
+  w->stage(put("a@x", {contact("sip:old@h", 100, 1), contact("sip:new@h", 300, 2), contact("sip:perm@h", 0, 3)}));
+  w->stage({.kind = LocationWriter::Change::Kind::delete_expired, .aor = {}, .contacts = {}, .now = 200});
+  w->wait_idle();
+  Database db(options());
+  auto left = read_location_rows(db, "a@x");
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].uri, "sip:new@h");
+  EXPECT_EQ(left[1].uri, "sip:perm@h");
+}
+
+TEST_F(LocationWriterTest, TheWalFileStaysBounded) {
+  // Without its checkpoints nothing would ever copy the WAL back (this test runs no
+  // Checkpointer): 3000 changes of ~1 page each would make a WAL of ~12 MB.
+  auto w = writer({.max_pending = 4096, .commit_gap = 0us, .checkpoint_frames = 100});
+  for (int i = 0; i < 3000; ++i)
+    w->stage(put("w" + std::to_string(i) + "@x", {contact("sip:w@h", 2'000'000'000, static_cast<std::uint64_t>(i + 1))}));
+  w->wait_idle();
+  struct stat st {};
+  ASSERT_EQ(::stat((tmp_ / "sb.db-wal").c_str(), &st), 0);
+  EXPECT_LT(st.st_size, 4 * 1024 * 1024) << "the WAL restarts after the writer's checkpoints";
+  EXPECT_EQ(rows(), 3000);
+}
+
+TEST_F(LocationWriterTest, StopCommitsWhatIsStagedThenRefusesMore) {
+  auto w = writer({.max_pending = 4096, .commit_gap = 50ms, .checkpoint_frames = 8000});
+  for (int i = 0; i < 20; ++i)
+    w->stage(put("s" + std::to_string(i) + "@x", {contact("sip:s@h", 2'000'000'000, static_cast<std::uint64_t>(i + 1))}));
+  w->stop();
+  EXPECT_EQ(rows(), 20);
+  EXPECT_THROW(w->stage(put("late@x", {})), StoreError);
+}
+
+TEST_F(LocationWriterTest, AnUnopenableDatabaseFailsAtConstruction) {
+  {
+    Database db(options());  // a regular file where the path wants a directory
+  }
+  DatabaseOptions o{tmp_ / "sb.db/inside.db"};
+  try {
+    LocationWriter w(o, {}, nullptr);
+    FAIL() << "opened a database under a regular file";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("usrloc writer"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace sb::gateway

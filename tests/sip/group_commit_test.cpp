@@ -1,0 +1,122 @@
+// group_commit_test.cpp: the registrar's 200 waits for the usrloc writer's commit (issue #16) —
+// a commit that fails answers 500 and leaves the binding as the database holds it, and a kill -9
+// in the middle of a REGISTER flood loses no binding whose 200 went out.
+#include <signal.h>
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "sip/sip_test_util.h"
+
+namespace sb::test::sip {
+namespace {
+
+constexpr auto kReply = 3s;
+
+/// Runs `sql` on the daemon's database from a connection of the test's own.
+void exec_on(const TestDaemon& d, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(d.db_path().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+TEST(SipGroupCommit, AFailedCommitAnswers500AndKeepsWhatTheDatabaseHolds) {
+  TestDaemon d;
+  SipPeer peer(d.sip_port());
+  const std::string user = test_user();
+  auto r = make_register(user, "example.com", {"<" + peer.contact_uri("first") + ">"}, "300");
+  auto a = peer.request(r, kReply);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 200) << a->raw;
+
+  // From now on every INSERT into location fails inside the writer's transaction.
+  exec_on(d, "CREATE TRIGGER refuse BEFORE INSERT ON location BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+  auto r2 = make_register(user, "example.com", {"<" + peer.contact_uri("second") + ">"}, "300");
+  a = peer.request(r2, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 500) << a->raw;
+  EXPECT_EQ(a->reason, "Server Internal Error (database)");
+  EXPECT_EQ(d.stat("usrloc:db_failed_changes"), 1);
+
+  // Memory took back what the database holds: the first binding only.
+  json cs = show_contacts(d, user + "@example.com");
+  ASSERT_EQ(cs.size(), 1u) << cs.dump();
+  EXPECT_EQ(cs[0]["Contact"], peer.contact_uri("first"));
+  auto query = make_register(user, "example.com");
+  a = peer.request(query, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 200) << a->raw;
+  EXPECT_EQ(a->contacts().size(), 1u) << a->raw;
+
+  exec_on(d, "DROP TRIGGER refuse");
+  next_cseq(r2);
+  a = peer.request(r2, kReply);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 200) << a->raw;
+  EXPECT_EQ(a->contacts().size(), 2u) << a->raw;
+  EXPECT_NE(d.log().find("could not be committed (answered 500): refused by the test"), std::string::npos) << d.log();
+  EXPECT_EQ(d.stop(SIGTERM), 0) << d.log();
+  expect_clean_log(d);
+}
+
+TEST(SipGroupCommit, Kill9UnderLoadKeepsEveryAcknowledgedBinding) {
+  // The first daemon object stays alive (its destructor would remove the database).
+  TestDaemon first;
+  SipPeer peer(first.sip_port());
+  constexpr int kWindow = 32, kAcked = 20000, kMax = 400000;
+  std::map<std::string, int> sent;  // Call-ID → user index
+  std::set<int> acked;
+  int next = 0, in_flight = 0, errors = 0;
+  auto send_one = [&] {
+    auto r = make_register("load" + std::to_string(next), "kill9.example.com",
+                           {"<" + peer.contact_uri("load" + std::to_string(next)) + ">"}, "600");
+    std::string text = peer.build(r);
+    sent[r.call_id] = next++;
+    peer.send_raw(text);
+    ++in_flight;
+  };
+  auto start = std::chrono::steady_clock::now();
+  while (in_flight < kWindow) send_one();
+  // Keep kWindow REGISTERs in flight; once kAcked are acknowledged, kill -9 with the window
+  // still full (changes staged, commits under way).
+  while (static_cast<int>(acked.size()) < kAcked && next < kMax) {
+    auto m = peer.receive(kReply);
+    ASSERT_TRUE(m) << "no reply within 3 s; " << acked.size() << " acknowledged";
+    if (m->is_request || m->status < 200) continue;
+    --in_flight;
+    auto it = sent.find(m->header("Call-ID"));
+    ASSERT_NE(it, sent.end()) << m->raw;
+    if (m->status == 200) acked.insert(it->second);
+    else ++errors;
+    send_one();
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(first.stop(SIGKILL), 128 + SIGKILL);
+  EXPECT_EQ(errors, 0);
+  std::printf("[ load      ] %zu acknowledged in %.2f s (%.0f REGISTER/s), %d in flight at the kill\n",
+              acked.size(), secs, static_cast<double>(acked.size()) / secs, in_flight);
+
+  TestDaemon second({"core.db=" + first.db_path()});
+  json dump = rpc(second, "ul_dump", json::array({1}));
+  ASSERT_TRUE(dump.contains("result")) << dump.dump().substr(0, 500);
+  std::set<std::string> present;
+  for (const auto& a : dump["result"]["Domains"][0]["AORs"]) present.insert(a["AOR"].get<std::string>());
+  int lost = 0;
+  for (int i : acked)
+    if (!present.contains("load" + std::to_string(i) + "@kill9.example.com")) ++lost;
+  EXPECT_EQ(lost, 0) << "acknowledged bindings missing after kill -9 and restart";
+  EXPECT_GE(present.size(), acked.size());
+  expect_clean_stop(second);
+}
+
+}  // namespace
+}  // namespace sb::test::sip
