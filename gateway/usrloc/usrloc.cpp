@@ -1,4 +1,4 @@
-// usrloc.cpp: the location table in memory and its write-through persistence.
+// usrloc.cpp: the location table in memory, its synchronous writes and its group commit.
 #include "gateway/usrloc/usrloc.h"
 #include "gateway/usrloc/usrloc_events.h"
 

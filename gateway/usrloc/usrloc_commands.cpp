@@ -286,7 +286,7 @@ void register_usrloc_commands(mi::Registry& registry, const SipServices& s) {
                 .handler = [&s](const Args& a) { return dump(s, a); }});
 
   registry.add({.name = "ul_flush", .module = m,
-                .summary = "Remove expired contacts now (bindings are written through to the database)",
+                .summary = "Remove expired contacts now (from memory and from the database)",
                 .flags = mi::kEngine | mi::kAdmin,  // a flush (command.h: kAdmin)
                 .reply = ok(),
                 .handler = on_table([](Usrloc& ul, const Args&) -> Result {

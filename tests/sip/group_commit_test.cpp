@@ -72,7 +72,7 @@ TEST(SipGroupCommit, Kill9UnderLoadKeepsEveryAcknowledgedBinding) {
   // The first daemon object stays alive (its destructor would remove the database).
   TestDaemon first;
   SipPeer peer(first.sip_port());
-  constexpr int kWindow = 32, kAcked = 20000, kMax = 400000;
+  constexpr int kWindow = 32, kAcked = 8000, kMax = 400000;
   std::map<std::string, int> sent;  // Call-ID → user index
   std::set<int> acked;
   int next = 0, in_flight = 0, errors = 0;

@@ -24,7 +24,7 @@ namespace sb::test::sip {
 namespace {
 
 constexpr auto kReply = 3s;
-constexpr int kAors = 3000;  // ~12 slices of 256, ~1 MB of text: dozens of pieces
+constexpr int kAors = 1200;  // ~5 slices of 256, ~400 kB of text: a dozen pieces
 const std::string kDomain = "stream.example.com";
 
 /// REGISTERs load0 … load<n-1>@kDomain, 32 in flight; every one must be answered 200.
@@ -203,7 +203,7 @@ TEST_F(UlDumpStream, TheEngineAnswersRegistersWhileADumpWaitsForItsReader) {
 
 TEST_F(UlDumpStream, SubscriberListWithoutALimitStreamsEverySubscriber) {
   const TestDaemon& d = *daemon_;
-  constexpr int kSubs = 600;  // a little over two slices of 256
+  constexpr int kSubs = 300;  // more than one slice of 256
   std::set<std::pair<std::string, std::string>> want;  // (domain, username): the list's order
   for (int i = 0; i < kSubs; ++i) {
     std::string user = "sub" + std::to_string(i);

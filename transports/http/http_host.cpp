@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <condition_variable>
 #include <cstdarg>
 #include <mutex>
@@ -38,6 +37,7 @@
 #include "transports/http/http_cors.h"
 #include "transports/http/http_request_checks.h"
 #include "transports/http/mhd.h"
+#include "transports/http/piecewise_response.h"
 #include "transports/http/websocket_bridge.h"
 #include "transports/net/address.h"
 #include "transports/net/printable.h"
@@ -164,41 +164,6 @@ struct HttpHost::Impl {
     else if (r.status < 500) responses_4xx.inc();
     else responses_5xx.inc();
     return ok;
-  }
-
-  /// A response whose body MHD pulls piece by piece (chunked transfer encoding), on its own
-  /// thread, when the socket takes more; a source that fails ends the connection without the
-  /// final chunk, so the client sees the reply incomplete.
-  static MHD_Response* piecewise_response(std::shared_ptr<mi::ChunkedReply> pieces) {
-    struct Reader {
-      std::shared_ptr<mi::ChunkedReply> pieces;
-      std::string buffer;
-      std::size_t offset = 0;
-      bool last = false;
-    };
-    auto* reader = new Reader{std::move(pieces), {}, 0, false};
-    auto read = [](void* cls, std::uint64_t /*pos*/, char* buf, std::size_t max) -> ssize_t {
-      auto* rd = static_cast<Reader*>(cls);
-      while (rd->offset == rd->buffer.size()) {
-        if (rd->last) return MHD_CONTENT_READER_END_OF_STREAM;
-        rd->buffer.clear();
-        rd->offset = 0;
-        try {
-          rd->last = !rd->pieces->next(rd->buffer);
-        } catch (const std::exception& e) {
-          spdlog::warn("http: a streamed reply was cut short: {}", e.what());
-          return MHD_CONTENT_READER_END_WITH_ERROR;
-        }
-      }
-      std::size_t n = std::min(max, rd->buffer.size() - rd->offset);
-      std::memcpy(buf, rd->buffer.data() + rd->offset, n);
-      rd->offset += n;
-      return static_cast<ssize_t>(n);
-    };
-    MHD_Response* resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, read, reader,
-                                                           [](void* cls) { delete static_cast<Reader*>(cls); });
-    if (!resp) delete reader;
-    return resp;
   }
 
   /// An answer given before the body was read: MHD skips the body and closes afterwards.
