@@ -6,6 +6,8 @@
  * an error (no retransmission: loopback does not lose datagrams unless a buffer overflows).
  *
  * Usage: regbench HOST PORT N W [DOMAIN] [EXPIRES]
+ * Env: RATE (REGISTERs/s at most, paced; default 0 = as fast as the window allows), AORS (cycle
+ * over this many distinct AORs: request i registers user<i % AORS>, a refresh; default N).
  * Prints one line: "ok=<n> err=<n> secs=<s> rps=<r> p50=<us> p90=<us> p99=<us> max=<us>".
  */
 #define _GNU_SOURCE
@@ -43,6 +45,9 @@ int main(int argc, char **argv) {
   const char *domain = argc > 5 ? argv[5] : "bench.local";
   int expires = argc > 6 ? atoi(argv[6]) : 3600;
   if (n <= 0 || window <= 0) return 2;
+  double rate = getenv("RATE") ? atof(getenv("RATE")) : 0;
+  long aors = getenv("AORS") ? atol(getenv("AORS")) : 0;
+  if (aors <= 0 || aors > n) aors = n;
 
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   int big = 8 << 20;
@@ -65,6 +70,8 @@ int main(int argc, char **argv) {
   double t0 = now_us();
   while (ok + err < n) {
     while (outstanding < window && next < n) {
+      if (rate > 0 && now_us() < t0 + next * 1e6 / rate) break; /* paced: not yet */
+      long u = next % aors;
       int len = snprintf(buf, sizeof buf,
           "REGISTER sip:%s SIP/2.0\r\n"
           "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKrb%ld;rport\r\n"
@@ -77,7 +84,7 @@ int main(int argc, char **argv) {
           "Expires: %d\r\n"
           "User-Agent: regbench\r\n"
           "Content-Length: 0\r\n\r\n",
-          domain, lport, next, next, domain, next, next, domain, next, lport, next, lport, expires);
+          domain, lport, next, u, domain, next, u, domain, next, lport, u, lport, expires);
       sent[next] = now_us();
       if (sendto(fd, buf, (size_t)len, 0, (struct sockaddr *)&to, sizeof to) < 0) {
         if (errno == EAGAIN || errno == ENOBUFS) break;
@@ -88,7 +95,13 @@ int main(int argc, char **argv) {
       outstanding++;
     }
     struct pollfd p = {fd, POLLIN, 0};
-    int r = poll(&p, 1, 100);
+    int wait_ms = 100;
+    if (rate > 0 && next < n && outstanding < window) {
+      double until = t0 + next * 1e6 / rate - now_us();
+      wait_ms = until <= 0 ? 0 : (int)(until / 1000) + 1;
+      if (wait_ms > 100) wait_ms = 100;
+    }
+    int r = poll(&p, 1, wait_ms);
     if (r > 0) {
       ssize_t got = recv(fd, buf, sizeof buf - 1, 0);
       if (got <= 0) continue;

@@ -88,6 +88,11 @@ void LocationWriter::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void LocationWriter::mute() {
+  std::lock_guard lk(mu_);
+  muted_ = true;
+}
+
 LocationWriter::Stats LocationWriter::stats() const {
   std::lock_guard lk(mu_);
   return stats_;
@@ -130,7 +135,12 @@ void LocationWriter::run() {
     const std::uint64_t last = done.last;
     const bool ok = done.ok;
     // The report first, then the wake-up: whoever waited for this range finds it reported.
-    if (on_done_) on_done_(std::move(done));
+    bool report = false;
+    {
+      std::lock_guard lk(mu_);
+      report = !muted_;
+    }
+    if (report && on_done_) on_done_(std::move(done));
     {
       std::lock_guard lk(mu_);
       finished_ = last;

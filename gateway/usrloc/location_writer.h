@@ -72,6 +72,9 @@ class LocationWriter {
   void wait_idle();
   /// Writes what is staged, then ends the thread. Idempotent.
   void stop();
+  /// No report (on_done) from now on: for an owner going away, whose reports would reach a
+  /// destroyed object. What is staged is still written by stop().
+  void mute();
   Stats stats() const;
 
  private:
@@ -90,6 +93,7 @@ class LocationWriter {
   std::uint64_t staged_ = 0;   ///< sequence number of the last change staged
   std::uint64_t finished_ = 0; ///< … of the last change committed or rolled back
   bool stopping_ = false;
+  bool muted_ = false;
   bool writer_waiting_ = false;
   std::string open_error_;
   Database* db_ = nullptr;  ///< the writer thread's connection (its own thread only)

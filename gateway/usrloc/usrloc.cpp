@@ -35,7 +35,10 @@ Usrloc::Usrloc(Database* db, mi::Statistics& stats)
       db_failures_(stats.counter("usrloc", "db_failed_changes")) {}
 
 Usrloc::~Usrloc() {
-  if (writer_) writer_->stop();  // what is staged is still committed
+  if (writer_) {
+    writer_->mute();  // its reports would reach this object after it is gone
+    writer_->stop();  // what is staged is still committed
+  }
 }
 
 std::size_t Usrloc::load(std::int64_t now) {

@@ -185,6 +185,16 @@ TEST_F(LocationWriterTest, StopCommitsWhatIsStagedThenRefusesMore) {
   EXPECT_THROW(w->stage(put("late@x", {})), StoreError);
 }
 
+TEST_F(LocationWriterTest, AMutedWriterStillCommitsButReportsNothing) {
+  auto w = writer({.max_pending = 4096, .commit_gap = 50ms, .checkpoint_frames = 8000});
+  w->mute();
+  for (int i = 0; i < 10; ++i)
+    w->stage(put("m" + std::to_string(i) + "@x", {contact("sip:m@h", 2'000'000'000, static_cast<std::uint64_t>(i + 1))}));
+  w->stop();
+  EXPECT_EQ(rows(), 10);
+  EXPECT_TRUE(reports().empty());
+}
+
 TEST_F(LocationWriterTest, AnUnopenableDatabaseFailsAtConstruction) {
   {
     Database db(options());  // a regular file where the path wants a directory
