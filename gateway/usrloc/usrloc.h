@@ -92,6 +92,9 @@ class Usrloc {
   /// Runs `reply(true)` once every change staged so far is committed (now, when nothing is
   /// pending), `reply(false)` when its transaction failed.
   void when_durable(std::function<void(bool ok)> reply);
+  /// Blocks until every change staged so far is committed (or failed): for a command whose
+  /// success reply must mean "on disk" (ul_flush). Returns at once without group commit.
+  void flush_writes() { writer_idle(); }
   /// Replies still waiting for a commit.
   std::size_t pending_replies() const { return acks_.size(); }
   /// Shutdown: the writer commits what is staged and stops; the waiting replies are sent (via

@@ -291,6 +291,7 @@ void register_usrloc_commands(mi::Registry& registry, const SipServices& s) {
                 .reply = ok(),
                 .handler = on_table([](Usrloc& ul, const Args&) -> Result {
                   ul.expire(now());
+                  ul.flush_writes();  // "OK" means the expired rows are gone from the disk too
                   return mi::ok_value();
                 })});
 

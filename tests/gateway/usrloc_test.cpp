@@ -422,6 +422,16 @@ TEST_F(UsrlocGroupCommitTest, AFailedCommitAnswersNotOkAndRestoresMemoryFromTheD
   EXPECT_EQ(rows(*db_, "aor = 'b@x'"), 1);
 }
 
+TEST_F(UsrlocGroupCommitTest, FlushWritesWaitsForTheCommitOfWhatIsStaged) {
+  enable();
+  ul_->stage("a@x", {contact("sip:a1", kNow + 10), contact("sip:a2", kNow + 100)});
+  EXPECT_EQ(ul_->expire(kNow + 10), 1u);
+  ul_->flush_writes();  // ul_flush's "OK": the expired row is gone from the disk too
+  EXPECT_EQ(rows(*db_), 1);
+  EXPECT_EQ(rows(*db_, "contact = 'sip:a2'"), 1);
+  run_posted();
+}
+
 TEST_F(UsrlocGroupCommitTest, ExpiryGoesThroughTheWriter) {
   enable();
   ul_->stage("a@x", {contact("sip:a1", kNow + 10), contact("sip:a2", kNow + 100)});
