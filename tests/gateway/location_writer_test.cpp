@@ -41,6 +41,13 @@ LocationWriter::Change put(const std::string& aor, std::vector<Contact> contacts
   return {.kind = LocationWriter::Change::Kind::put_aor, .aor = aor, .contacts = std::move(contacts), .now = 0};
 }
 
+/// Stages `n` AORs <prefix>0@x … <prefix><n-1>@x, one far-future binding each.
+void stage_aors(LocationWriter& w, const std::string& prefix, int n) {
+  for (int i = 0; i < n; ++i)
+    w.stage(put(prefix + std::to_string(i) + "@x",
+                {contact("sip:" + prefix + "@h", 2'000'000'000, static_cast<std::uint64_t>(i + 1))}));
+}
+
 class LocationWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -107,8 +114,7 @@ TEST_F(LocationWriterTest, ABurstSharesOneTransaction) {
   // A long commit gap: the writer keeps gathering while the burst arrives (50 stages take far
   // less than 200 ms), then writes all of it in one transaction.
   auto w = writer({.max_pending = 4096, .commit_gap = 200ms, .checkpoint_frames = 8000});
-  for (int i = 0; i < 50; ++i)
-    w->stage(put("b" + std::to_string(i) + "@x", {contact("sip:b@h", 2'000'000'000, static_cast<std::uint64_t>(i + 1))}));
+  stage_aors(*w, "b", 50);
   w->wait_idle();
   auto s = w->stats();
   EXPECT_EQ(s.transactions, 1u);
@@ -120,8 +126,7 @@ TEST_F(LocationWriterTest, AtMostMaxPendingChangesWaitUncommitted) {
   // max_pending 1: stage() returns only once the previous change is committed, so every
   // transaction holds exactly one change.
   auto w = writer({.max_pending = 1, .commit_gap = 0us, .checkpoint_frames = 8000});
-  for (int i = 0; i < 40; ++i)
-    w->stage(put("p" + std::to_string(i) + "@x", {contact("sip:p@h", 2'000'000'000, static_cast<std::uint64_t>(i + 1))}));
+  stage_aors(*w, "p", 40);
   w->wait_idle();
   auto done = reports();
   ASSERT_EQ(done.size(), 40u);
@@ -167,8 +172,7 @@ TEST_F(LocationWriterTest, TheWalFileStaysBounded) {
   // Without its checkpoints nothing would ever copy the WAL back (this test runs no
   // Checkpointer): 3000 changes of ~1 page each would make a WAL of ~12 MB.
   auto w = writer({.max_pending = 4096, .commit_gap = 0us, .checkpoint_frames = 100});
-  for (int i = 0; i < 3000; ++i)
-    w->stage(put("w" + std::to_string(i) + "@x", {contact("sip:w@h", 2'000'000'000, static_cast<std::uint64_t>(i + 1))}));
+  stage_aors(*w, "w", 3000);
   w->wait_idle();
   struct stat st {};
   ASSERT_EQ(::stat((tmp_ / "sb.db-wal").c_str(), &st), 0);
@@ -178,8 +182,7 @@ TEST_F(LocationWriterTest, TheWalFileStaysBounded) {
 
 TEST_F(LocationWriterTest, StopCommitsWhatIsStagedThenRefusesMore) {
   auto w = writer({.max_pending = 4096, .commit_gap = 50ms, .checkpoint_frames = 8000});
-  for (int i = 0; i < 20; ++i)
-    w->stage(put("s" + std::to_string(i) + "@x", {contact("sip:s@h", 2'000'000'000, static_cast<std::uint64_t>(i + 1))}));
+  stage_aors(*w, "s", 20);
   w->stop();
   EXPECT_EQ(rows(), 20);
   EXPECT_THROW(w->stage(put("late@x", {})), StoreError);
@@ -188,8 +191,7 @@ TEST_F(LocationWriterTest, StopCommitsWhatIsStagedThenRefusesMore) {
 TEST_F(LocationWriterTest, AMutedWriterStillCommitsButReportsNothing) {
   auto w = writer({.max_pending = 4096, .commit_gap = 50ms, .checkpoint_frames = 8000});
   w->mute();
-  for (int i = 0; i < 10; ++i)
-    w->stage(put("m" + std::to_string(i) + "@x", {contact("sip:m@h", 2'000'000'000, static_cast<std::uint64_t>(i + 1))}));
+  stage_aors(*w, "m", 10);
   w->stop();
   EXPECT_EQ(rows(), 10);
   EXPECT_TRUE(reports().empty());
