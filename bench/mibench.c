@@ -21,6 +21,9 @@
  *             request `:<reply_name>:{"jsonrpc":"2.0","method":"<m>","id":1}`, reply read to EOF
  *   sb-dgram: /tmp/switchboard.sock [SB_SOCK]; client socket <SB_REPLY_DIR>/sbbench_d_<pid>.sock
  *
+ * PARAMS (env, optional): JSON text sent as the request's "params" (fifo, dgram, sb-fifo, sb-dgram),
+ *   e.g. PARAMS='["sl:","shmem:"]'.
+ *
  * Output (one line):  transport method clients N_ok N_err secs req/s
  *                     p50_us p90_us p99_us max_us reply_bytes
  */
@@ -238,7 +241,11 @@ int main(int argc, char **argv)
 		if (pid > 0) { kids[c] = pid; continue; }
 		/* ---- child ---- */
 		rbuf = malloc(RBUF_SZ);
-		char req[1024];
+		char req[2048];
+		/* ,"params":<PARAMS> when given, for the JSON transports */
+		char pfield[1400] = "";
+		const char *params = getenv("PARAMS");
+		if (params && *params) snprintf(pfield, sizeof pfield, ",\"params\":%s", params);
 		unsigned char breq[1024];
 		size_t reqlen = 0;
 		int wfd = -1, s = -1;
@@ -252,7 +259,7 @@ int main(int argc, char **argv)
 			wfd = open(FIFO_PATH, O_WRONLY);
 			if (wfd < 0) { perror("open fifo"); unlink(rpath); _exit(1); }
 			reqlen = snprintf(req, sizeof req,
-				"{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"reply_name\":\"%s\",\"id\":1}\n", method, rname);
+				"{\"jsonrpc\":\"2.0\",\"method\":\"%s\"%s,\"reply_name\":\"%s\",\"id\":1}\n", method, pfield, rname);
 		} else if (!strcmp(tr, "sb-fifo")) {
 			/* reply FIFO created and opened for reading before each write (fifo_req) */
 			snprintf(rname, sizeof rname, "sbbench_r_%d", getpid());
@@ -262,7 +269,7 @@ int main(int argc, char **argv)
 			wfd = open(SB_FIFO_PATH, O_WRONLY);
 			if (wfd < 0) { perror("open sb fifo"); unlink(rpath); _exit(1); }
 			reqlen = snprintf(req, sizeof req,
-				":%s:{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"id\":1}", rname, method);
+				":%s:{\"jsonrpc\":\"2.0\",\"method\":\"%s\"%s,\"id\":1}", rname, method, pfield);
 		} else if (!strcmp(tr, "sb-dgram")) {
 			s = socket(AF_UNIX, SOCK_DGRAM, 0);
 			struct sockaddr_un me = {.sun_family = AF_UNIX};
@@ -273,7 +280,7 @@ int main(int argc, char **argv)
 			int sz = 1 << 20;
 			setsockopt(s, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
 			snprintf(srv.sun_path, sizeof srv.sun_path, "%s", SB_DGRAM_PATH);
-			reqlen = snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"id\":1}", method);
+			reqlen = snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"method\":\"%s\"%s,\"id\":1}", method, pfield);
 		} else if (!strcmp(tr, "dgram")) {
 			s = socket(AF_UNIX, SOCK_DGRAM, 0);
 			struct sockaddr_un me = {.sun_family = AF_UNIX};
@@ -284,7 +291,7 @@ int main(int argc, char **argv)
 			int sz = 1 << 20;
 			setsockopt(s, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
 			snprintf(srv.sun_path, sizeof srv.sun_path, "%s", DGRAM_PATH);
-			reqlen = snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"id\":1}", method);
+			reqlen = snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"method\":\"%s\"%s,\"id\":1}", method, pfield);
 		} else if (!strcmp(tr, "binrpc")) {
 			s = socket(AF_UNIX, SOCK_STREAM, 0);
 			snprintf(srv.sun_path, sizeof srv.sun_path, "%s", CTL_PATH);

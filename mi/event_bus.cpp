@@ -19,19 +19,22 @@ double unix_now() {
   return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count() / 1e6;
 }
 
-/// Compiled params validators, one per event (test daemons only).
+/// Compiled params validators, one per declaration (test daemons only). Keyed by the declared
+/// schema's text, not by the event's index: another registry (or a module loaded again) may
+/// give the same index to an event declared differently.
 class ParamsValidators {
  public:
   std::string check(const EventSpec& spec, const Value& params) {
+    std::string key = spec.name + '\n' + to_compact_json(spec.params);
     std::lock_guard lk(mu_);
-    auto it = compiled_.find(spec.index);
-    if (it == compiled_.end()) it = compiled_.emplace(spec.index, std::make_unique<ReplyValidator>(spec.params)).first;
+    auto it = compiled_.find(key);
+    if (it == compiled_.end()) it = compiled_.emplace(key, std::make_unique<ReplyValidator>(spec.params)).first;
     return it->second->validate(params);
   }
 
  private:
   std::mutex mu_;
-  std::map<std::size_t, std::unique_ptr<ReplyValidator>> compiled_;
+  std::map<std::string, std::unique_ptr<ReplyValidator>> compiled_;
 };
 
 ParamsValidators& validators() {

@@ -123,7 +123,8 @@ std::optional<CallOrigin> Calls::classify(const sip_t* sip, const PeerAddress& p
   std::string to_user = sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user : "";
   std::string from_host = sip->sip_from->a_url->url_host ? sip->sip_from->a_url->url_host : "";
   std::string aor = lower(from_user + "@" + from_host);
-  const std::vector<Contact>* contacts = from_user.empty() ? nullptr : usrloc_.find(aor);
+  std::optional<std::vector<Contact>> contacts;
+  if (!from_user.empty()) contacts = usrloc_.find(aor);
   bool registered = contacts && !contacts->empty();
   // 1. A subscriber calling from the very address its binding registered from: the strongest
   //    evidence (several callers and a trunk may share one IP, e.g. behind a NAT or on loopback).
@@ -292,20 +293,19 @@ bool Calls::try_target(Call& call, const CallRoute& r, int* status, std::string*
 
   if (r.target_kind == "user") {
     std::string id = lower(r.target_id);
-    const std::vector<Contact>* contacts = nullptr;
+    std::optional<std::vector<Contact>> contacts;
     std::string aor;
     if (id.find('@') != std::string::npos) {
       aor = id;
       contacts = usrloc_.find(aor);
-    } else {
-      for (auto it = usrloc_.all().lower_bound(id + "@"); it != usrloc_.all().end(); ++it) {
-        if (it->first.compare(0, id.size() + 1, id + "@") != 0) break;
-        if (!it->second.empty()) {
-          aor = it->first;
-          contacts = &it->second;
-          break;
-        }
-      }
+    } else {  // the first AOR of this user in any domain
+      usrloc_.visit(id + "@", false, [&](const std::string& a, const std::vector<Contact>& list) {
+        if (!a.starts_with(id + "@")) return false;
+        if (list.empty()) return true;
+        aor = a;
+        contacts = list;
+        return false;
+      });
     }
     const Contact* c = contacts ? best_contact(*contacts) : nullptr;
     if (!c) {

@@ -383,8 +383,7 @@ int Registrar::save(Request& r) {
   const sip_t* sip = r.sip;
   const std::string callid = sip->sip_call_id->i_id ? sip->sip_call_id->i_id : "";
   const std::uint32_t cseq = sip->sip_cseq->cs_seq;
-  const std::vector<Contact>* existing = usrloc_.find(r.aor);
-  std::vector<Contact> next = existing ? *existing : std::vector<Contact>{};
+  std::vector<Contact> next = usrloc_.find(r.aor).value_or(std::vector<Contact>{});
 
   if (!sip->sip_contact) return reply_bindings(r);  // a query
 
@@ -498,7 +497,7 @@ int Registrar::save(Request& r) {
 
 int Registrar::reply_bindings(Request& r, const char* phrase) {
   std::string contacts;
-  if (const auto* list = usrloc_.find(r.aor)) {
+  if (auto list = usrloc_.find(r.aor)) {
     for (const Contact& c : *list) {
       if (!contacts.empty()) contacts += ", ";
       contacts += fmt::format("<{}>;expires={}", c.uri, c.expires == 0 ? 0 : std::max<std::int64_t>(0, c.expires - r.now));

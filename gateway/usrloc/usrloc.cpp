@@ -55,13 +55,9 @@ std::size_t Usrloc::load(std::int64_t now) {
   }
   std::size_t n = 0;
   for (auto& [aor, contacts] : loaded) {
-    for (const Contact& c : contacts) {
-      if (c.expires != 0) by_expiry_.emplace(c.expires, c.id);
-      aor_of_[c.id] = aor;
-      ++n;
-    }
-    contacts_ += contacts.size();
-    aors_[aor] = std::move(contacts);
+    if (auto it = aors_.find(aor); it != aors_.end()) uninstall(it);
+    install(aor, contacts);
+    n += contacts.size();
   }
   if (dropped) {
     Transaction tx(*db_);
@@ -72,9 +68,43 @@ std::size_t Usrloc::load(std::int64_t now) {
   return n;
 }
 
-const std::vector<Contact>* Usrloc::find(const std::string& aor) const {
+std::optional<std::vector<Contact>> Usrloc::find(const std::string& aor) const {
   auto it = aors_.find(aor);
-  return it == aors_.end() ? nullptr : &it->second;
+  if (it == aors_.end()) return std::nullopt;
+  return unpack(it->first, it->second);
+}
+
+void Usrloc::visit(std::string_view from, bool after,
+                   const std::function<bool(const std::string&, const std::vector<Contact>&)>& visit) const {
+  for (auto it = after ? aors_.upper_bound(from) : aors_.lower_bound(from); it != aors_.end(); ++it)
+    if (!visit(it->first, unpack(it->first, it->second))) return;
+}
+
+std::vector<Contact> Usrloc::unpack(const std::string& aor, const Bindings& bindings) {
+  std::vector<Contact> out;
+  out.reserve(bindings.size());
+  for (const PackedContact& p : bindings) out.push_back(p.unpack(aor));
+  return out;
+}
+
+void Usrloc::install(const std::string& aor, const std::vector<Contact>& contacts) {
+  auto [it, added] = aors_.try_emplace(aor);
+  Bindings& bindings = it->second;
+  bindings.reserve(contacts.size());
+  for (const Contact& c : contacts) {
+    bindings.emplace_back(c, strings_);
+    if (c.expires != 0) by_expiry_.emplace(c.expires, &it->first);
+  }
+  contacts_ += contacts.size();
+}
+
+void Usrloc::uninstall(AorMap::iterator it) {
+  for (PackedContact& p : it->second) {
+    if (p.expires() != 0) by_expiry_.erase({p.expires(), &it->first});
+    p.release(strings_);
+  }
+  contacts_ -= it->second.size();
+  aors_.erase(it);
 }
 
 void Usrloc::assign_ids(const std::string& aor, std::vector<Contact>& contacts) {
@@ -169,35 +199,18 @@ void Usrloc::apply(const std::string& aor, std::vector<Contact> contacts, std::s
   std::vector<Contact> before;
   bool raise = events_ && events_->wanted();
   if (auto it = aors_.find(aor); it != aors_.end()) {
-    for (const Contact& old : it->second) {
-      if (old.expires != 0) by_expiry_.erase({old.expires, old.id});
-      aor_of_.erase(old.id);
-    }
-    contacts_ -= it->second.size();
-    if (raise) before = std::move(it->second);
-    aors_.erase(it);
+    if (raise) before = unpack(it->first, it->second);
+    uninstall(it);
   }
-  if (!contacts.empty()) {
-    for (const Contact& c : contacts) {
-      if (c.expires != 0) by_expiry_.emplace(c.expires, c.id);
-      aor_of_[c.id] = aor;
-    }
-    contacts_ += contacts.size();
-    aors_[aor] = std::move(contacts);
-  }
+  if (!contacts.empty()) install(aor, contacts);
   update_stats();
-  if (raise) {
-    static const std::vector<Contact> kNone;
-    auto it = aors_.find(aor);
-    events_->changed(aor, std::move(before), it == aors_.end() ? kNone : it->second, reason, cause);
-  }
+  if (raise) events_->changed(aor, std::move(before), contacts, reason, cause);
 }
 
 std::size_t Usrloc::expire(std::int64_t now) {
-  std::map<std::string, std::vector<std::uint64_t>> gone;
-  for (auto it = by_expiry_.begin(); it != by_expiry_.end() && it->first <= now; ++it)
-    gone[aor_of_[it->second]].push_back(it->second);
-  if (gone.empty()) return 0;
+  std::set<std::string> due;  // the AORs with a binding expired (the index holds each AOR's expiries)
+  for (auto it = by_expiry_.begin(); it != by_expiry_.end() && it->first <= now; ++it) due.insert(*it->second);
+  if (due.empty()) return 0;
   if (writer_) {
     staged_seq_ = writer_->stage({.kind = LocationWriter::Change::Kind::delete_expired, .aor = {}, .contacts = {}, .now = now});
   } else if (db_) {
@@ -207,22 +220,21 @@ std::size_t Usrloc::expire(std::int64_t now) {
   }
   std::size_t n = 0;
   bool raise = events_ && events_->wanted();
-  for (auto& [aor, ids] : gone) {
-    auto& list = aors_[aor];
-    std::vector<Contact> before;
-    if (raise) before = list;
-    for (std::uint64_t id : ids) {
-      auto c = std::find_if(list.begin(), list.end(), [id](const Contact& x) { return x.id == id; });
-      if (c == list.end()) continue;
-      spdlog::debug("usrloc: binding {} -> {} expired", aor, c->uri);
-      by_expiry_.erase({c->expires, id});
-      aor_of_.erase(id);
-      list.erase(c);
-      --contacts_;
-      ++n;
+  for (const std::string& aor : due) {
+    auto it = aors_.find(aor);
+    if (it == aors_.end()) continue;
+    std::vector<Contact> before = unpack(aor, it->second), after;
+    for (const Contact& c : before) {
+      if (c.expires != 0 && c.expires <= now) {
+        spdlog::debug("usrloc: binding {} -> {} expired", aor, c.uri);
+        ++n;
+      } else {
+        after.push_back(c);
+      }
     }
-    if (raise) events_->changed(aor, std::move(before), list, "expired", {});
-    if (list.empty()) aors_.erase(aor);
+    uninstall(it);
+    if (!after.empty()) install(aor, after);
+    if (raise) events_->changed(aor, std::move(before), after, "expired", {});
   }
   location_expires_.inc(static_cast<std::int64_t>(n));
   update_stats();
@@ -236,9 +248,10 @@ bool Usrloc::sync(const std::string& aor) {
   Transaction tx(*db_);
   if (aor.empty()) {
     db_->exec("DELETE FROM location");
-    for (const auto& [a, contacts] : aors_) write_location_rows(*db_, a, contacts);
+    for (const auto& [a, bindings] : aors_) write_location_rows(*db_, a, unpack(a, bindings));
   } else {
-    write_location_rows(*db_, aor, aors_.at(aor));
+    auto it = aors_.find(aor);
+    write_location_rows(*db_, aor, unpack(aor, it->second));
   }
   tx.commit();
   return true;
@@ -251,9 +264,9 @@ void Usrloc::clear() {
     db_->exec("DELETE FROM location");
     tx.commit();
   }
-  aors_.clear();
   by_expiry_.clear();
-  aor_of_.clear();
+  aors_.clear();
+  strings_ = StringPool();
   contacts_ = 0;
   update_stats();
 }

@@ -8,6 +8,9 @@
 // when_durable() runs a reply once everything staged before it is committed (the registrar's
 // 200). A failed commit answers those replies "not ok" and restores the AORs from the database.
 //
+// Memory holds each binding packed (packed_contact.h: one record, one string block, interned
+// user agent and socket) under its AOR, and an expiry index of (expiry, AOR) pairs.
+//
 // Threading: engine thread only (the registrar, the ul_* commands and the expiry timer all run
 // there); the writer reports back through the `post` function given to enable_group_commit.
 // The statistics it keeps (group `usrloc`) are atomics, readable from any thread.
@@ -22,9 +25,10 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
+#include "gateway/usrloc/packed_contact.h"
 #include "mi/event_bus.h"
 #include "mi/statistics.h"
 #include "mi/value.h"
@@ -69,7 +73,12 @@ class Usrloc {
   /// Reads every binding from the database (expired ones are dropped). Returns how many.
   std::size_t load(std::int64_t now);
 
-  const std::vector<Contact>* find(const std::string& aor) const;
+  /// The bindings of `aor` (a copy: memory holds them packed), nullopt when it has none.
+  std::optional<std::vector<Contact>> find(const std::string& aor) const;
+  /// Visits the AORs in order with their bindings, from the first ≥ `from` (> `from` when
+  /// `after`), until `visit` returns false.
+  void visit(std::string_view from, bool after,
+             const std::function<bool(const std::string& aor, const std::vector<Contact>& contacts)>& visit) const;
   /// Replaces the bindings of `aor` with `contacts` (empty = remove the AOR): committed to the
   /// database first (throws StoreError, memory unchanged), then applied. New contacts get ids.
   /// Then the E_UL_* events of the change are raised: `reason` names why bindings went
@@ -112,14 +121,30 @@ class Usrloc {
 
   std::size_t aor_count() const { return aors_.size(); }
   std::size_t contact_count() const { return contacts_; }
-  const std::map<std::string, std::vector<Contact>>& all() const { return aors_; }
+  /// Distinct user agents and sockets held once for all bindings.
+  std::size_t interned_strings() const { return strings_.size(); }
 
   /// {"Contact": …, "ContactID": …, "Expires": …} as ul_show_contact prints one contact.
   static mi::Value contact_value(const Contact& c, std::int64_t now);
 
  private:
+  using Bindings = std::vector<PackedContact>;
+  using AorMap = std::map<std::string, Bindings, std::less<>>;
+  /// (expiry, AOR key in aors_) for each distinct expiry of an AOR's non-permanent bindings.
+  struct ExpiryOrder {
+    bool operator()(const std::pair<std::int64_t, const std::string*>& a,
+                    const std::pair<std::int64_t, const std::string*>& b) const {
+      return a.first != b.first ? a.first < b.first : std::less<const std::string*>()(a.second, b.second);
+    }
+  };
+
   void apply(const std::string& aor, std::vector<Contact> contacts, std::string_view reason,
              std::shared_ptr<const mi::SipCause> cause);
+  /// Adds an AOR that is not in memory with these (non-empty) bindings, and its expiry entries.
+  void install(const std::string& aor, const std::vector<Contact>& contacts);
+  /// Removes an AOR, its expiry entries and its interned strings' uses.
+  void uninstall(AorMap::iterator it);
+  static std::vector<Contact> unpack(const std::string& aor, const Bindings& bindings);
   void assign_ids(const std::string& aor, std::vector<Contact>& contacts);
   void written(std::uint64_t first, std::uint64_t last, bool ok, const std::vector<std::string>& failed_aors);
   void restore(const std::vector<std::string>& aors);
@@ -128,9 +153,9 @@ class Usrloc {
 
   Database* db_;
   const UsrlocEvents* events_ = nullptr;
-  std::map<std::string, std::vector<Contact>> aors_;
-  std::set<std::pair<std::int64_t, std::uint64_t>> by_expiry_;  ///< (expires, id), non-permanent
-  std::unordered_map<std::uint64_t, std::string> aor_of_;       ///< id → aor
+  StringPool strings_;  ///< user agents and sockets (declared before the records using them)
+  AorMap aors_;
+  std::set<std::pair<std::int64_t, const std::string*>, ExpiryOrder> by_expiry_;
   std::size_t contacts_ = 0;
   std::uint64_t next_id_ = 1;
   std::unique_ptr<LocationWriter> writer_;

@@ -63,7 +63,7 @@ bool looks_like_uri(const std::string& c) {
 Result show_contact(Usrloc& ul, const Args& a) {
   auto key = aor_param(a);
   if (!key) return Error::failure(400, "Domain missing in AOR");
-  const auto* contacts = ul.find(*key);
+  auto contacts = ul.find(*key);
   if (!contacts) return Error::failure(404, "AOR not found");
   return aor_value(*key, *contacts, now(), false);
 }
@@ -78,7 +78,7 @@ Result add_contact(Usrloc& ul, const Args& a) {
   std::int64_t t = now();
   std::int64_t expires = a.integer("expires");
   std::vector<Contact> list;
-  if (const auto* cur = ul.find(*key)) list = *cur;
+  if (auto cur = ul.find(*key)) list = std::move(*cur);
   auto it = std::find_if(list.begin(), list.end(), [&](const Contact& c) { return c.uri == uri; });
   Contact c = it != list.end() ? *it : Contact{};
   c.uri = uri;
@@ -105,9 +105,9 @@ Result remove_aor(Usrloc& ul, const Args& a) {
 Result remove_contact(Usrloc& ul, const Args& a) {
   auto key = aor_param(a);
   if (!key) return Error::failure(400, "Domain missing in AOR");
-  const auto* cur = ul.find(*key);
+  auto cur = ul.find(*key);
   if (!cur) return Error::failure(404, "AOR not found");
-  std::vector<Contact> list = *cur;
+  std::vector<Contact> list = std::move(*cur);
   auto it = std::find_if(list.begin(), list.end(), [&](const Contact& c) { return c.uri == a.str("contact"); });
   if (it == list.end()) return Error::failure(404, "Contact not found");
   list.erase(it);
@@ -131,11 +131,12 @@ Result dump(const SipServices& s, const Args& a) {
   domain["AORs"] = Value::array();
   auto slice = [&s, brief, t](std::string& cursor, std::vector<Value>& out) {
     if (!s.usrloc) throw std::runtime_error("the SIP engine stopped during the dump");
-    const auto& all = s.usrloc->all();
-    auto it = cursor.empty() ? all.begin() : all.upper_bound(cursor);
     std::size_t n = 0;
-    for (; it != all.end() && n < kDumpSlice; ++it, ++n) out.push_back(aor_value(it->first, it->second, t, brief));
-    if (n) cursor = std::prev(it)->first;
+    s.usrloc->visit(cursor, !cursor.empty(), [&](const std::string& aor, const std::vector<Contact>& contacts) {
+      out.push_back(aor_value(aor, contacts, t, brief));
+      cursor = aor;
+      return ++n < kDumpSlice;
+    });
     return n != 0;
   };
   return mi::Streamed{Value{{"Domains", Value::array({std::move(domain)})}}, "/Domains/0/AORs",
@@ -145,27 +146,29 @@ Result dump(const SipServices& s, const Args& a) {
 /// One page of AORs (with their contacts) in AOR order, from after the cursor, whose AOR starts
 /// with `prefix`: only the page is built, however many AORs there are.
 Result list_page(Usrloc& ul, const Args& a) {
-  const auto& all = ul.all();
   const std::string prefix = a.str("prefix");
-  auto it = all.lower_bound(prefix);
+  // From whichever is later: the prefix's first AOR, or the first after the cursor.
+  std::string from = prefix;
+  bool after = false;
   if (a.has("cursor")) {
     auto key = mi::read_cursor(a.str("cursor"), 1);
     if (!key) return Error::bad_param("cursor", "not a cursor this server gave");
-    if (it != all.end()) {  // from whichever is later: the prefix's start or after the cursor
-      auto after = all.upper_bound((*key)[0]);
-      if (after == all.end() || after->first > it->first) it = after;
-    }
+    if ((*key)[0] >= prefix) from = (*key)[0], after = true;
   }
   auto limit = static_cast<std::size_t>(a.integer("limit"));
   std::int64_t t = now();
   Value aors = Value::array();
   std::string last;
-  for (; it != all.end() && it->first.starts_with(prefix) && aors.size() < limit; ++it) {
-    aors.push_back(aor_value(it->first, it->second, t, false));
-    last = it->first;
-  }
+  bool more = false;  // an AOR with the prefix follows the page
+  ul.visit(from, after, [&](const std::string& aor, const std::vector<Contact>& contacts) {
+    if (!aor.starts_with(prefix)) return false;
+    if (aors.size() == limit) return !(more = true);
+    aors.push_back(aor_value(aor, contacts, t, false));
+    last = aor;
+    return true;
+  });
   Value next = nullptr;
-  if (it != all.end() && it->first.starts_with(prefix)) next = mi::make_cursor({last});
+  if (more) next = mi::make_cursor({last});
   return Value{{"AORs", std::move(aors)}, {"next_cursor", std::move(next)}};
 }
 
