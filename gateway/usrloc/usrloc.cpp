@@ -75,9 +75,12 @@ std::optional<std::vector<Contact>> Usrloc::find(const std::string& aor) const {
 }
 
 void Usrloc::visit(std::string_view from, bool after,
-                   const std::function<bool(const std::string&, const std::vector<Contact>&)>& visit) const {
-  for (auto it = after ? aors_.upper_bound(from) : aors_.lower_bound(from); it != aors_.end(); ++it)
-    if (!visit(it->first, unpack(it->first, it->second))) return;
+                   const std::function<bool(const std::string&, std::vector<Contact>&)>& visit) const {
+  std::vector<Contact> contacts;
+  for (auto it = after ? aors_.upper_bound(from) : aors_.lower_bound(from); it != aors_.end(); ++it) {
+    contacts = unpack(it->first, it->second);
+    if (!visit(it->first, contacts)) return;
+  }
 }
 
 std::vector<Contact> Usrloc::unpack(const std::string& aor, const Bindings& bindings) {
@@ -277,25 +280,25 @@ void Usrloc::update_stats() {
   location_contacts_.set(static_cast<std::int64_t>(contacts_));
 }
 
-mi::Value Usrloc::contact_value(const Contact& c, std::int64_t now) {
+mi::Value Usrloc::contact_value(Contact c, std::int64_t now) {
   mi::Value v = mi::Value::object();
-  v["Contact"] = c.uri;
+  v["Contact"] = std::move(c.uri);
   v["ContactID"] = std::to_string(c.id);
   if (c.expires == 0) v["Expires"] = "permanent";
   else if (c.expires <= now) v["Expires"] = "expired";
   else v["Expires"] = c.expires - now;
   v["Q"] = c.q < 0 ? std::string() : fmt::format("{:g}", c.q / 1000.0);
-  v["Callid"] = c.callid;
+  v["Callid"] = std::move(c.callid);
   v["Cseq"] = c.cseq;
-  if (!c.user_agent.empty()) v["User-agent"] = c.user_agent;
-  if (!c.received.empty()) v["Received"] = c.received;
-  if (!c.path.empty()) v["Path"] = c.path;
+  if (!c.user_agent.empty()) v["User-agent"] = std::move(c.user_agent);
+  if (!c.received.empty()) v["Received"] = std::move(c.received);
+  if (!c.path.empty()) v["Path"] = std::move(c.path);
   v["State"] = "CS_SYNC";
   v["Flags"] = c.flags;
-  v["Cflags"] = c.cflags;
-  if (!c.socket.empty()) v["Socket"] = c.socket;
+  v["Cflags"] = std::move(c.cflags);
+  if (!c.socket.empty()) v["Socket"] = std::move(c.socket);
   v["Methods"] = c.methods;
-  if (!c.instance.empty()) v["SIP_instance"] = c.instance;
+  if (!c.instance.empty()) v["SIP_instance"] = std::move(c.instance);
   return v;
 }
 

@@ -77,8 +77,9 @@ class Usrloc {
   std::optional<std::vector<Contact>> find(const std::string& aor) const;
   /// Visits the AORs in order with their bindings, from the first ≥ `from` (> `from` when
   /// `after`), until `visit` returns false.
+  /// The visitor may move out of `contacts` (a copy made for it).
   void visit(std::string_view from, bool after,
-             const std::function<bool(const std::string& aor, const std::vector<Contact>& contacts)>& visit) const;
+             const std::function<bool(const std::string& aor, std::vector<Contact>& contacts)>& visit) const;
   /// Replaces the bindings of `aor` with `contacts` (empty = remove the AOR): committed to the
   /// database first (throws StoreError, memory unchanged), then applied. New contacts get ids.
   /// Then the E_UL_* events of the change are raised: `reason` names why bindings went
@@ -125,7 +126,7 @@ class Usrloc {
   std::size_t interned_strings() const { return strings_.size(); }
 
   /// {"Contact": …, "ContactID": …, "Expires": …} as ul_show_contact prints one contact.
-  static mi::Value contact_value(const Contact& c, std::int64_t now);
+  static mi::Value contact_value(Contact c, std::int64_t now);
 
  private:
   using Bindings = std::vector<PackedContact>;

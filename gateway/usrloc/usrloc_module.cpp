@@ -80,7 +80,10 @@ class UsrlocModule final : public EngineModule {
     events_.emplace(registry.events());
   }
   void build(EngineContext& ctx) override {
-    usrloc_ = std::make_unique<Usrloc>(ctx.services.db, ctx.stats);
+    // With the database in memory (core.db empty) nothing could ever read the rows back: the
+    // bindings live in usrloc's memory only, without a write per REGISTER.
+    const bool on_disk = !db_options_.path.empty() && db_options_.path != ":memory:";
+    usrloc_ = std::make_unique<Usrloc>(on_disk ? ctx.services.db : nullptr, ctx.stats);
     if (events_) {
       events_->attach(&ctx.events);
       usrloc_->set_events(&*events_);

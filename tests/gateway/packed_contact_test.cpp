@@ -138,7 +138,7 @@ TEST_F(PackedUsrlocTest, VisitWalksInOrderFromOrAfterAKey) {
   for (std::string a : {"carol@x", "alice@x", "bob@x", "alice@y"}) ul_.put(a, {binding("sip:" + a, 0)});
   auto walk = [this](std::string_view from, bool after, std::size_t max) {
     std::vector<std::string> seen;
-    ul_.visit(from, after, [&](const std::string& aor, const std::vector<Contact>& contacts) {
+    ul_.visit(from, after, [&](const std::string& aor, std::vector<Contact>& contacts) {
       EXPECT_EQ(contacts.size(), 1u);
       EXPECT_EQ(contacts[0].aor, aor);
       EXPECT_EQ(contacts[0].uri, "sip:" + aor);
