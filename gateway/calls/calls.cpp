@@ -299,7 +299,7 @@ bool Calls::try_target(Call& call, const CallRoute& r, int* status, std::string*
       aor = id;
       contacts = usrloc_.find(aor);
     } else {  // the first AOR of this user in any domain
-      usrloc_.visit(id + "@", false, [&](const std::string& a, std::vector<Contact>& list) {
+      usrloc_.visit(id + "@", false, [&](std::string_view a, std::vector<Contact>& list) {
         if (!a.starts_with(id + "@")) return false;
         if (list.empty()) return true;
         aor = a;

@@ -134,6 +134,8 @@ void LocationWriter::run() {
     Done done = write(batch, first);
     const std::uint64_t last = done.last;
     const bool ok = done.ok;
+    const std::size_t size = batch.size();
+    done.spent = std::move(batch);
     // The report first, then the wake-up: whoever waited for this range finds it reported.
     bool report = false;
     {
@@ -145,9 +147,9 @@ void LocationWriter::run() {
       std::lock_guard lk(mu_);
       finished_ = last;
       ++stats_.transactions;
-      stats_.changes += batch.size();
-      stats_.largest_batch = std::max<std::uint64_t>(stats_.largest_batch, batch.size());
-      if (!ok) stats_.failed += batch.size();
+      stats_.changes += size;
+      stats_.largest_batch = std::max<std::uint64_t>(stats_.largest_batch, size);
+      if (!ok) stats_.failed += size;
     }
     space_cv_.notify_all();
     if (wal_frames_ >= checkpoint_frames_) {

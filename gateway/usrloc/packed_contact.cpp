@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <numeric>
+#include <utility>
 
 #include "gateway/usrloc/usrloc.h"
 
@@ -21,7 +22,7 @@ void StringPool::release(const std::string* s) {
   if (it != refs_.end() && --it->second == 0) refs_.erase(it);
 }
 
-PackedContact::PackedContact(const Contact& c, StringPool& pool)
+PackedContact::PackedContact(const Contact& c, StringPool& pool, std::pmr::memory_resource& mem)
     : id_(c.id),
       expires_(c.expires),
       last_modified_(c.last_modified),
@@ -38,20 +39,40 @@ PackedContact::PackedContact(const Contact& c, StringPool& pool)
     total += fields[i]->size();
   }
   if (total == 0) return;
-  text_ = std::make_unique_for_overwrite<char[]>(total);
-  char* at = text_.get();
+  text_ = static_cast<char*>(mem.allocate(total, 1));
+  char* at = text_;
   for (const std::string* f : fields) {
     std::memcpy(at, f->data(), f->size());
     at += f->size();
   }
 }
 
-std::string_view PackedContact::field(Field f) const {
-  std::size_t offset = std::accumulate(len_.begin(), len_.begin() + f, std::size_t{0});
-  return {text_.get() + offset, len_[f]};
+PackedContact::PackedContact(PackedContact&& other) noexcept { *this = std::move(other); }
+
+PackedContact& PackedContact::operator=(PackedContact&& other) noexcept {
+  if (this == &other) return *this;
+  id_ = other.id_;
+  expires_ = other.expires_;
+  last_modified_ = other.last_modified_;
+  cseq_ = other.cseq_;
+  methods_ = other.methods_;
+  flags_ = other.flags_;
+  q_ = other.q_;
+  user_agent_ = std::exchange(other.user_agent_, nullptr);
+  socket_ = std::exchange(other.socket_, nullptr);
+  text_ = std::exchange(other.text_, nullptr);
+  len_ = std::exchange(other.len_, {});
+  return *this;
 }
 
-Contact PackedContact::unpack(const std::string& aor) const {
+std::size_t PackedContact::text_size() const { return std::accumulate(len_.begin(), len_.end(), std::size_t{0}); }
+
+std::string_view PackedContact::field(Field f) const {
+  std::size_t offset = std::accumulate(len_.begin(), len_.begin() + f, std::size_t{0});
+  return {text_ + offset, len_[f]};
+}
+
+Contact PackedContact::unpack(std::string_view aor) const {
   Contact c;
   c.id = id_;
   c.aor = aor;
@@ -72,10 +93,13 @@ Contact PackedContact::unpack(const std::string& aor) const {
   return c;
 }
 
-void PackedContact::release(StringPool& pool) {
+void PackedContact::release(StringPool& pool, std::pmr::memory_resource& mem) {
   pool.release(user_agent_);
   pool.release(socket_);
   user_agent_ = socket_ = nullptr;
+  if (text_) mem.deallocate(text_, text_size(), 1);
+  text_ = nullptr;
+  len_ = {};
 }
 
 }  // namespace sb::gateway

@@ -10,7 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
+#include <memory_resource>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,17 +34,21 @@ class StringPool {
   std::unordered_map<std::string, std::size_t> refs_;  ///< value → users (keys never move)
 };
 
-/// One binding without its AOR. Move-only; release() hands its interned strings back before
-/// it is dropped (the owner does so: the record does not know its pool).
+/// One binding without its AOR. Its string block comes from `mem` (usrloc's pool of long-lived
+/// blocks, apart from the heap's short-lived ones). Move-only; release() hands the interned
+/// strings and the block back before it is dropped (the owner does so: the record does not know
+/// its pools; a block not released goes with `mem` itself).
 class PackedContact {
  public:
-  PackedContact(const Contact& c, StringPool& pool);
-  PackedContact(PackedContact&&) noexcept = default;
-  PackedContact& operator=(PackedContact&&) noexcept = default;
+  PackedContact(const Contact& c, StringPool& pool, std::pmr::memory_resource& mem);
+  PackedContact(PackedContact&& other) noexcept;
+  PackedContact& operator=(PackedContact&& other) noexcept;
+  PackedContact(const PackedContact&) = delete;
+  PackedContact& operator=(const PackedContact&) = delete;
 
   /// The binding as callers see it, with `aor` filled in.
-  Contact unpack(const std::string& aor) const;
-  void release(StringPool& pool);
+  Contact unpack(std::string_view aor) const;
+  void release(StringPool& pool, std::pmr::memory_resource& mem);
 
   std::uint64_t id() const { return id_; }
   std::int64_t expires() const { return expires_; }
@@ -63,7 +67,9 @@ class PackedContact {
   std::int32_t q_;
   const std::string* user_agent_;
   const std::string* socket_;
-  std::unique_ptr<char[]> text_;             ///< the fields below, back to back, no terminators
+  std::size_t text_size() const;
+
+  char* text_ = nullptr;                    ///< the fields below, back to back, no terminators
   std::array<std::uint32_t, kFields> len_;  ///< length of each field in text_
 };
 

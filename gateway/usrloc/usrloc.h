@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 #include <set>
 #include <string>
@@ -79,7 +80,7 @@ class Usrloc {
   /// `after`), until `visit` returns false.
   /// The visitor may move out of `contacts` (a copy made for it).
   void visit(std::string_view from, bool after,
-             const std::function<bool(const std::string& aor, std::vector<Contact>& contacts)>& visit) const;
+             const std::function<bool(std::string_view aor, std::vector<Contact>& contacts)>& visit) const;
   /// Replaces the bindings of `aor` with `contacts` (empty = remove the AOR): committed to the
   /// database first (throws StoreError, memory unchanged), then applied. New contacts get ids.
   /// Then the E_UL_* events of the change are raised: `reason` names why bindings went
@@ -129,13 +130,13 @@ class Usrloc {
   static mi::Value contact_value(Contact c, std::int64_t now);
 
  private:
-  using Bindings = std::vector<PackedContact>;
-  using AorMap = std::map<std::string, Bindings, std::less<>>;
+  using Bindings = std::pmr::vector<PackedContact>;
+  using AorMap = std::pmr::map<std::pmr::string, Bindings, std::less<>>;
+  using ExpiryEntry = std::pair<std::int64_t, const std::pmr::string*>;
   /// (expiry, AOR key in aors_) for each distinct expiry of an AOR's non-permanent bindings.
   struct ExpiryOrder {
-    bool operator()(const std::pair<std::int64_t, const std::string*>& a,
-                    const std::pair<std::int64_t, const std::string*>& b) const {
-      return a.first != b.first ? a.first < b.first : std::less<const std::string*>()(a.second, b.second);
+    bool operator()(const ExpiryEntry& a, const ExpiryEntry& b) const {
+      return a.first != b.first ? a.first < b.first : std::less<const std::pmr::string*>()(a.second, b.second);
     }
   };
 
@@ -145,7 +146,7 @@ class Usrloc {
   void install(const std::string& aor, const std::vector<Contact>& contacts);
   /// Removes an AOR, its expiry entries and its interned strings' uses.
   void uninstall(AorMap::iterator it);
-  static std::vector<Contact> unpack(const std::string& aor, const Bindings& bindings);
+  static std::vector<Contact> unpack(std::string_view aor, const Bindings& bindings);
   void assign_ids(const std::string& aor, std::vector<Contact>& contacts);
   void written(std::uint64_t first, std::uint64_t last, bool ok, const std::vector<std::string>& failed_aors);
   void restore(const std::vector<std::string>& aors);
@@ -155,8 +156,13 @@ class Usrloc {
   Database* db_;
   const UsrlocEvents* events_ = nullptr;
   StringPool strings_;  ///< user agents and sockets (declared before the records using them)
-  AorMap aors_;
-  std::set<std::pair<std::int64_t, const std::string*>, ExpiryOrder> by_expiry_;
+  /// Every long-lived block of the table (map and index nodes, binding lists, string blocks),
+  /// in size-class pools of their own: short-lived allocations (requests waiting for their
+  /// commit, replies) then never leave holes between bindings, and blocks carry no malloc
+  /// header. Declared before the containers that use it.
+  std::pmr::unsynchronized_pool_resource mem_;
+  AorMap aors_{&mem_};
+  std::pmr::set<ExpiryEntry, ExpiryOrder> by_expiry_{&mem_};
   std::size_t contacts_ = 0;
   std::uint64_t next_id_ = 1;
   std::unique_ptr<LocationWriter> writer_;

@@ -33,9 +33,9 @@ Result with_table(const SipServices& s, const Args& a, Fn fn) {
 /// The AOR param, normalized, or the 400 OpenSIPS gives for a missing domain.
 std::optional<std::string> aor_param(const Args& a) { return normalize_aor(a.str("aor")); }
 
-Value aor_value(const std::string& aor, std::vector<Contact>& contacts, std::int64_t t, bool brief) {
+Value aor_value(std::string_view aor, std::vector<Contact>& contacts, std::int64_t t, bool brief) {
   Value v = Value::object();
-  v["AOR"] = aor;
+  v["AOR"] = std::string(aor);
   if (!brief) {
     Value list = Value::array();
     for (Contact& c : contacts) list.push_back(Usrloc::contact_value(std::move(c), t));
@@ -132,7 +132,7 @@ Result dump(const SipServices& s, const Args& a) {
   auto slice = [&s, brief, t](std::string& cursor, std::vector<Value>& out) {
     if (!s.usrloc) throw std::runtime_error("the SIP engine stopped during the dump");
     std::size_t n = 0;
-    s.usrloc->visit(cursor, !cursor.empty(), [&](const std::string& aor, std::vector<Contact>& contacts) {
+    s.usrloc->visit(cursor, !cursor.empty(), [&](std::string_view aor, std::vector<Contact>& contacts) {
       out.push_back(aor_value(aor, contacts, t, brief));
       cursor = aor;
       return ++n < kDumpSlice;
@@ -160,7 +160,7 @@ Result list_page(Usrloc& ul, const Args& a) {
   Value aors = Value::array();
   std::string last;
   bool more = false;  // an AOR with the prefix follows the page
-  ul.visit(from, after, [&](const std::string& aor, std::vector<Contact>& contacts) {
+  ul.visit(from, after, [&](std::string_view aor, std::vector<Contact>& contacts) {
     if (!aor.starts_with(prefix)) return false;
     if (aors.size() == limit) return !(more = true);
     aors.push_back(aor_value(aor, contacts, t, false));

@@ -6,6 +6,7 @@
 #include "gateway/usrloc/packed_contact.h"
 
 #include <cstdint>
+#include <memory_resource>
 #include <string>
 #include <vector>
 
@@ -32,36 +33,39 @@ Contact full_contact() {
 
 TEST(PackedContact, EveryFieldComesBack) {
   StringPool pool;
+  std::pmr::unsynchronized_pool_resource mem;  // frees whatever a test does not release
   Contact c = full_contact();
-  PackedContact p(c, pool);
+  PackedContact p(c, pool, mem);
   EXPECT_EQ(contact_fields(p.unpack(c.aor)), contact_fields(c));
   EXPECT_EQ(p.id(), c.id);
   EXPECT_EQ(p.expires(), c.expires);
   EXPECT_EQ(p.uri(), c.uri);
-  p.release(pool);
+  p.release(pool, mem);
   EXPECT_EQ(pool.size(), 0u);
 }
 
 TEST(PackedContact, EmptyFieldsAndAnEmptyRecord) {
   StringPool pool;
+  std::pmr::unsynchronized_pool_resource mem;  // frees whatever a test does not release
   Contact only_uri;
   only_uri.uri = "sip:x@y";
   only_uri.path = "<sip:only-path>";  // a field between empty ones
-  PackedContact a(only_uri, pool);
+  PackedContact a(only_uri, pool, mem);
   EXPECT_EQ(contact_fields(a.unpack("")), contact_fields(only_uri));
   Contact nothing;  // every string empty: no text block at all
-  PackedContact b(nothing, pool);
+  PackedContact b(nothing, pool, mem);
   EXPECT_EQ(contact_fields(b.unpack("")), contact_fields(nothing));
   EXPECT_EQ(pool.size(), 0u) << "empty strings are not interned";
 }
 
 TEST(PackedContact, LongAndByteValuesSurvive) {
   StringPool pool;
+  std::pmr::unsynchronized_pool_resource mem;  // frees whatever a test does not release
   Contact c = full_contact();
   c.path = std::string(70'000, 'p');  // beyond 16-bit lengths
   c.callid = std::string("a\0b\xff", 4);
   c.instance = "\"<urn:uuid:x>\"";
-  PackedContact p(c, pool);
+  PackedContact p(c, pool, mem);
   EXPECT_EQ(contact_fields(p.unpack(c.aor)), contact_fields(c));
 }
 
@@ -138,11 +142,11 @@ TEST_F(PackedUsrlocTest, VisitWalksInOrderFromOrAfterAKey) {
   for (std::string a : {"carol@x", "alice@x", "bob@x", "alice@y"}) ul_.put(a, {binding("sip:" + a, 0)});
   auto walk = [this](std::string_view from, bool after, std::size_t max) {
     std::vector<std::string> seen;
-    ul_.visit(from, after, [&](const std::string& aor, std::vector<Contact>& contacts) {
+    ul_.visit(from, after, [&](std::string_view aor, std::vector<Contact>& contacts) {
       EXPECT_EQ(contacts.size(), 1u);
       EXPECT_EQ(contacts[0].aor, aor);
-      EXPECT_EQ(contacts[0].uri, "sip:" + aor);
-      seen.push_back(aor);
+      EXPECT_EQ(contacts[0].uri, "sip:" + std::string(aor));
+      seen.emplace_back(aor);
       return seen.size() < max;
     });
     return seen;
