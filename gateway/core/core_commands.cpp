@@ -27,10 +27,17 @@ namespace {
 
 std::string ctime_text(std::chrono::system_clock::time_point t) {
   std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  // ctime_r costs thousands of instructions (asctime's printf), half of an `uptime` request:
+  // each thread keeps the last two texts, which serve every request within the same second.
+  thread_local std::pair<std::time_t, std::string> recent[2] = {{-1, {}}, {-1, {}}};
+  for (const auto& [when, text] : recent)
+    if (when == tt) return text;
   char buf[64];
   if (!::ctime_r(&tt, buf)) return {};
   std::string s(buf);
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  static thread_local unsigned next = 0;
+  recent[next++ % 2] = {tt, s};
   return s;
 }
 

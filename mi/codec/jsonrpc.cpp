@@ -83,18 +83,25 @@ JsonRpcMessage decode_jsonrpc(std::string_view text) {
 }
 
 std::string render_jsonrpc(const Result& r, const Value& id) {
+  if (r.ok()) {
+    // The envelope around the result's own text: the same bytes as dumping one object holding
+    // a copy of the result, without copying the result's tree (a third of a small request's
+    // rendering time).
+    std::string out = "{\"jsonrpc\":\"2.0\",\"result\":";
+    out += to_compact_json(r.value());
+    out += ",\"id\":";
+    out += to_compact_json(id);
+    out += '}';
+    return out;
+  }
   Value out = Value::object();
   out["jsonrpc"] = "2.0";
-  if (r.ok()) {
-    out["result"] = r.value();
-  } else {
-    JsonRpcError e = jsonrpc_error(r.error());
-    Value err = Value::object();
-    err["code"] = e.code;
-    err["message"] = e.message;
-    if (!e.data.empty()) err["data"] = e.data;
-    out["error"] = std::move(err);
-  }
+  JsonRpcError e = jsonrpc_error(r.error());
+  Value err = Value::object();
+  err["code"] = e.code;
+  err["message"] = e.message;
+  if (!e.data.empty()) err["data"] = e.data;
+  out["error"] = std::move(err);
   out["id"] = id;
   return to_compact_json(out);
 }
