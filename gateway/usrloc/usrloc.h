@@ -78,7 +78,7 @@ class Usrloc {
   std::optional<std::vector<Contact>> find(const std::string& aor) const;
   /// Visits the AORs in order with their bindings, from the first ≥ `from` (> `from` when
   /// `after`), until `visit` returns false.
-  /// The visitor may move out of `contacts` (a copy made for it).
+  /// The visitor may move out of `contacts` (a copy made for it); it must not change the table.
   void visit(std::string_view from, bool after,
              const std::function<bool(std::string_view aor, std::vector<Contact>& contacts)>& visit) const;
   /// Replaces the bindings of `aor` with `contacts` (empty = remove the AOR): committed to the
