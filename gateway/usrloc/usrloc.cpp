@@ -214,7 +214,8 @@ void Usrloc::apply(const std::string& aor, std::vector<Contact> contacts, std::s
 
 std::size_t Usrloc::expire(std::int64_t now) {
   std::set<std::string> due;  // the AORs with a binding expired (the index holds each AOR's expiries)
-  for (auto it = by_expiry_.begin(); it != by_expiry_.end() && it->first <= now; ++it) due.insert(std::string(*it->second));
+  for (auto it = by_expiry_.begin(); it != by_expiry_.end() && it->first <= now; ++it)
+    due.insert(std::string(*it->second));
   if (due.empty()) return 0;
   if (writer_) {
     staged_seq_ = writer_->stage({.kind = LocationWriter::Change::Kind::delete_expired, .aor = {}, .contacts = {}, .now = now});
