@@ -116,7 +116,13 @@ void Engine::run() {
     start_cv_.notify_all();
   };
   su_init();
-  root_ = su_root_create(this);
+  {
+    // sofia-sip picks a root's wait loop from a process-wide preference: set it for this root.
+    static std::mutex prefer_mu;
+    std::lock_guard lk(prefer_mu);
+    su_port_prefer(use_poll_ ? su_poll_port_create : su_default_port_create, nullptr);
+    root_ = su_root_create(this);
+  }
   if (!root_) {
     su_deinit();
     return report("su_root_create failed");
@@ -175,18 +181,21 @@ void Engine::run() {
   running_.store(false);
 }
 
-void Engine::stop(std::chrono::milliseconds deadline) {
+void Engine::request_stop(std::chrono::milliseconds deadline) {
   if (!thread_.joinable()) return;
   {
     std::lock_guard lk(mu_);
-    if (accepting_.load()) {
-      // The stop job goes last in the queue: every job accepted before it still runs.
-      queue_.push_back([this, deadline] { begin_stop(deadline); });
-      accepting_.store(false);
-    }
+    if (!accepting_.load()) return;  // already asked
+    // The stop job goes last in the queue: every job accepted before it still runs.
+    queue_.push_back([this, deadline] { begin_stop(deadline); });
+    accepting_.store(false);
   }
   std::uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+}
+
+void Engine::join() {
+  if (!thread_.joinable()) return;
   thread_.join();
   ::close(wake_fd_);
   wake_fd_ = -1;

@@ -51,6 +51,10 @@ class Engine final : public mi::Executor {
   /// Starts the thread, creates the su_root there and runs `hooks.start(root)` on it. Returns
   /// when that is done; rethrows its exception as EngineError (the thread is gone then).
   void start(Hooks hooks);
+  /// Before start(): the loop waits with poll(2) instead of epoll: a descriptor the SIP stack
+  /// registered may then be replaced under the same number (dup3; a REGISTER worker's shared
+  /// socket), which epoll, watching the replaced file, would never report.
+  void use_poll(bool on) { use_poll_ = on; }
   /// Queues a job for the engine thread; false (job dropped) once the engine is stopping or when
   /// `max_queue` jobs are already waiting (then `rejected` is incremented).
   bool post(std::function<void()> job) override;
@@ -62,7 +66,18 @@ class Engine final : public mi::Executor {
   }
   /// Graceful stop: refuses new jobs, runs the queued ones, then `begin_stop`, keeps the loop
   /// running until `stopped()` or the deadline, runs `teardown` and ends the thread. Idempotent.
-  void stop(std::chrono::milliseconds deadline);
+  void stop(std::chrono::milliseconds deadline) {
+    request_stop(deadline);
+    join();
+  }
+  /// stop() without waiting: the thread ends on its own (running() turns false); join() later.
+  void request_stop(std::chrono::milliseconds deadline);
+  /// Waits for the thread to end (after request_stop); returns at once when it is not running.
+  void join();
+  /// After request_stop: ends the loop at its next turn, without waiting for stopped() any more.
+  void hurry() {
+    defer([this] { stop_deadline_ = std::chrono::steady_clock::now(); });
+  }
   /// Runs `job` on a later turn of the loop (after the current callback returned), even while
   /// stopping and unbounded: for work that must not run inside a sofia callback, and for
   /// reports the engine itself waits for (the usrloc writer's commits, from its thread).
@@ -84,6 +99,7 @@ class Engine final : public mi::Executor {
   std::atomic<bool> running_{false};
   std::atomic<bool> accepting_{false};
   Hooks hooks_;
+  bool use_poll_ = false;
   bool quit_ = false;           ///< engine thread only
   bool stopping_ = false;       ///< engine thread only
   std::chrono::steady_clock::time_point stop_deadline_{};

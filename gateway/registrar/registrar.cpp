@@ -100,6 +100,7 @@ struct Registrar::Request {
   std::string user;
   std::string domain;
   Home home;
+  std::unique_lock<std::recursive_mutex> lock;  ///< usrloc's, while the bindings are saved
 };
 
 Registrar::Registrar(RegistrarConfig config, SipStack& sip, Usrloc& usrloc, Subscribers& subscribers,
@@ -129,7 +130,7 @@ int Registrar::reject(Request& r, int status, const char* phrase) {
 }
 
 int Registrar::on_register(msg_t* msg, sip_t* sip) {
-  Request r{msg, sip, static_cast<std::int64_t>(std::time(nullptr)), {}, {}, {}, {}};
+  Request r{msg, sip, static_cast<std::int64_t>(std::time(nullptr)), {}, {}, {}, {}, {}};
   if (sip->sip_error) {
     std::string what = fmt::format("Bad header {}", sip->sip_error->er_name ? sip->sip_error->er_name : "");
     return reject(r, 400, what.c_str());
@@ -380,6 +381,9 @@ std::shared_ptr<const mi::SipCause> Registrar::cause_of(const Request& r) const 
 }
 
 int Registrar::save(Request& r) {
+  // Read, change and stage the AOR's bindings as one step: another engine (a REGISTER worker)
+  // may be saving the same AOR (reply_bindings lets go before sending).
+  r.lock = usrloc_.lock();
   const sip_t* sip = r.sip;
   const std::string callid = sip->sip_call_id->i_id ? sip->sip_call_id->i_id : "";
   const std::uint32_t cseq = sip->sip_cseq->cs_seq;
@@ -424,13 +428,7 @@ int Registrar::save(Request& r) {
       }
       if (!received.empty() && ai->ai_protocol == IPPROTO_TCP) received += ";transport=tcp";
     }
-    if (tport_t* tp = nta_incoming_transport(sip_.agent(), nullptr, msg)) {
-      tport_t* primary = tport_is_primary(tp) ? tp : tport_parent(tp);
-      if (const tp_name_t* n = primary ? tport_name(primary) : nullptr)
-        socket = fmt::format("{}:{}:{}", n->tpn_proto ? n->tpn_proto : "", n->tpn_host ? n->tpn_host : "",
-                             n->tpn_port ? n->tpn_port : "");
-      tport_unref(tp);
-    }
+    socket = sip_.arrival_socket(msg);
   }
   std::string ua = sip->sip_user_agent && sip->sip_user_agent->g_string ? sip->sip_user_agent->g_string : "";
 
@@ -508,15 +506,21 @@ int Registrar::reply_bindings(Request& r, const char* phrase) {
   if (!contacts.empty()) extra += "\r\nContact: " + contacts;
   // Sent once every binding change staged so far is committed (group commit): also a query or a
   // retransmission, which must not report a binding that is not yet durable.
-  usrloc_.when_durable([&sip = sip_, &rejected = rejected_, msg = r.msg, phrase = std::string(phrase ? phrase : "OK"),
-                        extra = std::move(extra)](bool ok) {
+  auto reply = [&sip = sip_, &rejected = rejected_, msg = r.msg, phrase = std::string(phrase ? phrase : "OK"),
+                extra = std::move(extra)](bool ok) {
     if (ok) {
       sip.reply(msg, 200, phrase.c_str(), extra);
     } else {
       rejected.inc();
       sip.reply(msg, 500, "Server Internal Error (database)");
     }
-  });
+  };
+  if (usrloc_.all_durable()) {
+    if (r.lock.owns_lock()) r.lock.unlock();  // not sending while other engines wait for usrloc
+    reply(true);
+  } else {
+    usrloc_.when_durable(std::move(reply), engine_);
+  }
   return 200;
 }
 

@@ -11,7 +11,8 @@
 // mismatch, replay) is logged at WARN with the source ip:port and user and counted per source IP
 // by an AuthLimiter, which bans an IP (403, registrar:auth_banned) after too many.
 //
-// Threading: engine thread only (it is a SipStack handler).
+// Threading: the thread of its SipStack (the main engine's, or a REGISTER worker's, which has a
+// registrar of its own: register_workers.h); usrloc is shared, and each save holds its lock.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,7 @@ namespace sb::gateway {
 using transports::AuthLimiter;
 using transports::AuthLimits;
 
+class Engine;
 class SipStack;
 class Usrloc;
 class Subscribers;
@@ -57,6 +59,9 @@ class Registrar {
             mi::Statistics& stats);
   /// Registers the REGISTER handler on the SIP stack.
   void attach();
+  /// The engine whose thread runs this registrar (its SIP stack's): a 200 waiting for a commit
+  /// is sent there. Null: on whichever thread reports the commit (the main engine).
+  void set_engine(Engine* engine) { engine_ = engine; }
   const RegistrarConfig& config() const { return config_; }
   /// Authenticates the caller of `method` (e.g. INVITE, received as `msg`) as the subscriber in
   /// its From header, with the same realm, nonces, subscriber table and failure limits as REGISTER.
@@ -113,6 +118,7 @@ class Registrar {
   mi::Stat& auth_bans_;
   mi::EventBus* bus_ = nullptr;
   const mi::EventSpec* auth_failed_event_ = nullptr;
+  Engine* engine_ = nullptr;
 };
 
 }  // namespace sb::gateway

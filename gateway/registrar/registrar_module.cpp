@@ -1,12 +1,17 @@
 // registrar_module.cpp: the registrar engine module and its [registrar] configuration keys, documented as
 // conf/switchboard.conf shows them (that file is generated from these declarations).
+#include "gateway/registrar/register_workers.h"
 #include "gateway/registrar/registrar_commands.h"
 #include "gateway/registrar/subscribers.h"
+
+#include <spdlog/spdlog.h>
 
 #include "gateway/registrar/registrar_module.h"
 
 #include <stdexcept>
 #include <string>
+
+#include <fmt/format.h>
 
 namespace sb::gateway {
 
@@ -23,6 +28,17 @@ const ConfigSection kRegistrarSection = {
              "with a right answer gets stale=true. When on, an INVITE whose From is a local subscriber is\n"
              "challenged the same way (407, Proxy-Authorization); when off, a subscriber may call once its\n"
              "AOR is registered. Default: off."},
+     {.section = "registrar", .key = "workers", .type = KeyType::integer, .default_value = "-1",
+      .help = "Extra threads answering REGISTER on the UDP listeners; -1 = one per CPU beyond the "
+              "first (at most 8), 0 = the SIP engine alone.",
+      .min = -1, .max = 64,
+      .doc = "REGISTER workers (-1..64): threads that answer REGISTER on the UDP listeners beside the SIP\n"
+             "engine, each with its own SIP stack on the same port (an SO_REUSEPORT group: the kernel hands\n"
+             "each REGISTER to one thread by its source address and port, and every other request and every\n"
+             "response to the engine). They share the location table; a 200 still goes out only after its\n"
+             "binding is committed. -1 = one per CPU beyond the first, at most 8; 0 = none. Not used with\n"
+             "auth = on (the digest nonces live in the engine's registrar) nor without a UDP listener.\n"
+             "Default: -1."},
      {.section = "registrar", .key = "realm", .type = KeyType::string, .default_value = "",
       .help = "Digest realm; empty = the domain of the AOR being registered.",
       .doc = "Digest realm offered in challenges. Empty: the domain of the AOR being registered (the To\n"
@@ -111,7 +127,10 @@ class RegistrarModule final : public EngineModule {
  public:
   std::string_view name() const override { return "registrar"; }
   const ConfigSection* config_section() const override { return &kRegistrarSection; }
-  void configure(const Config& cfg) override { config_ = registrar_config(cfg); }
+  void configure(const Config& cfg) override {
+    config_ = registrar_config(cfg);
+    workers_wanted_ = register_worker_count(cfg.get_int("registrar.workers"));
+  }
   void register_commands(mi::Registry& registry, const SipServices& services) override {
     register_registrar_commands(registry, services);
     auth_failed_ = &Registrar::declare_events(registry.events());
@@ -122,13 +141,20 @@ class RegistrarModule final : public EngineModule {
                                              *subscribers_, ctx.stats);
     registrar_->attach();
     registrar_->set_events(&ctx.events, auth_failed_);
+    registrar_->set_engine(&ctx.engine);
     ctx.services.subscribers = subscribers_.get();
     ctx.services.registrar = registrar_.get();
+    start_workers(ctx);
   }
   std::string summary() const override {
-    return std::string("registrar auth ") + (config_.auth ? "on" : "off");
+    return std::string("registrar auth ") + (config_.auth ? "on" : "off") +
+           fmt::format(", {} REGISTER worker{}", workers_.size(), workers_.size() == 1 ? "" : "s");
   }
+  void begin_stop() override { workers_.request_stop(); }
+  bool busy() const override { return workers_.busy(); }
+  void quiesce() override { workers_.stop(); }
   void teardown(SipServices& services) override {
+    workers_.stop();
     services.registrar = nullptr;
     services.subscribers = nullptr;
     registrar_.reset();
@@ -136,7 +162,26 @@ class RegistrarModule final : public EngineModule {
   }
 
  private:
+  void start_workers(EngineContext& ctx) {
+    ctx.stats.gauge("registrar", "workers").set(0);
+    if (workers_wanted_ == 0) return;
+    if (config_.auth) {
+      spdlog::info("registrar: auth is on: the SIP engine answers every REGISTER (workers = {} unused)",
+                   workers_wanted_);
+      return;
+    }
+    RegisterWorkers::Shared shared{config_, ctx.services.usrloc, subscribers_.get(), &ctx.stats, &ctx.events,
+                                   auth_failed_};
+    std::string why;
+    std::size_t n = workers_.start(workers_wanted_, *ctx.services.sip, shared, &why);
+    if (n == 0 && !why.empty())
+      spdlog::warn("registrar: no REGISTER workers ({}): the SIP engine answers every REGISTER", why);
+    ctx.stats.gauge("registrar", "workers").set(static_cast<std::int64_t>(n));
+  }
+
   RegistrarConfig config_;
+  std::size_t workers_wanted_ = 0;
+  RegisterWorkers workers_;
   std::unique_ptr<Subscribers> subscribers_;
   std::unique_ptr<Registrar> registrar_;
   const mi::EventSpec* auth_failed_ = nullptr;

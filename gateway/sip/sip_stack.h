@@ -44,6 +44,13 @@ std::string listen_to_url(const std::string& listen, std::string* why);
 /// Splits and checks the `sip.listen` value (comma separated); throws std::invalid_argument.
 std::vector<std::string> parse_listen_list(const std::string& value);
 
+/// A UDP listener of the main engine shared with a REGISTER worker (reuseport.h): its name as
+/// listening() gives it and the worker's own socket in its SO_REUSEPORT group.
+struct SharedListener {
+  std::string name;  ///< "udp:127.0.0.1:5060"
+  int fd = -1;       ///< owned by the receiver (start_shared adopts it)
+};
+
 class SipStack {
  public:
   /// Handles one request. It owns `msg`: it must answer it (reply(), which consumes it) or hand
@@ -57,6 +64,15 @@ class SipStack {
 
   /// Binds the listeners; throws std::runtime_error naming the listener that failed.
   void start(su_root_s* root);
+  /// A REGISTER worker's stack: an agent with one UDP transport per shared listener, reading
+  /// the shared socket (adopted: closed here, also when this throws). listening() and
+  /// arrival_socket() then name the shared listeners. Throws std::runtime_error.
+  void start_shared(su_root_s* root, const std::vector<SharedListener>& shared);
+  /// The main engine's UDP listeners and their sockets (after start()), to share.
+  const std::vector<std::pair<std::string, int>>& udp_listeners() const { return udp_listeners_; }
+  /// The listener a request arrived on, "udp:127.0.0.1:5060" (host unbracketed), as usrloc
+  /// records it in a binding's socket; empty when unknown.
+  std::string arrival_socket(msg_s* msg);
   /// Shutdown, first step: new requests are answered 503 (Retry-After), while replies to our
   /// pending client transactions still arrive.
   void set_draining(bool on) { draining_ = on; }
@@ -101,6 +117,8 @@ class SipStack {
   bool draining_ = false;
   std::vector<std::string> listening_;
   std::map<std::string, std::string> ident_of_;  ///< listening() entry → tport ident
+  std::vector<std::pair<std::string, int>> udp_listeners_;  ///< listening() entry, socket
+  std::map<std::string, std::string> shared_port_;  ///< worker: own transport's port → shared port
   mi::Stat& rcv_requests_;
   mi::Stat& rcv_replies_;
   mi::Stat& unsupported_;

@@ -39,10 +39,13 @@ bool bound_to(int fd, const std::string& host, const std::string& port) {
 }
 }  // namespace
 
-void UdpBacklog::find(const std::vector<std::pair<std::string, std::string>>& host_ports) {
-  fds_.clear();
+namespace {
+/// Our UDP sockets (from /proc/self/fd) for which `pick(fd)` is true.
+template <typename Pick>
+std::vector<int> udp_sockets(Pick pick) {
+  std::vector<int> out;
   DIR* dir = ::opendir("/proc/self/fd");
-  if (!dir) return;
+  if (!dir) return out;
   while (dirent* e = ::readdir(dir)) {
     char* end = nullptr;
     long fd = std::strtol(e->d_name, &end, 10);
@@ -52,14 +55,24 @@ void UdpBacklog::find(const std::vector<std::pair<std::string, std::string>>& ho
     int type = 0;
     socklen_t len = sizeof type;
     if (::getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_DGRAM) continue;
-    for (const auto& [host, port] : host_ports) {
-      if (bound_to(static_cast<int>(fd), host, port)) {
-        fds_.push_back(static_cast<int>(fd));
-        break;
-      }
-    }
+    if (pick(static_cast<int>(fd))) out.push_back(static_cast<int>(fd));
   }
   ::closedir(dir);
+  return out;
+}
+}  // namespace
+
+void UdpBacklog::find(const std::vector<std::pair<std::string, std::string>>& host_ports) {
+  fds_ = udp_sockets([&](int fd) {
+    for (const auto& [host, port] : host_ports)
+      if (bound_to(fd, host, port)) return true;
+    return false;
+  });
+}
+
+int find_udp_socket(const std::string& host, const std::string& port) {
+  auto fds = udp_sockets([&](int fd) { return bound_to(fd, host, port); });
+  return fds.size() == 1 ? fds.front() : -1;
 }
 
 std::size_t UdpBacklog::set_receive_buffer(std::size_t bytes) {

@@ -15,6 +15,9 @@
 
 namespace sb::gateway {
 
+/// Our one UDP socket bound to host:port (host as sofia names it); -1 when none or several.
+int find_udp_socket(const std::string& host, const std::string& port);
+
 class UdpBacklog {
  public:
   /// Finds our UDP sockets bound to these "host:port" listeners (host as sofia names it).

@@ -9,8 +9,9 @@
 // requests wait in the socket buffer, where the overload protection sees them) until the writer
 // has caught up.
 //
-// Threading: stage(), wait_idle() and stop() from one thread (the engine); `on_done` runs on the
-// writer's thread (it posts to the engine). Its Database is opened, used and closed on its thread.
+// Threading: stage(), wait_idle() and stop() from one thread at a time (usrloc calls them under
+// its lock, from the main engine or a REGISTER worker); `on_done` runs on the writer's thread (it
+// posts to the main engine). Its Database is opened, used and closed on its thread.
 #pragma once
 
 #include <chrono>

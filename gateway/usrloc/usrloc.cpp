@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/engine/engine.h"
 #include "gateway/store/database.h"
 #include "gateway/usrloc/location_table.h"
 #include "gateway/usrloc/location_writer.h"
@@ -42,6 +43,7 @@ Usrloc::~Usrloc() {
 }
 
 std::size_t Usrloc::load(std::int64_t now) {
+  std::lock_guard lk(mu_);
   if (!db_) return 0;
   std::map<std::string, std::vector<Contact>> loaded;
   std::size_t dropped = 0;
@@ -69,6 +71,7 @@ std::size_t Usrloc::load(std::int64_t now) {
 }
 
 std::optional<std::vector<Contact>> Usrloc::find(const std::string& aor) const {
+  std::lock_guard lk(mu_);
   auto it = aors_.find(std::string_view(aor));
   if (it == aors_.end()) return std::nullopt;
   return unpack(it->first, it->second);
@@ -76,6 +79,7 @@ std::optional<std::vector<Contact>> Usrloc::find(const std::string& aor) const {
 
 void Usrloc::visit(std::string_view from, bool after,
                    const std::function<bool(std::string_view, std::vector<Contact>&)>& visit) const {
+  std::lock_guard lk(mu_);
   std::vector<Contact> contacts;
   for (auto it = after ? aors_.upper_bound(from) : aors_.lower_bound(from); it != aors_.end(); ++it) {
     contacts = unpack(it->first, it->second);
@@ -121,6 +125,7 @@ void Usrloc::assign_ids(const std::string& aor, std::vector<Contact>& contacts) 
 
 void Usrloc::put(const std::string& aor, std::vector<Contact> contacts, std::string_view reason,
                  std::shared_ptr<const mi::SipCause> cause) {
+  std::lock_guard lk(mu_);
   assign_ids(aor, contacts);
   if (db_) {
     writer_idle();  // what the writer still holds for this AOR must not land after this
@@ -133,15 +138,53 @@ void Usrloc::put(const std::string& aor, std::vector<Contact> contacts, std::str
 
 void Usrloc::stage(const std::string& aor, std::vector<Contact> contacts, std::string_view reason,
                    std::shared_ptr<const mi::SipCause> cause) {
+  std::lock_guard lk(mu_);
   if (!writer_) return put(aor, std::move(contacts), reason, std::move(cause));
   assign_ids(aor, contacts);
   staged_seq_ = writer_->stage({.kind = LocationWriter::Change::Kind::put_aor, .aor = aor, .contacts = contacts, .now = 0});
   apply(aor, std::move(contacts), reason, std::move(cause));
 }
 
-void Usrloc::when_durable(std::function<void(bool ok)> reply) {
-  if (durable_seq_ >= staged_seq_) return reply(true);
-  acks_.emplace_back(staged_seq_, std::move(reply));
+void Usrloc::when_durable(std::function<void(bool ok)> reply, Engine* engine) {
+  {
+    std::lock_guard lk(mu_);
+    if (durable_seq_ < staged_seq_) {
+      acks_.push_back({staged_seq_, std::move(reply), engine});
+      return;
+    }
+  }
+  reply(true);
+}
+
+bool Usrloc::all_durable() const {
+  std::lock_guard lk(mu_);
+  return durable_seq_ >= staged_seq_;
+}
+
+std::size_t Usrloc::pending_replies() const {
+  std::lock_guard lk(mu_);
+  return acks_.size();
+}
+
+std::size_t Usrloc::pending_replies(const Engine* engine) const {
+  std::lock_guard lk(mu_);
+  return static_cast<std::size_t>(std::count_if(acks_.begin(), acks_.end(), [&](const Ack& a) { return a.engine == engine; }));
+}
+
+void Usrloc::fail_replies(Engine* engine) {
+  std::vector<std::function<void(bool)>> failed;
+  {
+    std::lock_guard lk(mu_);
+    for (auto it = acks_.begin(); it != acks_.end();) {
+      if (it->engine == engine) {
+        failed.push_back(std::move(it->reply));
+        it = acks_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& reply : failed) reply(false);
 }
 
 void Usrloc::enable_group_commit(const DatabaseOptions& options, const GroupCommit& tuning,
@@ -168,20 +211,41 @@ void Usrloc::writer_idle() {
 }
 
 void Usrloc::written(std::uint64_t /*first*/, std::uint64_t last, bool ok, const std::vector<std::string>& failed_aors) {
-  durable_seq_ = std::max(durable_seq_, last);
-  if (ok) db_commits_.inc();
-  while (!acks_.empty() && acks_.front().first <= last) {
-    auto reply = std::move(acks_.front().second);
-    acks_.pop_front();
+  // The replies run after the lock is let go (REGISTER workers wait for it); those for another
+  // engine (a worker's) go there, one job per engine.
+  std::vector<std::function<void(bool)>> here;
+  std::vector<std::pair<Engine*, std::vector<std::function<void(bool)>>>> elsewhere;
+  {
+    std::lock_guard lk(mu_);
+    durable_seq_ = std::max(durable_seq_, last);
+    if (ok) db_commits_.inc();
+    while (!acks_.empty() && acks_.front().seq <= last) {
+      Ack ack = std::move(acks_.front());
+      acks_.pop_front();
+      if (!ack.engine || ack.engine->on_engine_thread()) {
+        here.push_back(std::move(ack.reply));
+        continue;
+      }
+      auto it = std::find_if(elsewhere.begin(), elsewhere.end(), [&](const auto& e) { return e.first == ack.engine; });
+      if (it == elsewhere.end()) it = elsewhere.insert(elsewhere.end(), {ack.engine, {}});
+      it->second.push_back(std::move(ack.reply));
+    }
+    if (!ok) {
+      db_failures_.inc(static_cast<std::int64_t>(failed_aors.size()));
+      restore(failed_aors);
+    }
+  }
+  for (auto& [engine, replies] : elsewhere) {
+    engine->defer([replies = std::move(replies), ok] {
+      for (const auto& reply : replies) reply(ok);
+    });
+  }
+  for (const auto& reply : here) {
     try {
       reply(ok);
     } catch (const std::exception& e) {
       spdlog::error("usrloc: a reply after the commit failed: {}", e.what());
     }
-  }
-  if (!ok) {
-    db_failures_.inc(static_cast<std::int64_t>(failed_aors.size()));
-    restore(failed_aors);
   }
 }
 
@@ -213,6 +277,7 @@ void Usrloc::apply(const std::string& aor, std::vector<Contact> contacts, std::s
 }
 
 std::size_t Usrloc::expire(std::int64_t now) {
+  std::lock_guard lk(mu_);
   std::set<std::string> due;  // the AORs with a binding expired (the index holds each AOR's expiries)
   for (auto it = by_expiry_.begin(); it != by_expiry_.end() && it->first <= now; ++it)
     due.insert(std::string(*it->second));
@@ -248,6 +313,7 @@ std::size_t Usrloc::expire(std::int64_t now) {
 }
 
 bool Usrloc::sync(const std::string& aor) {
+  std::lock_guard lk(mu_);
   if (!aor.empty() && !aors_.contains(std::string_view(aor))) return false;
   if (!db_) return true;
   writer_idle();
@@ -264,6 +330,7 @@ bool Usrloc::sync(const std::string& aor) {
 }
 
 void Usrloc::clear() {
+  std::lock_guard lk(mu_);
   if (db_) {
     writer_idle();
     Transaction tx(*db_);

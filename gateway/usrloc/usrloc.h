@@ -11,9 +11,13 @@
 // Memory holds each binding packed (packed_contact.h: one record, one string block, interned
 // user agent and socket) under its AOR, and an expiry index of (expiry, AOR) pairs.
 //
-// Threading: engine thread only (the registrar, the ul_* commands and the expiry timer all run
-// there); the writer reports back through the `post` function given to enable_group_commit.
-// The statistics it keeps (group `usrloc`) are atomics, readable from any thread.
+// Threading: the main engine's thread (the ul_* commands, the expiry timer, the writer's reports
+// through the `post` function given to enable_group_commit) and the REGISTER workers' threads
+// (register_workers.h: each runs a registrar). Every public member locks a recursive mutex;
+// lock() holds it over several calls (a registrar's read-change-stage of one AOR). A reply
+// waiting for a commit runs on the engine given to when_durable. Without a writer, put()
+// writes on the main engine's database connection: workers exist only with group commit or
+// without a database. The statistics it keeps (group `usrloc`) are atomics, readable anywhere.
 #pragma once
 
 #include <chrono>
@@ -23,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <memory_resource>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -37,6 +42,7 @@
 namespace sb::gateway {
 
 class Database;
+class Engine;
 class LocationWriter;
 class UsrlocEvents;
 struct DatabaseOptions;
@@ -100,14 +106,23 @@ class Usrloc {
   /// commit). Blocks only while the writer's bound is reached. Throws StoreError if stopped.
   void stage(const std::string& aor, std::vector<Contact> contacts, std::string_view reason = "removed",
              std::shared_ptr<const mi::SipCause> cause = {});
+  /// Holds the table's lock (recursive) until the returned lock goes.
+  std::unique_lock<std::recursive_mutex> lock() const { return std::unique_lock(mu_); }
   /// Runs `reply(true)` once every change staged so far is committed (now, when nothing is
-  /// pending), `reply(false)` when its transaction failed.
-  void when_durable(std::function<void(bool ok)> reply);
+  /// pending), `reply(false)` when its transaction failed. It runs on `engine` (deferred there)
+  /// unless that is null or the thread reporting the commit (the main engine).
+  void when_durable(std::function<void(bool ok)> reply, Engine* engine = nullptr);
+  /// Every change staged so far is committed (a reply need not wait).
+  bool all_durable() const;
+  /// Runs every reply still waiting for a commit on `engine` with false, now (a worker that
+  /// stops before its replies' commit: they answer 500 while its SIP stack still exists).
+  void fail_replies(Engine* engine);
   /// Blocks until every change staged so far is committed (or failed): for a command whose
   /// success reply must mean "on disk" (ul_flush). Returns at once without group commit.
   void flush_writes() { writer_idle(); }
-  /// Replies still waiting for a commit.
-  std::size_t pending_replies() const { return acks_.size(); }
+  /// Replies still waiting for a commit (those to run on `engine` when given).
+  std::size_t pending_replies() const;
+  std::size_t pending_replies(const Engine* engine) const;
   /// Shutdown: the writer commits what is staged and stops; the waiting replies are sent (via
   /// `post`, before teardown).
   void stop_writer();
@@ -121,10 +136,19 @@ class Usrloc {
   /// Removes every binding (memory and database).
   void clear();
 
-  std::size_t aor_count() const { return aors_.size(); }
-  std::size_t contact_count() const { return contacts_; }
+  std::size_t aor_count() const {
+    std::lock_guard lk(mu_);
+    return aors_.size();
+  }
+  std::size_t contact_count() const {
+    std::lock_guard lk(mu_);
+    return contacts_;
+  }
   /// Distinct user agents and sockets held once for all bindings.
-  std::size_t interned_strings() const { return strings_.size(); }
+  std::size_t interned_strings() const {
+    std::lock_guard lk(mu_);
+    return strings_.size();
+  }
 
   /// {"Contact": …, "ContactID": …, "Expires": …} as ul_show_contact prints one contact.
   static mi::Value contact_value(Contact c, std::int64_t now);
@@ -153,6 +177,13 @@ class Usrloc {
   void writer_idle();
   void update_stats();
 
+  struct Ack {
+    std::uint64_t seq;
+    std::function<void(bool)> reply;
+    Engine* engine;
+  };
+
+  mutable std::recursive_mutex mu_;
   Database* db_;
   const UsrlocEvents* events_ = nullptr;
   StringPool strings_;  ///< user agents and sockets (declared before the records using them)
@@ -168,7 +199,7 @@ class Usrloc {
   std::unique_ptr<LocationWriter> writer_;
   std::uint64_t staged_seq_ = 0;   ///< the writer's sequence number of the last staged change
   std::uint64_t durable_seq_ = 0;  ///< … of the last change reported committed or failed
-  std::deque<std::pair<std::uint64_t, std::function<void(bool)>>> acks_;
+  std::deque<Ack> acks_;
   mi::Stat& users_;
   mi::Stat& location_users_;
   mi::Stat& location_contacts_;

@@ -5,7 +5,8 @@
 // expiry sweep all raise them the same way).
 // A refresh is a re-registration changing only the expiry and CSeq; any other change (a new
 // Call-ID, received address, path, q, user agent, socket) is an update.
-// Threading: declare() at start-up; raising on the engine thread (the bus never blocks).
+// Threading: declare() at start-up; raising from usrloc, under its lock, on the main engine's or a
+// REGISTER worker's thread (the bus never blocks).
 #pragma once
 
 #include <memory>

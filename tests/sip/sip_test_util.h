@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -91,6 +92,23 @@ inline void expect_clean_stop(TestDaemon& d) {
   std::string log = d.log();
   EXPECT_EQ(rc, 0) << (log.size() > 6000 ? log.substr(log.size() - 6000) : log);
   expect_clean_log(d);
+}
+
+/// How many of load<i>@`domain` (i in `acked`) a restarted daemon on `db_path` lacks (kill -9
+/// tests: an acknowledged binding must survive); -1 when its ul_dump fails. Stops it cleanly.
+inline long lost_after_restart(const std::string& db_path, const std::set<int>& acked, const std::string& domain) {
+  TestDaemon second({"core.db=" + db_path});
+  json dump = rpc(second, "ul_dump", json::array({1}));
+  EXPECT_TRUE(dump.contains("result")) << dump.dump().substr(0, 500);
+  if (!dump.contains("result")) return -1;
+  std::set<std::string> present;
+  for (const auto& a : dump["result"]["Domains"][0]["AORs"]) present.insert(a["AOR"].get<std::string>());
+  long lost = 0;
+  for (int i : acked)
+    if (!present.contains("load" + std::to_string(i) + "@" + domain)) ++lost;
+  EXPECT_GE(present.size(), acked.size() - static_cast<std::size_t>(lost));
+  expect_clean_stop(second);
+  return lost;
 }
 
 /// A user name unique to the running test (AORs of tests sharing a daemon never collide).
