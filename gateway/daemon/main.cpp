@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -35,6 +36,7 @@
 #include "gateway/daemon/instance_lock.h"
 #include "gateway/daemon/logging.h"
 #include "gateway/daemon/pid_file.h"
+#include "gateway/daemon/service_manager.h"
 #include "gateway/daemon/signals.h"
 #include "mi/dispatcher.h"
 #include "mi/threads.h"
@@ -64,7 +66,12 @@ const char* kDescription =
     "new requests are refused, running commands get core.shutdown_timeout_ms to finish, then\n"
     "the FIFO and the pid file are removed. Without --foreground the daemon detaches into the\n"
     "background once start-up has succeeded; the launching process then exits 0 (or 1, printing\n"
-    "the start-up error). SIGHUP is logged and ignored.\n";
+    "the start-up error). SIGHUP is logged and ignored.\n\n"
+    "Under a service manager speaking systemd's notify protocol ($NOTIFY_SOCKET; Type=notify in\n"
+    "conf/switchboard.service) it sends READY=1 once every listener is bound and STOPPING=1 when\n"
+    "a shutdown begins; with a watchdog (WatchdogSec=, $WATCHDOG_USEC) it sends WATCHDOG=1 every\n"
+    "quarter interval while the SIP engine's loop turns, and stops (logging why) when the engine\n"
+    "has not turned for half the interval, so that the service manager restarts it.\n";
 
 std::string footer() {
   return "CONFIGURATION KEYS (ini: [section] then key = value; each one can be overridden with\n"
@@ -113,6 +120,32 @@ milliseconds remaining(Clock::time_point deadline) {
 using Components = std::vector<std::unique_ptr<gateway::Component>>;
 
 /// Shutdown in reverse start order: stop accepting, then finish within the deadline.
+/// Waits for a stop signal; meanwhile, when the service manager asked for a watchdog, feeds it
+/// every quarter interval while the SIP engine's loop turns (service_manager.h).
+gateway::StopSignal wait_with_watchdog() {
+  using namespace gateway::service;
+  const auto interval = watchdog_interval();
+  if (interval.count() <= 0) return gateway::wait_for_stop_signal();
+  spdlog::info("watchdog: every {} ms, fed while the SIP engine's loop turns",
+               std::chrono::duration_cast<milliseconds>(interval).count());
+  bool stalled = false;
+  auto tick = [&] {
+    auto age = engine_heartbeat().age();
+    if (alive_for_watchdog(age, interval)) {
+      notify_watchdog();
+      if (stalled) spdlog::info("watchdog: the SIP engine turns again");
+      stalled = false;
+    } else if (!stalled) {
+      stalled = true;
+      spdlog::error("watchdog: the SIP engine's loop has not turned for {} ms: the watchdog is no longer fed "
+                    "(the service manager restarts the daemon)",
+                    std::chrono::duration_cast<milliseconds>(*age).count());
+    }
+  };
+  return gateway::wait_for_stop_signal(
+      tick, std::max(milliseconds(1), std::chrono::duration_cast<milliseconds>(interval / 4)));
+}
+
 void stop_components(const std::vector<gateway::Component*>& started, Clock::time_point deadline) {
   for (auto it = started.rbegin(); it != started.rend(); ++it) (*it)->stop_accepting();
   for (auto it = started.rbegin(); it != started.rend(); ++it) (*it)->finish(remaining(deadline));
@@ -202,12 +235,14 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   if (const mi::EventSpec* e = registry.events().find("E_CORE_STARTUP"))
     events.raise(*e, mi::Value{{"version", SB_VERSION}, {"pid", ::getpid()}});
 
-  gateway::StopSignal sig = gateway::wait_for_stop_signal();
+  gateway::service::notify_ready(fmt::format("switchboard {} started{}", SB_VERSION, where));
+  gateway::StopSignal sig = wait_with_watchdog();
   if (const mi::EventSpec* e = registry.events().find("E_CORE_SHUTDOWN"))
     events.raise(*e, mi::Value{{"reason", sig.sender > 0 ? fmt::format("{} from pid {}", signal_name(sig.signo), sig.sender)
                                                           : std::string(signal_name(sig.signo))}});
   milliseconds grace(cfg.get_int("core.shutdown_timeout_ms"));
   auto deadline = Clock::now() + grace;
+  gateway::service::notify_stopping(fmt::format("{} from pid {}: shutting down", signal_name(sig.signo), sig.sender));
   spdlog::info("{} from pid {}: shutting down ({} MI requests in flight, {} SIP calls up; waiting "
                "up to {} ms)",
                signal_name(sig.signo), sig.sender, dispatcher.in_flight(),

@@ -35,12 +35,18 @@ void block_signals() {
   ::signal(SIGPIPE, SIG_IGN);
 }
 
-StopSignal wait_for_stop_signal() {
+StopSignal wait_for_stop_signal(const std::function<void()>& tick, std::chrono::milliseconds period) {
   sigset_t set = handled_set();
+  const bool ticking = tick && period.count() > 0;
+  timespec timeout{static_cast<time_t>(period.count() / 1000), static_cast<long>(period.count() % 1000) * 1'000'000};
   for (;;) {
     siginfo_t info{};
-    int sig = ::sigwaitinfo(&set, &info);
+    int sig = ticking ? ::sigtimedwait(&set, &info, &timeout) : ::sigwaitinfo(&set, &info);
     if (sig < 0) {
+      if (errno == EAGAIN && ticking) {
+        tick();
+        continue;
+      }
       if (errno == EINTR) continue;
       throw std::system_error(errno, std::generic_category(), "sigwaitinfo");
     }

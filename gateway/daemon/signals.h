@@ -9,6 +9,9 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <functional>
+
 namespace sb::gateway {
 
 /// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (resetting inherited "ignore"
@@ -20,8 +23,10 @@ struct StopSignal {
   pid_t sender;   ///< the sending process (0 when the kernel sent it)
 };
 
-/// Waits for SIGTERM or SIGINT; SIGHUP is logged and otherwise ignored.
-StopSignal wait_for_stop_signal();
+/// Waits for SIGTERM or SIGINT; SIGHUP is logged and otherwise ignored. While waiting, `tick`
+/// (when given) runs every `period` (the watchdog's pings: service_manager.h).
+StopSignal wait_for_stop_signal(const std::function<void()>& tick = {},
+                                std::chrono::milliseconds period = std::chrono::milliseconds(0));
 
 /// Begins a graceful shutdown from any thread (sends SIGTERM to this process).
 void request_stop();

@@ -107,7 +107,7 @@ void Engine::begin_stop(std::chrono::milliseconds deadline) {
 }
 
 void Engine::run() {
-  mi::ThreadTag tag("SIP engine");
+  mi::ThreadTag tag(thread_type_);
   thread_id_.store(std::this_thread::get_id());
   auto report = [this](std::string error) {
     std::lock_guard lk(start_mu_);

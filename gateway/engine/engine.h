@@ -55,6 +55,8 @@ class Engine final : public mi::Executor {
   /// registered may then be replaced under the same number (dup3; a REGISTER worker's shared
   /// socket), which epoll, watching the replaced file, would never report.
   void use_poll(bool on) { use_poll_ = on; }
+  /// Before start(): the thread's type in `ps` (default "SIP engine").
+  void set_thread_type(std::string type) { thread_type_ = std::move(type); }
   /// Queues a job for the engine thread; false (job dropped) once the engine is stopping or when
   /// `max_queue` jobs are already waiting (then `rejected` is incremented).
   bool post(std::function<void()> job) override;
@@ -100,6 +102,7 @@ class Engine final : public mi::Executor {
   std::atomic<bool> accepting_{false};
   Hooks hooks_;
   bool use_poll_ = false;
+  std::string thread_type_ = "SIP engine";
   bool quit_ = false;           ///< engine thread only
   bool stopping_ = false;       ///< engine thread only
   std::chrono::steady_clock::time_point stop_deadline_{};

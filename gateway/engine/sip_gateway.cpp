@@ -6,12 +6,19 @@
 
 #include "gateway/provisioning/config_revisions.h"
 
+#include <stdexcept>
+
 #include <spdlog/spdlog.h>
 
+#include "gateway/daemon/service_manager.h"
 #include "gateway/engine/engine_modules.h"
 #include "gateway/sip/sip_stack.h"
 
 namespace sb::gateway {
+
+namespace {
+void on_heartbeat(void* /*root magic*/, su_timer_t* /*t*/, void* /*arg*/) { service::engine_heartbeat().beat(); }
+}  // namespace
 
 SipGateway::SipGateway(mi::Statistics& stats, mi::EventBus& events)
     : stats_(stats), events_(events), modules_(make_engine_modules()) {}
@@ -47,9 +54,20 @@ void SipGateway::build(su_root_t* root) {
   for (const auto& m : modules_)
     if (std::string s = m->summary(); !s.empty()) summary += "; " + s;
   spdlog::info("sip: {}", summary);
+  // The watchdog's proof that this loop turns (service_manager.h).
+  auto period = service::heartbeat_period(service::watchdog_interval());
+  heartbeat_ = su_timer_create(su_root_task(root), static_cast<su_duration_t>(period.count()));
+  if (!heartbeat_ || su_timer_run(heartbeat_, &on_heartbeat, nullptr) < 0)
+    throw std::runtime_error("cannot start the engine's heartbeat timer");
+  service::engine_heartbeat().start();
 }
 
+
+
 void SipGateway::teardown() {
+  service::engine_heartbeat().stop();
+  if (heartbeat_) su_timer_destroy(heartbeat_);
+  heartbeat_ = nullptr;
   // Reverse order, twice: first every module ends what still runs (calls, transactions,
   // listeners), then each is destroyed while the ones it uses still exist.
   for (std::size_t i = built_; i-- > 0;) {

@@ -19,6 +19,8 @@
 #include "gateway/engine/services.h"
 #include "mi/dispatcher.h"
 
+struct su_timer_s;
+
 namespace sb::gateway {
 
 class SipGateway {
@@ -56,6 +58,7 @@ class SipGateway {
   SipServices services_;
   std::vector<std::string> listening_;
   mi::Dispatcher* dispatcher_ = nullptr;
+  su_timer_s* heartbeat_ = nullptr;  ///< engine thread
 };
 
 }  // namespace sb::gateway

@@ -83,6 +83,7 @@ std::size_t RegisterWorkers::start(std::size_t count, SipStack& main, const Shar
       if (self->sip) self->sip->destroy();
       self->sip.reset();
     };
+    worker->engine.set_thread_type("REGISTER worker");
     worker->engine.use_poll(true);  // start_shared replaces its sockets under their numbers
     try {
       worker->engine.start(std::move(hooks));
