@@ -8,6 +8,7 @@
 // Threading: single-threaded. SIGINT/SIGTERM/SIGHUP remove the reply FIFO, then kill sbctl
 // with the same signal (shell status 128+N).
 #include <signal.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <chrono>
@@ -75,6 +76,7 @@ OPTIONS
                          default: $SB_TRANSPORT, else fifo
     --socket PATH        dgram: the daemon's unix socket (config key datagram.unix)
                          default: $SB_SOCKET, else var/run/switchboard.sock
+                         (installed: /run/switchboard/switchboard.sock)
     --udp HOST:PORT      udp: the daemon's UDP address (datagram.udp)
                          default: $SB_UDP, else 127.0.0.1:8094
     --url URL            http: the JSON-RPC endpoint, http://host:port/mi (http.listen);
@@ -84,9 +86,11 @@ OPTIONS
                          default: $SB_USER
     --token TOKEN        http: a Bearer token (http.tokens); default: $SB_TOKEN
     -f, --fifo PATH      switchboard's FIFO (config key fifo.path)
-                         default: $SB_FIFO, else var/run/switchboard_fifo
+                         default: $SB_FIFO, else var/run/switchboard_fifo, or
+                         /run/switchboard/switchboard_fifo when there is no var/run
+                         here and /run/switchboard exists (the installed daemon)
     --reply-dir DIR      where the reply FIFO is made; must be the daemon's fifo.reply_dir
-                         default: $SB_REPLY_DIR, else /tmp
+                         default: $SB_REPLY_DIR, else /tmp (installed: /run/switchboard)
     --timeout SECONDS    give up when no complete reply came in time (fractions allowed)
                          default: $SB_TIMEOUT, else 120
     -h, --help           print this help and exit
@@ -164,9 +168,12 @@ std::string one_line(const std::string& s, std::size_t max = 200) {
 std::string parse_args(int argc, char** argv, Options& o) {
   sbctl::Endpoint& e = o.endpoint;
   e.transport = env_or("SB_TRANSPORT", "fifo");
-  e.fifo = env_or("SB_FIFO", "var/run/switchboard_fifo");
-  e.reply_dir = env_or("SB_REPLY_DIR", "/tmp");
-  e.socket = env_or("SB_SOCKET", "var/run/switchboard.sock");
+  // The repository's daemon (scripts/run.sh: var/run under the working directory), else the
+  // installed one's (/run/switchboard: the .deb's configuration and systemd unit).
+  const bool installed = ::access("var/run", F_OK) != 0 && ::access("/run/switchboard", F_OK) == 0;
+  e.fifo = env_or("SB_FIFO", installed ? "/run/switchboard/switchboard_fifo" : "var/run/switchboard_fifo");
+  e.reply_dir = env_or("SB_REPLY_DIR", installed ? "/run/switchboard" : "/tmp");
+  e.socket = env_or("SB_SOCKET", installed ? "/run/switchboard/switchboard.sock" : "var/run/switchboard.sock");
   e.udp = env_or("SB_UDP", "127.0.0.1:8094");
   e.url = env_or("SB_URL", "http://127.0.0.1:8888/mi");
   e.user = env_or("SB_USER", "");

@@ -1,6 +1,8 @@
 // config_file.cpp: rendering a ConfigSchema as an ini file and as the --help reference.
 #include "gateway/config/config_file.h"
 
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 namespace sb::gateway {
@@ -27,7 +29,17 @@ void paragraphs(std::string& out, const std::vector<std::string_view>& list) {
 
 }  // namespace
 
-std::string render_config_file(const ConfigSchema& schema) {
+std::string render_config_file(const ConfigSchema& schema) { return render_config_file(schema, {}); }
+
+std::string render_config_file(const ConfigSchema& schema, const std::map<std::string, std::string>& values) {
+  for (const auto& [name, value] : values) {
+    auto dot = name.find('.');
+    bool known = false;
+    for (const ConfigSection* section : schema.sections())
+      for (const KeySpec& k : section->keys)
+        known = known || (dot != std::string::npos && k.section == name.substr(0, dot) && k.key == name.substr(dot + 1));
+    if (!known) throw std::invalid_argument(fmt::format("unknown configuration key '{}'", name));
+  }
   std::string out;
   if (!schema.header().empty()) comment(out, schema.header());
   for (const ConfigSection* section : schema.sections()) {
@@ -39,7 +51,8 @@ std::string render_config_file(const ConfigSchema& schema) {
         out += '\n';
         comment(out, k.doc);
       }
-      std::string_view value = k.conf_value();
+      auto given = values.find(fmt::format("{}.{}", k.section, k.key));
+      std::string_view value = given != values.end() ? std::string_view(given->second) : k.conf_value();
       out += value.empty() ? fmt::format("{} =\n", k.key) : fmt::format("{} = {}\n", k.key, value);
     }
     paragraphs(out, section->outro);

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -390,7 +391,8 @@ int main(int argc, char** argv) {
   app.add_flag("--print-config", opt.print_config,
                "print the documented configuration file, every key\n"
                "with its help (conf/switchboard.conf is this text),\n"
-               "and exit");
+               "and exit; --set values are written instead of the\n"
+               "shipped ones (the installed file's system paths)");
   bool openapi = false;
   app.add_flag("--openapi", openapi,
                "print the OpenAPI 3.1 document of the REST API (/api/v1)\n"
@@ -407,7 +409,22 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   if (opt.print_config) {
-    std::fputs(gateway::render_config_file(gateway::daemon_schema()).c_str(), stdout);
+    // --set values are written instead of the shipped ones (the installed file: system paths).
+    std::map<std::string, std::string> values;
+    for (const auto& a : opt.sets) {
+      auto eq = a.find('=');
+      if (eq == std::string::npos) {
+        std::fprintf(stderr, "switchboard: --set %s: expected SECTION.KEY=VALUE\n", a.c_str());
+        return kExitUsage;
+      }
+      values[a.substr(0, eq)] = a.substr(eq + 1);
+    }
+    try {
+      std::fputs(gateway::render_config_file(gateway::daemon_schema(), values).c_str(), stdout);
+    } catch (const std::invalid_argument& e) {
+      std::fprintf(stderr, "switchboard: %s\n", e.what());
+      return kExitUsage;
+    }
     return std::fflush(stdout) == 0 ? kExitOk : kExitError;
   }
   if (openapi) return print_openapi();

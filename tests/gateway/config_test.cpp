@@ -447,6 +447,26 @@ TEST(ConfigGenerated, TheCommittedConfFileIsTheGeneratedOne) {
   FAIL() << "conf/switchboard.conf differs from the declarations (line ends); run scripts/gen-conf.sh";
 }
 
+// The installed configuration (the .deb's): other values written in place of the shipped
+// ones, every other line as in conf/switchboard.conf; an undeclared key is refused.
+TEST(ConfigGenerated, GivenValuesReplaceTheShippedOnes) {
+  const std::string shipped = render_config_file(daemon_schema());
+  const std::string installed = render_config_file(
+      daemon_schema(), {{"core.db", "/var/lib/switchboard/switchboard.db"}, {"fifo.reply_dir", "/run/switchboard"}});
+  EXPECT_NE(installed.find("\ndb = /var/lib/switchboard/switchboard.db\n"), std::string::npos);
+  EXPECT_NE(installed.find("\nreply_dir = /run/switchboard\n"), std::string::npos);
+  EXPECT_NE(shipped.find("\ndb = ../var/switchboard.db\n"), std::string::npos);
+  EXPECT_EQ(installed.find("\ndb = ../var/switchboard.db\n"), std::string::npos);
+  // Only those two lines differ.
+  std::istringstream a(shipped), b(installed);
+  std::string la, lb;
+  int differing = 0;
+  while (std::getline(a, la) && std::getline(b, lb)) differing += la != lb;
+  EXPECT_EQ(differing, 2);
+  EXPECT_THROW(render_config_file(daemon_schema(), {{"core.nosuchkey", "1"}}), std::invalid_argument);
+  EXPECT_THROW(render_config_file(daemon_schema(), {{"nodot", "1"}}), std::invalid_argument);
+}
+
 // Every key is documented: a one-line help for --help, and (unless it shares the previous
 // key's comment) a paragraph in the conf file whose "Default:" matches the declared default.
 TEST(ConfigGenerated, EveryKeyIsDocumentedWithItsRealDefault) {
