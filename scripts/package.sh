@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${SB_BUILD_DIR:-$top/build}
 out=${SB_PACKAGE_DIR:-$build/package}
 "$top/scripts/setup.sh"
-SB_BUILD_TARGETS="switchboard sbctl example installed_conf" "$top/scripts/build.sh"
+SB_BUILD_TARGETS="switchboard sbctl example installed_conf man_pages" "$top/scripts/build.sh"
 mkdir -p "$out"
 (cd "$build" && cpack -G DEB -B "$out" >"$out/cpack.log" 2>&1) || { cat "$out/cpack.log" >&2; exit 1; }
 ls "$out"/switchboard_*.deb

@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/config/man_page.h"
 #include "sbctl_transport.h"
 
 namespace {
@@ -94,6 +95,7 @@ OPTIONS
     --timeout SECONDS    give up when no complete reply came in time (fractions allowed)
                          default: $SB_TIMEOUT, else 120
     -h, --help           print this help and exit
+    --man                print this help as a manual page, sbctl(8) (roff), and exit
     --                   end of options (for a command that starts with '-')
 
 ENVIRONMENT
@@ -119,12 +121,13 @@ EXAMPLES
     sbctl -t http --user admin:secret kill    over HTTP with Basic auth
 
 SEE ALSO
-    switchboard(8); the FIFO wire format: spec/wire.md section 3
+    switchboard(8), switchboard.conf(5); the FIFO wire format: transports/fifo/README.md
 )";
 
 struct Options {
   bool json = false;
   bool help = false;
+  bool man = false;
   sbctl::Endpoint endpoint;
   std::string timeout_text;
   std::string timeout_source;  // which option or variable gave timeout_text (for messages)
@@ -190,6 +193,10 @@ std::string parse_args(int argc, char** argv, Options& o) {
     if (a.empty() || a[0] != '-' || a == "-") break;  // the command
     if (a == "-h" || a == "--help") {
       o.help = true;
+      return {};
+    }
+    if (a == "--man") {
+      o.man = true;
       return {};
     }
     if (a == "--json") {
@@ -384,6 +391,11 @@ int run(int argc, char** argv) {
   if (auto err = parse_args(argc, argv, o); !err.empty()) return usage_error(err);
   if (o.help || (o.command == "help" && o.params.empty())) {
     std::cout << kManual;
+    return 0;
+  }
+  if (o.man) {  // sbctl(8): this help as a manual page
+    std::cout << sb::gateway::render_man_page("sbctl", 8, "switchboard " SB_VERSION, "Switchboard",
+                                              sb::gateway::sections_of_help(kManual));
     return 0;
   }
   if (o.command.empty()) {

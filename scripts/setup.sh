@@ -4,7 +4,7 @@
 # Usage: scripts/setup.sh            (runs apt-get update, then installs the missing packages)
 set -eu
 
-PACKAGES="cmake ninja-build pkg-config g++ make dpkg-dev
+PACKAGES="cmake ninja-build pkg-config g++ make dpkg-dev help2man
   libmicrohttpd-dev libgnutls28-dev libxmlrpc-c++8-dev libxmlrpc-core-c3-dev nlohmann-json3-dev
   libboost-dev libsofia-sip-ua-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev
   libcli11-dev libspdlog-dev libfmt-dev libinih-dev libssl-dev libsystemd-dev

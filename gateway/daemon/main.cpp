@@ -31,6 +31,7 @@
 #include "transports/rest/openapi.h"
 #include "gateway/config/config.h"
 #include "gateway/config/config_file.h"
+#include "gateway/config/man_page.h"
 #include "gateway/core/core_component.h"
 #include "gateway/daemon/components.h"
 #include "gateway/daemon/daemonize.h"
@@ -69,7 +70,7 @@ const char* kDescription =
     "background once start-up has succeeded; the launching process then exits 0 (or 1, printing\n"
     "the start-up error). SIGHUP is logged and ignored.\n\n"
     "Under a service manager speaking systemd's notify protocol ($NOTIFY_SOCKET; Type=notify in\n"
-    "conf/switchboard.service) it sends READY=1 once every listener is bound and STOPPING=1 when\n"
+    "conf/packaging/switchboard.service) it sends READY=1 once every listener is bound and STOPPING=1 when\n"
     "a shutdown begins; with a watchdog (WatchdogSec=, $WATCHDOG_USEC) it sends WATCHDOG=1 every\n"
     "quarter interval while the SIP engine's loop turns, and stops (logging why) when the engine\n"
     "has not turned for half the interval, so that the service manager restarts it.\n";
@@ -301,6 +302,24 @@ int print_openapi() {
   return std::fflush(stdout) == 0 ? kExitOk : kExitError;
 }
 
+/// --print-commands: every built-in command and its params, "name param…" one per line (the
+/// static list sbctl's shell completion falls back to without a running daemon).
+int print_commands() {
+  try {
+    mi::Registry registry;
+    register_only(gateway::load_daemon_config("", {}), registry);
+    for (const mi::CommandSpec* c : registry.all()) {
+      std::string line = c->name;
+      for (const auto& p : c->params) line += " " + p.name;
+      std::puts(line.c_str());
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "switchboard: %s\n", e.what());
+    return kExitError;
+  }
+  return std::fflush(stdout) == 0 ? kExitOk : kExitError;
+}
+
 int run(const Options& opt, std::vector<std::string> argv) {
   gateway::Config cfg(gateway::daemon_schema());
   try {
@@ -393,6 +412,15 @@ int main(int argc, char** argv) {
                "with its help (conf/switchboard.conf is this text),\n"
                "and exit; --set values are written instead of the\n"
                "shipped ones (the installed file's system paths)");
+  bool config_man = false;
+  app.add_flag("--print-config-man", config_man,
+               "print switchboard.conf(5), the manual page of the\n"
+               "configuration file (the --print-config text), and exit");
+  bool commands = false;
+  app.add_flag("--print-commands", commands,
+               "print every built-in MI command with its params, one\n"
+               "per line (sbctl's shell completion without a daemon),\n"
+               "and exit");
   bool openapi = false;
   app.add_flag("--openapi", openapi,
                "print the OpenAPI 3.1 document of the REST API (/api/v1)\n"
@@ -407,6 +435,25 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (config_man) {
+    std::string conf = gateway::render_config_file(gateway::daemon_schema());
+    std::fputs(gateway::render_man_page(
+                   "switchboard.conf", 5, std::string("switchboard ") + SB_VERSION, "Switchboard",
+                   {{"NAME", "switchboard.conf - the configuration file of switchboard(8)"},
+                    {"SYNOPSIS", "/etc/switchboard/switchboard.conf (installed), conf/switchboard.conf (repository)"},
+                    {"DESCRIPTION",
+                     "An ini file: [section] lines, then key = value lines; '#' starts a comment. Every\n"
+                     "key can also be given on switchboard's command line with --set section.key=value,\n"
+                     "which wins over the file. Relative paths written in the file are relative to the\n"
+                     "file's directory. `switchboard --check-config -c FILE` validates a file.\n"
+                     "Below is the file as switchboard --print-config writes it: every key with its\n"
+                     "documentation and its default value."},
+                    {"FILE", conf},
+                    {"SEE ALSO", "switchboard(8), sbctl(8)"}})
+                   .c_str(),
+               stdout);
+    return std::fflush(stdout) == 0 ? kExitOk : kExitError;
   }
   if (opt.print_config) {
     // --set values are written instead of the shipped ones (the installed file: system paths).
@@ -428,6 +475,7 @@ int main(int argc, char** argv) {
     return std::fflush(stdout) == 0 ? kExitOk : kExitError;
   }
   if (openapi) return print_openapi();
+  if (commands) return print_commands();
   if (config_opt->count() == 0) {
     std::fprintf(stderr, "switchboard: --config is required\nRun with --help for more information.\n");
     return kExitUsage;

@@ -31,6 +31,12 @@ expect_file -rw-r--r-- usr/lib/systemd/system/switchboard.service
 expect_file -rw-r--r-- usr/lib/sysusers.d/switchboard.conf
 expect_file -rw-r--r-- usr/share/doc/switchboard/examples/modules/example.c
 expect_file -rw-r--r-- usr/share/switchboard/web/dist/index.html
+expect_file -rw-r--r-- usr/share/man/man8/switchboard.8.gz
+expect_file -rw-r--r-- usr/share/man/man8/sbctl.8.gz
+expect_file -rw-r--r-- usr/share/man/man5/switchboard.conf.5.gz
+expect_file -rw-r--r-- usr/share/bash-completion/completions/sbctl
+expect_file -rw-r--r-- usr/share/zsh/vendor-completions/_sbctl
+expect_file -rw-r--r-- usr/share/switchboard/commands
 if grep -v '^d' "$dir/contents" | grep -Ev '^-rw[-x]r-[-x]r-[-x] |^-rw-r----- root/root ./etc/' >"$dir/odd"; then
   fail "files with unexpected modes: $(cat "$dir/odd")"
 fi
@@ -53,6 +59,7 @@ dpkg -x "$deb" "$root"
 conf="$root/etc/switchboard/switchboard.conf"
 grep -qx 'db = /var/lib/switchboard/switchboard.db' "$conf" || fail "the installed config does not keep data in /var/lib/switchboard"
 grep -qx 'path = /run/switchboard/switchboard_fifo' "$conf" || fail "the installed config's FIFO is not in /run/switchboard"
+MANWIDTH=100 man -l "$root/usr/share/man/man8/sbctl.8.gz" 2>/dev/null | grep -q '^SBCTL(8)' || fail "man sbctl from the package"
 "$root/usr/bin/switchboard" --check-config -c "$conf" >"$dir/check" 2>&1 || fail "--check-config on the installed config: $(cat "$dir/check")"
 
 mkdir -p "$dir/state" "$dir/run"
