@@ -37,6 +37,10 @@ struct Runtime {
   std::vector<std::string> argv;
   /// Begins a graceful shutdown (the `kill` command); thread-safe.
   std::function<void()> request_shutdown;
+  /// Re-reads the configuration and applies what can change live (the `reload` command, as
+  /// SIGHUP does), waiting for the main thread to have done it; thread-safe. Returns
+  /// {"applied": [...], "restart_needed": [...]} or throws std::runtime_error (bad file).
+  std::function<mi::Value()> request_reload;
   /// --check-config: components are configured and register their commands, nothing starts
   /// (a loadable module is loaded without its init hook).
   bool check_only = false;
@@ -65,6 +69,10 @@ class Component {
   virtual void start(Runtime& rt) = 0;
   /// "FIFO: /run/x", "HTTP: port 8888" for the start-up log line (empty: not shown).
   virtual std::string describe() const { return {}; }
+  /// `reload` (SIGHUP): applies the keys of its sections declared `live` from the new, valid
+  /// configuration `cfg` (the others keep their values until a restart). Throws
+  /// std::runtime_error when it cannot (its old values stay).
+  virtual void reload(const Config& /*cfg*/) {}
   /// Shutdown, round 1: refuse new work (close listeners); returns at once.
   virtual void stop_accepting() {}
   /// Round 2: wait for its own in-flight work, at most `left`.

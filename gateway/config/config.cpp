@@ -479,6 +479,14 @@ mode_t Config::get_mode(std::string_view name) const {
 
 const std::string& Config::origin(std::string_view name) const { return entry(name).origin; }
 
+std::string Config::text(std::string_view name) const {
+  const Entry& e = entry(name);
+  if (!e.spec->repeatable) return e.text;
+  std::string out;
+  for (const auto& [value, origin] : e.items) out += value + '\n';
+  return out;
+}
+
 Config load_config(const ConfigSchema& schema, const std::string& file,
                    const std::vector<std::string>& overrides) {
   Config cfg(schema);

@@ -76,6 +76,9 @@ struct KeySpec {
   /// A list key (string type): each assignment adds one item instead of replacing the value
   /// (`subscribe = …` lines); an empty assignment clears the list. Read with Config::get_list.
   bool repeatable = false;
+  /// `reload` (and SIGHUP) applies a new value without a restart (the component's reload());
+  /// any other key's change is reported as needing a restart.
+  bool live = false;
 
   std::string name() const;  ///< "section.key"
   /// What the generated conf file writes for it (shipped, else default_value).
@@ -175,6 +178,9 @@ class Config {
 
   /// Where the current value came from: "<file>:<line>", "--set <arg>" or "default".
   const std::string& origin(std::string_view name) const;
+  /// The value as written (a repeatable key: its items joined by '\n'), for comparing two
+  /// configurations (reload).
+  std::string text(std::string_view name) const;
 
   /// The `[module.<name>]` parameters, unchecked (the module declares its parameters).
   const ModuleParams& module_params() const { return module_params_; }

@@ -50,6 +50,7 @@ std::string render_config_file(const ConfigSchema& schema, const std::map<std::s
       if (!k.doc.empty()) {
         out += '\n';
         comment(out, k.doc);
+        if (k.live) comment(out, "`reload` (SIGHUP) applies a change of this key without a restart.");
       }
       auto given = values.find(fmt::format("{}.{}", k.section, k.key));
       std::string_view value = given != values.end() ? std::string_view(given->second) : k.conf_value();

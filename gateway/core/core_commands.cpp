@@ -244,6 +244,18 @@ Result kill(const CoreContext& ctx, const Args& a) {
   return mi::ok_value();
 }
 
+Result reload(const CoreContext& ctx, const Args& a) {
+  if (!ctx.request_reload) return Error::failure(503, "reload is not available");
+  spdlog::info("reload requested over {} ({})", a.caller().transport, a.caller().peer);
+  try {
+    return ctx.request_reload();
+  } catch (const std::invalid_argument& e) {  // the file: nothing changed
+    return Error::failure(400, "configuration not reloaded", e.what());
+  } catch (const std::exception& e) {
+    return Error::failure(500, "configuration not reloaded", e.what());
+  }
+}
+
 // ---- reply schemas ---------------------------------------------------------------------------
 
 Value help_reply() {
@@ -363,6 +375,19 @@ void register_core_commands(mi::Registry& registry, mi::Statistics& stats, CoreC
                 .params = {stat_items(true)},
                 .reply = ok(),
                 .handler = [&stats](const Args& a) { return reset_statistics(stats, a); }});
+
+  registry.add({.name = "reload", .module = m,
+                .summary = "Read the configuration file again and apply what can change without a restart",
+                .description = "As SIGHUP does: the file given with -c is read again (the command line's --set "
+                               "overrides still win) and checked whole; a file with an error changes nothing "
+                               "(400 with the error). Each key that can change live (core.log_level; "
+                               "registrar.auth, realm, min_expires, max_expires, default_expires, max_contacts) "
+                               "and changed is applied and listed in `applied`; every other changed key keeps its "
+                               "running value and is listed in `restart_needed`.",
+                .flags = mi::kAdmin,
+                .reply = object({{"applied", array_of(str(), "keys changed and applied")},
+                                 {"restart_needed", array_of(str(), "keys changed that apply at the next start")}}),
+                .handler = [&ctx](const Args& a) { return reload(ctx, a); }});
 
   registry.add({.name = "kill", .module = m,
                 .summary = "Shut the server down gracefully (the reply is sent first)",

@@ -20,6 +20,8 @@ struct CoreContext {
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   std::vector<std::string> argv;        ///< the daemon's command line (`arg`), secrets masked
   std::function<void()> request_shutdown;  ///< `kill`: begin a graceful shutdown (after the reply)
+  /// `reload`: re-read the configuration and apply what can change live (Runtime::request_reload).
+  std::function<mi::Value()> request_reload;
   /// True for a module loaded from a shared library (gateway/modules): `which` lists its
   /// commands as `module:name`, showing where they come from. Unset = none.
   std::function<bool(std::string_view module)> is_loadable_module;

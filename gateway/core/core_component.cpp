@@ -2,6 +2,10 @@
 // them (that file is generated from these declarations), and the CoreComponent.
 #include "gateway/core/core_component.h"
 
+#include <spdlog/spdlog.h>
+
+#include "gateway/daemon/logging.h"
+
 #include "gateway/core/system_commands.h"
 
 #include <fmt/format.h>
@@ -24,7 +28,7 @@ const ConfigSection kCoreSection = {
       .help = "Log threshold: trace|debug|info|warn|error|critical|off.",
       .doc = "Log threshold: trace, debug, info, warn, error, critical or off. `info` logs start-up,\n"
              "shutdown and warnings; `debug` also logs every management command. The `log_level` MI command\n"
-             "changes it at run time. Default: info."},
+             "changes it at run time. Default: info.", .live = true},
      {.section = "core", .key = "log_file", .type = KeyType::string, .default_value = "",
       .help = "Append the log to this file; empty = standard error (discarded once daemonized).",
       .path = true,
@@ -152,6 +156,7 @@ void CoreComponent::configure(const Config& cfg) {
 
 void CoreComponent::register_commands(Runtime& rt) {
   ctx_.request_shutdown = rt.request_shutdown;
+  ctx_.request_reload = rt.request_reload;
   ctx_.is_loadable_module = [&rt](std::string_view m) {
     const ModulesComponent* modules = modules_of(rt);
     return modules && modules->host().has(m);
@@ -161,6 +166,13 @@ void CoreComponent::register_commands(Runtime& rt) {
   };
   register_core_commands(rt.registry, rt.stats, ctx_);
   register_system_commands(rt.registry, rt.stats, ctx_);
+}
+
+void CoreComponent::reload(const Config& cfg) {
+  if (auto level = parse_log_level(cfg.get_string("core.log_level")); level && *level != spdlog::get_level()) {
+    spdlog::set_level(*level);
+    spdlog::info("log level set to {} (reload)", cfg.get_string("core.log_level"));
+  }
 }
 
 void CoreComponent::start(Runtime& rt) {

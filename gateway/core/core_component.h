@@ -24,6 +24,8 @@ class CoreComponent final : public Component {
   void register_commands(Runtime& rt) override;
   /// Masks the command line `arg` shows (module parameters are known once modules are loaded).
   void start(Runtime& rt) override;
+  /// core.log_level.
+  void reload(const Config& cfg) override;
 
  private:
   const ConfigSchema* schema_ = nullptr;

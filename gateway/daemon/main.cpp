@@ -38,6 +38,7 @@
 #include "gateway/daemon/instance_lock.h"
 #include "gateway/daemon/logging.h"
 #include "gateway/daemon/pid_file.h"
+#include "gateway/daemon/reloader.h"
 #include "gateway/daemon/service_manager.h"
 #include "gateway/daemon/signals.h"
 #include "mi/dispatcher.h"
@@ -68,7 +69,9 @@ const char* kDescription =
     "new requests are refused, running commands get core.shutdown_timeout_ms to finish, then\n"
     "the FIFO and the pid file are removed. Without --foreground the daemon detaches into the\n"
     "background once start-up has succeeded; the launching process then exits 0 (or 1, printing\n"
-    "the start-up error). SIGHUP is logged and ignored.\n\n"
+    "the start-up error). SIGHUP (or the `reload` MI command) reads FILE again and applies the\n"
+    "keys that can change live (core.log_level; registrar.auth, realm, min_expires, max_expires,\n"
+    "default_expires, max_contacts), logging every other changed key as needing a restart.\n\n"
     "Under a service manager speaking systemd's notify protocol ($NOTIFY_SOCKET; Type=notify in\n"
     "conf/packaging/switchboard.service) it sends READY=1 once every listener is bound and STOPPING=1 when\n"
     "a shutdown begins; with a watchdog (WatchdogSec=, $WATCHDOG_USEC) it sends WATCHDOG=1 every\n"
@@ -124,10 +127,10 @@ using Components = std::vector<std::unique_ptr<gateway::Component>>;
 /// Shutdown in reverse start order: stop accepting, then finish within the deadline.
 /// Waits for a stop signal; meanwhile, when the service manager asked for a watchdog, feeds it
 /// every quarter interval while the SIP engine's loop turns (service_manager.h).
-gateway::StopSignal wait_with_watchdog() {
+gateway::StopSignal wait_with_watchdog(const std::function<void()>& on_hup) {
   using namespace gateway::service;
   const auto interval = watchdog_interval();
-  if (interval.count() <= 0) return gateway::wait_for_stop_signal();
+  if (interval.count() <= 0) return gateway::wait_for_stop_signal({}, milliseconds(0), on_hup);
   spdlog::info("watchdog: every {} ms, fed while the SIP engine's loop turns",
                std::chrono::duration_cast<milliseconds>(interval).count());
   bool stalled = false;
@@ -145,7 +148,7 @@ gateway::StopSignal wait_with_watchdog() {
     }
   };
   return gateway::wait_for_stop_signal(
-      tick, std::max(milliseconds(1), std::chrono::duration_cast<milliseconds>(interval / 4)));
+      tick, std::max(milliseconds(1), std::chrono::duration_cast<milliseconds>(interval / 4)), on_hup);
 }
 
 void stop_components(const std::vector<gateway::Component*>& started, Clock::time_point deadline) {
@@ -182,8 +185,14 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
   mi::EventBus events(registry.events(), stats);
   events.validate_params(cfg.get_bool("core.validate_replies"));
   Components components = gateway::make_components();
+  // The `reload` command reaches the main thread through it once everything has started.
+  auto reloader = std::make_shared<std::optional<gateway::Reloader>>();
   gateway::Runtime rt{.registry = registry, .stats = stats, .dispatcher = nullptr,
                       .argv = std::move(argv), .request_shutdown = gateway::request_stop,
+                      .request_reload = [reloader]() -> mi::Value {
+                        if (!reloader->has_value()) throw std::runtime_error("the daemon is still starting");
+                        return (*reloader)->request();
+                      },
                       .check_only = false, .find = {}, .components = {}, .events = &events};
   try {
     register_components(components, cfg, rt);
@@ -238,7 +247,8 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
     events.raise(*e, mi::Value{{"version", SB_VERSION}, {"pid", ::getpid()}});
 
   gateway::service::notify_ready(fmt::format("switchboard {} started{}", SB_VERSION, where));
-  gateway::StopSignal sig = wait_with_watchdog();
+  reloader->emplace(opt.config_file, opt.sets, cfg, started);
+  gateway::StopSignal sig = wait_with_watchdog([&reloader] { (*reloader)->on_signal(); });
   if (const mi::EventSpec* e = registry.events().find("E_CORE_SHUTDOWN"))
     events.raise(*e, mi::Value{{"reason", sig.sender > 0 ? fmt::format("{} from pid {}", signal_name(sig.signo), sig.sender)
                                                           : std::string(signal_name(sig.signo))}});
@@ -278,7 +288,7 @@ void register_only(const gateway::Config& cfg, mi::Registry& registry) {
   mi::EventBus events(registry.events(), stats);
   Components components = gateway::make_components();
   gateway::Runtime rt{.registry = registry, .stats = stats, .dispatcher = nullptr, .argv = {},
-                      .request_shutdown = {}, .check_only = true, .find = {}, .components = {},
+                      .request_shutdown = {}, .request_reload = {}, .check_only = true, .find = {}, .components = {},
                       .events = &events};
   register_components(components, cfg, rt);
 }

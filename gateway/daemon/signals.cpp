@@ -35,7 +35,8 @@ void block_signals() {
   ::signal(SIGPIPE, SIG_IGN);
 }
 
-StopSignal wait_for_stop_signal(const std::function<void()>& tick, std::chrono::milliseconds period) {
+StopSignal wait_for_stop_signal(const std::function<void()>& tick, std::chrono::milliseconds period,
+                                const std::function<void()>& on_hup) {
   sigset_t set = handled_set();
   const bool ticking = tick && period.count() > 0;
   timespec timeout{static_cast<time_t>(period.count() / 1000), static_cast<long>(period.count() % 1000) * 1'000'000};
@@ -49,6 +50,11 @@ StopSignal wait_for_stop_signal(const std::function<void()>& tick, std::chrono::
       }
       if (errno == EINTR) continue;
       throw std::system_error(errno, std::generic_category(), "sigwaitinfo");
+    }
+    if (sig == SIGHUP && on_hup) {
+      spdlog::info("SIGHUP from pid {}: reloading the configuration", info.si_pid);
+      on_hup();
+      continue;
     }
     if (sig == SIGHUP) {
       spdlog::info("SIGHUP from pid {} ignored (configuration reload is not supported)",

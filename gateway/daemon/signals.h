@@ -23,10 +23,12 @@ struct StopSignal {
   pid_t sender;   ///< the sending process (0 when the kernel sent it)
 };
 
-/// Waits for SIGTERM or SIGINT; SIGHUP is logged and otherwise ignored. While waiting, `tick`
-/// (when given) runs every `period` (the watchdog's pings: service_manager.h).
+/// Waits for SIGTERM or SIGINT. SIGHUP runs `on_hup` (the reload: reloader.h), or is logged
+/// and ignored without one. While waiting, `tick` (when given) runs every `period` (the
+/// watchdog's pings: service_manager.h).
 StopSignal wait_for_stop_signal(const std::function<void()>& tick = {},
-                                std::chrono::milliseconds period = std::chrono::milliseconds(0));
+                                std::chrono::milliseconds period = std::chrono::milliseconds(0),
+                                const std::function<void()>& on_hup = {});
 
 /// Begins a graceful shutdown from any thread (sends SIGTERM to this process).
 void request_stop();

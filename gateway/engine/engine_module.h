@@ -55,6 +55,8 @@ class EngineModule {
   /// "3 rules loaded" for the engine's start-up log line (empty: nothing to say).
   virtual std::string summary() const { return {}; }
 
+  /// `reload`: applies its live keys from `cfg` (engine thread); throws std::runtime_error.
+  virtual void reload(const Config& /*cfg*/, EngineContext& /*ctx*/) {}
   /// Graceful stop begins: refuse new work, start unregistering…
   virtual void begin_stop() {}
   /// Still finishing work begun before the stop (the engine waits, within the grace period).

@@ -36,6 +36,10 @@ std::string SipComponent::describe() const {
   return "SIP: " + where;
 }
 
+void SipComponent::reload(const Config& cfg) {
+  if (started_) gateway_->reload(cfg);
+}
+
 void SipComponent::finish(std::chrono::milliseconds left) {
   if (gateway_) gateway_->stop(left);
 }

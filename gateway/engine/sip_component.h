@@ -23,6 +23,7 @@ class SipComponent final : public Component {
   std::string describe() const override;
   /// Graceful engine stop (see SipGateway::stop), after the transports have finished.
   void finish(std::chrono::milliseconds left) override;
+  void reload(const Config& cfg) override;
 
  private:
   const Config* config_ = nullptr;

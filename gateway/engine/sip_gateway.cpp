@@ -6,6 +6,8 @@
 
 #include "gateway/provisioning/config_revisions.h"
 
+#include <future>
+#include <memory>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -41,6 +43,7 @@ void SipGateway::register_commands(mi::Registry& registry) {
 }
 
 void SipGateway::build(su_root_t* root) {
+  root_ = root;
   services_.engine = &engine_;
   EngineContext ctx{root, engine_, stats_, services_, events_};
   for (const auto& m : modules_) {
@@ -77,6 +80,22 @@ void SipGateway::teardown() {
   for (std::size_t i = built_; i-- > 0;) modules_[i]->teardown(services_);
   built_ = 0;
   services_ = SipServices{};
+}
+
+void SipGateway::reload(const Config& cfg) {
+  auto done = std::make_shared<std::promise<void>>();
+  auto result = done->get_future();
+  bool posted = engine_.post([this, &cfg, done] {
+    try {
+      EngineContext ctx{root_, engine_, stats_, services_, events_};
+      for (std::size_t i = 0; i < built_; ++i) modules_[i]->reload(cfg, ctx);
+      done->set_value();
+    } catch (...) {
+      done->set_exception(std::current_exception());
+    }
+  });
+  if (!posted) throw std::runtime_error("the SIP engine is not running or its queue is full");
+  result.get();  // cfg outlives the job: this waits for it
 }
 
 void SipGateway::start(mi::Dispatcher& dispatcher) {

@@ -42,6 +42,9 @@ class SipGateway {
   /// pending transactions get up to `grace` to finish, then the rest is aborted and the
   /// listeners closed. Idempotent.
   void stop(std::chrono::milliseconds grace);
+  /// `reload`: every module applies its live keys of `cfg`, on the engine thread; returns when
+  /// done, rethrowing a module's std::runtime_error.
+  void reload(const Config& cfg);
   /// What the SIP stack listens on (real ports), known after start().
   const std::vector<std::string>& listening() const { return listening_; }
 
@@ -59,6 +62,7 @@ class SipGateway {
   std::vector<std::string> listening_;
   mi::Dispatcher* dispatcher_ = nullptr;
   su_timer_s* heartbeat_ = nullptr;  ///< engine thread
+  su_root_s* root_ = nullptr;        ///< engine thread (reload's EngineContext)
 };
 
 }  // namespace sb::gateway

@@ -33,6 +33,7 @@ RegisterWorkers::RegisterWorkers() = default;
 RegisterWorkers::~RegisterWorkers() { stop(); }
 
 std::size_t RegisterWorkers::start(std::size_t count, SipStack& main, const Shared& shared, std::string* why) {
+  join_retired();
   const auto& listeners = main.udp_listeners();
   if (count == 0 || listeners.empty()) return 0;
   // Every worker's sockets first, then the steering program (it needs the group's size). A
@@ -74,6 +75,9 @@ std::size_t RegisterWorkers::start(std::size_t count, SipStack& main, const Shar
     };
     for (auto& l : sockets[w]) l.fd = -1;  // start_shared adopts them (and closes them if it fails)
     Usrloc* usrloc = shared.usrloc;
+    // Stopping (or retired): new REGISTERs read from its socket get 503 with Retry-After until
+    // its replies waiting for a commit are sent; the socket closes with its SIP stack at
+    // teardown (closing it sooner would leave those replies without a transport).
     hooks.begin_stop = [self] { self->sip->set_draining(true); };
     hooks.stopped = [self, usrloc] { return usrloc->pending_replies(&self->engine) == 0; };
     hooks.teardown = [self, usrloc] {
@@ -98,21 +102,55 @@ std::size_t RegisterWorkers::start(std::size_t count, SipStack& main, const Shar
   return workers_.size();
 }
 
+void RegisterWorkers::retire() {
+  for (auto& w : workers_) {
+    w->engine.request_stop(std::chrono::hours(1));  // ends when its replies are sent
+    retired_.push_back(std::move(w));
+  }
+  workers_.clear();
+}
+
+void RegisterWorkers::set_live_config(const RegistrarConfig& c) {
+  for (auto& w : workers_) {
+    Worker* self = w.get();
+    self->engine.post([self, c] {
+      if (self->registrar) self->registrar->set_live_config(c);
+    });
+  }
+}
+
+void RegisterWorkers::join_retired() {
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    if ((*it)->engine.running()) {
+      ++it;
+      continue;
+    }
+    (*it)->engine.join();
+    it = retired_.erase(it);
+  }
+}
+
 void RegisterWorkers::request_stop() {
   for (auto& w : workers_) w->engine.request_stop(std::chrono::hours(1));  // ends when its replies are sent
 }
 
 bool RegisterWorkers::busy() const {
-  return std::any_of(workers_.begin(), workers_.end(), [](const auto& w) { return w->engine.running(); });
+  auto running = [](const auto& w) { return w->engine.running(); };
+  return std::any_of(workers_.begin(), workers_.end(), running) ||
+         std::any_of(retired_.begin(), retired_.end(), running);
 }
 
 void RegisterWorkers::stop() {
-  for (auto& w : workers_) {
-    w->engine.request_stop(std::chrono::milliseconds(0));
-    w->engine.hurry();
+  for (auto* list : {&workers_, &retired_}) {
+    for (auto& w : *list) {
+      w->engine.request_stop(std::chrono::milliseconds(0));
+      w->engine.hurry();
+    }
   }
-  for (auto& w : workers_) w->engine.join();
-  workers_.clear();
+  for (auto* list : {&workers_, &retired_}) {
+    for (auto& w : *list) w->engine.join();
+    list->clear();
+  }
 }
 
 }  // namespace sb::gateway

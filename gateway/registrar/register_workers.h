@@ -53,15 +53,24 @@ class RegisterWorkers {
   /// Graceful stop begins: new REGISTERs get 503; each worker ends once its replies waiting
   /// for a commit are sent.
   void request_stop();
-  /// A worker still runs.
+  /// Workers leave (`reload` turned auth on): each sends its replies still waiting for a commit
+  /// (meanwhile answering new REGISTERs 503 with Retry-After) and ends, closing its socket: the
+  /// kernel then hands every REGISTER to the engine. Joined by stop() or the next start().
+  /// Returns at once.
+  void retire();
+  /// `reload`: each worker's registrar takes the live keys of `c` (on its thread, soon after).
+  void set_live_config(const RegistrarConfig& c);
+  /// A worker still runs (retired ones included).
   bool busy() const;
   /// Ends every worker now (its replies still waiting for a commit answer 500) and joins it.
   void stop();
-  std::size_t size() const { return workers_.size(); }
+  std::size_t size() const { return workers_.size(); }  ///< running, not retired
 
  private:
+  void join_retired();
   struct Worker;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<Worker>> retired_;  ///< ending after retire()
 };
 
 /// registrar.workers resolved: -1 = one per CPU beyond the first (at most 8), else itself.

@@ -63,6 +63,16 @@ class Registrar {
   /// is sent there. Null: on whichever thread reports the commit (the main engine).
   void set_engine(Engine* engine) { engine_ = engine; }
   const RegistrarConfig& config() const { return config_; }
+  /// `reload`: the live keys (auth, realm, min/max/default expires, max_contacts) from `c`;
+  /// the nonce table and the failure limiter keep their sizes until a restart.
+  void set_live_config(const RegistrarConfig& c) {
+    config_.auth = c.auth;
+    config_.realm = c.realm;
+    config_.min_expires = c.min_expires;
+    config_.max_expires = c.max_expires;
+    config_.default_expires = c.default_expires;
+    config_.max_contacts = c.max_contacts;
+  }
   /// Authenticates the caller of `method` (e.g. INVITE, received as `msg`) as the subscriber in
   /// its From header, with the same realm, nonces, subscriber table and failure limits as REGISTER.
   CallerAuth authenticate_caller(msg_s* msg, const sip_s* sip, const char* method, std::int64_t now);

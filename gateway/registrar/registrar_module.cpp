@@ -27,7 +27,7 @@ const ConfigSection kRegistrarSection = {
              "subscriber table (`subscriber_add`). A wrong password gets a new challenge; an expired nonce\n"
              "with a right answer gets stale=true. When on, an INVITE whose From is a local subscriber is\n"
              "challenged the same way (407, Proxy-Authorization); when off, a subscriber may call once its\n"
-             "AOR is registered. Default: off."},
+             "AOR is registered. Default: off.", .live = true},
      {.section = "registrar", .key = "workers", .type = KeyType::integer, .default_value = "-1",
       .help = "Extra threads answering REGISTER on the UDP listeners; -1 = one per CPU beyond the "
               "first (at most 8), 0 = the SIP engine alone.",
@@ -42,26 +42,26 @@ const ConfigSection kRegistrarSection = {
      {.section = "registrar", .key = "realm", .type = KeyType::string, .default_value = "",
       .help = "Digest realm; empty = the domain of the AOR being registered.",
       .doc = "Digest realm offered in challenges. Empty: the domain of the AOR being registered (the To\n"
-             "header's host), which is also the domain subscribers are looked up in. Default: empty."},
+             "header's host), which is also the domain subscribers are looked up in. Default: empty.", .live = true},
      {.section = "registrar", .key = "min_expires", .type = KeyType::integer, .default_value = "60",
       .help = "Shortest registration accepted in seconds (shorter: 423 Interval Too Brief).",
       .max = 86'400, .at_most = "registrar.max_expires",
       .doc = "Shortest registration accepted, in seconds (0..86400). A shorter non-zero expires gets\n"
-             "`423 Interval Too Brief` with Min-Expires. Default: 60."},
+             "`423 Interval Too Brief` with Min-Expires. Default: 60.", .live = true},
      {.section = "registrar", .key = "max_expires", .type = KeyType::integer, .default_value = "3600",
       .help = "Longest registration granted in seconds (longer ones are shortened).",
       .min = 1, .max = 31'536'000,
-      .doc = "Longest registration granted, in seconds; longer requests are shortened to this. Default: 3600."},
+      .doc = "Longest registration granted, in seconds; longer requests are shortened to this. Default: 3600.", .live = true},
      {.section = "registrar", .key = "default_expires", .type = KeyType::integer, .default_value = "3600",
       .help = "Lifetime of a binding whose REGISTER gives no expires.",
       .min = 1, .max = 31'536'000,
       .doc = "Lifetime of a binding when the REGISTER gives neither a Contact expires param nor an Expires\n"
-             "header. Default: 3600."},
+             "header. Default: 3600.", .live = true},
      {.section = "registrar", .key = "max_contacts", .type = KeyType::integer, .default_value = "10",
       .help = "Contacts per AOR (more: 403); 0 = no limit.",
       .max = 10'000,
       .doc = "Contacts an AOR may have at once (0 = no limit); one more gets\n"
-             "`403 Too many registered contacts`. Default: 10."},
+             "`403 Too many registered contacts`. Default: 10.", .live = true},
      {.section = "registrar", .key = "nonce_expires_s", .type = KeyType::integer, .default_value = "300",
       .help = "Seconds a digest nonce stays fresh; older ones get stale=true.",
       .min = 5, .max = 86'400,
@@ -149,6 +149,30 @@ class RegistrarModule final : public EngineModule {
   std::string summary() const override {
     return std::string("registrar auth ") + (config_.auth ? "on" : "off") +
            fmt::format(", {} REGISTER worker{}", workers_.size(), workers_.size() == 1 ? "" : "s");
+  }
+  void reload(const Config& cfg, EngineContext& ctx) override {
+    RegistrarConfig next = registrar_config(cfg);
+    const bool auth_changed = next.auth != config_.auth;
+    config_.auth = next.auth;
+    config_.realm = next.realm;
+    config_.min_expires = next.min_expires;
+    config_.max_expires = next.max_expires;
+    config_.default_expires = next.default_expires;
+    config_.max_contacts = next.max_contacts;
+    registrar_->set_live_config(config_);
+    ctx.stats.gauge("registrar", "max_expires").set(config_.max_expires);
+    ctx.stats.gauge("registrar", "default_expire").set(config_.default_expires);
+    if (!auth_changed) {
+      workers_.set_live_config(config_);
+      return;
+    }
+    // Auth turned on: the workers leave (the digest nonces are the engine registrar's); turned
+    // off: they start.
+    workers_.retire();
+    ctx.stats.gauge("registrar", "workers").set(0);
+    start_workers(ctx);
+    spdlog::info("registrar: auth {}; {} REGISTER worker{}", config_.auth ? "on" : "off", workers_.size(),
+                 workers_.size() == 1 ? "" : "s");
   }
   void begin_stop() override { workers_.request_stop(); }
   bool busy() const override { return workers_.busy(); }

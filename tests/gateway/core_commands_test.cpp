@@ -79,7 +79,7 @@ TEST_F(CoreCommands, WhichListsVisibleCommandsInOrder) {
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(r.value().is_array());
   EXPECT_EQ(r.value()[0], "uptime");
-  EXPECT_EQ(r.value().size(), 13u);
+  EXPECT_EQ(r.value().size(), 14u);
   for (const auto& n : r.value()) EXPECT_NE(n, "secret");
 }
 
