@@ -53,6 +53,17 @@ struct RegistrarConfig {
   AuthLimits limits;                  ///< authentication failures per source IP
 };
 
+/// The keys `reload` changes live (auth, realm, min/max/default expires, max_contacts), `from`
+/// into `to`; the others (nonce table, failure limits) keep their values until a restart.
+inline void copy_live_keys(const RegistrarConfig& from, RegistrarConfig& to) {
+  to.auth = from.auth;
+  to.realm = from.realm;
+  to.min_expires = from.min_expires;
+  to.max_expires = from.max_expires;
+  to.default_expires = from.default_expires;
+  to.max_contacts = from.max_contacts;
+}
+
 class Registrar {
  public:
   Registrar(RegistrarConfig config, SipStack& sip, Usrloc& usrloc, Subscribers& subscribers,
@@ -65,14 +76,7 @@ class Registrar {
   const RegistrarConfig& config() const { return config_; }
   /// `reload`: the live keys (auth, realm, min/max/default expires, max_contacts) from `c`;
   /// the nonce table and the failure limiter keep their sizes until a restart.
-  void set_live_config(const RegistrarConfig& c) {
-    config_.auth = c.auth;
-    config_.realm = c.realm;
-    config_.min_expires = c.min_expires;
-    config_.max_expires = c.max_expires;
-    config_.default_expires = c.default_expires;
-    config_.max_contacts = c.max_contacts;
-  }
+  void set_live_config(const RegistrarConfig& c) { copy_live_keys(c, config_); }
   /// Authenticates the caller of `method` (e.g. INVITE, received as `msg`) as the subscriber in
   /// its From header, with the same realm, nonces, subscriber table and failure limits as REGISTER.
   CallerAuth authenticate_caller(msg_s* msg, const sip_s* sip, const char* method, std::int64_t now);

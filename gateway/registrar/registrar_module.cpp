@@ -153,12 +153,7 @@ class RegistrarModule final : public EngineModule {
   void reload(const Config& cfg, EngineContext& ctx) override {
     RegistrarConfig next = registrar_config(cfg);
     const bool auth_changed = next.auth != config_.auth;
-    config_.auth = next.auth;
-    config_.realm = next.realm;
-    config_.min_expires = next.min_expires;
-    config_.max_expires = next.max_expires;
-    config_.default_expires = next.default_expires;
-    config_.max_contacts = next.max_contacts;
+    copy_live_keys(next, config_);
     registrar_->set_live_config(config_);
     ctx.stats.gauge("registrar", "max_expires").set(config_.max_expires);
     ctx.stats.gauge("registrar", "default_expire").set(config_.default_expires);
