@@ -8,7 +8,8 @@
 _sbctl_static() {  # _sbctl_static [command]: names from the generated list
   local list=${SBCTL_COMMANDS:-/usr/share/switchboard/commands}
   [ -r "$list" ] || return
-  if [ -z "$1" ]; then cut -d' ' -f1 "$list"; else awk -v c="$1" '$1 == c { for (i = 2; i <= NF; i++) print $i }' "$list"; fi
+  if [ -z "$1" ]; then cut -d' ' -f1 "$list"; else awk -v c="$1" '$1 == c { for (i = 2; i <= NF; i++) print $i }' "$list"; fi |
+    grep -E '^[A-Za-z0-9_.-]+$'
 }
 
 _sbctl() {
@@ -38,14 +39,15 @@ _sbctl() {
   if [ -z "$command" ]; then
     if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$opts" -- "$cur")); return; fi
     local names
-    # A module's commands are listed as module:name; the name alone calls them too.
-    names=$(sbctl "${pre[@]}" --timeout 2 which 2>/dev/null | sed 's/^[^:]*://')
+    # A module's commands are listed as module:name; the name alone calls them too. Only plain
+    # names are kept: compgen -W expands $(...) in its word list, and the list comes from a daemon.
+    names=$(sbctl "${pre[@]}" --timeout 2 which 2>/dev/null | sed 's/^[^:]*://' | grep -E '^[A-Za-z0-9_.-]+$')
     [ -n "$names" ] || names=$(_sbctl_static)
     COMPREPLY=($(compgen -W "$names" -- "$cur"))
     return
   fi
   local params
-  params=$(sbctl "${pre[@]}" --timeout 2 help "$command" 2>/dev/null | sed -n 's/^\tname:: //p')
+  params=$(sbctl "${pre[@]}" --timeout 2 help "$command" 2>/dev/null | sed -n 's/^\tname:: //p' | grep -E '^[A-Za-z0-9_.-]+$')
   [ -n "$params" ] || params=$(_sbctl_static "$command")
   if [ -n "$json" ]; then
     COMPREPLY=($(compgen -W "$(printf '%s=\n' $params)" -- "$cur"))

@@ -48,4 +48,13 @@ kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null; daemon_pid=
 # --- no daemon: the generated list ----------------------------------------------------------
 expect_completion "ul_show_contact ul_sync " sbctl -f "$dir/nothing" --reply-dir "$dir" ul_s
 expect_completion "aor table_name " sbctl -f "$dir/nothing" --reply-dir "$dir" ul_show_contact ""
+expect_completion "help " sbctl -f "$dir/nothing" --reply-dir "$dir" hel
+
+# A name that is not a plain word never reaches compgen -W (which would run its $(...)).
+printf 'uptime\n$(touch %s/pwned)\nul_$(touch %s/pwned2) x\n' "$dir" "$dir" >"$dir/hostile"
+got=$(PATH="$SB_BIN_DIR:$PATH" SBCTL_COMMANDS="$dir/hostile" bash -c '
+  . "$1/conf/packaging/sbctl.bash"; COMP_WORDS=(sbctl -f "$2/nothing" ""); COMP_CWORD=3; _sbctl
+  printf "%s " "${COMPREPLY[@]}"' bash "$SB_SOURCE_DIR" "$dir")
+if [ -e "$dir/pwned" ] || [ -e "$dir/pwned2" ]; then fail "completion ran a command found in the command list"; fi
+[ "$got" = "uptime " ] || fail "completion offered '$got' from a list with one plain name"
 sb_finish
