@@ -88,8 +88,8 @@ OPTIONS
     --token TOKEN        http: a Bearer token (http.tokens); default: $SB_TOKEN
     -f, --fifo PATH      switchboard's FIFO (config key fifo.path)
                          default: $SB_FIFO, else var/run/switchboard_fifo, or
-                         /run/switchboard/switchboard_fifo when there is no var/run
-                         here and /run/switchboard exists (the installed daemon)
+                         /run/switchboard/switchboard_fifo when only that one
+                         exists (the installed daemon)
     --reply-dir DIR      where the reply FIFO is made; must be the daemon's fifo.reply_dir
                          default: $SB_REPLY_DIR, else /tmp (installed: /run/switchboard)
     --timeout SECONDS    give up when no complete reply came in time (fractions allowed)
@@ -172,8 +172,10 @@ std::string parse_args(int argc, char** argv, Options& o) {
   sbctl::Endpoint& e = o.endpoint;
   e.transport = env_or("SB_TRANSPORT", "fifo");
   // The repository's daemon (scripts/run.sh: var/run under the working directory), else the
-  // installed one's (/run/switchboard: the .deb's configuration and systemd unit).
-  const bool installed = ::access("var/run", F_OK) != 0 && ::access("/run/switchboard", F_OK) == 0;
+  // installed one's (/run/switchboard: the .deb's configuration and systemd unit), whichever
+  // FIFO exists (from /, var/run is /run: the directory alone proves nothing).
+  const bool installed = ::access("var/run/switchboard_fifo", F_OK) != 0 &&
+                         ::access("/run/switchboard/switchboard_fifo", F_OK) == 0;
   e.fifo = env_or("SB_FIFO", installed ? "/run/switchboard/switchboard_fifo" : "var/run/switchboard_fifo");
   e.reply_dir = env_or("SB_REPLY_DIR", installed ? "/run/switchboard" : "/tmp");
   e.socket = env_or("SB_SOCKET", installed ? "/run/switchboard/switchboard.sock" : "var/run/switchboard.sock");
