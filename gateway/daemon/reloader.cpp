@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/daemon/components.h"
+#include "gateway/daemon/service_manager.h"
 
 namespace sb::gateway {
 
@@ -68,11 +69,14 @@ void Reloader::on_signal() {
   }
   mi::Value result;
   std::string error;
+  service::notify_reloading();
   try {
     result = reload();
+    service::notify_reloaded(fmt::format("reloaded {}", file_));
   } catch (const std::exception& e) {
     error = e.what();
     spdlog::error("reload: {}: nothing changed", error);
+    service::notify_reloaded(fmt::format("reload of {} failed: {}", file_, error));
   }
   std::lock_guard lk(mu_);
   last_ = std::move(result);

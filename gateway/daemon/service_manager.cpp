@@ -2,6 +2,7 @@
 #include "gateway/daemon/service_manager.h"
 
 #include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +28,15 @@ void notify_ready(const std::string& status) {
 void notify_stopping(const std::string& status) { notify(fmt::format("STOPPING=1\nSTATUS={}", one_line(status))); }
 
 void notify_watchdog() { notify("WATCHDOG=1"); }
+
+void notify_reloading() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  notify(fmt::format("RELOADING=1\nMONOTONIC_USEC={}",
+                     static_cast<long long>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000));
+}
+
+void notify_reloaded(const std::string& status) { notify(fmt::format("READY=1\nSTATUS={}", one_line(status))); }
 
 std::chrono::microseconds watchdog_interval() {
   std::uint64_t usec = 0;

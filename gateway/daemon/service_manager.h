@@ -18,6 +18,10 @@ namespace sb::gateway::service {
 
 void notify_ready(const std::string& status);
 void notify_stopping(const std::string& status);
+/// RELOADING=1 (with MONOTONIC_USEC, as Type=notify-reload wants) before a reload; READY=1 with
+/// `status` after it.
+void notify_reloading();
+void notify_reloaded(const std::string& status);
 void notify_watchdog();
 
 /// The watchdog interval the service manager asked of this process; 0 when none.

@@ -142,6 +142,19 @@ TEST(ServiceNotify, AStuckEngineStopsTheWatchdogPings) {
   EXPECT_EQ(d->stop(SIGTERM), 0) << d->log();
 }
 
+TEST(ServiceNotify, AReloadIsAnnouncedAndEndsReady) {
+  TempDir dir;
+  NotifySocket sm(dir.path() + "/notify");
+  auto d = start_managed(sm.path(), nullptr);
+  ASSERT_FALSE(sm.collect(3s, "READY=1").empty());
+  ASSERT_EQ(::kill(d->pid(), SIGHUP), 0);
+  auto msgs = sm.collect(3s, "READY=1");
+  ASSERT_GE(msgs.size(), 2u);
+  EXPECT_EQ(msgs[msgs.size() - 2].rfind("RELOADING=1\nMONOTONIC_USEC=", 0), 0u) << msgs[msgs.size() - 2];
+  EXPECT_EQ(msgs.back().rfind("READY=1\nSTATUS=reloaded ", 0), 0u) << msgs.back();
+  EXPECT_EQ(d->stop(SIGTERM), 0);
+}
+
 TEST(ServiceNotify, WithoutAWatchdogOnlyReadyAndStoppingAreSent) {
   TempDir dir;
   NotifySocket sm(dir.path() + "/notify");
