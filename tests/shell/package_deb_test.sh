@@ -74,8 +74,13 @@ while True:
         break
 PY
 listener=$!
+# Wait (5 s at most) for the listener's socket: the condition, polled with a deadline.
 tries=0
-until [ -S "$dir/notify" ]; do tries=$((tries + 1)); [ $tries -lt 100 ] || break; sleep 0.05; done
+until [ -S "$dir/notify" ]; do
+  tries=$((tries + 1))
+  [ $tries -lt 100 ] || { fail "the notify listener did not bind $dir/notify"; sb_finish; }
+  sleep 0.05
+done
 NOTIFY_SOCKET="$dir/notify" "$root/usr/bin/switchboard" -c "$conf" --foreground \
   --set "core.db=$dir/state/switchboard.db" --set "fifo.path=$dir/run/switchboard_fifo" \
   --set "fifo.reply_dir=$dir/run" --set "datagram.unix=$dir/run/switchboard.sock" \

@@ -177,10 +177,10 @@ TEST(HttpTls, ServesHttpsWithTheConfiguredCertificate) {
   TestDaemon d({"http.tls_cert=" + cert, "http.tls_key=" + key});
   std::string https = "https://127.0.0.1:" + std::to_string(d.http_port()) + "/mi";
   CurlResult c;
-  for (int i = 0; i < 100 && c.code != 200; ++i) {
+  wait_until([&] {
     c = curl({"-k", "-H", "Content-Type: application/json", "--data-binary", kUptime, https});
-    if (c.code != 200) std::this_thread::sleep_for(50ms);
-  }
+    return c.code == 200;
+  }, 5s, 50ms);
   ASSERT_EQ(c.code, 200) << c.body << "\n" << d.log();
   EXPECT_TRUE(json::parse(c.body)["result"].contains("Up time")) << c.body;
   // Verified against the self-signed certificate itself.

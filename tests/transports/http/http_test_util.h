@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/daemon.h"
+#include "support/wait.h"
 #include "transports/http/http_client.h"
 
 namespace sb::test {
@@ -72,11 +73,7 @@ inline std::string url(const TestDaemon& d, const std::string& path) {
 /// Retries a request until it gets a reply (the HTTP server starts just after the FIFO).
 inline HttpResponse wait_for_http(const HttpClientOptions& o, const std::string& body = kUptime) {
   HttpResponse r;
-  for (int i = 0; i < 200; ++i) {
-    r = post_mi(o, body);
-    if (r.ok) return r;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  wait_until([&] { return (r = post_mi(o, body)).ok; }, std::chrono::seconds(5), std::chrono::milliseconds(25));
   return r;
 }
 
