@@ -7,9 +7,9 @@ set -eu
 PACKAGES="cmake ninja-build pkg-config g++ make dpkg-dev help2man
   libmicrohttpd-dev libgnutls28-dev libxmlrpc-c++8-dev libxmlrpc-core-c3-dev nlohmann-json3-dev
   libboost-dev libsofia-sip-ua-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev
-  libcli11-dev libspdlog-dev libfmt-dev libinih-dev libssl-dev libsystemd-dev
+  libcli11-dev libspdlog-dev libfmt-dev libinih-dev libssl-dev libsystemd-dev libavahi-client-dev
   socat telnet python3 python3-jsonschema python3-websockets openssl curl nodejs
-  sofia-sip-bin baresip-core kamailio chromium"
+  sofia-sip-bin baresip-core kamailio chromium avahi-daemon avahi-utils dbus-daemon"
 
 missing=""
 for p in $PACKAGES; do

@@ -28,6 +28,17 @@ namespace sb::gateway {
 
 class Component;
 
+/// A service a component offers on the network, as zeroconf announces it
+/// (gateway/zeroconf/): the HTTP host's management API and panel, each SIP listener.
+struct Announcement {
+  std::string what;     ///< the [zeroconf] announce word that selects it: "mi", "panel", "sip"
+  std::string type;     ///< DNS-SD service type: "_switchboard-mi._tcp", "_sip._udp"
+  std::string address;  ///< the listener's address as bound: "127.0.0.1", "0.0.0.0", "::"
+  int port = 0;         ///< the bound port
+  std::vector<std::string> txt{};  ///< TXT items "key=value"
+  std::string label{};  ///< tells apart several of one type ("udp 127.0.0.1:5060")
+};
+
 /// What a component gets to work with. The dispatcher exists from start() on.
 struct Runtime {
   mi::Registry& registry;
@@ -50,6 +61,8 @@ struct Runtime {
   std::function<std::vector<std::tuple<std::string, bool, std::string>>()> components;
   /// The event bus (mi/event_bus.h): events are declared in registry.events(), raised here.
   mi::EventBus* events = nullptr;
+  /// What the components started so far offer on the network (their announcements()).
+  std::function<std::vector<Announcement>()> announcements{};
 };
 
 class Component {
@@ -69,6 +82,8 @@ class Component {
   virtual void start(Runtime& rt) = 0;
   /// "FIFO: /run/x", "HTTP: port 8888" for the start-up log line (empty: not shown).
   virtual std::string describe() const { return {}; }
+  /// Once started: the services it listens for on the network, for zeroconf to announce.
+  virtual std::vector<Announcement> announcements() const { return {}; }
   /// `reload` (SIGHUP): applies the keys of its sections declared `live` from the new, valid
   /// configuration `cfg` (the others keep their values until a restart). Throws
   /// std::runtime_error when it cannot (its old values stay).

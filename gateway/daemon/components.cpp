@@ -6,6 +6,7 @@
 #include "gateway/engine/sip_component.h"
 #include "gateway/events/events_component.h"
 #include "gateway/modules/modules_component.h"
+#include "gateway/zeroconf/zeroconf_component.h"
 #include "transports/datagram/datagram_component.h"
 #include "transports/fifo/fifo_component.h"
 #include "transports/http/http_component.h"
@@ -48,6 +49,7 @@ std::vector<std::unique_ptr<Component>> make_components() {
   list.push_back(std::make_unique<transports::DatagramComponent>());
   list.push_back(std::make_unique<transports::HttpComponent>());
   list.push_back(std::make_unique<transports::MonitorComponent>());
+  list.push_back(std::make_unique<zeroconf::ZeroconfComponent>());  // last: announces what the others listen on
   return list;
 }
 

@@ -193,7 +193,8 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
                         if (!reloader->has_value()) throw std::runtime_error("the daemon is still starting");
                         return (*reloader)->request();
                       },
-                      .check_only = false, .find = {}, .components = {}, .events = &events};
+                      .check_only = false, .find = {}, .components = {}, .events = &events,
+                      .announcements = {}};
   try {
     register_components(components, cfg, rt);
   } catch (const std::runtime_error& e) {  // ModuleError, RegistryError
@@ -211,6 +212,12 @@ int serve(const gateway::Config& cfg, const Options& opt, std::vector<std::strin
     return lines ? *lines : ComponentLines{};
   };
   std::vector<gateway::Component*> started;
+  rt.announcements = [&started] {
+    std::vector<gateway::Announcement> all;
+    for (const auto* c : started)
+      for (auto& a : c->announcements()) all.push_back(std::move(a));
+    return all;
+  };
   try {
     for (const auto& c : components) {
       if (!c->enabled()) continue;
@@ -289,7 +296,7 @@ void register_only(const gateway::Config& cfg, mi::Registry& registry) {
   Components components = gateway::make_components();
   gateway::Runtime rt{.registry = registry, .stats = stats, .dispatcher = nullptr, .argv = {},
                       .request_shutdown = {}, .request_reload = {}, .check_only = true, .find = {}, .components = {},
-                      .events = &events};
+                      .events = &events, .announcements = {}};
   register_components(components, cfg, rt);
 }
 

@@ -1,6 +1,7 @@
 // sip_component.cpp: see sip_component.h.
 #include "gateway/engine/sip_component.h"
 
+#include <cstdlib>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -34,6 +35,22 @@ std::string SipComponent::describe() const {
   std::string where;
   for (const auto& l : gateway_->listening()) where += (where.empty() ? "" : ", ") + l;
   return "SIP: " + where;
+}
+
+std::vector<Announcement> SipComponent::announcements() const {
+  std::vector<Announcement> list;
+  if (!started_) return list;
+  for (const auto& l : gateway_->listening()) {  // "udp:127.0.0.1:5060", "tcp:[::1]:5060"
+    auto colon = l.find(':'), last = l.rfind(':');
+    if (colon == std::string::npos || last == colon) continue;
+    std::string proto = l.substr(0, colon), address = l.substr(colon + 1, last - colon - 1);
+    if (address.size() > 2 && address.front() == '[') address = address.substr(1, address.size() - 2);
+    const char* type = proto == "udp" ? "_sip._udp" : proto == "tcp" ? "_sip._tcp" : proto == "tls" ? "_sips._tcp" : nullptr;
+    int port = std::atoi(l.c_str() + last + 1);
+    if (!type || port <= 0) continue;
+    list.push_back({.what = "sip", .type = type, .address = address, .port = port, .txt = {}, .label = proto + " " + l.substr(colon + 1)});
+  }
+  return list;
 }
 
 void SipComponent::reload(const Config& cfg) {

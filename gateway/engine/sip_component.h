@@ -21,6 +21,8 @@ class SipComponent final : public Component {
   /// Throws std::runtime_error "SIP engine: <reason>" (e.g. the port is taken).
   void start(Runtime& rt) override;
   std::string describe() const override;
+  /// Each SIP listener: _sip._udp, _sip._tcp, _sips._tcp (TLS).
+  std::vector<Announcement> announcements() const override;
   /// Graceful engine stop (see SipGateway::stop), after the transports have finished.
   void finish(std::chrono::milliseconds left) override;
   void reload(const Config& cfg) override;

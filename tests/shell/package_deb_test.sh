@@ -43,9 +43,10 @@ fi
 
 # --- control data ----------------------------------------------------------------------------
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libsofia-sip-ua0 libmicrohttpd12 libsqlite3-0 libsystemd0 adduser; do
+for lib in libsofia-sip-ua0 libmicrohttpd12 libsqlite3-0 libsystemd0 libavahi-client3 adduser; do
   case $depends in *"$lib"*) ;; *) fail "Depends lacks $lib: $depends" ;; esac
 done
+[ "$(dpkg-deb -f "$deb" Suggests)" = avahi-daemon ] || fail "Suggests: '$(dpkg-deb -f "$deb" Suggests)', expected avahi-daemon"
 dpkg-deb -e "$deb" "$dir/control"
 grep -qx /etc/switchboard/switchboard.conf "$dir/control/conffiles" || fail "the configuration is not a conffile"
 [ -x "$dir/control/postinst" ] || fail "no executable postinst"

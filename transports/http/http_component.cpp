@@ -307,4 +307,18 @@ std::string HttpComponent::describe() const {
   return "HTTP: " + (server_ ? "port " + std::to_string(server_->port()) : std::string("disabled"));
 }
 
+std::vector<gateway::Announcement> HttpComponent::announcements() const {
+  if (!server_) return {};
+  // listen is host:port or [v6]:port (checked at load): the address is what precedes the port.
+  std::string address = config_.listen.substr(0, config_.listen.rfind(':'));
+  if (address.size() > 2 && address.front() == '[') address = address.substr(1, address.size() - 2);
+  bool tls = !config_.tls_cert.empty() && !config_.tls_key.empty();
+  int port = server_->port();
+  return {{.what = "mi", .type = "_switchboard-mi._tcp", .address = address, .port = port,
+           .txt = {std::string("version=") + SB_VERSION, "api=/api/v1", tls ? "tls=1" : "tls=0",
+                   "mi=/mi"}},
+          {.what = "panel", .type = tls ? "_https._tcp" : "_http._tcp", .address = address, .port = port,
+           .txt = {"path=/"}}};
+}
+
 }  // namespace sb::transports

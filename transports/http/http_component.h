@@ -29,6 +29,8 @@ class HttpComponent final : public gateway::ServingComponent<HttpTransport> {
   void register_commands(gateway::Runtime& rt) override;
   bool enabled() const override { return !config_.listen.empty(); }
   std::string describe() const override;
+  /// The management API (_switchboard-mi._tcp) and the panel (_http._tcp, _https._tcp with TLS).
+  std::vector<gateway::Announcement> announcements() const override;
 
  private:
   std::unique_ptr<HttpTransport> make(mi::Dispatcher& dispatcher) override;
