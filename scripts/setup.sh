@@ -9,7 +9,7 @@ PACKAGES="cmake ninja-build pkg-config g++ make dpkg-dev help2man
   libboost-dev libsofia-sip-ua-dev libsqlite3-dev sqlite3 libgtest-dev libgmock-dev
   libcli11-dev libspdlog-dev libfmt-dev libinih-dev libssl-dev libsystemd-dev libavahi-client-dev
   socat telnet python3 python3-jsonschema python3-websockets openssl curl nodejs
-  sofia-sip-bin baresip-core kamailio chromium avahi-daemon avahi-utils dbus-daemon"
+  sofia-sip-bin baresip-core kamailio chromium avahi-daemon avahi-utils dbus-daemon zsh"
 
 missing=""
 for p in $PACKAGES; do
