@@ -15,13 +15,13 @@ namespace sb::gateway {
 
 namespace {
 
-struct Home {
+struct AuthHome {
   su_home_t home[1] = {SU_HOME_INIT(home)};
-  ~Home() { su_home_deinit(home); }
+  ~AuthHome() { su_home_deinit(home); }
 };
 
 /// `"a \"b\""` → `a "b"`; an unquoted token is returned as is.
-std::string unquote(const char* v) {
+std::string unquote_param(const char* v) {
   if (!v) return {};
   std::string s(v);
   if (s.size() < 2 || s.front() != '"' || s.back() != '"') return s;
@@ -34,7 +34,7 @@ std::string unquote(const char* v) {
 }
 
 std::string param(const msg_auth_t* au, const char* name) {
-  return unquote(msg_params_find(au->au_params, name));
+  return unquote_param(msg_params_find(au->au_params, name));
 }
 
 bool iequals(const std::string& a, const char* b) { return strcasecmp(a.c_str(), b) == 0; }
@@ -159,7 +159,7 @@ bool ClientAuth::headers(const std::string& method, const std::string& request_u
                          std::string* why) {
   out->clear();
   if (!list_) return true;
-  Home h;
+  AuthHome h;
   url_t* url = url_make(h.home, request_uri.c_str());
   if (!url) {
     if (why) *why = fmt::format("'{}' is not a URI", request_uri);

@@ -13,7 +13,7 @@ std::string_view rtrim(std::string_view s) {
   return s;
 }
 
-std::string_view trim(std::string_view s) {
+std::string_view trim_line(std::string_view s) {
   s = rtrim(s);
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   return s;
@@ -63,7 +63,7 @@ std::variant<TextCommandLine, Error> parse_text_command_line(std::string_view li
   if (second == 0) return Error::parse_error("a command line is ':<command>:<reply_fifo>'");
   std::string_view cmd = line.substr(1, second - 1);
   if (cmd.empty()) return Error::parse_error("the command name is empty");
-  return TextCommandLine{std::string(cmd), std::string(trim(line.substr(second + 1)))};
+  return TextCommandLine{std::string(cmd), std::string(trim_line(line.substr(second + 1)))};
 }
 
 TextParams parse_text_params(std::string_view text, const std::vector<TextBlock>& layout,
@@ -94,14 +94,14 @@ TextParams parse_text_params(std::string_view text, const std::vector<TextBlock>
       auto line = lines.next();
       if (!line) return at_end ? finish() : out;
       // Values are trimmed on both sides (OpenSIPS 2); `name::` alone is a named null (absent).
-      std::string_view t = trim(*line);
+      std::string_view t = trim_line(*line);
       if (t.empty()) return finish();
       if (t == ".") {
         positional.push_back("");
       } else {
         auto sep = t.find("::");
         if (sep != std::string_view::npos && identifier(t.substr(0, sep))) {
-          std::string_view v = trim(t.substr(sep + 2));
+          std::string_view v = trim_line(t.substr(sep + 2));
           named[std::string(t.substr(0, sep))] = v.empty() ? Value() : Value(std::string(v));
         } else {
           positional.push_back(std::string(t));

@@ -19,6 +19,20 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from seclib_io import *  # noqa: E402,F401,F403  (the client side of every transport)
 
 BIN_DIR = os.environ.get("SB_BIN_DIR", "")
+
+
+def _built_with_asan():
+    """True when the daemon under test is an ASan build (linked with libasan), whatever its
+    build directory is called."""
+    try:
+        out = subprocess.run(["ldd", os.path.join(BIN_DIR, "switchboard")], capture_output=True,
+                             text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "asan" in BIN_DIR.lower()
+    return "libasan" in out
+
+
+ASAN = _built_with_asan()
 SOURCE_DIR = os.environ.get("SB_SOURCE_DIR", "")
 MODULE_DIR = os.environ.get("SB_MODULE_DIR", "")
 if not BIN_DIR or not SOURCE_DIR:
@@ -114,7 +128,7 @@ class Daemon:
         self.monitor_port = 0
         self.proc = None
         self.pid = 0
-        self.asan = "asan" in BIN_DIR.lower()
+        self.asan = ASAN
         self._seq = 0
 
     def log_text(self):
@@ -210,7 +224,7 @@ def launch(extra_sets, extra_conf="", tmp=None, drop=()):
     # would measure ASan's quarantine, not what the daemon keeps. A small one keeps the memory
     # bounds meaningful (use-after-free detection stays on, with a shorter window).
     env = dict(os.environ)
-    if "asan" in BIN_DIR.lower():
+    if ASAN:
         env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS", ""), "quarantine_size_mb=16"]))
     d.proc = subprocess.Popen(d.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                               env=env)

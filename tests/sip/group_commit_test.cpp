@@ -16,7 +16,6 @@
 namespace sb::test::sip {
 namespace {
 
-constexpr auto kReply = 3s;
 
 /// Runs `sql` on the daemon's database from a connection of the test's own.
 void exec_on(const TestDaemon& d, const std::string& sql) {

@@ -10,7 +10,6 @@
 namespace sb::test::sip {
 namespace {
 
-constexpr auto kReply = 3s;
 
 bool has_subscriber(const json& list, const std::string& user, const std::string& domain) {
   for (const auto& s : list)

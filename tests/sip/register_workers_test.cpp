@@ -18,7 +18,6 @@
 namespace sb::test::sip {
 namespace {
 
-constexpr auto kReply = 3s;
 
 /// Sends REGISTERs for user<i>@domain (i < n), `window` in flight, from `peer`; returns the
 /// final responses by Call-ID.

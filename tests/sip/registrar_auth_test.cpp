@@ -14,7 +14,6 @@
 namespace sb::test::sip {
 namespace {
 
-constexpr auto kReply = 3s;
 
 class SipRegistrarAuth : public ::testing::Test {
  protected:

@@ -19,7 +19,6 @@
 namespace sb::test::sip {
 namespace {
 
-constexpr auto kReply = 3s;
 
 /// The local ports of every TCP and UDP socket (IPv4 and IPv6) that process `pid` holds.
 std::set<int> local_ports(pid_t pid) {

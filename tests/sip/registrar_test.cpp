@@ -16,7 +16,6 @@
 namespace sb::test::sip {
 namespace {
 
-constexpr auto kReply = 3s;
 
 // One daemon for the contact-processing tests. Bounds differ from the defaults so that each
 // one is observable: min 10, max 600, default 300, at most 3 contacts per AOR.

@@ -15,7 +15,6 @@
 namespace sb::test::sip {
 namespace {
 
-constexpr auto kReply = 3s;
 
 /// REGISTERs of `user`<i> with Expires `expires` from `n` new clients (new source ports: with
 /// workers, they reach the engine's and the workers' sockets); the statuses answered.

@@ -24,6 +24,9 @@ namespace sb::test::sip {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
+/// How long a test waits for the daemon's answer to one SIP request.
+inline constexpr auto kReply = 3s;
+
 /// One JSON-RPC call through the FIFO JSON dialect; the parsed reply (discarded on garbage).
 inline json rpc(const TestDaemon& d, const std::string& method, json params = nullptr) {
   json req = {{"jsonrpc", "2.0"}, {"method", method}, {"id", 1}};

@@ -23,7 +23,6 @@
 namespace sb::test::sip {
 namespace {
 
-constexpr auto kReply = 3s;
 constexpr int kAors = 1200;  // ~5 slices of 256, ~400 kB of text: a dozen pieces
 const std::string kDomain = "stream.example.com";
 

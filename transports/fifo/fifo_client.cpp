@@ -37,11 +37,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The reply FIFO of the one call that asked for signal cleanup. `g_path` is only written while
-// `g_path_ready` is false, so a handler never sees a half-written path.
-std::atomic<bool> g_slot_taken{false};
-std::atomic<bool> g_path_ready{false};
-char g_path[PATH_MAX];
+// The reply FIFO of the one call that asked for signal cleanup. `g_fifo_path` is only written while
+// `g_fifo_path_ready` is false, so a handler never sees a half-written path.
+std::atomic<bool> g_fifo_slot_taken{false};
+std::atomic<bool> g_fifo_path_ready{false};
+char g_fifo_path[PATH_MAX];
 static_assert(std::atomic<bool>::is_always_lock_free, "signal handlers need lock-free atomics");
 
 using transports::errno_text;
@@ -73,8 +73,8 @@ class ReplyFifo {
     // Unlink first, then release the slot: a signal in between unlinks a path that is gone.
     if (created_) ::unlink(path_.c_str());
     if (claimed_) {
-      g_path_ready.store(false);
-      g_slot_taken.store(false);
+      g_fifo_path_ready.store(false);
+      g_fifo_slot_taken.store(false);
     }
   }
 
@@ -85,7 +85,7 @@ class ReplyFifo {
     }
     std::string dir = o.reply_dir.empty() ? std::string(".") : o.reply_dir;
     if (dir.back() != '/') dir += '/';
-    claimed_ = o.signal_cleanup && !g_slot_taken.exchange(true);
+    claimed_ = o.signal_cleanup && !g_fifo_slot_taken.exchange(true);
     for (int attempt = 0; attempt < 8; ++attempt) {
       name_ = o.reply_prefix + "_" + std::to_string(::getpid()) + "_" + random_suffix();
       path_ = dir + name_;
@@ -110,10 +110,10 @@ class ReplyFifo {
   // Makes path_ visible to unlink_active_reply_fifo() before mkfifo, so no window leaks a FIFO.
   void publish() {
     if (!claimed_) return;
-    g_path_ready.store(false);
-    if (path_.size() >= sizeof g_path) return;  // mkfifo fails with ENAMETOOLONG anyway
-    std::memcpy(g_path, path_.c_str(), path_.size() + 1);
-    g_path_ready.store(true);
+    g_fifo_path_ready.store(false);
+    if (path_.size() >= sizeof g_fifo_path) return;  // mkfifo fails with ENAMETOOLONG anyway
+    std::memcpy(g_fifo_path, path_.c_str(), path_.size() + 1);
+    g_fifo_path_ready.store(true);
   }
 
   std::string name_;
@@ -305,7 +305,7 @@ FifoReply fifo_call(const FifoClientOptions& options,
 }
 
 void unlink_active_reply_fifo() noexcept {
-  if (g_path_ready.load()) ::unlink(g_path);
+  if (g_fifo_path_ready.load()) ::unlink(g_fifo_path);
 }
 
 }  // namespace sb::client

@@ -16,7 +16,6 @@ namespace {
 
 using mi::Value;
 
-Value ref(std::string_view what) { return Value{{"$ref", fmt::format("#/components/{}", what)}}; }
 
 std::string_view role_of(const mi::CommandSpec& s) {
   if (s.has(mi::kAdmin)) return "admin";
@@ -44,7 +43,7 @@ Value problem_schema() {
 
 Value problem_response(std::string description) {
   return Value{{"description", std::move(description)},
-               {"content", {{kProblemJson, {{"schema", ref("schemas/Problem")}}}}}};
+               {"content", {{kProblemJson, {{"schema", component_ref("schemas/Problem")}}}}}};
 }
 
 Value header(std::string description, bool required = true) {
@@ -121,23 +120,23 @@ Value operation_of(const Operation& op, const std::string& operation_id) {
   if (b.method == "GET")
     responses["304"] = Value{{"description", "not modified (If-None-Match)"},
                              {"headers", {{"ETag", header("strong ETag of the representation")}}}};
-  responses["400"] = ref("responses/BadRequest");
-  responses["401"] = ref("responses/Unauthorized");
-  responses["403"] = ref("responses/Forbidden");
-  if (!mi::rest::path_params(b.path).empty()) responses["404"] = ref("responses/NotFound");
-  if (b.status == 201) responses["409"] = ref("responses/Conflict");
+  responses["400"] = component_ref("responses/BadRequest");
+  responses["401"] = component_ref("responses/Unauthorized");
+  responses["403"] = component_ref("responses/Forbidden");
+  if (!mi::rest::path_params(b.path).empty()) responses["404"] = component_ref("responses/NotFound");
+  if (b.status == 201) responses["409"] = component_ref("responses/Conflict");
   if (b.needs_if_match) {
-    responses["412"] = ref("responses/PreconditionFailed");
-    responses["428"] = ref("responses/PreconditionRequired");
+    responses["412"] = component_ref("responses/PreconditionFailed");
+    responses["428"] = component_ref("responses/PreconditionRequired");
     o["parameters"].push_back(Value{{"name", "If-Match"}, {"in", "header"}, {"required", true},
                                     {"description", "the ETag of the resource as last read, or *"},
                                     {"schema", {{"type", "string"}}}});
   }
   if (mi::rest_has_body(b.method)) {
-    responses["415"] = ref("responses/UnsupportedMediaType");
-    responses["422"] = ref("responses/Unprocessable");
+    responses["415"] = component_ref("responses/UnsupportedMediaType");
+    responses["422"] = component_ref("responses/Unprocessable");
   }
-  responses["default"] = ref("responses/Error");
+  responses["default"] = component_ref("responses/Error");
   o["responses"] = std::move(responses);
   return o;
 }
@@ -161,13 +160,13 @@ Value escape_hatch() {
                                              {"schema", {{"type", "string"}}}}})},
           {"requestBody", {{"required", false}, {"content", {{kJson, {{"schema", body}}}}}}},
           {"responses", {{"200", {{"description", "the command's reply"}, {"content", {{kJson, {{"schema", Value::object()}}}}}}},
-                         {"400", ref("responses/BadRequest")},
-                         {"401", ref("responses/Unauthorized")},
-                         {"403", ref("responses/Forbidden")},
-                         {"404", ref("responses/NotFound")},
-                         {"415", ref("responses/UnsupportedMediaType")},
-                         {"422", ref("responses/Unprocessable")},
-                         {"default", ref("responses/Error")}}}};
+                         {"400", component_ref("responses/BadRequest")},
+                         {"401", component_ref("responses/Unauthorized")},
+                         {"403", component_ref("responses/Forbidden")},
+                         {"404", component_ref("responses/NotFound")},
+                         {"415", component_ref("responses/UnsupportedMediaType")},
+                         {"422", component_ref("responses/Unprocessable")},
+                         {"default", component_ref("responses/Error")}}}};
   return Value{{"post", std::move(o)}};
 }
 
@@ -196,8 +195,8 @@ Value openapi_document(const Catalogue& catalogue, const mi::Registry& registry)
                                           {"responses", {{"200", {{"description", "OpenAPI 3.1"},
                                                                   {"content", {{kJson, {{"schema", {{"type", "object"}}}}}}}}},
                                                          {"304", {{"description", "not modified"}}},
-                                                         {"401", ref("responses/Unauthorized")},
-                                                         {"default", ref("responses/Error")}}}}}};
+                                                         {"401", component_ref("responses/Unauthorized")},
+                                                         {"default", component_ref("responses/Error")}}}}}};
   Value tags = Value::array();
   std::vector<std::string> seen;
   for (const mi::CommandSpec* s : registry.all())
@@ -247,5 +246,7 @@ std::string openapi_text(const mi::Registry& registry) {
   Catalogue catalogue(registry);
   return openapi_document(catalogue, registry).dump(2) + "\n";
 }
+
+Value component_ref(std::string_view what) { return Value{{"$ref", fmt::format("#/components/{}", what)}}; }
 
 }  // namespace sb::transports::rest

@@ -20,6 +20,8 @@ mi::Value openapi_document(const Catalogue& catalogue, const mi::Registry& regis
 
 /// GET /events and POST /events/tickets, and the `events` tag (openapi_events.cpp).
 void add_event_paths(mi::Value& paths, mi::Value& tags);
+/// {"$ref": "#/components/<what>"} ("schemas/Problem", "responses/BadRequest").
+mi::Value component_ref(std::string_view what);
 /// One `webhooks` entry per declared event: the notification its subscribers receive.
 mi::Value event_webhooks(const mi::Registry& registry);
 

@@ -13,7 +13,6 @@ namespace {
 using mi::Value;
 constexpr const char* kJson = "application/json";
 
-Value ref(std::string_view what) { return Value{{"$ref", std::string("#/components/") + std::string(what)}}; }
 
 }  // namespace
 
@@ -36,12 +35,12 @@ void add_event_paths(Value& paths, Value& tags) {
                                            {"description", "a single-use ticket instead of an Authorization header"},
                                            {"schema", {{"type", "string"}, {"pattern", "^[0-9a-f]{64}$"}}}}})},
         {"responses", {{"101", {{"description", "switching to the WebSocket protocol"}}},
-                       {"401", ref("responses/Unauthorized")},
-                       {"403", ref("responses/Forbidden")},
+                       {"401", component_ref("responses/Unauthorized")},
+                       {"403", component_ref("responses/Forbidden")},
                        {"426", {{"description", "not a WebSocket upgrade"}}},
                        {"503", {{"description", "too many streams (http.events_max_streams)"},
-                                {"content", {{"application/problem+json", {{"schema", ref("schemas/Problem")}}}}}}},
-                       {"default", ref("responses/Error")}}}}}};
+                                {"content", {{"application/problem+json", {{"schema", component_ref("schemas/Problem")}}}}}}},
+                       {"default", component_ref("responses/Error")}}}}}};
   paths["/events/tickets"] = Value{
       {"post",
        {{"operationId", "event_ticket"},
@@ -56,9 +55,9 @@ void add_event_paths(Value& paths, Value& tags) {
                                                                         {"expires_in", mi::schema::uint("seconds")},
                                                                         {"url", mi::schema::str("the stream's URL with the ticket")},
                                                                         {"role", mi::schema::str("the role it carries")}})}}}}}}},
-          {"401", ref("responses/Unauthorized")},
-          {"403", ref("responses/Forbidden")},
-          {"default", ref("responses/Error")}}}}}};
+          {"401", component_ref("responses/Unauthorized")},
+          {"403", component_ref("responses/Forbidden")},
+          {"default", component_ref("responses/Error")}}}}}};
 }
 
 Value event_webhooks(const mi::Registry& registry) {
