@@ -7,7 +7,8 @@
 # The test runs in a mount namespace of its own (unshare) with a tmpfs on /run/avahi-daemon:
 # avahi-daemon keeps its pid file and socket there and refuses to start when a system Avahi
 # runs. Its Avahi uses the loopback interface only (allow-interfaces=lo): nothing leaves the
-# host. Needs root (avahi-daemon, mount), as CI runs.
+# host; it publishes no AAAA records over IPv4 (else a resolved address is 127.0.0.1 or ::1 by
+# chance). Needs root (avahi-daemon, mount), as CI runs.
 # Run by ctest with SB_BIN_DIR=<build>/bin and SB_SOURCE_DIR=<repository>. POSIX sh.
 set -u
 if [ -z "${SB_ZEROCONF_NS:-}" ]; then
@@ -71,6 +72,7 @@ enable-wide-area=no
 [publish]
 publish-hinfo=no
 publish-workstation=no
+publish-aaaa-on-ipv4=no
 EOF
 export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/bus"
 dbus-daemon --config-file="$dir/bus.conf" --nofork >"$dir/bus.log" 2>&1 &
@@ -206,9 +208,23 @@ until_true 5 gone _switchboard-mi._tcp "$esc" || fail "still announced after shu
 until_true 5 gone _x-a._tcp ';b;' || fail "a user service is still announced after shutdown"
 grep -q 'zeroconf: announcements withdrawn' "$dir/daemon.log" || fail "no withdrawal in the log"
 
-# 9. A read-only HTTP caller, and max_published (see 5): a daemon with the default roles over HTTP.
-sb_start_daemon --set zeroconf.enabled=on --set http.listen=127.0.0.1:0 --set http.anonymous_role=read_only
+# 9. A read-only HTTP caller, and a network that announces more than zeroconf.max_browsed (16
+# here): what is kept stays bounded, the rest is counted.
+sb_start_daemon --set zeroconf.enabled=on --set http.listen=127.0.0.1:0 --set http.anonymous_role=read_only \
+  --set zeroconf.max_browsed=16 --set zeroconf.max_published=64 --set zeroconf.announce=
 http_port=$(sb_port http)
+n=0
+while [ "$n" -lt 24 ]; do
+  n=$((n + 1))
+  ctl zeroconf_publish name="flood $n" type=_x-flood._tcp port=$((4000 + n)) >/dev/null 2>"$dir/err" ||
+    fail "publish flood $n: $(cat "$dir/err")"
+done
+bounded() {
+  ctl zeroconf_list >"$dir/flood.json" 2>&1 &&
+    [ "$(json 'len(r["browsed"]) == 16 and r["browse_dropped"] >= 8 and len(r["announced"]) == 24' <"$dir/flood.json")" = True ]
+}
+until_true 15 bounded ||
+  fail "browsing 24 services with max_browsed=16: $(json '(len(r["browsed"]), r["browse_dropped"], len(r["announced"]))' <"$dir/flood.json")"
 code=$(curl -s -o "$dir/rest.json" -w '%{http_code}' -H 'Content-Type: application/json' \
   -d '{"name":"x","type":"_ftp._tcp","port":21}' "http://127.0.0.1:$http_port/api/v1/zeroconf/services")
 [ "$code" = 403 ] || fail "POST /api/v1/zeroconf/services read-only: $code $(cat "$dir/rest.json")"
