@@ -11,6 +11,7 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -98,6 +99,15 @@ void on_client_state(AvahiClient* c, AvahiClientState s, void* userdata) {
 }
 
 void on_retry(AvahiTimeout* /*t*/, void* userdata) { static_cast<Zeroconf::Impl*>(userdata)->connect(); }
+
+/// The Avahi thread's first turn: it shows as "zeroconf" in `ps` (the command) and in top -H.
+void on_first_turn(AvahiTimeout* t, void* userdata) {
+  auto* impl = static_cast<Zeroconf::Impl*>(userdata);
+  pthread_setname_np(pthread_self(), "zeroconf");
+  impl->thread_tag = std::make_unique<mi::ThreadTag>("zeroconf");
+  avahi_threaded_poll_get(impl->poll)->timeout_free(t);
+  impl->first_turn = nullptr;
+}
 
 }  // namespace
 
@@ -351,6 +361,9 @@ void Zeroconf::start(std::vector<ServiceSpec> own) {
     impl_->published.push_back(Published{.owner = impl_.get(), .spec = std::move(s), .name = {}});
   }
   impl_->connect();  // the thread does not run yet: no lock needed
+  timeval now{};
+  const AvahiPoll* poll_api = avahi_threaded_poll_get(impl_->poll);
+  impl_->first_turn = poll_api->timeout_new(poll_api, avahi_elapse_time(&now, 0, 0), on_first_turn, impl_.get());
   if (avahi_threaded_poll_start(impl_->poll) < 0) {
     if (impl_->client) avahi_client_free(impl_->client);
     impl_->client = nullptr;
@@ -367,14 +380,17 @@ void Zeroconf::stop() {
     PollLock lock(impl_->poll);
     impl_->stopping = true;
     for (auto& p : impl_->published) impl_->withdraw(p);
-    if (impl_->retry) avahi_threaded_poll_get(impl_->poll)->timeout_free(impl_->retry);
-    impl_->retry = nullptr;
+    const AvahiPoll* poll_api = avahi_threaded_poll_get(impl_->poll);
+    if (impl_->retry) poll_api->timeout_free(impl_->retry);
+    if (impl_->first_turn) poll_api->timeout_free(impl_->first_turn);
+    impl_->retry = impl_->first_turn = nullptr;
   }
   avahi_threaded_poll_stop(impl_->poll);
   if (impl_->client) avahi_client_free(impl_->client);  // flushes the group frees to the daemon
   impl_->forget_client();
   avahi_threaded_poll_free(impl_->poll);
   impl_->poll = nullptr;
+  impl_->thread_tag.reset();
   spdlog::info("zeroconf: announcements withdrawn");
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "gateway/zeroconf/zeroconf.h"
+#include "mi/threads.h"
 
 namespace sb::gateway::zeroconf {
 
@@ -53,6 +54,8 @@ struct Zeroconf::Impl {
   AvahiThreadedPoll* poll = nullptr;
   AvahiClient* client = nullptr;
   AvahiTimeout* retry = nullptr;
+  AvahiTimeout* first_turn = nullptr;  ///< names the Avahi thread from inside it
+  std::unique_ptr<mi::ThreadTag> thread_tag;  ///< the Avahi thread in `ps`
   int retry_ms = 0;          ///< the next reconnect's delay
   bool stopping = false;
   std::string state = "starting";  ///< starting, connecting, running, registering, unavailable

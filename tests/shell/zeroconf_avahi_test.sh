@@ -133,6 +133,9 @@ until_true 10 list_ok || fail "zeroconf_list: $(cat "$dir/list.json")"
   "[('sip', '_sip._udp', 'lo', 'ipv4'), ('mi', '_switchboard-mi._tcp', 'lo', 'ipv4'), ('panel', '_http._tcp', 'lo', 'ipv4')]" ] ||
   fail "zeroconf_list announced: $(json 'r["announced"]' <"$dir/list.json")"
 [ "$(json 'r["host"]' <"$dir/list.json")" = sbzeroconf.local ] || fail "zeroconf_list host: $(cat "$dir/list.json")"
+# Avahi's thread is named: in `ps` (the command) and for the kernel (top -H, ps -L).
+"$SBCTL" ps | grep -q 'zeroconf' || fail "ps does not list the zeroconf thread: $("$SBCTL" ps)"
+grep -qx zeroconf /proc/"$daemon_pid"/task/*/comm || fail "no thread is called zeroconf: $(cat /proc/"$daemon_pid"/task/*/comm)"
 
 # 3. Browsing: a service another program announces (avahi-publish, a real client).
 avahi-publish -s "Foreign printer" _ipp._tcp 631 "note=hello" "paper=a4" >"$dir/publish.log" 2>&1 &
