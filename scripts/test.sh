@@ -1,8 +1,8 @@
 #!/bin/sh
 # test.sh: set up (apt), build, and run the whole test suite (ctest: in-process unit tests,
 # loopback tests against the real daemon, shell-client tests, fuzz-target replays), then the
-# same suite again built with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/, a
-# unity build).
+# same suite again built with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/, its
+# libraries as unity builds).
 # SB_TEST_SANITIZE=0 skips the sanitizer pass. Exit status: 0 when every pass succeeded.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,8 +21,8 @@ run_suite() {  # run_suite <label> <build dir> [cmake options...]
 
 run_suite "release" "$top/build"
 if [ "${SB_TEST_SANITIZE:-1}" != 0 ]; then
-  # A unity build (8 sources per compilation): the sanitizer build is the longest step of CI and
-  # shares its headers' template instantiations this way (about half the compile time).
+  # The libraries as unity builds (8 sources per compilation; the test programs are not): the
+  # sanitizer build is the longest step of CI, and this shares its headers' template work.
   run_suite "asan+ubsan" "$top/build-asan" -DSB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
     -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=8
 fi
