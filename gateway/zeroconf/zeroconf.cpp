@@ -273,7 +273,10 @@ std::string Zeroconf::Impl::expand(const std::string& name) const {
       out += name[i];
     }
   }
-  return out.substr(0, AVAHI_LABEL_MAX - 1);
+  // At most one DNS label; a cut inside a UTF-8 sequence drops that character whole.
+  out.resize(std::min(out.size(), std::size_t{AVAHI_LABEL_MAX - 1}));
+  while (!out.empty() && printable(out) != out) out.pop_back();
+  return out;
 }
 
 void Zeroconf::Impl::announce_all() {

@@ -161,6 +161,17 @@ browse _ftp._tcp | grep -q ';2121;' && fail "the replaced service is still annou
 ctl zeroconf_unpublish name="Script sbzeroconf" type=_ftp._tcp >/dev/null 2>"$dir/err" || fail "zeroconf_unpublish: $(cat "$dir/err")"
 until_true 10 sh -c '! avahi-browse -tpk _ftp._tcp 2>/dev/null | grep -q Script' || fail "zeroconf_unpublish: still announced: $(browse _ftp._tcp)"
 
+# %h makes a name longer than a DNS label: it is cut to 63 bytes, never inside a UTF-8 character.
+long=$(/usr/bin/python3 -c 'print("%h" + "é" * 30)')
+want=$(/usr/bin/python3 -c 'print("sbzeroconf" + "é" * 26)')
+ctl zeroconf_publish name="$long" type=_x-long._tcp port=7 >"$dir/long.json" 2>"$dir/err" || fail "publish a long name: $(cat "$dir/err")"
+[ "$(json 'r["name"]' <"$dir/long.json")" = "$want" ] || fail "the long name was cut as: $(json 'r["name"]' <"$dir/long.json")"
+long_ok() {
+  ctl zeroconf_list type=_x-long._tcp 2>/dev/null | json 'r["announced"][0]["state"]' | grep -qx established
+}
+until_true 10 long_ok || fail "the cut name was not announced: $(ctl zeroconf_list type=_x-long._tcp 2>&1)"
+ctl zeroconf_unpublish name="$long" type=_x-long._tcp >/dev/null 2>&1 || fail "unpublish the long name"
+
 # A name the network has already: renamed as Avahi does.
 ctl zeroconf_publish name="Foreign printer" type=_ipp._tcp port=632 >/dev/null 2>"$dir/err" || fail "publish a taken name: $(cat "$dir/err")"
 until_true 10 browse_has _ipp._tcp '^=;lo;IPv4;Foreign\\032printer\\032\\0352;.*;632;' ||
