@@ -73,6 +73,7 @@ int Engine::on_wake(void* self, struct pollfd* /*wait*/, void* /*arg*/) {
   std::uint64_t count = 0;
   [[maybe_unused]] auto n = ::read(engine->wake_fd_, &count, sizeof count);
   engine->drain();
+  if (engine->hooks_.after_jobs) engine->hooks_.after_jobs();
   return 0;
 }
 
@@ -116,13 +117,7 @@ void Engine::run() {
     start_cv_.notify_all();
   };
   su_init();
-  {
-    // sofia-sip picks a root's wait loop from a process-wide preference: set it for this root.
-    static std::mutex prefer_mu;
-    std::lock_guard lk(prefer_mu);
-    su_port_prefer(use_poll_ ? su_poll_port_create : su_default_port_create, nullptr);
-    root_ = su_root_create(this);
-  }
+  root_ = su_root_create(this);
   if (!root_) {
     su_deinit();
     return report("su_root_create failed");

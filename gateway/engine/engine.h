@@ -46,15 +46,12 @@ class Engine final : public mi::Executor {
     std::function<void()> begin_stop;       ///< stop listening, cancel what can be cancelled
     std::function<bool()> stopped;          ///< true when nothing is left to finish
     std::function<void()> teardown;         ///< destroy everything that lives on the root
+    std::function<void()> after_jobs;       ///< after each run of queued jobs (may be empty)
   };
 
   /// Starts the thread, creates the su_root there and runs `hooks.start(root)` on it. Returns
   /// when that is done; rethrows its exception as EngineError (the thread is gone then).
   void start(Hooks hooks);
-  /// Before start(): the loop waits with poll(2) instead of epoll: a descriptor the SIP stack
-  /// registered may then be replaced under the same number (dup3; a REGISTER worker's shared
-  /// socket), which epoll, watching the replaced file, would never report.
-  void use_poll(bool on) { use_poll_ = on; }
   /// Before start(): the thread's type in `ps` (default "SIP engine").
   void set_thread_type(std::string type) { thread_type_ = std::move(type); }
   /// Queues a job for the engine thread; false (job dropped) once the engine is stopping or when
@@ -101,7 +98,6 @@ class Engine final : public mi::Executor {
   std::atomic<bool> running_{false};
   std::atomic<bool> accepting_{false};
   Hooks hooks_;
-  bool use_poll_ = false;
   std::string thread_type_ = "SIP engine";
   bool quit_ = false;           ///< engine thread only
   bool stopping_ = false;       ///< engine thread only

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "gateway/engine/engine.h"
+#include "gateway/registrar/register_receiver.h"
 #include "gateway/sip/reuseport.h"
 #include "gateway/usrloc/usrloc.h"
 
@@ -18,7 +19,7 @@ namespace sb::gateway {
 
 struct RegisterWorkers::Worker {
   Engine engine;
-  std::unique_ptr<SipStack> sip;
+  std::unique_ptr<RegisterReceiver> receiver;
   std::unique_ptr<Registrar> registrar;
 };
 
@@ -65,30 +66,32 @@ std::size_t RegisterWorkers::start(std::size_t count, SipStack& main, const Shar
     Worker* self = worker.get();
     Engine::Hooks hooks;
     hooks.start = [self, &shared, &sip_config, shared_sockets = sockets[w]](su_root_t* root) {
-      self->sip = std::make_unique<SipStack>(sip_config, *shared.stats);
-      self->sip->start_shared(root, shared_sockets);
-      self->registrar = std::make_unique<Registrar>(shared.config, *self->sip, *shared.usrloc, *shared.subscribers,
-                                                    *shared.stats);
+      self->receiver = std::make_unique<RegisterReceiver>(shared_sockets, sip_config, *shared.stats);
+      self->registrar = std::make_unique<Registrar>(shared.config, *self->receiver, *shared.usrloc,
+                                                    *shared.subscribers, *shared.stats);
       self->registrar->set_engine(&self->engine);
       self->registrar->set_events(shared.bus, shared.auth_failed);
-      self->registrar->attach();
+      self->receiver->start(root, *self->registrar);
     };
-    for (auto& l : sockets[w]) l.fd = -1;  // start_shared adopts them (and closes them if it fails)
+    for (auto& l : sockets[w]) l.fd = -1;  // the receiver adopts them
     Usrloc* usrloc = shared.usrloc;
+    // Replies whose commit a job reported go out when the jobs are done, in one sendmmsg.
+    hooks.after_jobs = [self] {
+      if (self->receiver) self->receiver->flush();
+    };
     // Stopping (or retired): new REGISTERs read from its socket get 503 with Retry-After until
-    // its replies waiting for a commit are sent; the socket closes with its SIP stack at
-    // teardown (closing it sooner would leave those replies without a transport).
-    hooks.begin_stop = [self] { self->sip->set_draining(true); };
+    // its replies waiting for a commit are sent; the socket closes with the receiver at
+    // teardown (closing it sooner would leave those replies without a socket).
+    hooks.begin_stop = [self] { self->receiver->set_draining(true); };
     hooks.stopped = [self, usrloc] { return usrloc->pending_replies(&self->engine) == 0; };
     hooks.teardown = [self, usrloc] {
       self->engine.run_deferred();         // replies whose commit was reported
-      usrloc->fail_replies(&self->engine);  // those still waiting: 500 while the stack exists
+      usrloc->fail_replies(&self->engine);  // those still waiting: 500 while the socket is open
+      if (self->receiver) self->receiver->flush();
       self->registrar.reset();
-      if (self->sip) self->sip->destroy();
-      self->sip.reset();
+      self->receiver.reset();
     };
     worker->engine.set_thread_type("REGISTER worker");
-    worker->engine.use_poll(true);  // start_shared replaces its sockets under their numbers
     try {
       worker->engine.start(std::move(hooks));
     } catch (const EngineError& e) {

@@ -1,7 +1,8 @@
 // register_workers.h: REGISTER on more than one core. Each worker is an engine thread (engine.h)
-// with a sofia-sip agent and a registrar of its own, reading the main engine's UDP listeners
+// with a receiver (register_receiver.h: batched UDP reads and writes, sofia-sip's parser) and a
+// registrar of its own, reading the main engine's UDP listeners
 // through an SO_REUSEPORT group (reuseport.h): the kernel hands each REGISTER to one of the
-// group's sockets at random (the main engine's included), and every other datagram to the main
+// workers' sockets at random (never the main engine's), and every other datagram to the main
 // engine's socket, so transactions, calls and OPTIONS stay on the main engine. Two REGISTERs of
 // one client may then be handled at once on two threads, as by Kamailio's UDP workers: each
 // save is atomic under usrloc's lock, and a retransmission (same Call-ID and CSeq) is answered

@@ -103,7 +103,7 @@ struct Registrar::Request {
   std::unique_lock<std::recursive_mutex> lock;  ///< usrloc's, while the bindings are saved
 };
 
-Registrar::Registrar(RegistrarConfig config, SipStack& sip, Usrloc& usrloc, Subscribers& subscribers,
+Registrar::Registrar(RegistrarConfig config, SipReplier& sip, Usrloc& usrloc, Subscribers& subscribers,
                      mi::Statistics& stats)
     : config_(std::move(config)), sip_(sip), usrloc_(usrloc), subscribers_(subscribers),
       nonces_(config_.nonce_expires),
@@ -120,8 +120,8 @@ Registrar::Registrar(RegistrarConfig config, SipStack& sip, Usrloc& usrloc, Subs
   stats.gauge("registrar", "default_expire").set(config_.default_expires);
 }
 
-void Registrar::attach() {
-  sip_.on_method("REGISTER", [this](msg_t* msg, sip_t* sip) { return on_register(msg, sip); });
+void Registrar::attach(SipStack& stack) {
+  stack.on_method("REGISTER", [this](msg_t* msg, sip_t* sip) { return on_register(msg, sip); });
 }
 
 int Registrar::reject(Request& r, int status, const char* phrase) {

@@ -37,6 +37,7 @@ using transports::AuthLimiter;
 using transports::AuthLimits;
 
 class Engine;
+class SipReplier;
 class SipStack;
 class Usrloc;
 class Subscribers;
@@ -66,10 +67,13 @@ inline void copy_live_keys(const RegistrarConfig& from, RegistrarConfig& to) {
 
 class Registrar {
  public:
-  Registrar(RegistrarConfig config, SipStack& sip, Usrloc& usrloc, Subscribers& subscribers,
+  /// `sip` answers the requests: the main engine's SipStack, or a REGISTER worker's receiver.
+  Registrar(RegistrarConfig config, SipReplier& sip, Usrloc& usrloc, Subscribers& subscribers,
             mi::Statistics& stats);
   /// Registers the REGISTER handler on the SIP stack.
-  void attach();
+  void attach(SipStack& stack);
+  /// Handles one REGISTER (consumed: answered, possibly once its bindings are committed).
+  int handle(msg_s* msg, sip_s* sip) { return on_register(msg, sip); }
   /// The engine whose thread runs this registrar (its SIP stack's): a 200 waiting for a commit
   /// is sent there. Null: on whichever thread reports the commit (the main engine).
   void set_engine(Engine* engine) { engine_ = engine; }
@@ -117,7 +121,7 @@ class Registrar {
   int reject(Request& r, int status, const char* phrase);
 
   RegistrarConfig config_;
-  SipStack& sip_;
+  SipReplier& sip_;
   Usrloc& usrloc_;
   Subscribers& subscribers_;
   Nonces nonces_;

@@ -33,12 +33,13 @@ const ConfigSection kRegistrarSection = {
               "first (at most 8), 0 = the SIP engine alone.",
       .min = -1, .max = 64,
       .doc = "REGISTER workers (-1..64): threads that answer REGISTER on the UDP listeners beside the SIP\n"
-             "engine, each with its own SIP stack on the same port (an SO_REUSEPORT group: the kernel hands\n"
-             "each REGISTER to one thread by its source address and port, and every other request and every\n"
-             "response to the engine). They share the location table; a 200 still goes out only after its\n"
-             "binding is committed. -1 = one per CPU beyond the first, at most 8; 0 = none. Not used with\n"
-             "auth = on (the digest nonces live in the engine's registrar) nor without a UDP listener.\n"
-             "Default: -1."},
+             "engine, each with a socket of its own on the same port (an SO_REUSEPORT group: the kernel hands\n"
+             "each REGISTER to a worker at random, and every other request and every response to the\n"
+             "engine). A worker reads and answers REGISTERs in batches (recvmmsg/sendmmsg, sofia-sip's\n"
+             "parser). They share the location table; a 200 still goes out only after its binding is\n"
+             "committed. -1 = one per CPU beyond the first, at most 8; 0 = none (the engine answers\n"
+             "REGISTER). Not used with auth = on (the digest nonces live in the engine's registrar) nor\n"
+             "without a UDP listener. Default: -1."},
      {.section = "registrar", .key = "realm", .type = KeyType::string, .default_value = "",
       .help = "Digest realm; empty = the domain of the AOR being registered.",
       .doc = "Digest realm offered in challenges. Empty: the domain of the AOR being registered (the To\n"
@@ -139,7 +140,7 @@ class RegistrarModule final : public EngineModule {
     subscribers_ = std::make_unique<Subscribers>(*ctx.services.db);
     registrar_ = std::make_unique<Registrar>(config_, *ctx.services.sip, *ctx.services.usrloc,
                                              *subscribers_, ctx.stats);
-    registrar_->attach();
+    registrar_->attach(*ctx.services.sip);
     registrar_->set_events(&ctx.events, auth_failed_);
     registrar_->set_engine(&ctx.engine);
     ctx.services.subscribers = subscribers_.get();

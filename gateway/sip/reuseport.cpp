@@ -74,14 +74,17 @@ int make_reuseport_twin(int fd, std::string* why) {
 
 bool steer_requests_to_first(int fd, unsigned sockets, std::string* why) {
   // A = the payload's first 4 bytes (the UDP header is already pulled). "REGI" → a random
-  // socket of the group (0 .. sockets-1); anything else (also a datagram shorter than 4 bytes:
-  // the load fails and the program returns 0) → socket 0.
+  // worker's socket (1 .. sockets-1); anything else (also a datagram shorter than 4 bytes: the
+  // load fails and the program returns 0) → socket 0. A group of one socket: everything to it.
+  const unsigned workers = sockets > 1 ? sockets - 1 : 1;
+  const unsigned first_worker = sockets > 1 ? 1 : 0;
   sock_filter code[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x52454749u /* "REGI" */, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, 0),
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<__u32>(SKF_AD_OFF + SKF_AD_RANDOM)),
-      BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, sockets == 0 ? 1u : sockets),
+      BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, workers),
+      BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, first_worker),
       BPF_STMT(BPF_RET | BPF_A, 0),
   };
   sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};

@@ -2,7 +2,7 @@
 // main engine's) is put into an SO_REUSEPORT group with "twin" sockets bound to the same
 // address, one per REGISTER worker (register_workers.h), and a classic BPF program attached to
 // the group chooses the socket for each datagram the kernel receives: a datagram whose payload
-// starts with "REGI" (a REGISTER) goes to a socket of the group chosen at random — not by its
+// starts with "REGI" (a REGISTER) goes to a twin (a worker's socket) chosen at random — not by its
 // source address, since a registrar behind an edge proxy (or a load generator) receives every
 // REGISTER from one address and port — and every other datagram (other requests, and the
 // responses to the main engine's client transactions) to the group's first socket, the main

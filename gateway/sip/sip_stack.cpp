@@ -153,56 +153,12 @@ void SipStack::start(su_root_t* root) {
                  backlog_.sockets(), udp.size());
 }
 
-void SipStack::start_shared(su_root_t* root, const std::vector<SharedListener>& shared) {
-  std::vector<int> adopt;
-  for (const auto& l : shared) adopt.push_back(l.fd);
-  auto close_rest = [&] {
-    for (int& fd : adopt)
-      if (fd >= 0) ::close(std::exchange(fd, -1));
-  };
-  try {
-    // Own transports on passing ports of the same addresses; each socket is then replaced by the
-    // shared one (dup3 onto the same descriptor, so sofia reads and sends through it).
-    config_.listen.clear();
-    for (const auto& l : shared) config_.listen.push_back(l.name.substr(0, l.name.rfind(':')) + ":0");
-    config_.udp_rcvbuf = 0;  // the shared sockets keep the main listener's buffer
-    start(root);
-    std::map<std::string, std::string> by_ident;
-    for (const auto& [name, ident] : ident_of_) by_ident[ident] = name;
-    for (std::size_t i = 0; i < shared.size(); ++i) {
-      auto own = by_ident.find(fmt::format("sb{}", i));
-      if (own == by_ident.end()) throw std::runtime_error(fmt::format("no transport for {}", shared[i].name));
-      const std::string& name = own->second;
-      auto last = name.rfind(':');
-      std::string host = name.substr(4, last - 4), port = name.substr(last + 1);
-      if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-      int fd = find_udp_socket(host, port);
-      if (fd < 0) throw std::runtime_error(fmt::format("cannot find the socket of {}", name));
-      if (::dup3(adopt[i], fd, O_CLOEXEC) < 0)
-        throw std::runtime_error(fmt::format("dup3: {}", std::strerror(errno)));
-      ::close(std::exchange(adopt[i], -1));
-      shared_port_[port] = shared[i].name.substr(shared[i].name.rfind(':') + 1);
-    }
-  } catch (...) {
-    close_rest();
-    throw;
-  }
-  listening_.clear();
-  ident_of_.clear();
-  for (std::size_t i = 0; i < shared.size(); ++i) {
-    listening_.push_back(shared[i].name);
-    ident_of_[shared[i].name] = fmt::format("sb{}", i);
-  }
-  udp_listeners_.clear();
-}
-
 std::string SipStack::arrival_socket(msg_t* msg) {
   std::string socket;
   if (tport_t* tp = nta_incoming_transport(agent_, nullptr, msg)) {
     tport_t* primary = tport_is_primary(tp) ? tp : tport_parent(tp);
     if (const tp_name_t* n = primary ? tport_name(primary) : nullptr) {
       std::string port = n->tpn_port ? n->tpn_port : "";
-      if (auto it = shared_port_.find(port); it != shared_port_.end()) port = it->second;
       socket = fmt::format("{}:{}:{}", n->tpn_proto ? n->tpn_proto : "", n->tpn_host ? n->tpn_host : "", port);
     }
     tport_unref(tp);

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/sip/sip_replier.h"
 #include "gateway/sip/udp_backlog.h"
 #include "mi/statistics.h"
 
@@ -48,10 +49,10 @@ std::vector<std::string> parse_listen_list(const std::string& value);
 /// listening() gives it and the worker's own socket in its SO_REUSEPORT group.
 struct SharedListener {
   std::string name;  ///< "udp:127.0.0.1:5060"
-  int fd = -1;       ///< owned by the receiver (start_shared adopts it)
+  int fd = -1;       ///< owned by the receiver (register_receiver.h adopts it)
 };
 
-class SipStack {
+class SipStack final : public SipReplier {
  public:
   /// Handles one request. It owns `msg`: it must answer it (reply(), which consumes it) or hand
   /// it on (nta_incoming_create) or destroy it. Returns the status it answered with.
@@ -64,15 +65,9 @@ class SipStack {
 
   /// Binds the listeners; throws std::runtime_error naming the listener that failed.
   void start(su_root_s* root);
-  /// A REGISTER worker's stack: an agent with one UDP transport per shared listener, reading
-  /// the shared socket (adopted: closed here, also when this throws). listening() and
-  /// arrival_socket() then name the shared listeners. Throws std::runtime_error.
-  void start_shared(su_root_s* root, const std::vector<SharedListener>& shared);
   /// The main engine's UDP listeners and their sockets (after start()), to share.
   const std::vector<std::pair<std::string, int>>& udp_listeners() const { return udp_listeners_; }
-  /// The listener a request arrived on, "udp:127.0.0.1:5060" (host unbracketed), as usrloc
-  /// records it in a binding's socket; empty when unknown.
-  std::string arrival_socket(msg_s* msg);
+  std::string arrival_socket(msg_s* msg) override;
   /// Shutdown, first step: new requests are answered 503 (Retry-After), while replies to our
   /// pending client transactions still arrive.
   void set_draining(bool on) { draining_ = on; }
@@ -102,9 +97,8 @@ class SipStack {
   void count_reply() { rcv_replies_.inc(); }
   void count_request() { rcv_requests_.inc(); }
 
-  /// Answers request `msg` (consumed) with `status`/`phrase` plus a Server header; `extra` are
-  /// more header lines ("Name: value", CRLF-separated) to add to the reply.
-  int reply(msg_s* msg, int status, const char* phrase, const std::string& extra = {});
+  /// Answers with nta_msg_treply (see SipReplier).
+  int reply(msg_s* msg, int status, const char* phrase, const std::string& extra = {}) override;
 
  private:
   /// The UDP backlog is over sip.overload_backlog_pct (checked every 8th request while not).
@@ -118,7 +112,6 @@ class SipStack {
   std::vector<std::string> listening_;
   std::map<std::string, std::string> ident_of_;  ///< listening() entry → tport ident
   std::vector<std::pair<std::string, int>> udp_listeners_;  ///< listening() entry, socket
-  std::map<std::string, std::string> shared_port_;  ///< worker: own transport's port → shared port
   mi::Stat& rcv_requests_;
   mi::Stat& rcv_replies_;
   mi::Stat& unsupported_;

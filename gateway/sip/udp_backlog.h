@@ -22,6 +22,8 @@ class UdpBacklog {
  public:
   /// Finds our UDP sockets bound to these "host:port" listeners (host as sofia names it).
   void find(const std::vector<std::pair<std::string, std::string>>& host_ports);
+  /// Watches these sockets instead (a REGISTER worker's own, register_receiver.h).
+  void watch(std::vector<int> fds) { fds_ = std::move(fds); }
   /// Asks for a receive buffer of `bytes` on each socket (SO_RCVBUFFORCE when the process may,
   /// else SO_RCVBUF, which the kernel caps at net.core.rmem_max); returns the smallest buffer
   /// the kernel granted (its accounting size, about twice what was asked), 0 without sockets.

@@ -6,11 +6,11 @@
 
 namespace sb::gateway {
 
-void write_location_rows(Database& db, const std::string& aor, const std::vector<Contact>& contacts) {
-  db.cached("DELETE FROM location WHERE aor = ?").bind(1, aor).run();
+void write_location_rows(Database& db, const std::string& aor, const std::vector<Contact>& contacts, bool fresh) {
+  if (!fresh) db.cached("DELETE FROM location WHERE aor = ?").bind(1, aor).run();
   if (contacts.empty()) return;
   auto& ins = db.cached(
-      "INSERT INTO location (contact_id, aor, contact, expires, q, callid, cseq, user_agent, "
+      "INSERT OR REPLACE INTO location (contact_id, aor, contact, expires, q, callid, cseq, user_agent, "
       "received, path, socket, methods, flags, cflags, instance, last_modified) "
       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   for (const Contact& c : contacts) {

@@ -15,9 +15,12 @@ namespace sb::gateway {
 class Database;
 struct Contact;
 
-/// Replaces the rows of `aor` with `contacts` (none: the AOR's rows go). Inside the caller's
-/// transaction; throws StoreError.
-void write_location_rows(Database& db, const std::string& aor, const std::vector<Contact>& contacts);
+/// Replaces the rows of `aor` with `contacts` (none: the AOR's rows go). `fresh`: the AOR had
+/// no bindings (memory mirrors the table), so there is nothing to delete first — a new AOR
+/// costs one B-tree insert per binding instead of a search and the inserts (INSERT OR REPLACE
+/// all the same, should a row be left over). Inside the caller's transaction; throws StoreError.
+void write_location_rows(Database& db, const std::string& aor, const std::vector<Contact>& contacts,
+                         bool fresh = false);
 /// Deletes every row whose expiry is ≤ now (permanent rows stay).
 void delete_expired_location_rows(Database& db, std::int64_t now);
 /// Every row of `aor` (empty: of every AOR), ordered by AOR then contact id.

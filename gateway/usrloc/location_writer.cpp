@@ -171,7 +171,7 @@ LocationWriter::Done LocationWriter::write(std::deque<Change>& batch, std::uint6
   try {
     Transaction tx(*db_);
     for (const Change& c : batch) {
-      if (c.kind == Change::Kind::put_aor) write_location_rows(*db_, c.aor, c.contacts);
+      if (c.kind == Change::Kind::put_aor) write_location_rows(*db_, c.aor, c.contacts, c.fresh);
       else delete_expired_location_rows(*db_, c.now);
     }
     tx.commit();

@@ -37,6 +37,7 @@ class LocationWriter {
     enum class Kind { put_aor, delete_expired } kind = Kind::put_aor;
     std::string aor;                ///< put_aor: the AOR whose rows are replaced
     std::vector<Contact> contacts;  ///< put_aor: its bindings now (empty: none left)
+    bool fresh = false;             ///< put_aor: the AOR had no bindings before (no rows to delete)
     std::int64_t now = 0;           ///< delete_expired: rows expiring at or before this go
   };
   /// What one transaction did: changes [first, last] committed (ok) or rolled back (with the
@@ -60,7 +61,7 @@ class LocationWriter {
     std::size_t max_pending = 4096;  ///< changes staged and not yet committed, at most
     /// A transaction starts once no change arrived for this long (at most 10 gaps after the
     /// first); 0 = at once.
-    std::chrono::microseconds commit_gap{30};
+    std::chrono::microseconds commit_gap{0};
     /// WAL frames after which this thread checkpoints (PASSIVE), after reporting its batch; the
     /// store's Checkpointer thread copies most of them before, concurrently.
     int checkpoint_frames = 8000;
@@ -82,6 +83,7 @@ class LocationWriter {
   /// destroyed object. What is staged is still written by stop().
   void mute();
   Stats stats() const;
+  bool on_writer_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
  private:
   void run();

@@ -141,13 +141,20 @@ void Usrloc::stage(const std::string& aor, std::vector<Contact> contacts, std::s
   std::lock_guard lk(mu_);
   if (!writer_) return put(aor, std::move(contacts), reason, std::move(cause));
   assign_ids(aor, contacts);
-  staged_seq_ = writer_->stage({.kind = LocationWriter::Change::Kind::put_aor, .aor = aor, .contacts = contacts, .now = 0});
+  const bool fresh = !aors_.contains(std::string_view(aor));
+  staged(writer_->stage(
+      {.kind = LocationWriter::Change::Kind::put_aor, .aor = aor, .contacts = contacts, .fresh = fresh, .now = 0}));
   apply(aor, std::move(contacts), reason, std::move(cause));
+}
+
+void Usrloc::staged(std::uint64_t seq) {
+  std::lock_guard lk(ack_mu_);
+  staged_seq_ = std::max(staged_seq_, seq);
 }
 
 void Usrloc::when_durable(std::function<void(bool ok)> reply, Engine* engine) {
   {
-    std::lock_guard lk(mu_);
+    std::lock_guard lk(ack_mu_);
     if (durable_seq_ < staged_seq_) {
       acks_.push_back({staged_seq_, std::move(reply), engine});
       return;
@@ -157,24 +164,24 @@ void Usrloc::when_durable(std::function<void(bool ok)> reply, Engine* engine) {
 }
 
 bool Usrloc::all_durable() const {
-  std::lock_guard lk(mu_);
+  std::lock_guard lk(ack_mu_);
   return durable_seq_ >= staged_seq_;
 }
 
 std::size_t Usrloc::pending_replies() const {
-  std::lock_guard lk(mu_);
+  std::lock_guard lk(ack_mu_);
   return acks_.size();
 }
 
 std::size_t Usrloc::pending_replies(const Engine* engine) const {
-  std::lock_guard lk(mu_);
+  std::lock_guard lk(ack_mu_);
   return static_cast<std::size_t>(std::count_if(acks_.begin(), acks_.end(), [&](const Ack& a) { return a.engine == engine; }));
 }
 
 void Usrloc::fail_replies(Engine* engine) {
   std::vector<std::function<void(bool)>> failed;
   {
-    std::lock_guard lk(mu_);
+    std::lock_guard lk(ack_mu_);
     for (auto it = acks_.begin(); it != acks_.end();) {
       if (it->engine == engine) {
         failed.push_back(std::move(it->reply));
@@ -197,10 +204,32 @@ void Usrloc::enable_group_commit(const DatabaseOptions& options, const GroupComm
   LocationWriter::Tuning t;
   t.max_pending = tuning.max_pending;
   t.commit_gap = tuning.commit_gap;
-  writer_ = std::make_unique<LocationWriter>(own, t, [this, post](LocationWriter::Done d) {
-    post([this, d = std::move(d)] { written(d.first, d.last, d.ok, d.failed_aors); });
+  post_ = post;
+  // The writer's report, on its thread. A commit's replies go straight to the engines that
+  // wait for them (one hop instead of two through the main engine): a worker's 200s leave as
+  // soon as its loop turns. A failure, and every report after it until the main engine has
+  // handled it, go through the main engine in order: it restores the failed AORs first.
+  writer_ = std::make_unique<LocationWriter>(own, t, [this](LocationWriter::Done d) {
+    bool direct = d.ok;
+    {
+      std::lock_guard lk(ack_mu_);  // never mu_ here: its holders may be waiting for this thread
+      if (reports_queued_ > 0) direct = false;
+      if (!direct) ++reports_queued_;
+    }
+    if (direct) {
+      written(d.first, d.last, true, {});
+      post_([spent = std::move(d.spent)] {});  // freed on the engine that allocated them
+      return;
+    }
+    post_([this, d = std::move(d)] {
+      written(d.first, d.last, d.ok, d.failed_aors);
+      std::lock_guard lk(ack_mu_);
+      --reports_queued_;
+    });
   });
 }
+
+bool Usrloc::writer_on_this_thread() const { return writer_ && writer_->on_writer_thread(); }
 
 void Usrloc::stop_writer() {
   if (writer_) writer_->stop();
@@ -211,18 +240,23 @@ void Usrloc::writer_idle() {
 }
 
 void Usrloc::written(std::uint64_t /*first*/, std::uint64_t last, bool ok, const std::vector<std::string>& failed_aors) {
-  // The replies run after the lock is let go (REGISTER workers wait for it); those for another
-  // engine (a worker's) go there, one job per engine.
+  // The replies run after the lock is let go (REGISTER workers wait for it), each on its
+  // engine: one job per engine; those of the main engine (null) inline when this runs there.
   std::vector<std::function<void(bool)>> here;
   std::vector<std::pair<Engine*, std::vector<std::function<void(bool)>>>> elsewhere;
+  const bool on_writer = !post_ || writer_on_this_thread();
+  // A failure is reported on the main engine: the table's lock is held over the report and the
+  // restore, so that no REGISTER finds the failed change durable before memory is restored.
+  std::unique_lock<std::recursive_mutex> table;
+  if (!ok) table = std::unique_lock(mu_);
   {
-    std::lock_guard lk(mu_);
+    std::lock_guard lk(ack_mu_);
     durable_seq_ = std::max(durable_seq_, last);
     if (ok) db_commits_.inc();
     while (!acks_.empty() && acks_.front().seq <= last) {
       Ack ack = std::move(acks_.front());
       acks_.pop_front();
-      if (!ack.engine || ack.engine->on_engine_thread()) {
+      if (ack.engine ? ack.engine->on_engine_thread() : !on_writer) {
         here.push_back(std::move(ack.reply));
         continue;
       }
@@ -230,15 +264,24 @@ void Usrloc::written(std::uint64_t /*first*/, std::uint64_t last, bool ok, const
       if (it == elsewhere.end()) it = elsewhere.insert(elsewhere.end(), {ack.engine, {}});
       it->second.push_back(std::move(ack.reply));
     }
-    if (!ok) {
-      db_failures_.inc(static_cast<std::int64_t>(failed_aors.size()));
-      restore(failed_aors);
-    }
+  }
+  if (!ok) {
+    db_failures_.inc(static_cast<std::int64_t>(failed_aors.size()));
+    restore(failed_aors);
+    table.unlock();
   }
   for (auto& [engine, replies] : elsewhere) {
-    engine->defer([replies = std::move(replies), ok] {
-      for (const auto& reply : replies) reply(ok);
-    });
+    auto job = [replies = std::move(replies), ok] {
+      for (const auto& reply : replies) {
+        try {
+          reply(ok);
+        } catch (const std::exception& e) {
+          spdlog::error("usrloc: a reply after the commit failed: {}", e.what());
+        }
+      }
+    };
+    if (engine) engine->defer(std::move(job));
+    else post_(std::move(job));
   }
   for (const auto& reply : here) {
     try {
@@ -283,7 +326,7 @@ std::size_t Usrloc::expire(std::int64_t now) {
     due.insert(std::string(*it->second));
   if (due.empty()) return 0;
   if (writer_) {
-    staged_seq_ = writer_->stage({.kind = LocationWriter::Change::Kind::delete_expired, .aor = {}, .contacts = {}, .now = now});
+    staged(writer_->stage({.kind = LocationWriter::Change::Kind::delete_expired, .aor = {}, .contacts = {}, .fresh = false, .now = now}));
   } else if (db_) {
     Transaction tx(*db_);
     delete_expired_location_rows(*db_, now);

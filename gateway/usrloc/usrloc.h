@@ -98,7 +98,7 @@ class Usrloc {
   /// Without a database (or ":memory:") there is nothing to commit and it does nothing.
   struct GroupCommit {
     std::size_t max_pending = 4096;             ///< usrloc.max_pending_writes
-    std::chrono::microseconds commit_gap{30};  ///< usrloc.commit_gap_us
+    std::chrono::microseconds commit_gap{0};  ///< usrloc.commit_gap_us
   };
   void enable_group_commit(const DatabaseOptions& options, const GroupCommit& tuning,
                            std::function<void(std::function<void()>)> post);
@@ -173,6 +173,9 @@ class Usrloc {
   static std::vector<Contact> unpack(std::string_view aor, const Bindings& bindings);
   void assign_ids(const std::string& aor, std::vector<Contact>& contacts);
   void written(std::uint64_t first, std::uint64_t last, bool ok, const std::vector<std::string>& failed_aors);
+  bool writer_on_this_thread() const;
+  /// The writer took change `seq`.
+  void staged(std::uint64_t seq);
   void restore(const std::vector<std::string>& aors);
   void writer_idle();
   void update_stats();
@@ -197,9 +200,15 @@ class Usrloc {
   std::size_t contacts_ = 0;
   std::uint64_t next_id_ = 1;
   std::unique_ptr<LocationWriter> writer_;
+  std::function<void(std::function<void()>)> post_;  ///< to the main engine
+  /// Guards the four members below; taken after mu_ (never mu_ while holding it) and never held
+  /// while waiting for anything: the writer's thread takes it (not mu_, whose holders may be
+  /// waiting for the writer) to report a commit.
+  mutable std::mutex ack_mu_;
   std::uint64_t staged_seq_ = 0;   ///< the writer's sequence number of the last staged change
   std::uint64_t durable_seq_ = 0;  ///< … of the last change reported committed or failed
   std::deque<Ack> acks_;
+  int reports_queued_ = 0;  ///< writer reports posted to the main engine and not yet handled
   mi::Stat& users_;
   mi::Stat& location_users_;
   mi::Stat& location_contacts_;

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "sip/sip_test_util.h"
+#include "support/wait.h"
 
 namespace sb::test::sip {
 namespace {
@@ -100,8 +101,8 @@ TEST(SipRegisterWorkers, ConcurrentRegistersOfOneAorLoseNoBinding) {
 TEST(SipRegisterWorkers, EveryOtherRequestReachesTheEngine) {
   TestDaemon d({"registrar.workers=3"});
   ASSERT_EQ(d.stat("registrar:workers"), 3);
-  // Answered by the engine, whose Allow lists INVITE; a worker's stack has REGISTER and
-  // OPTIONS only. From a new client each time (a new source port).
+  // Answered by the engine, whose Allow lists INVITE; a worker answers REGISTER only. From a
+  // new client each time (a new source port).
   for (int i = 0; i < 40; ++i) {
     SipPeer peer(d.sip_port());
     SipRequest r;
@@ -113,6 +114,59 @@ TEST(SipRegisterWorkers, EveryOtherRequestReachesTheEngine) {
     ASSERT_EQ(a->status, 200) << a->raw;
     ASSERT_NE(a->header("Allow").find("INVITE"), std::string::npos) << i << ": " << a->raw;
   }
+  expect_clean_stop(d);
+}
+
+/// A REGISTER from `user` with top Via `via`, as raw text.
+std::string raw_register(const std::string& user, const std::string& via, int contact_port) {
+  return "REGISTER sip:workers.example.com SIP/2.0\r\nVia: " + via +
+         "\r\nMax-Forwards: 70\r\nFrom: <sip:" + user + "@workers.example.com>;tag=f\r\nTo: <sip:" + user +
+         "@workers.example.com>\r\nCall-ID: " + user + "@test\r\nCSeq: 1 REGISTER\r\nContact: <sip:" + user +
+         "@127.0.0.1:" + std::to_string(contact_port) + ">;expires=600\r\nContent-Length: 0\r\n\r\n";
+}
+
+// A worker reads and answers REGISTERs without sofia-sip's transport (register_receiver.h): its
+// replies must go where RFC 3261 §18.2.2 and RFC 3581 say, and what it cannot answer is counted.
+TEST(SipRegisterWorkers, AWorkerAnswersWhereTheViaSaysAndCountsWhatItCannotAnswer) {
+  TestDaemon d({"registrar.workers=1"});  // every REGISTER goes to the one worker
+  ASSERT_EQ(d.stat("registrar:workers"), 1);
+  SipPeer a(d.sip_port()), b(d.sip_port());
+  // No rport: to the Via's sent-by port (b), not to the source port (a).
+  a.send_raw(raw_register("sentby", "SIP/2.0/UDP 127.0.0.1:" + std::to_string(b.port()) + ";branch=z9hG4bK-w1", b.port()));
+  auto at_b = b.receive(kReply);
+  ASSERT_TRUE(at_b) << "no reply at the sent-by port";
+  EXPECT_EQ(at_b->status, 200) << at_b->raw;
+  EXPECT_EQ(ntohs(at_b->from.sin_port), d.sip_port()) << "from the listener's port";
+  EXPECT_NE(at_b->header("To").find(";tag="), std::string::npos) << at_b->raw;
+  EXPECT_NE(at_b->header("Contact").find("sip:sentby@127.0.0.1"), std::string::npos) << at_b->raw;
+  EXPECT_FALSE(a.receive(std::chrono::milliseconds(200))) << "nothing at the source port";
+  // rport and a sent-by host that is not the source: back to the source port, with received.
+  a.send_raw(raw_register("rport", "SIP/2.0/UDP phone.invalid:5999;branch=z9hG4bK-w2;rport", a.port()));
+  auto at_a = a.receive(kReply);
+  ASSERT_TRUE(at_a);
+  EXPECT_EQ(at_a->status, 200) << at_a->raw;
+  EXPECT_NE(at_a->raw.find("Via: SIP/2.0/UDP phone.invalid:5999;branch=z9hG4bK-w2;rport=" + std::to_string(a.port()) +
+                           ";received=127.0.0.1\r\n"),
+            std::string::npos)
+      << at_a->raw;
+
+  // Keep-alives are ignored; a datagram that is not SIP, or a REGISTER without Via, is counted
+  // (core:err_requests) and not answered; the worker goes on.
+  const long long errors = d.stat("core:err_requests");
+  a.send_raw("\r\n\r\n");
+  a.send_raw("REGIxxxx this is not SIP\r\n\r\n");
+  a.send_raw("REGISTER sip:workers.example.com SIP/2.0\r\nFrom: <sip:novia@workers.example.com>;tag=f\r\n"
+             "To: <sip:novia@workers.example.com>\r\nCall-ID: novia@test\r\nCSeq: 1 REGISTER\r\n"
+             "Content-Length: 0\r\n\r\n");
+  ASSERT_TRUE(test::wait_until([&] { return d.stat("core:err_requests") >= errors + 2; }, std::chrono::seconds(5)))
+      << d.stat("core:err_requests") - errors;
+  EXPECT_FALSE(a.receive(std::chrono::milliseconds(200)));
+  EXPECT_EQ(d.stat("core:err_requests"), errors + 2) << "the keep-alive is not an error";
+  a.send_raw(raw_register("after", "SIP/2.0/UDP 127.0.0.1:" + std::to_string(a.port()) + ";branch=z9hG4bK-w3;rport", a.port()));
+  auto after = a.receive(kReply);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 200) << after->raw;
+  EXPECT_EQ(show_contacts(d, "after@workers.example.com").size(), 1u);
   expect_clean_stop(d);
 }
 
