@@ -4,6 +4,8 @@
 #include "gateway/registrar/register_receiver.h"
 
 #include <sofia-sip/msg_addr.h>
+#include <sofia-sip/sip_util.h>
+#include <sofia-sip/su_string.h>
 
 #include <netinet/in.h>
 #include <poll.h>
@@ -143,10 +145,19 @@ void RegisterReceiver::handle(Listener& l, const char* data, std::size_t length,
     msg_destroy(msg);
     return;
   }
+  if (!sip->sip_via) {  // nowhere to answer: dropped, as sofia-sip's agent drops it
+    err_requests_.inc();
+    msg_destroy(msg);
+    return;
+  }
   rcv_requests_.inc();
   const sip_method_t method = sip->sip_request->rq_method;
   if (method == sip_method_ack) {
     msg_destroy(msg);
+    return;
+  }
+  if (!su_casematch(sip->sip_request->rq_version, sip_version_2_0)) {
+    reply(msg, SIP_505_VERSION_NOT_SUPPORTED);
     return;
   }
   // What sofia-sip's agent refuses before any handler sees the request: a body shorter than
@@ -155,7 +166,9 @@ void RegisterReceiver::handle(Listener& l, const char* data, std::size_t length,
     reply(msg, 400, "Bad Request (Content-Length beyond the datagram)");
     return;
   }
-  if (msg_has_error(msg) && !sip->sip_error) {
+  // A message the parser gave up on, or without the headers every request needs (From, To,
+  // Call-ID, a CSeq of its own method; sip_sanity_check, as sofia-sip's agent checks).
+  if ((msg_has_error(msg) && !sip->sip_error) || sip_sanity_check(sip) < 0) {
     reply(msg, SIP_400_BAD_REQUEST);
     return;
   }

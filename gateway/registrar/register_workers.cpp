@@ -87,6 +87,7 @@ std::size_t RegisterWorkers::start(std::size_t count, SipStack& main, const Shar
     hooks.teardown = [self, usrloc] {
       self->engine.run_deferred();         // replies whose commit was reported
       usrloc->fail_replies(&self->engine);  // those still waiting: 500 while the socket is open
+      self->engine.run_deferred();         // reported meanwhile (the writer queues them here)
       if (self->receiver) self->receiver->flush();
       self->registrar.reset();
       self->receiver.reset();

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <random>
 
+#include <sofia-sip/su_string.h>
+
 #include <fmt/format.h>
 
 namespace sb::gateway {
@@ -73,11 +75,14 @@ bool make_stateless_reply(sip_t* sip, su_home_t* home, const sockaddr* source, i
   sip_via_t* top = sip->sip_via;
   // RFC 3581: a client asking for rport gets the port we saw; RFC 3261 §18.2.1: received when
   // the sent-by host is not the address the request came from.
+  // Values the client put there itself are replaced (rport) or dropped (received). (sofia
+  // keeps a parameter's text by pointer: it lives in the request's home.)
   const bool rport = top->v_rport != nullptr;
-  // (sofia keeps the parameter's text by pointer: it lives in the request's home.)
-  if (rport && !*top->v_rport)
-    msg_header_replace_param(home, top->v_common, su_sprintf(home, "rport=%u", port));
-  if (via_host(top) != host) msg_header_replace_param(home, top->v_common, su_sprintf(home, "received=%s", host));
+  if (rport) msg_header_replace_param(home, top->v_common, su_sprintf(home, "rport=%u", port));
+  if (top->v_received) msg_header_remove_param(top->v_common, "received");
+  const std::string_view sent_by = via_host(top);
+  if (sent_by.size() != std::strlen(host) || !su_casenmatch(sent_by.data(), host, sent_by.size()))
+    msg_header_replace_param(home, top->v_common, su_sprintf(home, "received=%s", host));
 
   const std::size_t start = out.size();
   fmt::format_to(std::back_inserter(out), "SIP/2.0 {} {}\r\n", status,
@@ -89,7 +94,9 @@ bool make_stateless_reply(sip_t* sip, su_home_t* home, const sockaddr* source, i
   if (ok && sip->sip_from) ok = append_header(out, reinterpret_cast<const sip_header_t*>(sip->sip_from));
   if (ok && sip->sip_to) {
     ok = append_header(out, reinterpret_cast<const sip_header_t*>(sip->sip_to));
-    if (ok && !sip->sip_to->a_tag && status > 100) out.insert(out.size() - 2, ";tag=" + new_to_tag());
+    // A tag of ours, except on a CANCEL's response (as nta).
+    const bool cancel = sip->sip_request && sip->sip_request->rq_method == sip_method_cancel;
+    if (ok && !sip->sip_to->a_tag && status > 100 && !cancel) out.insert(out.size() - 2, ";tag=" + new_to_tag());
   }
   if (ok && sip->sip_call_id) ok = append_header(out, reinterpret_cast<const sip_header_t*>(sip->sip_call_id));
   if (ok && sip->sip_cseq) ok = append_header(out, reinterpret_cast<const sip_header_t*>(sip->sip_cseq));

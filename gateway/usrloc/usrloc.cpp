@@ -141,9 +141,23 @@ void Usrloc::stage(const std::string& aor, std::vector<Contact> contacts, std::s
   std::lock_guard lk(mu_);
   if (!writer_) return put(aor, std::move(contacts), reason, std::move(cause));
   assign_ids(aor, contacts);
-  const bool fresh = !aors_.contains(std::string_view(aor));
-  staged(writer_->stage(
-      {.kind = LocationWriter::Change::Kind::put_aor, .aor = aor, .contacts = contacts, .fresh = fresh, .now = 0}));
+  // Fresh (no rows to delete): not in memory, and not removed by a change that may still fail
+  // (its rows would then stay in the table).
+  bool fresh = !aors_.contains(std::string_view(aor));
+  if (fresh && !removals_.empty()) {
+    std::uint64_t durable = 0;
+    {
+      std::lock_guard lk(ack_mu_);
+      durable = durable_seq_;
+    }
+    if (removals_.size() > 256) std::erase_if(removals_, [&](const auto& r) { return r.second <= durable; });
+    if (auto it = removals_.find(aor); it != removals_.end() && it->second > durable) fresh = false;
+  }
+  const bool removal = contacts.empty();
+  const std::uint64_t seq = writer_->stage(
+      {.kind = LocationWriter::Change::Kind::put_aor, .aor = aor, .contacts = contacts, .fresh = fresh, .now = 0});
+  staged(seq);
+  if (removal) removals_[aor] = seq;
   apply(aor, std::move(contacts), reason, std::move(cause));
 }
 
@@ -218,13 +232,18 @@ void Usrloc::enable_group_commit(const DatabaseOptions& options, const GroupComm
     }
     if (direct) {
       written(d.first, d.last, true, {});
-      post_([spent = std::move(d.spent)] {});  // freed on the engine that allocated them
+      post_([spent = std::move(d.spent)] {});  // freed on the main engine, not in the writer's arena
       return;
     }
     post_([this, d = std::move(d)] {
+      struct Done {  // also when written() throws: later reports would go through here forever
+        Usrloc* self;
+        ~Done() {
+          std::lock_guard lk(self->ack_mu_);
+          --self->reports_queued_;
+        }
+      } done{this};
       written(d.first, d.last, d.ok, d.failed_aors);
-      std::lock_guard lk(ack_mu_);
-      --reports_queued_;
     });
   });
 }
@@ -239,11 +258,23 @@ void Usrloc::writer_idle() {
   if (writer_) writer_->wait_idle();
 }
 
+namespace {
+/// Runs each reply with `ok`; one that throws does not keep the others from going.
+void run_replies(const std::vector<std::function<void(bool)>>& replies, bool ok) {
+  for (const auto& reply : replies) {
+    try {
+      reply(ok);
+    } catch (const std::exception& e) {
+      spdlog::error("usrloc: a reply after the commit failed: {}", e.what());
+    }
+  }
+}
+}  // namespace
+
 void Usrloc::written(std::uint64_t /*first*/, std::uint64_t last, bool ok, const std::vector<std::string>& failed_aors) {
-  // The replies run after the lock is let go (REGISTER workers wait for it), each on its
-  // engine: one job per engine; those of the main engine (null) inline when this runs there.
+  // The replies run on their engines, one job per engine; those of the main engine (null)
+  // inline when this runs there, after every lock is let go (REGISTER workers wait for them).
   std::vector<std::function<void(bool)>> here;
-  std::vector<std::pair<Engine*, std::vector<std::function<void(bool)>>>> elsewhere;
   const bool on_writer = !post_ || writer_on_this_thread();
   // A failure is reported on the main engine: the table's lock is held over the report and the
   // restore, so that no REGISTER finds the failed change durable before memory is restored.
@@ -253,6 +284,7 @@ void Usrloc::written(std::uint64_t /*first*/, std::uint64_t last, bool ok, const
     std::lock_guard lk(ack_mu_);
     durable_seq_ = std::max(durable_seq_, last);
     if (ok) db_commits_.inc();
+    std::vector<std::pair<Engine*, std::vector<std::function<void(bool)>>>> elsewhere;
     while (!acks_.empty() && acks_.front().seq <= last) {
       Ack ack = std::move(acks_.front());
       acks_.pop_front();
@@ -264,32 +296,21 @@ void Usrloc::written(std::uint64_t /*first*/, std::uint64_t last, bool ok, const
       if (it == elsewhere.end()) it = elsewhere.insert(elsewhere.end(), {ack.engine, {}});
       it->second.push_back(std::move(ack.reply));
     }
+    // Queued before the lock goes: a worker that stops counts its replies under this lock
+    // (pending_replies, fail_replies), so once they are gone from acks_ they are in its queue,
+    // which its teardown runs; and the engine cannot be destroyed while this uses it.
+    for (auto& [engine, replies] : elsewhere) {
+      auto job = [replies = std::move(replies), ok] { run_replies(replies, ok); };
+      if (engine) engine->defer(std::move(job));
+      else post_(std::move(job));
+    }
   }
   if (!ok) {
     db_failures_.inc(static_cast<std::int64_t>(failed_aors.size()));
     restore(failed_aors);
     table.unlock();
   }
-  for (auto& [engine, replies] : elsewhere) {
-    auto job = [replies = std::move(replies), ok] {
-      for (const auto& reply : replies) {
-        try {
-          reply(ok);
-        } catch (const std::exception& e) {
-          spdlog::error("usrloc: a reply after the commit failed: {}", e.what());
-        }
-      }
-    };
-    if (engine) engine->defer(std::move(job));
-    else post_(std::move(job));
-  }
-  for (const auto& reply : here) {
-    try {
-      reply(ok);
-    } catch (const std::exception& e) {
-      spdlog::error("usrloc: a reply after the commit failed: {}", e.what());
-    }
-  }
+  run_replies(here, ok);
 }
 
 void Usrloc::restore(const std::vector<std::string>& aors) {

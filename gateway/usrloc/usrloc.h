@@ -32,6 +32,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "gateway/usrloc/packed_contact.h"
@@ -201,6 +202,9 @@ class Usrloc {
   std::uint64_t next_id_ = 1;
   std::unique_ptr<LocationWriter> writer_;
   std::function<void(std::function<void()>)> post_;  ///< to the main engine
+  /// AORs whose every binding a staged change removed → its sequence number: until it is
+  /// committed, a new REGISTER of the AOR still deletes its rows first (not fresh).
+  std::unordered_map<std::string, std::uint64_t> removals_;
   /// Guards the four members below; taken after mu_ (never mu_ while holding it) and never held
   /// while waiting for anything: the writer's thread takes it (not mu_, whose holders may be
   /// waiting for the writer) to report a commit.

@@ -92,6 +92,43 @@ TEST(StatelessReply, ReceivedIsAddedWhenTheSentByHostIsAnother) {
   EXPECT_EQ(r.port(), 40004u);
 }
 
+TEST(StatelessReply, WhatTheClientPutInRportAndReceivedIsReplaced) {
+  // A forged received= and rport= value: the reply names what we saw, and goes there.
+  auto r = answer(request("SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-l;rport=1234;received=203.0.113.9"),
+                  source("127.0.0.1", 40005));
+  ASSERT_TRUE(r.ok);
+  EXPECT_NE(r.text.find("Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-l;rport=40005\r\n"), std::string::npos) << r.text;
+  EXPECT_EQ(r.text.find("203.0.113.9"), std::string::npos) << r.text;
+  EXPECT_EQ(r.port(), 40005u);
+  EXPECT_EQ(r.ip(), "127.0.0.1");
+}
+
+TEST(StatelessReply, AnIPv6SentByInAnotherCaseIsTheSameHost) {
+  sockaddr_in6 from{};
+  from.sin6_family = AF_INET6;
+  from.sin6_port = htons(40011);
+  ::inet_pton(AF_INET6, "2001:db8::a", &from.sin6_addr);
+  Parsed p(request("SIP/2.0/UDP [2001:DB8::A]:5070;branch=z9hG4bK-m"));
+  std::string out;
+  ReplyAddress to;
+  ASSERT_TRUE(make_stateless_reply(p.sip(), msg_home(p.msg), reinterpret_cast<const sockaddr*>(&from), 200, "OK", "",
+                                   "", out, to));
+  EXPECT_EQ(out.find("received="), std::string::npos) << out;
+  EXPECT_EQ(ntohs(reinterpret_cast<const sockaddr_in6*>(&to.addr)->sin6_port), 5070);
+}
+
+TEST(StatelessReply, ACancelsResponseGetsNoToTag) {
+  Parsed p("CANCEL sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-n\r\n"
+           "From: <sip:alice@example.com>;tag=f1\r\nTo: <sip:bob@example.com>\r\nCall-ID: c9\r\n"
+           "CSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n");
+  auto from = source("127.0.0.1", 5070);
+  std::string out;
+  ReplyAddress to;
+  ASSERT_TRUE(make_stateless_reply(p.sip(), msg_home(p.msg), reinterpret_cast<const sockaddr*>(&from), 481, nullptr, "",
+                                   "", out, to));
+  EXPECT_NE(out.find("To: <sip:bob@example.com>\r\n"), std::string::npos) << out;
+}
+
 TEST(StatelessReply, EveryViaAndTheDialogHeadersAreCopiedWithATagOfOurs) {
   auto r = answer(request("SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-e, SIP/2.0/UDP 10.1.1.1:5060;branch=z9hG4bK-f"),
                   source("127.0.0.1", 5070), 423, "Interval Too Brief", "Min-Expires: 60");

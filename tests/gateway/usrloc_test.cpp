@@ -313,10 +313,12 @@ TEST_F(UsrlocTest, Statistics) {
 /// run on the test thread (run_posted), as the engine runs them on its own.
 class UsrlocGroupCommitTest : public UsrlocTest {
  protected:
-  void enable(int busy_timeout_ms = 5000) {
+  void enable(int busy_timeout_ms = 5000, std::size_t max_pending = 4096) {
     DatabaseOptions o{tmp_ / "sb.db"};
     o.busy_timeout_ms = busy_timeout_ms;
-    ul_->enable_group_commit(o, {}, [this](std::function<void()> job) {
+    Usrloc::GroupCommit tuning;
+    tuning.max_pending = max_pending;
+    ul_->enable_group_commit(o, tuning, [this](std::function<void()> job) {
       std::lock_guard lk(mu_);
       posted_.push_back(std::move(job));
     });
@@ -394,6 +396,30 @@ TEST_F(UsrlocGroupCommitTest, AFailedCommitAnswersNotOkAndRestoresMemoryFromTheD
   ASSERT_TRUE(run_posted());
   EXPECT_EQ(replies, (std::vector<bool>{false, true}));
   EXPECT_EQ(rows(*db_, "aor = 'b@x'"), 1);
+}
+
+// A new AOR's rows are inserted without deleting first ("fresh"), but not while the change that
+// removed the AOR may still fail: its rows would stay beside the new one the 200 announced.
+TEST_F(UsrlocGroupCommitTest, ARegisterAfterARemovalThatFailsLeavesOnlyWhatItsReplySaid) {
+  // One change per transaction (max_pending 1: the second stage() waits for the first's end).
+  enable(300, 1);
+  ul_->stage("a@x", {contact("sip:a1", kNow + 100)});
+  ASSERT_TRUE(run_posted());
+  auto other = open();
+  other->exec("BEGIN IMMEDIATE");
+  ul_->stage("a@x", {});  // unregistered: memory has no a@x now; this transaction will fail
+  ul_->stage("a@x", {contact("sip:a2", kNow + 100)});  // returns once the removal failed
+  other->exec("ROLLBACK");  // a2's transaction now gets the lock (it waits up to 300 ms)
+  std::vector<bool> replies;
+  ul_->when_durable([&](bool ok) { replies.push_back(ok); });
+  ul_->flush_writes();
+  ASSERT_TRUE(test::wait_until([&] {
+    run_posted();
+    return ul_->pending_replies() == 0;
+  }));
+  ASSERT_EQ(replies, std::vector<bool>{true});
+  EXPECT_EQ(rows(*db_, "aor = 'a@x'"), 1) << "sip:a1 left behind beside what the 200 listed";
+  EXPECT_EQ(uris(ul_->find("a@x")), (std::set<std::string>{"sip:a2"}));
 }
 
 TEST_F(UsrlocGroupCommitTest, FlushWritesWaitsForTheCommitOfWhatIsStaged) {

@@ -162,6 +162,23 @@ TEST(SipRegisterWorkers, AWorkerAnswersWhereTheViaSaysAndCountsWhatItCannotAnswe
       << d.stat("core:err_requests") - errors;
   EXPECT_FALSE(a.receive(std::chrono::milliseconds(200)));
   EXPECT_EQ(d.stat("core:err_requests"), errors + 2) << "the keep-alive is not an error";
+  EXPECT_FALSE(show_contacts(d, "novia@workers.example.com").size()) << "a REGISTER without Via changes nothing";
+
+  // What sofia-sip's agent refuses before the registrar sees it: a CSeq of another method
+  // (400), another SIP version (505). Neither registers anything.
+  auto refused = [&](std::string text, const std::string& user) {
+    a.send_raw(text);
+    auto m = a.receive(kReply);
+    EXPECT_EQ(show_contacts(d, user + "@workers.example.com").size(), 0u) << user;
+    return m ? m->status : 0;
+  };
+  std::string cseq = raw_register("cseq", "SIP/2.0/UDP 127.0.0.1:" + std::to_string(a.port()) + ";branch=z9hG4bK-w4;rport", a.port());
+  cseq.replace(cseq.find("CSeq: 1 REGISTER"), 16, "CSeq: 1 INVITE");
+  EXPECT_EQ(refused(cseq, "cseq"), 400);
+  std::string version = raw_register("version", "SIP/2.0/UDP 127.0.0.1:" + std::to_string(a.port()) + ";branch=z9hG4bK-w5;rport", a.port());
+  version.replace(version.find(" SIP/2.0\r\n"), 10, " SIP/3.0\r\n");
+  EXPECT_EQ(refused(version, "version"), 505);
+
   a.send_raw(raw_register("after", "SIP/2.0/UDP 127.0.0.1:" + std::to_string(a.port()) + ";branch=z9hG4bK-w3;rport", a.port()));
   auto after = a.receive(kReply);
   ASSERT_TRUE(after);
