@@ -103,18 +103,26 @@ TEST(StatelessReply, WhatTheClientPutInRportAndReceivedIsReplaced) {
   EXPECT_EQ(r.ip(), "127.0.0.1");
 }
 
-TEST(StatelessReply, AnIPv6SentByInAnotherCaseIsTheSameHost) {
+/// The reply to `text` received from [ip]:port.
+Reply answer6(const std::string& text, const char* ip, unsigned port) {
   sockaddr_in6 from{};
   from.sin6_family = AF_INET6;
-  from.sin6_port = htons(40011);
-  ::inet_pton(AF_INET6, "2001:db8::a", &from.sin6_addr);
-  Parsed p(request("SIP/2.0/UDP [2001:DB8::A]:5070;branch=z9hG4bK-m"));
-  std::string out;
-  ReplyAddress to;
-  ASSERT_TRUE(make_stateless_reply(p.sip(), msg_home(p.msg), reinterpret_cast<const sockaddr*>(&from), 200, "OK", "",
-                                   "", out, to));
-  EXPECT_EQ(out.find("received="), std::string::npos) << out;
-  EXPECT_EQ(ntohs(reinterpret_cast<const sockaddr_in6*>(&to.addr)->sin6_port), 5070);
+  from.sin6_port = htons(static_cast<std::uint16_t>(port));
+  ::inet_pton(AF_INET6, ip, &from.sin6_addr);
+  Parsed p(text);
+  Reply r;
+  r.ok = make_stateless_reply(p.sip(), msg_home(p.msg), reinterpret_cast<const sockaddr*>(&from), 200, "OK", "", "",
+                              r.text, r.to);
+  return r;
+}
+
+unsigned port6(const ReplyAddress& to) { return ntohs(reinterpret_cast<const sockaddr_in6*>(&to.addr)->sin6_port); }
+
+TEST(StatelessReply, AnIPv6SentByInAnotherCaseIsTheSameHost) {
+  auto r = answer6(request("SIP/2.0/UDP [2001:DB8::A]:5070;branch=z9hG4bK-m"), "2001:db8::a", 40011);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.text.find("received="), std::string::npos) << r.text;
+  EXPECT_EQ(port6(r.to), 5070u);
 }
 
 TEST(StatelessReply, ACancelsResponseGetsNoToTag) {
@@ -192,19 +200,12 @@ TEST(StatelessReply, AMissingHeaderIsLeftOutAndWithoutViaThereIsNoReply) {
 }
 
 TEST(StatelessReply, IPv6SourcesAreAnsweredWithoutBrackets) {
-  sockaddr_in6 from{};
-  from.sin6_family = AF_INET6;
-  from.sin6_port = htons(40010);
-  ::inet_pton(AF_INET6, "::1", &from.sin6_addr);
-  Parsed p(request("SIP/2.0/UDP [::1]:5070;branch=z9hG4bK-k;rport"));
-  std::string out;
-  ReplyAddress to;
-  ASSERT_TRUE(make_stateless_reply(p.sip(), msg_home(p.msg), reinterpret_cast<const sockaddr*>(&from), 200, "OK", "",
-                                   "", out, to));
-  EXPECT_NE(out.find("Via: SIP/2.0/UDP [::1]:5070;branch=z9hG4bK-k;rport=40010\r\n"), std::string::npos)
-      << "[::1] is the source: no received\n" << out;
-  EXPECT_EQ(to.length, sizeof(sockaddr_in6));
-  EXPECT_EQ(ntohs(reinterpret_cast<const sockaddr_in6*>(&to.addr)->sin6_port), 40010);
+  auto r = answer6(request("SIP/2.0/UDP [::1]:5070;branch=z9hG4bK-k;rport"), "::1", 40010);
+  ASSERT_TRUE(r.ok);
+  EXPECT_NE(r.text.find("Via: SIP/2.0/UDP [::1]:5070;branch=z9hG4bK-k;rport=40010\r\n"), std::string::npos)
+      << "[::1] is the source: no received\n" << r.text;
+  EXPECT_EQ(r.to.length, sizeof(sockaddr_in6));
+  EXPECT_EQ(port6(r.to), 40010u);
 }
 
 }  // namespace
