@@ -389,13 +389,13 @@ int Registrar::save(Request& r) {
   const std::uint32_t cseq = sip->sip_cseq->cs_seq;
   std::vector<Contact> next = usrloc_.find(r.aor).value_or(std::vector<Contact>{});
 
-  if (!sip->sip_contact) return reply_bindings(r);  // a query
+  if (!sip->sip_contact) return reply_bindings(r, false);  // a query
 
   // Same Call-ID: a lower CSeq is out of order (400); the same CSeq is a retransmission of a
   // REGISTER already saved (requests are handled statelessly), answered with the bindings.
   auto out_of_order = [&](const Contact& c) { return c.callid == callid && cseq < c.cseq; };
   for (const Contact& c : next)
-    if (c.callid == callid && cseq == c.cseq) return reply_bindings(r);
+    if (c.callid == callid && cseq == c.cseq) return reply_bindings(r, false);
 
   if (sip->sip_contact->m_url->url_type == url_any) {
     if (sip->sip_contact->m_next || !sip->sip_expires || sip->sip_expires->ex_delta != 0)
@@ -405,7 +405,7 @@ int Registrar::save(Request& r) {
     usrloc_.stage(r.aor, {}, "unregistered", cause_of(r));
     accepted_.inc();
     spdlog::debug("registrar: {}: every binding removed", r.aor);
-    return reply_bindings(r);
+    return reply_bindings(r, true);
   }
 
   // Where the request came from and what it arrived on.
@@ -490,10 +490,18 @@ int Registrar::save(Request& r) {
     return reject(r, 403, "Too many registered contacts");
   usrloc_.stage(r.aor, std::move(next), "unregistered", cause_of(r));  // the 200 waits for the commit
   accepted_.inc();
-  return reply_bindings(r);
+  return reply_bindings(r, true);
 }
 
-int Registrar::reply_bindings(Request& r, const char* phrase) {
+int Registrar::reply_bindings(Request& r, bool changed) {
+  // A query or a retransmission waits for the changes staged before it too, but holds no place
+  // among usrloc.max_pending_writes: past that many waiting replies it is refused at once
+  // instead of queueing its request without bound behind a slow disk.
+  if (!changed && !usrloc_.all_durable() && !usrloc_.reply_can_wait()) {
+    if (r.lock.owns_lock()) r.lock.unlock();
+    rejected_.inc();
+    return sip_.reply(r.msg, SIP_503_SERVICE_UNAVAILABLE, "Retry-After: 1");
+  }
   std::string contacts;
   if (auto list = usrloc_.find(r.aor)) {
     for (const Contact& c : *list) {
@@ -506,10 +514,9 @@ int Registrar::reply_bindings(Request& r, const char* phrase) {
   if (!contacts.empty()) extra += "\r\nContact: " + contacts;
   // Sent once every binding change staged so far is committed (group commit): also a query or a
   // retransmission, which must not report a binding that is not yet durable.
-  auto reply = [&sip = sip_, &rejected = rejected_, msg = r.msg, phrase = std::string(phrase ? phrase : "OK"),
-                extra = std::move(extra)](bool ok) {
+  auto reply = [&sip = sip_, &rejected = rejected_, msg = r.msg, extra = std::move(extra)](bool ok) {
     if (ok) {
-      sip.reply(msg, 200, phrase.c_str(), extra);
+      sip.reply(msg, 200, "OK", extra);
     } else {
       rejected.inc();
       sip.reply(msg, 500, "Server Internal Error (database)");

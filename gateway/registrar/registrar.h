@@ -117,7 +117,9 @@ class Registrar {
   int save(Request& r);
   /// The request for exec subscribers of the E_UL_* events it causes (null when none wants it).
   std::shared_ptr<const mi::SipCause> cause_of(const Request& r) const;
-  int reply_bindings(Request& r, const char* phrase = nullptr);
+  /// The 200 listing the AOR's bindings, once what is staged is committed. `changed`: this
+  /// request staged a change (its reply must wait); else, with too many replies waiting, 503.
+  int reply_bindings(Request& r, bool changed);
   int reject(Request& r, int status, const char* phrase);
 
   RegistrarConfig config_;

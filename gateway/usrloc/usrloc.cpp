@@ -182,6 +182,11 @@ bool Usrloc::all_durable() const {
   return durable_seq_ >= staged_seq_;
 }
 
+bool Usrloc::reply_can_wait() const {
+  std::lock_guard lk(ack_mu_);
+  return max_waiting_ == 0 || acks_.size() < max_waiting_;
+}
+
 std::size_t Usrloc::pending_replies() const {
   std::lock_guard lk(ack_mu_);
   return acks_.size();
@@ -217,6 +222,10 @@ void Usrloc::enable_group_commit(const DatabaseOptions& options, const GroupComm
   own.auto_checkpoint = false;
   LocationWriter::Tuning t;
   t.max_pending = tuning.max_pending;
+  {
+    std::lock_guard lk(ack_mu_);
+    max_waiting_ = tuning.max_pending;
+  }
   t.commit_gap = tuning.commit_gap;
   post_ = post;
   // The writer's report, on its thread. A commit's replies go straight to the engines that

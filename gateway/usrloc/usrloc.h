@@ -115,6 +115,9 @@ class Usrloc {
   void when_durable(std::function<void(bool ok)> reply, Engine* engine = nullptr);
   /// Every change staged so far is committed (a reply need not wait).
   bool all_durable() const;
+  /// Fewer replies wait for a commit than usrloc.max_pending_writes: one more may (a request
+  /// that changed nothing and would only wait; one that staged a change always waits).
+  bool reply_can_wait() const;
   /// Runs every reply still waiting for a commit on `engine` with false, now (a worker that
   /// stops before its replies' commit: they answer 500 while its SIP stack still exists).
   void fail_replies(Engine* engine);
@@ -212,6 +215,7 @@ class Usrloc {
   std::uint64_t staged_seq_ = 0;   ///< the writer's sequence number of the last staged change
   std::uint64_t durable_seq_ = 0;  ///< … of the last change reported committed or failed
   std::deque<Ack> acks_;
+  std::size_t max_waiting_ = 0;  ///< reply_can_wait's bound (0: none, without group commit)
   int reports_queued_ = 0;  ///< writer reports posted to the main engine and not yet handled
   mi::Stat& users_;
   mi::Stat& location_users_;

@@ -40,6 +40,8 @@ const ConfigSection kUsrlocSection = {
              "commit answers 500). At most this many changes wait uncommitted (1..1000000); at the limit\n"
              "the SIP engine waits for the writer, and new requests wait in the socket buffer, where\n"
              "sip.overload_backlog_pct answers them 503. Each waiting change holds its request (a few kB).\n"
+             "A REGISTER that changes nothing (a query, a retransmission) also waits for the commit of what\n"
+             "was staged before it; once this many replies wait, it is answered 503 (Retry-After: 1) at once.\n"
              "Default: 4096."},
      {.section = "usrloc", .key = "commit_gap_us", .type = KeyType::integer, .default_value = "0",
       .help = "Group commit: the writer commits once no binding change arrived for this long (µs).",

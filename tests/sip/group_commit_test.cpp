@@ -67,6 +67,54 @@ TEST(SipGroupCommit, AFailedCommitAnswers500AndKeepsWhatTheDatabaseHolds) {
   expect_clean_log(d);
 }
 
+// Queries and retransmissions wait for the commit of what was staged before them, but their
+// number is bounded by usrloc.max_pending_writes: a flood of them behind a slow disk gets 503 at
+// once instead of holding every request in memory.
+TEST(SipGroupCommit, RepliesWaitingForASlowCommitAreBounded) {
+  TestDaemon d({"usrloc.max_pending_writes=4", "registrar.workers=1"});
+  SipPeer peer(d.sip_port());
+  const std::string user = test_user();
+  auto r = make_register(user, "example.com", {"<" + peer.contact_uri("first") + ">"}, "300");
+  auto a = peer.request(r, kReply);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 200) << a->raw;
+
+  // The disk is "slow": another connection holds the write lock, so the writer waits.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(d.db_path().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto change = make_register(user, "example.com", {"<" + peer.contact_uri("second") + ">"}, "300");
+  peer.send_raw(peer.build(change));
+  constexpr int kQueries = 10;
+  std::set<std::string> queries;
+  for (int i = 0; i < kQueries; ++i) {
+    auto q = make_register(user, "example.com");
+    peer.send_raw(peer.build(q));
+    queries.insert(q.call_id);
+  }
+  // The change and 3 queries fill the 4 places; the other 7 queries are refused at once.
+  int refused = 0;
+  while (refused < kQueries - 3) {
+    auto m = peer.receive(kReply);
+    ASSERT_TRUE(m) << refused << " refused so far";
+    ASSERT_EQ(m->status, 503) << "nothing is committed yet\n" << m->raw;
+    EXPECT_EQ(m->header("Retry-After"), "1") << m->raw;
+    EXPECT_TRUE(queries.count(m->header("Call-ID"))) << "only queries are refused\n" << m->raw;
+    ++refused;
+  }
+  EXPECT_FALSE(peer.receive(std::chrono::milliseconds(200))) << "the other replies wait for the commit";
+  ASSERT_EQ(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  // The lock is gone: the change commits and the 4 waiting replies are 200s with both bindings.
+  for (int i = 0; i < 4; ++i) {
+    auto m = peer.receive(kReply);
+    ASSERT_TRUE(m) << i;
+    EXPECT_EQ(m->status, 200) << m->raw;
+    EXPECT_EQ(m->contacts().size(), 2u) << m->raw;
+  }
+  expect_clean_stop(d);
+}
+
 TEST(SipGroupCommit, Kill9UnderLoadKeepsEveryAcknowledgedBinding) {
   // The first daemon object stays alive (its destructor would remove the database).
   TestDaemon first;
