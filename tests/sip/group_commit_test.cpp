@@ -28,19 +28,24 @@ void exec_on(const TestDaemon& d, const std::string& sql) {
   sqlite3_close(db);
 }
 
+/// Registers `user`@example.com at the peer's "first" contact; true when answered 200.
+bool register_first(SipPeer& peer, const std::string& user) {
+  auto r = make_register(user, "example.com", {"<" + peer.contact_uri("first") + ">"}, "300");
+  auto a = peer.request(r, kReply);
+  EXPECT_TRUE(a && a->status == 200) << (a ? a->raw : "no reply");
+  return a && a->status == 200;
+}
+
 TEST(SipGroupCommit, AFailedCommitAnswers500AndKeepsWhatTheDatabaseHolds) {
   TestDaemon d;
   SipPeer peer(d.sip_port());
   const std::string user = test_user();
-  auto r = make_register(user, "example.com", {"<" + peer.contact_uri("first") + ">"}, "300");
-  auto a = peer.request(r, kReply);
-  ASSERT_TRUE(a);
-  ASSERT_EQ(a->status, 200) << a->raw;
+  ASSERT_TRUE(register_first(peer, user));
 
   // From now on every INSERT into location fails inside the writer's transaction.
   exec_on(d, "CREATE TRIGGER refuse BEFORE INSERT ON location BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
   auto r2 = make_register(user, "example.com", {"<" + peer.contact_uri("second") + ">"}, "300");
-  a = peer.request(r2, kReply);
+  auto a = peer.request(r2, kReply);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->status, 500) << a->raw;
   EXPECT_EQ(a->reason, "Server Internal Error (database)");
@@ -74,10 +79,7 @@ TEST(SipGroupCommit, RepliesWaitingForASlowCommitAreBounded) {
   TestDaemon d({"usrloc.max_pending_writes=4", "registrar.workers=1"});
   SipPeer peer(d.sip_port());
   const std::string user = test_user();
-  auto r = make_register(user, "example.com", {"<" + peer.contact_uri("first") + ">"}, "300");
-  auto a = peer.request(r, kReply);
-  ASSERT_TRUE(a);
-  ASSERT_EQ(a->status, 200) << a->raw;
+  ASSERT_TRUE(register_first(peer, user));
 
   // The disk is "slow": another connection holds the write lock, so the writer waits.
   sqlite3* db = nullptr;
