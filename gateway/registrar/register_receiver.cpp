@@ -110,7 +110,9 @@ void RegisterReceiver::read(Listener& l) {
       if (errno != EAGAIN && errno != EWOULDBLOCK) spdlog::debug("sip: {}: recvmmsg: {}", l.name, std::strerror(errno));
       break;
     }
-    // A full batch: more may be waiting; the backlog decides whether new work is refused.
+    // A full batch: more may be waiting, and the backlog decides whether this batch is refused.
+    // (A batch that is not full emptied the socket: nothing is behind. A getsockopt for every
+    // batch cost ~30 % of the throughput at 16 in flight.)
     const bool full = static_cast<std::size_t>(n) == kBatch;
     overloaded_ = full && backlog_.over(overload_pct_);
     for (int i = 0; i < n; ++i) {

@@ -11,8 +11,8 @@
 // the main engine's socket), except in the instant the group is built: another request then
 // gets 405, a CANCEL 481, a response or an ACK is dropped, as the main engine would. A datagram
 // that is not a SIP request with a Via cannot be answered: it is
-// dropped and counted (core:err_requests). Overload (the socket's backlog over
-// sip.overload_backlog_pct) and draining answer 503 with Retry-After, as the SIP stack does.
+// dropped and counted (core:err_requests). Overload (after a full batch, the socket's backlog
+// over sip.overload_backlog_pct) and draining answer 503 with Retry-After, as the SIP stack does.
 //
 // Threading: its engine's thread only (constructed anywhere).
 #pragma once

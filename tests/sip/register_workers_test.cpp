@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "sip/sip_test_util.h"
 #include "support/wait.h"
@@ -184,6 +185,52 @@ TEST(SipRegisterWorkers, AWorkerAnswersWhereTheViaSaysAndCountsWhatItCannotAnswe
   ASSERT_TRUE(after);
   EXPECT_EQ(after->status, 200) << after->raw;
   EXPECT_EQ(show_contacts(d, "after@workers.example.com").size(), 1u);
+  expect_clean_stop(d);
+}
+
+// A worker that falls behind sheds load as the engine does: once a batch it reads leaves more
+// than sip.overload_backlog_pct of the buffer waiting, that batch is answered 503 with
+// Retry-After. The worker is held back by the disk: the test holds the database's write lock,
+// so with max_pending_writes = 1 the worker waits in its second REGISTER while the burst
+// piles up in its socket.
+TEST(SipRegisterWorkers, AWorkerBehindShedsLoadWith503) {
+  TestDaemon d({"registrar.workers=1", "usrloc.max_pending_writes=1", "sip.overload_backlog_pct=1",
+                "sip.udp_rcvbuf_kb=128"});
+  ASSERT_EQ(d.stat("registrar:workers"), 1);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(d.db_path().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  SipPeer flood(d.sip_port());
+  constexpr int kRequests = 62;  // fits in the buffer whole (a datagram takes ~2 kB of it)
+  std::set<std::string> branches;
+  auto send = [&](int i) {
+    auto r = make_register("behind" + std::to_string(i), "workers.example.com",
+                           {"<" + flood.contact_uri("behind" + std::to_string(i)) + ">"}, "600");
+    flood.send_raw(flood.build(r));
+    branches.insert(r.branch);
+  };
+  // The first REGISTER is staged (in memory) and waits for the commit; the second waits for
+  // room among the pending writes, holding the worker. The burst then piles up in the socket.
+  send(0);
+  send(1);
+  ASSERT_TRUE(test::wait_until([&] { return d.stat("usrloc:location-users") >= 1; }, std::chrono::seconds(5)));
+  for (int i = 2; i < kRequests; ++i) send(i);
+  ASSERT_EQ(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  int ok = 0, unavailable = 0, without_retry_after = 0;
+  while (ok + unavailable < kRequests) {
+    auto m = flood.receive(kReply);
+    ASSERT_TRUE(m) << ok << " 200 and " << unavailable << " 503 so far";
+    if (m->is_request || !branches.erase(m->branch())) continue;
+    if (m->status == 200) ++ok;
+    else if (m->status == 503) ++unavailable, without_retry_after += m->header("Retry-After").empty();
+    else ADD_FAILURE() << m->raw;
+  }
+  EXPECT_GE(unavailable, 1) << "the worker was behind: some REGISTERs get 503";
+  EXPECT_GE(ok, 1);
+  EXPECT_EQ(without_retry_after, 0);
+  EXPECT_EQ(d.stat("core:overload_rejected"), unavailable);
+  EXPECT_EQ(d.stat("registrar:accepted_regs"), ok);
   expect_clean_stop(d);
 }
 
