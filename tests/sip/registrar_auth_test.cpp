@@ -9,29 +9,22 @@
 #include <gtest/gtest.h>
 
 #include "conformance/channels.h"
+#include "sip/registrar_fixture.h"
 #include "sip/sip_test_util.h"
 
 namespace sb::test::sip {
 namespace {
 
 
-class SipRegistrarAuth : public ::testing::Test {
+class SipRegistrarAuth : public SuiteDaemon<SipRegistrarAuth> {
  protected:
   static void SetUpTestSuite() {
-    daemon_ = new TestDaemon({"registrar.auth=on", "registrar.nonce_expires_s=5", "registrar.min_expires=10"});
+    start_daemon({"registrar.auth=on", "registrar.nonce_expires_s=5", "registrar.min_expires=10"});
     for (const char* u : {"bob", "carol", "mallory", "dave", "erin", "frank", "gina"}) {
       json j = rpc(*daemon_, "subscriber_add", {u, "example.com", std::string("pw-") + u});
       ASSERT_EQ(j["result"], "OK") << j.dump();
     }
   }
-  static void TearDownTestSuite() {
-    if (daemon_) expect_clean_stop(*daemon_);
-    delete daemon_;
-    daemon_ = nullptr;
-  }
-  void SetUp() override { peer_ = std::make_unique<SipPeer>(daemon_->sip_port()); }
-  const TestDaemon& d() { return *daemon_; }
-  SipPeer& peer() { return *peer_; }
 
   /// Sends `r` without credentials and returns the challenge's params (asserting a 401).
   std::map<std::string, std::string> challenge(SipRequest& r) {
@@ -44,11 +37,7 @@ class SipRegistrarAuth : public ::testing::Test {
     return auth_params(a->header("WWW-Authenticate"));
   }
   bool registered(const std::string& aor) { return !show_contacts(d(), aor).empty(); }
-
-  static TestDaemon* daemon_;
-  std::unique_ptr<SipPeer> peer_;
 };
-TestDaemon* SipRegistrarAuth::daemon_ = nullptr;
 
 TEST_F(SipRegistrarAuth, ChallengeThenDigestWithQopAuthSucceeds) {
   long long challenges = d().stat("registrar:auth_challenges");
