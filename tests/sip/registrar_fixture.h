@@ -45,6 +45,17 @@ class RegistrarFixture : public SuiteDaemon<RegistrarFixture> {
   std::string aor(const std::string& suffix = "") { return test_user(suffix) + "@example.com"; }
   /// <sip:<name>@127.0.0.1:<peer port>>
   std::string contact(const std::string& name) { return peer().contact_uri(name); }
+  /// A `method` request to sip:[ruri_user@]127.0.0.1:<daemon port>, To sip:<to>@127.0.0.1,
+  /// From sip:<from>@127.0.0.1.
+  SipRequest to_daemon(const std::string& method, const std::string& ruri_user, const std::string& to,
+                       const std::string& from) {
+    SipRequest r;
+    r.method = method;
+    r.ruri = "sip:" + (ruri_user.empty() ? "" : ruri_user + "@") + "127.0.0.1:" + std::to_string(d().sip_port());
+    r.to = "sip:" + to + "@127.0.0.1";
+    r.from = "sip:" + from + "@127.0.0.1";
+    return r;
+  }
 };
 
 }  // namespace

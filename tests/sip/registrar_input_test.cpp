@@ -17,11 +17,7 @@ class SipRegistrarInput : public RegistrarFixture {};
 
 TEST_F(SipRegistrarInput, OptionsIs200WithAllow) {
   long long requests = d().stat("core:rcv_requests");
-  SipRequest r;
-  r.method = "OPTIONS";
-  r.ruri = "sip:127.0.0.1:" + std::to_string(d().sip_port());
-  r.to = "sip:ping@127.0.0.1";
-  r.from = "sip:monitor@127.0.0.1";
+  SipRequest r = to_daemon("OPTIONS", "", "ping", "monitor");
   auto a = peer().request(r, kReply);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->status, 200) << a->raw;
@@ -35,11 +31,7 @@ TEST_F(SipRegistrarInput, OptionsIs200WithAllow) {
 
 TEST_F(SipRegistrarInput, UnknownMethodIs405WithAllow) {
   long long unsupported = d().stat("core:unsupported_methods");
-  SipRequest r;
-  r.method = "SUBSCRIBE";
-  r.ruri = "sip:bob@127.0.0.1:" + std::to_string(d().sip_port());
-  r.to = "sip:bob@127.0.0.1";
-  r.from = "sip:alice@127.0.0.1";
+  SipRequest r = to_daemon("SUBSCRIBE", "bob", "bob", "alice");
   r.extra = {{"Event", "presence"}};
   r.contacts = {"<" + contact("alice") + ">"};
   auto a = peer().request(r, kReply);
@@ -53,11 +45,7 @@ TEST_F(SipRegistrarInput, UnknownMethodIs405WithAllow) {
 }
 
 TEST_F(SipRegistrarInput, StrayCancelIs481AndStrayAckIsNotAnswered) {
-  SipRequest c;
-  c.method = "CANCEL";
-  c.ruri = "sip:nobody@127.0.0.1:" + std::to_string(d().sip_port());
-  c.to = "sip:nobody@127.0.0.1";
-  c.from = "sip:caller@127.0.0.1";
+  SipRequest c = to_daemon("CANCEL", "nobody", "nobody", "caller");
   auto a = peer().request(c, kReply);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->status, 481) << a->raw;
