@@ -5,16 +5,17 @@
 
 namespace sb::gateway {
 
-NonceTable::NonceTable(std::size_t size) : slots_(size == 0 ? 1 : size) {}
+NonceTable::NonceTable(std::size_t size) : size_(size == 0 ? 1 : size) {}
 
 std::uint64_t NonceTable::issue() {
+  if (slots_.empty()) slots_.resize(size_);
   std::uint64_t seq = next_++;
   slots_[seq % slots_.size()] = Slot{seq, 0, false, 0};
   return seq;
 }
 
 NonceTable::Use NonceTable::use(std::uint64_t seq, std::uint32_t nc, const std::string& key, bool commit) {
-  if (seq == 0) return Use::unknown;
+  if (seq == 0 || slots_.empty()) return Use::unknown;
   Slot& s = slots_[seq % slots_.size()];
   if (s.seq != seq) return Use::unknown;
   std::size_t h = std::hash<std::string>{}(key);

@@ -3,7 +3,8 @@
 // number (embedded and signed in the nonce, see digest.h): issuing nonce n overwrites slot
 // n % size, so the table never grows and the oldest nonce is evicted first; an evicted or unknown
 // nonce is answered with a new challenge (stale=true), which a client follows without asking
-// its user. With qop=auth a nonce's `nc` must grow strictly from one request to the next; a
+// its user. The ring is allocated at the first nonce issued, so a registrar without
+// authentication (and every REGISTER worker) holds none of it. With qop=auth a nonce's `nc` must grow strictly from one request to the next; a
 // nonce without qop is good for one request. An exact retransmission of the last request
 // accepted under a nonce (same nc, same method, Call-ID and CSeq) is let through, for the
 // stateless registrar (it changes nothing on a retransmitted REGISTER).
@@ -33,7 +34,7 @@ class NonceTable {
   /// CSeq; empty = never a retransmission, e.g. an INVITE, whose retransmissions its server
   /// transaction absorbs); `commit` records it (call with commit=true only once the response verified).
   Use use(std::uint64_t seq, std::uint32_t nc, const std::string& key, bool commit);
-  std::size_t size() const { return slots_.size(); }
+  std::size_t size() const { return size_; }
 
  private:
   struct Slot {
@@ -42,7 +43,8 @@ class NonceTable {
     bool used = false;
     std::size_t key_hash = 0;  ///< the request last accepted under it
   };
-  std::vector<Slot> slots_;
+  std::size_t size_;
+  std::vector<Slot> slots_;  ///< empty until the first issue()
   std::uint64_t next_ = 1;
 };
 

@@ -45,6 +45,16 @@ TEST(NonceTable, TheOldestIsEvictedAndUnknownsAreUnknown) {
   EXPECT_EQ(t.size(), 4u);
 }
 
+TEST(NonceTable, BeforeTheFirstNonceEverySequenceIsUnknown) {
+  NonceTable t(1 << 16);  // the ring is allocated at the first issue(), not here
+  EXPECT_EQ(t.size(), 1u << 16);
+  EXPECT_EQ(t.use(1, 1, "", true), Use::unknown) << "nothing issued yet: a forged sequence number";
+  auto first = t.issue();
+  EXPECT_EQ(first, 1u);
+  EXPECT_EQ(t.use(first, 1, "", true), Use::ok);
+  EXPECT_EQ(t.use(first, 1, "", false), Use::replay);
+}
+
 TEST(AuthLimiter, BansAfterTheLimitWithinTheWindow) {
   AuthLimiter l({3, 60, 30, 16});
   EXPECT_FALSE(l.failed("192.0.2.1", 1000));

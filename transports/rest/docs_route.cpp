@@ -1,9 +1,10 @@
 // docs_route.cpp: GET /api/v1/docs — the REST API reference (Redoc, from the npm package that
 // scripts/setup.sh installs into http.web_dir), rendering /api/v1/openapi.json in the browser.
-// The bundle is read once here and served from memory; the page loads nothing from elsewhere
-// (its Content-Security-Policy allows this origin only).
+// The bundle (~1 MB) is read at its first request and served from memory afterwards; the page
+// loads nothing from elsewhere (its Content-Security-Policy allows this origin only).
 #include "transports/rest/docs_route.h"
 
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "transports/http/loaded_on_first_use.h"
 #include "transports/rest/rest_reply.h"
 
 namespace sb::transports::rest {
@@ -39,16 +41,20 @@ constexpr const char* kPolicy =
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'";
 
-std::shared_ptr<const std::string> read_bundle(const std::string& web_dir) {
-  std::string path = fmt::format("{}/{}", web_dir, kBundle);
+struct Bundle {
+  bool found = false;
+  std::string body;
+  std::string etag;
+};
+
+Bundle read_bundle(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    spdlog::warn("http: /api/v1/docs: {} not found (scripts/setup.sh installs it: npm ci in web/)", path);
-    return nullptr;
-  }
+  if (!in) return {};
   std::ostringstream text;
   text << in.rdbuf();
-  return std::make_shared<const std::string>(text.str());
+  Bundle b{true, text.str(), {}};
+  b.etag = etag_of(b.body);
+  return b;
 }
 
 HttpReply not_installed() {
@@ -59,24 +65,29 @@ HttpReply not_installed() {
 }  // namespace
 
 std::vector<HttpRoute> docs_routes(const HttpConfig& cfg) {
-  auto bundle = read_bundle(cfg.web_dir);
+  std::string path = fmt::format("{}/{}", cfg.web_dir, kBundle);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    spdlog::warn("http: /api/v1/docs: {} not found (scripts/setup.sh installs it: npm ci in web/)", path);
+  auto bundle = std::make_shared<LoadedOnFirstUse<Bundle>>([path] { return read_bundle(path); });
   HttpRoute page;
   page.methods = {"GET"};
   page.pattern = std::string(kBase) + "/docs";
   page.summary = "GET /api/v1/docs (the API reference)";
   page.handle = [bundle](HttpRequest&, HttpRespond respond) {
-    if (!bundle) return respond(not_installed());
+    if (!bundle->get().found) return respond(not_installed());
     respond(HttpReply{200, "text/html; charset=utf-8", kPage, {{"Content-Security-Policy", kPolicy}}});
   };
   HttpRoute script;
   script.methods = {"GET"};
-  script.pattern = std::string(kBase) + "/docs/redoc.standalone.js";
-  script.handle = [bundle, tag = bundle ? etag_of(*bundle) : std::string()](HttpRequest& req, HttpRespond respond) {
-    if (!bundle) return respond(not_installed());
+  script.pattern = fmt::format("{}/docs/redoc.standalone.js", kBase);
+  script.handle = [bundle](HttpRequest& req, HttpRespond respond) {
+    const Bundle& b = bundle->get();
+    if (!b.found) return respond(not_installed());
     const char* inm = req.header("If-None-Match");
-    if (inm && etag_listed(inm, tag, true)) return respond(HttpReply{304, {}, {}, {{"ETag", tag}}});
-    respond(HttpReply{200, "text/javascript; charset=utf-8", *bundle,
-                      {{"ETag", tag}, {"Cache-Control", "no-cache"}}});
+    if (inm && etag_listed(inm, b.etag, true)) return respond(HttpReply{304, {}, {}, {{"ETag", b.etag}}});
+    respond(HttpReply{200, "text/javascript; charset=utf-8", b.body,
+                      {{"ETag", b.etag}, {"Cache-Control", "no-cache"}}});
   };
   return {std::move(page), std::move(script)};
 }

@@ -7,6 +7,7 @@
 
 #include "mi/codec/limits.h"
 #include "transports/http/http_request_checks.h"
+#include "transports/http/loaded_on_first_use.h"
 #include "transports/rest/docs_route.h"
 #include "transports/rest/openapi.h"
 #include "transports/rest/rest_catalogue.h"
@@ -82,17 +83,26 @@ HttpRoute mi_route(mi::Dispatcher& dispatcher, std::size_t max_reply) {
   return r;
 }
 
-HttpRoute document_route(std::string document) {
+/// The OpenAPI document (~250 kB) is rendered at its first request, then served from memory.
+HttpRoute document_route(std::shared_ptr<const Catalogue> cat, const mi::Registry& registry) {
+  struct Document {
+    std::string text;
+    std::string etag;
+  };
+  auto doc = std::make_shared<LoadedOnFirstUse<Document>>([cat, &registry] {
+    Document d{mi::to_compact_json(openapi_document(*cat, registry)), {}};
+    d.etag = etag_of(d.text);
+    return d;
+  });
   HttpRoute r;
   r.methods = {"GET"};
   r.pattern = std::string(kBase) + "/openapi.json";
   r.summary = "GET /api/v1/openapi.json (the REST API)";
-  std::string tag = etag_of(document);
-  r.handle = [doc = std::make_shared<const std::string>(std::move(document)),
-              tag = std::move(tag)](HttpRequest& req, HttpRespond respond) {
+  r.handle = [doc](HttpRequest& req, HttpRespond respond) {
+    const Document& d = doc->get();
     const char* inm = req.header("If-None-Match");
-    if (inm && etag_listed(inm, tag, true)) return respond(HttpReply{304, {}, {}, {{"ETag", tag}}});
-    respond(HttpReply{200, kJson, *doc, {{"ETag", tag}}});
+    if (inm && etag_listed(inm, d.etag, true)) return respond(HttpReply{304, {}, {}, {{"ETag", d.etag}}});
+    respond(HttpReply{200, kJson, d.text, {{"ETag", d.etag}}});
   };
   return r;
 }
@@ -101,7 +111,7 @@ HttpRoute document_route(std::string document) {
 
 void add_rest_api(HttpHost& host, mi::Dispatcher& dispatcher, const HttpConfig& cfg) {
   auto cat = std::make_shared<const Catalogue>(dispatcher.registry());
-  host.add_route(document_route(mi::to_compact_json(openapi_document(*cat, dispatcher.registry()))));
+  host.add_route(document_route(cat, dispatcher.registry()));
   host.add_route(mi_route(dispatcher, cfg.max_reply));
   for (HttpRoute& r : docs_routes(cfg)) host.add_route(std::move(r));
   for (const Resource& res : cat->resources())

@@ -1,6 +1,6 @@
 // panel_route.cpp: GET / — the web panel (issue #15): the static files that `npm run build`
-// writes into <http.web_dir>/dist (index.html, assets/panel.js, assets/panel.css), read once at
-// start and served from memory. They carry no data: everything the panel shows comes from
+// writes into <http.web_dir>/dist (index.html, assets/panel.js, assets/panel.css), read at the
+// first request and served from memory afterwards (a daemon nobody browses holds none of them). They carry no data: everything the panel shows comes from
 // /api/v1 and /api/v1/events with the user's credentials, so they are served without any
 // (the log-in page must load). Strict headers: a Content-Security-Policy allowing this origin
 // only and no inline script or style, no framing, no sniffing, no referrer.
@@ -15,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "transports/http/loaded_on_first_use.h"
 #include "transports/rest/rest_reply.h"
 
 namespace sb::transports {
@@ -43,8 +44,8 @@ const char* type_of(const std::filesystem::path& p) {
 }
 
 /// Every regular file directly in dist/ and dist/assets/ with a known type (no links followed).
-std::shared_ptr<const FileTable> read_dist(const std::string& web_dir) {
-  auto table = std::make_shared<FileTable>();
+FileTable read_dist(const std::string& web_dir) {
+  FileTable table;
   namespace fs = std::filesystem;
   for (const char* sub : {"dist", "dist/assets"}) {
     fs::path dir = fs::path(web_dir) / sub;
@@ -59,12 +60,9 @@ std::shared_ptr<const FileTable> read_dist(const std::string& web_dir) {
       std::string url = std::string(sub == std::string_view("dist") ? "/" : "/assets/") + e.path().filename().string();
       std::string body = text.str();
       std::string tag = rest::etag_of(body);
-      (*table)[url] = StaticFile{type, std::move(body), std::move(tag)};
+      table[url] = StaticFile{type, std::move(body), std::move(tag)};
     }
   }
-  if (!table->count("/index.html"))
-    spdlog::warn("http: the web panel is not built ({}/dist/index.html missing): scripts/setup.sh builds it "
-                 "(npm ci && npm run build in web/)", web_dir);
   return table;
 }
 
@@ -96,19 +94,24 @@ void serve(const FileTable& files, std::string_view url, HttpRequest& req, HttpR
 }  // namespace
 
 std::vector<HttpRoute> panel_routes(const HttpConfig& cfg) {
-  auto files = read_dist(cfg.web_dir);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(std::filesystem::path(cfg.web_dir) / "dist/index.html", ec))
+    spdlog::warn("http: the web panel is not built ({}/dist/index.html missing): scripts/setup.sh builds it "
+                 "(npm ci && npm run build in web/)", cfg.web_dir);
+  using Files = LoadedOnFirstUse<FileTable>;
+  auto files = std::make_shared<Files>([dir = cfg.web_dir] { return read_dist(dir); });
   HttpRoute page;
   page.methods = {"GET"};
   page.pattern = "/";
   page.summary = "GET / (the web panel)";
   page.open = true;
-  page.handle = [files](HttpRequest& req, HttpRespond respond) { serve(*files, "/index.html", req, respond); };
+  page.handle = [files](HttpRequest& req, HttpRespond respond) { serve(files->get(), "/index.html", req, respond); };
   HttpRoute asset;
   asset.methods = {"GET"};
   asset.pattern = "/assets/{file}";
   asset.open = true;
   asset.handle = [files](HttpRequest& req, HttpRespond respond) {
-    serve(*files, "/assets/" + req.params.at("file"), req, respond);
+    serve(files->get(), "/assets/" + req.params.at("file"), req, respond);
   };
   return {std::move(page), std::move(asset)};
 }
