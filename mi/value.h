@@ -17,5 +17,8 @@ inline Value ok_value() { return Value("OK"); }
 
 /// Compact JSON text of a Value; invalid UTF-8 is replaced (SIP data is not always UTF-8).
 std::string to_compact_json(const Value& v);
+/// The same text appended to `out` (no temporary string: a reply envelope is written in one
+/// buffer).
+void append_compact_json(std::string& out, const Value& v);
 
 }  // namespace sb::mi

@@ -87,10 +87,12 @@ std::string render_jsonrpc(const Result& r, const Value& id) {
     // The envelope around the result's own text: the same bytes as dumping one object holding
     // a copy of the result, without copying the result's tree (a third of a small request's
     // rendering time).
-    std::string out = "{\"jsonrpc\":\"2.0\",\"result\":";
-    out += to_compact_json(r.value());
+    std::string out;
+    out.reserve(256);
+    out += "{\"jsonrpc\":\"2.0\",\"result\":";
+    append_compact_json(out, r.value());
     out += ",\"id\":";
-    out += to_compact_json(id);
+    append_compact_json(out, id);
     out += '}';
     return out;
   }
