@@ -5,6 +5,11 @@
 
 namespace sb::mi {
 
+// nlohmann::detail is not a public interface: the writer below is checked against 3.11, the
+// version Debian 12 ships; another version must be read again before this compiles.
+static_assert(NLOHMANN_JSON_VERSION_MAJOR == 3 && NLOHMANN_JSON_VERSION_MINOR == 11,
+              "append_compact_json uses nlohmann::detail::serializer as of 3.11");
+
 namespace {
 
 using Serializer = nlohmann::detail::serializer<Value>;
@@ -34,9 +39,12 @@ std::string to_compact_json(const Value& v) {
 
 void append_compact_json(std::string& out, const Value& v) {
   thread_local ThreadWriter writer;
-  writer.sink->out = &out;
+  struct Target {  // the sink never keeps a pointer to `out` past this call, even if dump throws
+    AppendTo& sink;
+    ~Target() { sink.out = nullptr; }
+  } target{*writer.sink};
+  target.sink.out = &out;
   writer.serializer.dump(v, false, false, 0);  // what Value::dump(-1, ' ', false, replace) does
-  writer.sink->out = nullptr;
 }
 
 }  // namespace sb::mi

@@ -9,7 +9,9 @@
   must load; they carry no data), with the strict headers on every file; the API still says 401,
   without the Basic challenge when the request says it is scripted (X-Requested-With), so a
   browser shows the panel's log-in instead of its own dialog;
-- unknown or traversing asset paths are 404; an unbuilt panel is 503 naming the fix.
+- unknown or traversing asset paths are 404; an unbuilt panel is 503 naming the fix, and a panel
+  built while the daemon runs is served at the next request (the files are read at the first
+  request that finds them, not at start).
 """
 import http.client
 import os
@@ -142,4 +144,16 @@ d = start_daemon([f"http.web_dir={empty}"])
 status, _, body, _ = get(d, "/")
 check(status == 503 and b"npm run build" in body, "no web/dist: GET / is 503 saying how to build it", 503, (status, body))
 check("the web panel is not built" in d.log_text(), "…and the start-up log says so", "not built", d.log_text()[-400:])
+os.makedirs(os.path.join(empty, "dist", "assets"))
+with open(os.path.join(empty, "dist", "assets", "late.js"), "w") as f:
+    f.write("console.log('late');\n")
+status, _, body, _ = get(d, "/assets/late.js")
+check(status == 503, "dist/ without index.html is still unbuilt: 503", 503, (status, body))
+with open(os.path.join(empty, "dist", "index.html"), "w") as f:
+    f.write("<!DOCTYPE html><title>built later</title>\n")
+status, headers, body, _ = get(d, "/")
+check(status == 200 and b"built later" in body and headers.get("content-security-policy"),
+      "the panel built after the start is served at the next request, with its headers", 200, (status, body))
+status, _, body, _ = get(d, "/assets/late.js")
+check(status == 200 and b"late" in body, "…and its assets", 200, (status, body))
 finish_events(d)

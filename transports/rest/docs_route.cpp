@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -42,17 +43,18 @@ constexpr const char* kPolicy =
     "font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'";
 
 struct Bundle {
-  bool found = false;
   std::string body;
   std::string etag;
 };
 
-Bundle read_bundle(const std::string& path) {
+/// The bundle, or nullopt while it is not installed (or empty, or unreadable).
+std::optional<Bundle> read_bundle(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
+  if (!in) return std::nullopt;
   std::ostringstream text;
   text << in.rdbuf();
-  Bundle b{true, text.str(), {}};
+  if (text.fail() || in.bad()) return std::nullopt;
+  Bundle b{text.str(), {}};
   b.etag = etag_of(b.body);
   return b;
 }
@@ -69,25 +71,26 @@ std::vector<HttpRoute> docs_routes(const HttpConfig& cfg) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     spdlog::warn("http: /api/v1/docs: {} not found (scripts/setup.sh installs it: npm ci in web/)", path);
-  auto bundle = std::make_shared<LoadedOnFirstUse<Bundle>>([path] { return read_bundle(path); });
+  auto bundle = std::make_shared<LoadedOnFirstUse<Bundle>>("the Redoc bundle " + path,
+                                                          [path] { return read_bundle(path); });
   HttpRoute page;
   page.methods = {"GET"};
   page.pattern = std::string(kBase) + "/docs";
   page.summary = "GET /api/v1/docs (the API reference)";
   page.handle = [bundle](HttpRequest&, HttpRespond respond) {
-    if (!bundle->get().found) return respond(not_installed());
+    if (!bundle->get()) return respond(not_installed());
     respond(HttpReply{200, "text/html; charset=utf-8", kPage, {{"Content-Security-Policy", kPolicy}}});
   };
   HttpRoute script;
   script.methods = {"GET"};
   script.pattern = fmt::format("{}/docs/redoc.standalone.js", kBase);
   script.handle = [bundle](HttpRequest& req, HttpRespond respond) {
-    const Bundle& b = bundle->get();
-    if (!b.found) return respond(not_installed());
+    std::shared_ptr<const Bundle> b = bundle->get();
+    if (!b) return respond(not_installed());
     const char* inm = req.header("If-None-Match");
-    if (inm && etag_listed(inm, b.etag, true)) return respond(HttpReply{304, {}, {}, {{"ETag", b.etag}}});
-    respond(HttpReply{200, "text/javascript; charset=utf-8", b.body,
-                      {{"ETag", b.etag}, {"Cache-Control", "no-cache"}}});
+    if (inm && etag_listed(inm, b->etag, true)) return respond(HttpReply{304, {}, {}, {{"ETag", b->etag}}});
+    respond(HttpReply{200, "text/javascript; charset=utf-8", b->body,
+                      {{"ETag", b->etag}, {"Cache-Control", "no-cache"}}});
   };
   return {std::move(page), std::move(script)};
 }

@@ -2,6 +2,7 @@
 #include "transports/rest/rest_api.h"
 
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -89,20 +90,23 @@ HttpRoute document_route(std::shared_ptr<const Catalogue> cat, const mi::Registr
     std::string text;
     std::string etag;
   };
-  auto doc = std::make_shared<LoadedOnFirstUse<Document>>([cat, &registry] {
+  // The registry does not change once the daemon serves (modules register before the
+  // dispatcher exists), so the document is the one that rendering at start gave.
+  auto doc = std::make_shared<LoadedOnFirstUse<Document>>("the OpenAPI document", [cat, &registry] {
     Document d{mi::to_compact_json(openapi_document(*cat, registry)), {}};
     d.etag = etag_of(d.text);
-    return d;
+    return std::optional<Document>(std::move(d));
   });
   HttpRoute r;
   r.methods = {"GET"};
   r.pattern = std::string(kBase) + "/openapi.json";
   r.summary = "GET /api/v1/openapi.json (the REST API)";
   r.handle = [doc](HttpRequest& req, HttpRespond respond) {
-    const Document& d = doc->get();
+    std::shared_ptr<const Document> d = doc->get();
+    if (!d) return respond(problem(500, "the OpenAPI document could not be rendered (see the server log)"));
     const char* inm = req.header("If-None-Match");
-    if (inm && etag_listed(inm, d.etag, true)) return respond(HttpReply{304, {}, {}, {{"ETag", d.etag}}});
-    respond(HttpReply{200, kJson, d.text, {{"ETag", d.etag}}});
+    if (inm && etag_listed(inm, d->etag, true)) return respond(HttpReply{304, {}, {}, {{"ETag", d->etag}}});
+    respond(HttpReply{200, kJson, d->text, {{"ETag", d->etag}}});
   };
   return r;
 }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <memory>
 #include <sstream>
 
@@ -43,15 +44,18 @@ const char* type_of(const std::filesystem::path& p) {
   return it == kTypes.end() ? nullptr : it->second;
 }
 
-/// Every regular file directly in dist/ and dist/assets/ with a known type (no links followed).
-FileTable read_dist(const std::string& web_dir) {
+/// Every regular file directly in dist/ and dist/assets/ with a known type (no links followed);
+/// nullopt while dist/index.html is not among them (the panel is not built yet).
+std::optional<FileTable> read_dist(const std::string& web_dir) {
   FileTable table;
   namespace fs = std::filesystem;
   for (const char* sub : {"dist", "dist/assets"}) {
     fs::path dir = fs::path(web_dir) / sub;
     std::error_code ec;
-    for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
-      if (!e.is_regular_file() || e.is_symlink()) continue;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const fs::directory_entry& e = *it;
+      std::error_code type_ec;
+      if (e.is_symlink(type_ec) || !e.is_regular_file(type_ec)) continue;
       const char* type = type_of(e.path());
       if (!type) continue;
       std::ifstream in(e.path(), std::ios::binary);
@@ -63,6 +67,7 @@ FileTable read_dist(const std::string& web_dir) {
       table[url] = StaticFile{type, std::move(body), std::move(tag)};
     }
   }
+  if (!table.count("/index.html")) return std::nullopt;
   return table;
 }
 
@@ -75,15 +80,14 @@ HttpReply with_headers(HttpReply r) {
   return r;
 }
 
-void serve(const FileTable& files, std::string_view url, HttpRequest& req, HttpRespond& respond) {
-  auto it = files.find(url);
-  if (it == files.end()) {
-    if (!files.count("/index.html"))
-      return respond(with_headers(HttpReply{503, "text/plain; charset=utf-8",
-                                            "the web panel is not built: scripts/setup.sh builds it "
-                                            "(npm ci && npm run build in web/)\n", {}}));
+void serve(const FileTable* files, std::string_view url, HttpRequest& req, HttpRespond& respond) {
+  if (!files)
+    return respond(with_headers(HttpReply{503, "text/plain; charset=utf-8",
+                                          "the web panel is not built: scripts/setup.sh builds it "
+                                          "(npm ci && npm run build in web/)\n", {}}));
+  auto it = files->find(url);
+  if (it == files->end())
     return respond(with_headers(HttpReply{404, "text/plain; charset=utf-8", "no such file\n", {}}));
-  }
   const StaticFile& f = it->second;
   const char* inm = req.header("If-None-Match");
   if (inm && rest::etag_listed(inm, f.etag, true))
@@ -99,19 +103,22 @@ std::vector<HttpRoute> panel_routes(const HttpConfig& cfg) {
     spdlog::warn("http: the web panel is not built ({}/dist/index.html missing): scripts/setup.sh builds it "
                  "(npm ci && npm run build in web/)", cfg.web_dir);
   using Files = LoadedOnFirstUse<FileTable>;
-  auto files = std::make_shared<Files>([dir = cfg.web_dir] { return read_dist(dir); });
+  auto files = std::make_shared<Files>("the web panel (" + cfg.web_dir + "/dist)",
+                                       [dir = cfg.web_dir] { return read_dist(dir); });
   HttpRoute page;
   page.methods = {"GET"};
   page.pattern = "/";
   page.summary = "GET / (the web panel)";
   page.open = true;
-  page.handle = [files](HttpRequest& req, HttpRespond respond) { serve(files->get(), "/index.html", req, respond); };
+  page.handle = [files](HttpRequest& req, HttpRespond respond) {
+    serve(files->get().get(), "/index.html", req, respond);
+  };
   HttpRoute asset;
   asset.methods = {"GET"};
   asset.pattern = "/assets/{file}";
   asset.open = true;
   asset.handle = [files](HttpRequest& req, HttpRespond respond) {
-    serve(files->get(), "/assets/" + req.params.at("file"), req, respond);
+    serve(files->get().get(), "/assets/" + req.params.at("file"), req, respond);
   };
   return {std::move(page), std::move(asset)};
 }
