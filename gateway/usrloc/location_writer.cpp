@@ -156,8 +156,12 @@ void LocationWriter::run() {
       // PASSIVE: never waits for readers. This thread is the location table's only writer, so
       // it usually backfills every frame and the next transaction starts the WAL from the top,
       // which keeps the file bounded.
+      // SQLITE_BUSY: the store's Checkpointer holds the checkpoint lock, i.e. is doing this
+      // very work; the next commit tries again. Only another error is worth a warning (it was
+      // logged once per commit, thousands of times a minute under load, before).
       int log = 0, done_frames = 0;
-      if (sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done_frames) != SQLITE_OK)
+      int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done_frames);
+      if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
         spdlog::warn("usrloc: WAL checkpoint: {}", sqlite3_errmsg(db_->handle()));
       wal_frames_ = 0;
     }
