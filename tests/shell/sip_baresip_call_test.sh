@@ -146,20 +146,35 @@ ua_cmd "$alice_ctrl" hangup
 wait_no_calls
 
 # --- alice calls out through a trunk: a SIP account whose peer is carol's baresip -----------------
-carol_port=$(free_port udp)
-start_ua carol "<sip:123@127.0.0.1>;regint=0;answermode=auto" "$carol_port"
-carol_pid=$ua_pid
+# baresip listens on UDP and TCP at its port and TLS at the next one: a port free for UDP can be
+# taken for TCP by another test running alongside. Such a start fails at once ("Address already
+# in use"); carol is then started again on another port. Her baresip must be up and bound before
+# the INVITE reaches it (a loaded CI machine can take seconds to start it; a fixed sleep was not
+# enough).
+carol_ready=
+for attempt in 1 2 3 4 5; do
+  carol_port=$(free_port udp)
+  while port_bound tcp "$carol_port" || port_bound tcp $((carol_port + 1)); do carol_port=$(free_port udp); done
+  start_ua carol "<sip:123@127.0.0.1>;regint=0;answermode=auto" "$carol_port"
+  carol_pid=$ua_pid
+  tries=0
+  until grep -q 'baresip is ready' "$dir/carol.out" 2>/dev/null && port_bound udp "$carol_port"; do
+    if grep -q 'Address already in use' "$dir/carol.out" 2>/dev/null || ! kill -0 "$carol_pid" 2>/dev/null; then
+      echo "carol's baresip could not bind port $carol_port (attempt $attempt): another port"
+      kill "$carol_pid" 2>/dev/null; wait "$carol_pid" 2>/dev/null
+      carol_pid=
+      break
+    fi
+    tries=$((tries + 1))
+    [ "$tries" -lt 150 ] || break
+    sleep 0.1
+  done
+  [ -n "$carol_pid" ] && { carol_ready=1; break; }
+done
+[ -n "$carol_ready" ] && [ "$tries" -lt 150 ] || fail "carol's baresip not ready on udp $carol_port within 15 s"
 ctl account_add carrier "127.0.0.1:$carol_port" gw gwsecret udp . . . 0 >"$dir/out" 2>&1 ||
   fail "account_add: $(cat "$dir/out")"
 ctl dp_rule_add subscriber '^0(\d+)$' '\1' account:carrier >"$dir/out" 2>&1 || fail "dp_rule_add 0: $(cat "$dir/out")"
-# carol's baresip must be up and bound before the INVITE reaches it (a loaded CI machine can take
-# seconds to start it; a fixed sleep was not enough).
-tries=0
-until grep -q 'baresip is ready' "$dir/carol.out" 2>/dev/null && port_bound udp "$carol_port"; do
-  tries=$((tries + 1))
-  [ "$tries" -lt 150 ] || { fail "carol's baresip not ready on udp $carol_port within 15 s"; break; }
-  sleep 0.1
-done
 ua_cmd "$alice_ctrl" dial sip:0123@example.com
 if wait_call_state answered; then
   echo "--- call_list during alice -> 0123 (trunk) ---"
