@@ -24,7 +24,6 @@
 #include <cstdarg>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -39,6 +38,7 @@
 #include "transports/http/mhd.h"
 #include "transports/http/piecewise_response.h"
 #include "transports/http/websocket_bridge.h"
+#include "transports/http/websocket_upgrade.h"
 #include "transports/net/address.h"
 #include "transports/net/printable.h"
 
@@ -342,50 +342,13 @@ struct HttpHost::Impl {
       r.headers.emplace_back("Sec-WebSocket-Version", "13");
       return queue(conn, r);
     }
-    auto* ctx = new UpgradeContext{this, req.route->websocket, req.request};
-    ctx->request.body.clear();
-    MHD_Response* resp = MHD_create_response_for_upgrade(&Impl::on_upgrade, ctx);
-    if (!resp) {
-      delete ctx;
-      return MHD_NO;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
-    MHD_add_response_header(resp, "Sec-WebSocket-Accept", accept->c_str());
+    HttpRequest request = req.request;
+    request.body.clear();
+    request.conn_ = nullptr;  // the HTTP request is over once the socket is handed over
+    WebSocketHandler handler = req.route->websocket;
     req.route = nullptr;
     guard.serving(conn);
-    MhdResult ok = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
-    MHD_destroy_response(resp);
-    if (ok != MHD_YES) delete ctx;
-    return ok;
-  }
-
-  struct UpgradeContext {
-    Impl* host;
-    WebSocketHandler handler;
-    HttpRequest request;
-  };
-
-  static void on_upgrade(void* cls, MHD_Connection* /*conn*/, void* /*con_cls*/, const char* extra_in,
-                         size_t extra_in_size, MHD_socket sock, MHD_UpgradeResponseHandle* urh) {
-    std::unique_ptr<UpgradeContext> ctx(static_cast<UpgradeContext*>(cls));
-    ctx->request.conn_ = nullptr;  // the HTTP request is over
-    std::string extra(extra_in ? extra_in : "", extra_in ? extra_in_size : 0);
-    Impl* host = ctx->host;
-    if (!host->upgraded.adopt(static_cast<int>(sock))) {
-      MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-      return;
-    }
-    // The WebSocket runs on its own thread; MHD's upgrade handle is closed when it ends.
-    std::thread([ctx = std::move(ctx), extra = std::move(extra), sock, urh, host]() mutable {
-      mi::ThreadTag tag("WebSocket");
-      try {
-        ctx->handler(static_cast<int>(sock), std::move(extra), ctx->request);
-      } catch (const std::exception& e) {
-        spdlog::warn("http: WebSocket {}: {}", printable(ctx->request.path, 100), e.what());
-      }
-      host->upgraded.release(static_cast<int>(sock),
-                             [urh] { MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE); });
-    }).detach();
+    return queue_websocket_upgrade(conn, *accept, std::move(handler), std::move(request), upgraded);
   }
 
   MhdResult handle(MHD_Connection* conn, const char* url, const char* method,

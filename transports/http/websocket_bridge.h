@@ -3,7 +3,7 @@
 //
 // How (decided for issue #12, used by the event stream of #14): the HTTP host matches the
 // route, authenticates and checks Host/Origin like any request, then answers the upgrade itself
-// through libmicrohttpd (MHD_create_response_for_upgrade: 101 Switching Protocols with the
+// through libmicrohttpd (websocket_upgrade.h, MHD_create_response_for_upgrade: 101 Switching Protocols with the
 // Sec-WebSocket-Accept computed by websocket_accept_key()) and hands the socket over. Beast
 // cannot adopt a connection whose handshake someone else answered, so WebSocketSession replays
 // the upgrade request into Beast's accept() over a next layer that swallows Beast's own 101
