@@ -4,8 +4,8 @@
 // n % size, so the table never grows and the oldest nonce is evicted first; an evicted or unknown
 // nonce is answered with a new challenge (stale=true), which a client follows without asking
 // its user. The ring is allocated at the first nonce issued, so a registrar without
-// authentication (and every REGISTER worker) holds none of it. With qop=auth a nonce's `nc` must grow strictly from one request to the next; a
-// nonce without qop is good for one request. An exact retransmission of the last request
+// authentication (and every REGISTER worker) holds none of it. With qop=auth a nonce's `nc`
+// must grow strictly from one request to the next; a nonce without qop is good for one request. An exact retransmission of the last request
 // accepted under a nonce (same nc, same method, Call-ID and CSeq) is let through, for the
 // stateless registrar (it changes nothing on a retransmitted REGISTER).
 //

@@ -29,9 +29,9 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <memory>
 #include <shared_mutex>
 #include <span>
 #include <thread>

@@ -84,7 +84,7 @@ HttpRoute mi_route(mi::Dispatcher& dispatcher, std::size_t max_reply) {
   return r;
 }
 
-/// The OpenAPI document (~250 kB) is rendered at its first request, then served from memory.
+/// The OpenAPI document (~150 kB) is rendered at its first request, then served from memory.
 HttpRoute document_route(std::shared_ptr<const Catalogue> cat, const mi::Registry& registry) {
   struct Document {
     std::string text;
