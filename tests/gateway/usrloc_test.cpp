@@ -347,11 +347,17 @@ TEST_F(UsrlocGroupCommitTest, TheReplyWaitsForTheCommit) {
   ul_->when_durable([&](bool ok) { replies.push_back(ok); });
   EXPECT_EQ(replies, std::vector<bool>{true}) << "nothing staged: the reply goes at once";
 
+  // Another connection holds the write lock (well within the writer's 5 s busy timeout), so
+  // the commit cannot complete before when_durable() asks: the writer commits as soon as a
+  // change is staged, and under a sanitizer it could otherwise win that race.
+  auto other = open();
+  other->exec("BEGIN IMMEDIATE");
   ul_->stage("a@x", {contact("sip:a1", kNow + 100)});
   EXPECT_EQ(uris(ul_->find("a@x")), (std::set<std::string>{"sip:a1"})) << "memory changes at once";
   ul_->when_durable([&](bool ok) { replies.push_back(ok); });
   EXPECT_EQ(replies.size(), 1u) << "the 200 must wait for the commit";
   EXPECT_EQ(ul_->pending_replies(), 1u);
+  other->exec("ROLLBACK");
   ASSERT_TRUE(run_posted());
   EXPECT_EQ(replies, (std::vector<bool>{true, true}));
   EXPECT_EQ(ul_->pending_replies(), 0u);
