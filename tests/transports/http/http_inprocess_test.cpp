@@ -9,10 +9,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -55,10 +57,11 @@ class HttpInProcess : public ::testing::Test {
     transport.reset();
   }
 
-  void start(unsigned threads = 1) {
+  void start(unsigned threads = 1, unsigned connection_limit = 256) {
     HttpConfig cfg;
     cfg.listen = "127.0.0.1:0";
     cfg.threads = threads;
+    cfg.connection_limit = connection_limit;
     cfg.anonymous_role = mi::Role::admin;  // the test's commands are not all read-only
     transport = std::make_unique<HttpTransport>(cfg, dispatcher);
     transport->start();
@@ -192,6 +195,41 @@ TEST_F(HttpInProcess, ClientThatHangsUpWhileSuspendedHarmsNobody) {
   auto r = client::http_post(opts(), "/mi", call("fast", 2));
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.status, 200);
+}
+
+// Stopping while clients keep connecting, with the pool's threads at their connection limit.
+// libmicrohttpd's MHD_quiesce_daemon() races there with its own worker threads (epoll) and
+// aborts the process ("Failed to remove listen FD from epoll set"): stop_accepting() must not
+// use it. Each round ends with a request that must fail: nothing is accepted any more.
+TEST_F(HttpInProcess, StopAcceptingWhileClientsConnectAtTheLimit) {
+  for (int round = 0; round < 30; ++round) {
+    start(4, 1);  // 1 + the slack of 16, split among 4 threads: every thread reaches its limit
+    const int port = transport->port();
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 6; ++c) {
+      clients.emplace_back([&] {
+        while (!stop.load()) {
+          int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+          sockaddr_in a{};
+          a.sin_family = AF_INET;
+          a.sin_port = htons(static_cast<uint16_t>(port));
+          a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+          if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) ::send(fd, "G", 1, MSG_NOSIGNAL);
+          ::close(fd);
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200 * (round % 10)));  // vary the moment
+    transport->stop_accepting();
+    auto o = opts();
+    o.timeout = 2s;
+    EXPECT_FALSE(client::http_post(o, "/mi", call("fast", 1)).ok) << "round " << round << ": still accepting";
+    transport->finish(0ms);
+    stop.store(true);
+    for (auto& t : clients) t.join();
+    transport.reset();
+  }
 }
 
 TEST_F(HttpInProcess, StartErrors) {
