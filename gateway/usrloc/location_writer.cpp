@@ -6,6 +6,7 @@
 #include <set>
 
 #include <sqlite3.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "gateway/usrloc/location_table.h"
@@ -21,7 +22,32 @@ int count_wal_frames(void* frames, sqlite3* /*db*/, const char* /*name*/, int n)
   *static_cast<int*>(frames) = n;
   return SQLITE_OK;
 }
+/// A commit or checkpoint slower than this is logged (the REGISTERs behind it wait that long
+/// for their 200), at most once per kSlowLogEvery with a count of the others.
+constexpr auto kSlowWrite = std::chrono::milliseconds(500);
+constexpr auto kSlowLogEvery = std::chrono::seconds(10);
 }  // namespace
+
+void LocationWriter::note_duration(const char* what, std::size_t changes, std::chrono::steady_clock::duration spent) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(spent);
+  {
+    std::lock_guard lk(mu_);
+    auto& slowest = changes ? stats_.slowest_commit : stats_.slowest_checkpoint;
+    slowest = std::max(slowest, us);
+  }
+  if (spent < kSlowWrite) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_slow_log_ < kSlowLogEvery) {
+    ++slow_unlogged_;
+    return;
+  }
+  spdlog::warn("usrloc: slow database: a {}{} took {} ms, and the REGISTERs behind it waited ({} more over {} ms "
+               "since the last such warning)",
+               what, changes ? fmt::format(" of {} binding changes", changes) : std::string(), us.count() / 1000,
+               slow_unlogged_, kSlowWrite.count());
+  last_slow_log_ = now;
+  slow_unlogged_ = 0;
+}
 
 LocationWriter::LocationWriter(DatabaseOptions options, Tuning tuning, std::function<void(Done)> on_done)
     : options_(std::move(options)), max_pending_(std::max<std::size_t>(1, tuning.max_pending)),
@@ -131,7 +157,9 @@ void LocationWriter::run() {
         }
       }
     }
+    const auto began = std::chrono::steady_clock::now();
     Done done = write(batch, first);
+    note_duration("commit", batch.size(), std::chrono::steady_clock::now() - began);
     const std::uint64_t last = done.last;
     const bool ok = done.ok;
     const std::size_t size = batch.size();
@@ -160,7 +188,9 @@ void LocationWriter::run() {
       // very work; the next commit tries again. Only another error is worth a warning (it was
       // logged once per commit, thousands of times a minute under load, before).
       int log = 0, done_frames = 0;
+      const auto began = std::chrono::steady_clock::now();
       int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done_frames);
+      note_duration("WAL checkpoint", 0, std::chrono::steady_clock::now() - began);
       if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
         spdlog::warn("usrloc: WAL checkpoint: {}", sqlite3_errmsg(db_->handle()));
       wal_frames_ = 0;

@@ -55,6 +55,8 @@ class LocationWriter {
   };
   struct Stats {
     std::uint64_t transactions = 0, changes = 0, failed = 0, largest_batch = 0;
+    /// The longest transaction and the longest checkpoint of this thread so far.
+    std::chrono::microseconds slowest_commit{0}, slowest_checkpoint{0};
   };
 
   struct Tuning {
@@ -88,6 +90,8 @@ class LocationWriter {
  private:
   void run();
   Done write(std::deque<Change>& batch, std::uint64_t first);
+  /// Records how long a commit (changes > 0) or a checkpoint took; warns when it was slow.
+  void note_duration(const char* what, std::size_t changes, std::chrono::steady_clock::duration spent);
 
   DatabaseOptions options_;
   std::size_t max_pending_;
@@ -106,6 +110,8 @@ class LocationWriter {
   std::string open_error_;
   Database* db_ = nullptr;  ///< the writer thread's connection (its own thread only)
   int wal_frames_ = 0;      ///< frames in the WAL after the last commit (writer thread)
+  std::chrono::steady_clock::time_point last_slow_log_{};  ///< writer thread
+  std::uint64_t slow_unlogged_ = 0;                          ///< writer thread
   Stats stats_;
   std::thread thread_;
 };
