@@ -26,8 +26,8 @@ class StoreModule final : public EngineModule {
     db_ = std::make_unique<Database>(options_);
     db_->migrate();
     // Copies WAL pages back to the database every 50 ms, concurrently with the writers (PASSIVE).
-    // The usrloc writer's own checkpoint (every 8000 pages, to restart the WAL file) then has
-    // little left to copy; the engine's connection checkpoints every 1000 of its own pages.
+    // The usrloc writer restarts the WAL file (usrloc.wal_restart_pages); the engine's
+    // connection checkpoints every 1000 of its own pages.
     checkpointer_ = std::make_unique<Checkpointer>(options_.path, std::chrono::milliseconds(50));
     ctx.services.db = db_.get();
   }

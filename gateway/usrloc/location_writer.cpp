@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <utility>
 
 #include <sqlite3.h>
 #include <fmt/format.h>
@@ -30,28 +31,30 @@ constexpr auto kSlowLogEvery = std::chrono::seconds(10);
 
 void LocationWriter::note_duration(const char* what, std::size_t changes, std::chrono::steady_clock::duration spent) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(spent);
+  std::uint64_t unlogged = 0;
   {
     std::lock_guard lk(mu_);
     auto& slowest = changes ? stats_.slowest_commit : stats_.slowest_checkpoint;
     slowest = std::max(slowest, us);
+    if (spent < kSlowWrite) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_slow_log_ < kSlowLogEvery) {
+      ++slow_unlogged_;
+      return;
+    }
+    last_slow_log_ = now;
+    unlogged = std::exchange(slow_unlogged_, 0);
   }
-  if (spent < kSlowWrite) return;
-  const auto now = std::chrono::steady_clock::now();
-  if (now - last_slow_log_ < kSlowLogEvery) {
-    ++slow_unlogged_;
-    return;
-  }
-  spdlog::warn("usrloc: slow database: a {}{} took {} ms, and the REGISTERs behind it waited ({} more over {} ms "
-               "since the last such warning)",
-               what, changes ? fmt::format(" of {} binding changes", changes) : std::string(), us.count() / 1000,
-               slow_unlogged_, kSlowWrite.count());
-  last_slow_log_ = now;
-  slow_unlogged_ = 0;
+  spdlog::warn("usrloc: slow database: a {}{} took {} ms{} ({} more over {} ms since the last such warning)", what,
+               changes ? fmt::format(" of {} binding changes", changes) : std::string(), us.count() / 1000,
+               changes ? ", and the REGISTERs behind it waited" : " on the checkpoint thread", unlogged,
+               kSlowWrite.count());
 }
 
 LocationWriter::LocationWriter(DatabaseOptions options, Tuning tuning, std::function<void(Done)> on_done)
     : options_(std::move(options)), max_pending_(std::max<std::size_t>(1, tuning.max_pending)),
-      gap_(tuning.commit_gap), checkpoint_frames_(tuning.checkpoint_frames), on_done_(std::move(on_done)) {
+      gap_(tuning.commit_gap), checkpoint_frames_(tuning.checkpoint_frames), on_done_(std::move(on_done)),
+      checkpoint_pause_(tuning.checkpoint_pause) {
   bool opened = false;
   thread_ = std::thread([this, &opened] {
     mi::ThreadTag tag("usrloc writer");
@@ -70,8 +73,8 @@ LocationWriter::LocationWriter(DatabaseOptions options, Tuning tuning, std::func
     space_cv_.notify_all();
     if (!db) return;
     db_ = db.get();
-    // Replaces SQLite's automatic checkpoint (which runs inside COMMIT): run() checkpoints after
-    // reporting the batch. The store's Checkpointer thread has usually copied most pages by then.
+    // Replaces SQLite's automatic checkpoint (which runs inside COMMIT): run() has the
+    // checkpoint thread checkpoint after reporting the batch (let_a_checkpoint_complete).
     sqlite3_wal_hook(db_->handle(), &count_wal_frames, &wal_frames_);
     run();
     db_ = nullptr;
@@ -83,6 +86,8 @@ LocationWriter::LocationWriter(DatabaseOptions options, Tuning tuning, std::func
     thread_.join();
     throw StoreError("usrloc writer: " + open_error_);
   }
+  lk.unlock();
+  ckpt_thread_ = std::thread([this] { run_checkpoints(); });
 }
 
 LocationWriter::~LocationWriter() { stop(); }
@@ -112,6 +117,12 @@ void LocationWriter::stop() {
   work_cv_.notify_all();
   space_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lk(ckpt_mu_);
+    ckpt_stop_ = true;
+  }
+  ckpt_cv_.notify_all();
+  if (ckpt_thread_.joinable()) ckpt_thread_.join();
 }
 
 void LocationWriter::mute() {
@@ -180,21 +191,84 @@ void LocationWriter::run() {
       if (!ok) stats_.failed += size;
     }
     space_cv_.notify_all();
-    if (wal_frames_ >= checkpoint_frames_) {
-      // PASSIVE: never waits for readers. This thread is the location table's only writer, so
-      // it usually backfills every frame and the next transaction starts the WAL from the top,
-      // which keeps the file bounded.
-      // SQLITE_BUSY: the store's Checkpointer holds the checkpoint lock, i.e. is doing this
-      // very work; the next commit tries again. Only another error is worth a warning (it was
-      // logged once per commit, thousands of times a minute under load, before).
-      int log = 0, done_frames = 0;
-      const auto began = std::chrono::steady_clock::now();
-      int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done_frames);
-      note_duration("WAL checkpoint", 0, std::chrono::steady_clock::now() - began);
-      if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
-        spdlog::warn("usrloc: WAL checkpoint: {}", sqlite3_errmsg(db_->handle()));
-      wal_frames_ = 0;
+    if (wal_frames_ >= checkpoint_frames_) let_a_checkpoint_complete();
+  }
+}
+
+void LocationWriter::let_a_checkpoint_complete() {
+  const bool at_bound = wal_frames_ >= 4 * static_cast<std::int64_t>(checkpoint_frames_);
+  std::unique_lock lk(ckpt_mu_);
+  if (ckpt_broken_) {
+    // No checkpoint thread (its connection could not be opened): checkpoint here, as a bound.
+    lk.unlock();
+    const auto began = std::chrono::steady_clock::now();
+    int log = 0, done_frames = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done_frames);
+    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+      spdlog::warn("usrloc: WAL checkpoint: {}", sqlite3_errmsg(db_->handle()));
+    note_duration("WAL checkpoint", 0, std::chrono::steady_clock::now() - began);
+    return;
+  }
+  // One still running from an earlier pause (a slow disk): write on, unless at the bound.
+  if (ckpt_running_ && !at_bound) return;
+  if (!ckpt_running_) {
+    ckpt_wanted_ = true;
+    ckpt_running_ = true;
+    ckpt_cv_.notify_all();
+  }
+  if (at_bound) {
+    ckpt_cv_.wait(lk, [this] { return !ckpt_running_; });
+  } else if (!ckpt_cv_.wait_for(lk, checkpoint_pause_, [this] { return !ckpt_running_; })) {
+    lk.unlock();
+    std::lock_guard stats_lk(mu_);
+    ++stats_.checkpoint_waits;
+  }
+}
+
+void LocationWriter::run_checkpoints() {
+  mi::ThreadTag tag("usrloc checkpoint");
+  std::unique_ptr<Database> db;
+  try {
+    db = std::make_unique<Database>(options_);
+  } catch (const std::exception& e) {
+    spdlog::error("usrloc: the checkpoint thread cannot open the database ({}): the writer checkpoints itself",
+                  e.what());
+  }
+  std::unique_lock lk(ckpt_mu_);
+  if (!db) {
+    ckpt_broken_ = true;
+    ckpt_running_ = false;
+    ckpt_cv_.notify_all();
+    return;
+  }
+  for (;;) {
+    ckpt_cv_.wait(lk, [this] { return ckpt_stop_ || ckpt_wanted_; });
+    if (!ckpt_wanted_) return;  // stopping
+    ckpt_wanted_ = false;
+    lk.unlock();
+    // PASSIVE: never waits for a reader or the writer. SQLITE_BUSY: the store's Checkpointer
+    // holds the checkpoint lock (it is doing this very work): ask again shortly.
+    const auto began = std::chrono::steady_clock::now();
+    bool completed = false;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      int log = 0, copied = 0;
+      int rc = sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+      if ((rc & 0xff) == SQLITE_BUSY) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
+      if (rc != SQLITE_OK) spdlog::warn("usrloc: WAL checkpoint: {}", sqlite3_errmsg(db->handle()));
+      completed = rc == SQLITE_OK && copied == log;
+      break;
     }
+    note_duration("WAL checkpoint", 0, std::chrono::steady_clock::now() - began);
+    if (completed) {
+      std::lock_guard stats_lk(mu_);
+      ++stats_.checkpoints;
+    }
+    lk.lock();
+    ckpt_running_ = false;
+    ckpt_cv_.notify_all();
   }
 }
 

@@ -9,9 +9,16 @@
 // requests wait in the socket buffer, where the overload protection sees them) until the writer
 // has caught up.
 //
+// The WAL: the store's Checkpointer copies it back every 50 ms, but under a steady load it cannot
+// complete a copy between two of the writer's transactions, and only a completed one lets the
+// WAL file start again from its top. So past `checkpoint_frames` the writer pauses briefly while
+// its own checkpoint thread completes one. The fsyncs of that checkpoint happen on that thread:
+// a disk that stalls for seconds delays the WAL's restart, not the REGISTERs (up to 4x the
+// frames, where the writer waits: bounded).
+//
 // Threading: stage(), wait_idle() and stop() from one thread at a time (usrloc calls them under
 // its lock, from the main engine or a REGISTER worker); `on_done` runs on the writer's thread (it
-// posts to the main engine). Its Database is opened, used and closed on its thread.
+// posts to the main engine). Each of its two threads opens, uses and closes its own Database.
 #pragma once
 
 #include <chrono>
@@ -57,6 +64,8 @@ class LocationWriter {
     std::uint64_t transactions = 0, changes = 0, failed = 0, largest_batch = 0;
     /// The longest transaction and the longest checkpoint of this thread so far.
     std::chrono::microseconds slowest_commit{0}, slowest_checkpoint{0};
+    std::uint64_t checkpoints = 0;       ///< completed by the checkpoint thread
+    std::uint64_t checkpoint_waits = 0;  ///< pauses that ended before the checkpoint did
   };
 
   struct Tuning {
@@ -64,9 +73,12 @@ class LocationWriter {
     /// A transaction starts once no change arrived for this long (at most 10 gaps after the
     /// first); 0 = at once.
     std::chrono::microseconds commit_gap{0};
-    /// WAL frames after which this thread checkpoints (PASSIVE), after reporting its batch; the
-    /// store's Checkpointer thread copies most of them before, concurrently.
+    /// WAL frames after which the writer, between two transactions, has its checkpoint thread
+    /// copy the WAL back and pauses (at most checkpoint_pause) so that the copy can complete:
+    /// the next transaction then starts the WAL file again from its top. At 4x this the writer
+    /// waits for a checkpoint however long it takes (a stalled disk: the WAL stays bounded).
     int checkpoint_frames = 8000;
+    std::chrono::milliseconds checkpoint_pause{50};
   };
 
   LocationWriter(DatabaseOptions options, Tuning tuning, std::function<void(Done)> on_done);
@@ -90,6 +102,9 @@ class LocationWriter {
  private:
   void run();
   Done write(std::deque<Change>& batch, std::uint64_t first);
+  /// Writer thread, between two transactions, once the WAL holds checkpoint_frames.
+  void let_a_checkpoint_complete();
+  void run_checkpoints();  ///< the checkpoint thread
   /// Records how long a commit (changes > 0) or a checkpoint took; warns when it was slow.
   void note_duration(const char* what, std::size_t changes, std::chrono::steady_clock::duration spent);
 
@@ -110,9 +125,18 @@ class LocationWriter {
   std::string open_error_;
   Database* db_ = nullptr;  ///< the writer thread's connection (its own thread only)
   int wal_frames_ = 0;      ///< frames in the WAL after the last commit (writer thread)
-  std::chrono::steady_clock::time_point last_slow_log_{};  ///< writer thread
-  std::uint64_t slow_unlogged_ = 0;                          ///< writer thread
+  std::chrono::milliseconds checkpoint_pause_;
+  std::chrono::steady_clock::time_point last_slow_log_{};  ///< under mu_
+  std::uint64_t slow_unlogged_ = 0;                          ///< under mu_
   Stats stats_;
+  // The checkpoint thread: one PASSIVE checkpoint per request, on its own connection.
+  std::mutex ckpt_mu_;
+  std::condition_variable ckpt_cv_;
+  bool ckpt_wanted_ = false;   ///< under ckpt_mu_: a request not yet taken
+  bool ckpt_running_ = false;  ///< under ckpt_mu_: requested or running, not finished
+  bool ckpt_stop_ = false;     ///< under ckpt_mu_
+  bool ckpt_broken_ = false;   ///< under ckpt_mu_: its connection failed; the writer checkpoints
+  std::thread ckpt_thread_;
   std::thread thread_;
 };
 

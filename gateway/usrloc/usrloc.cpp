@@ -216,8 +216,8 @@ void Usrloc::fail_replies(Engine* engine) {
 void Usrloc::enable_group_commit(const DatabaseOptions& options, const GroupCommit& tuning,
                                  std::function<void(std::function<void()>)> post) {
   if (!db_ || options.path.empty() || options.path == ":memory:") return;
-  // The store's Checkpointer thread copies the WAL back: the writer never stalls on a checkpoint
-  // (its fsync would hold every waiting 200 for milliseconds).
+  // The writer never checkpoints on its own thread: the fsyncs would hold every waiting 200
+  // (milliseconds, seconds on a congested disk). See usrloc.wal_restart_pages.
   DatabaseOptions own = options;
   own.auto_checkpoint = false;
   LocationWriter::Tuning t;
@@ -227,6 +227,8 @@ void Usrloc::enable_group_commit(const DatabaseOptions& options, const GroupComm
     max_waiting_ = tuning.max_pending;
   }
   t.commit_gap = tuning.commit_gap;
+  t.checkpoint_frames = tuning.wal_restart_pages;
+  t.checkpoint_pause = tuning.checkpoint_pause;
   post_ = post;
   // The writer's report, on its thread. A commit's replies go straight to the engines that
   // wait for them (one hop instead of two through the main engine): a worker's 200s leave as

@@ -100,6 +100,8 @@ class Usrloc {
   struct GroupCommit {
     std::size_t max_pending = 4096;             ///< usrloc.max_pending_writes
     std::chrono::microseconds commit_gap{0};  ///< usrloc.commit_gap_us
+    int wal_restart_pages = 8000;               ///< usrloc.wal_restart_pages
+    std::chrono::milliseconds checkpoint_pause{50};  ///< usrloc.checkpoint_pause_ms
   };
   void enable_group_commit(const DatabaseOptions& options, const GroupCommit& tuning,
                            std::function<void(std::function<void()>)> post);

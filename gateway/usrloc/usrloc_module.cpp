@@ -52,6 +52,24 @@ const ConfigSection kUsrlocSection = {
              "once for many REGISTERs. 0 = commit at once: what arrived while the previous transaction\n"
              "was written goes in the next (the REGISTER workers read and stage a whole batch at once, so\n"
              "waiting only delays the 200s). Default: 0."},
+     {.section = "usrloc", .key = "wal_restart_pages", .type = KeyType::integer, .default_value = "8000",
+      .help = "WAL pages after which the usrloc writer pauses so that a checkpoint can restart the WAL.",
+      .min = 1000, .max = 1000000,
+      .doc = "With core.db on disk, the store's checkpointer thread copies the write-ahead log back into the\n"
+             "database every 50 ms, beside the usrloc writer. The WAL file starts again from its top only\n"
+             "when such a copy completes between two of the writer's transactions, which a steady load\n"
+             "does not leave time for. So once the WAL holds this many pages (4 kB each), the writer,\n"
+             "between two transactions, has its own checkpoint thread copy the rest and pauses for at most\n"
+             "usrloc.checkpoint_pause_ms. The checkpoint's fsyncs run on that thread: a disk that stalls\n"
+             "delays the restart, not the REGISTERs, until the WAL holds 4 times this; there the writer\n"
+             "waits for the checkpoint however long it takes (the REGISTERs wait: the file stays bounded).\n"
+             "1000..1000000. Default: 8000 (32 MB; at most 128 MB)."},
+     {.section = "usrloc", .key = "checkpoint_pause_ms", .type = KeyType::integer, .default_value = "50",
+      .help = "Longest pause of the usrloc writer for a checkpoint below the WAL's bound (ms).",
+      .min = 1, .max = 10000,
+      .doc = "How long the usrloc writer waits, at most, for the checkpoint described at\n"
+             "usrloc.wal_restart_pages before it writes on (the REGISTERs staged meanwhile wait that long\n"
+             "for their 200). 1..10000. Default: 50."},
     },
 };
 // clang-format on
@@ -77,6 +95,8 @@ class UsrlocModule final : public EngineModule {
     interval_s_ = static_cast<unsigned>(cfg.get_int("usrloc.timer_interval_s"));
     group_commit_.max_pending = static_cast<std::size_t>(cfg.get_int("usrloc.max_pending_writes"));
     group_commit_.commit_gap = std::chrono::microseconds(cfg.get_int("usrloc.commit_gap_us"));
+    group_commit_.wal_restart_pages = static_cast<int>(cfg.get_int("usrloc.wal_restart_pages"));
+    group_commit_.checkpoint_pause = std::chrono::milliseconds(cfg.get_int("usrloc.checkpoint_pause_ms"));
     db_options_ = database_options(cfg);
   }
   void register_commands(mi::Registry& registry, const SipServices& services) override {

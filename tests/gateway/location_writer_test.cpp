@@ -171,14 +171,39 @@ TEST_F(LocationWriterTest, DeleteExpiredRemovesOnlyExpiredRows) {
 
 TEST_F(LocationWriterTest, TheWalFileStaysBounded) {
   // Without its checkpoints nothing would ever copy the WAL back (this test runs no
-  // Checkpointer): 3000 changes of ~1 page each would make a WAL of ~12 MB.
-  auto w = writer({.max_pending = 4096, .commit_gap = 0us, .checkpoint_frames = 100});
+  // Checkpointer): 3000 transactions (max_pending 1: one change each) of 1-2 pages each would
+  // make a WAL of ~12-24 MB.
+  auto w = writer({.max_pending = 1, .commit_gap = 0us, .checkpoint_frames = 100});
   stage_aors(*w, "w", 3000);
   w->wait_idle();
   struct stat st {};
   ASSERT_EQ(::stat((tmp_ / "sb.db-wal").c_str(), &st), 0);
   EXPECT_LT(st.st_size, 4 * 1024 * 1024) << "the WAL restarts after the writer's checkpoints";
   EXPECT_EQ(rows(), 3000);
+  EXPECT_GT(w->stats().checkpoints, 0u) << "completed by the checkpoint thread";
+}
+
+TEST_F(LocationWriterTest, AReaderThatPinsTheWalDoesNotStopTheWriter) {
+  // An open read transaction elsewhere keeps every checkpoint from completing, so the WAL cannot
+  // restart and passes 4x checkpoint_frames, where the writer waits for each checkpoint round:
+  // each ends (incomplete) and the writer goes on. Every change is still committed.
+  auto w = writer({.max_pending = 1, .commit_gap = 0us, .checkpoint_frames = 100});
+  stage_aors(*w, "before", 10);
+  w->wait_idle();
+  Database reader(options());
+  reader.exec("BEGIN");
+  auto pin = reader.prepare("SELECT count(*) FROM location");
+  ASSERT_TRUE(pin.step());
+  EXPECT_EQ(pin.integer(0), 10);
+  stage_aors(*w, "r", 2000);
+  w->wait_idle();
+  struct stat st {};
+  ASSERT_EQ(::stat((tmp_ / "sb.db-wal").c_str(), &st), 0);
+  EXPECT_GT(st.st_size, 4 * 100 * 4096) << "the WAL grew past the bound: nothing could restart it";
+  pin.reset();
+  reader.exec("COMMIT");
+  EXPECT_EQ(rows(), 2010);
+  EXPECT_EQ(w->stats().failed, 0u);
 }
 
 TEST_F(LocationWriterTest, StopCommitsWhatIsStagedThenRefusesMore) {
