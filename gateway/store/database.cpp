@@ -283,10 +283,10 @@ void Checkpointer::run() {
     spdlog::error("store: checkpointer: {}", e.what());
     return;
   }
-  // The database file is synced after every round that copied pages. SQLite syncs it only at a
-  // checkpoint that completes, and under a steady load that is the usrloc writer's own (see
-  // usrloc.wal_max_pages), which then had to flush every page copied since: the REGISTERs
-  // waiting for that writer waited seconds on a congested disk. Now it flushes ~one interval's.
+  // The database file is synced after every round that copied pages without completing. SQLite
+  // syncs it only at a checkpoint that completes, and under a steady load that is the one the
+  // usrloc writer asks for (usrloc.wal_restart_pages), which then had to flush every page copied
+  // since the last restart. Now it flushes about one interval's.
   sqlite3_file* file = nullptr;
   if (sqlite3_file_control(db->handle(), "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK) file = nullptr;
   int last_log = 0, last_copied = 0;
@@ -298,13 +298,16 @@ void Checkpointer::run() {
     int rc = sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
     if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) {
       spdlog::warn("store: checkpoint: {}", sqlite3_errmsg(db->handle()));
-    } else if (rc == SQLITE_OK && copied > 0 && (copied != last_copied || log != last_log) && file &&
-               file->pMethods) {
-      if (file->pMethods->xSync(file, SQLITE_SYNC_NORMAL) != SQLITE_OK)
+    } else if (rc == SQLITE_OK) {
+      // pnCkpt counts every frame copied so far (pnLog the WAL's frames): this round copied if
+      // it grew, or if the WAL restarted since. A complete round was synced by SQLite.
+      const bool copied_now = copied > last_copied || (log < last_log && copied > 0);
+      if (copied_now && copied != log && file && file->pMethods &&
+          file->pMethods->xSync(file, SQLITE_SYNC_NORMAL) != SQLITE_OK)
         spdlog::warn("store: checkpoint: syncing the database file failed");
+      last_log = log;
+      last_copied = copied;
     }
-    last_log = log;
-    last_copied = copied;
     if (stopping) return;
   }
 }

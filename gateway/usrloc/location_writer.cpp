@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <system_error>
 #include <utility>
 
 #include <sqlite3.h>
@@ -47,8 +48,7 @@ void LocationWriter::note_duration(const char* what, std::size_t changes, std::c
   }
   spdlog::warn("usrloc: slow database: a {}{} took {} ms{} ({} more over {} ms since the last such warning)", what,
                changes ? fmt::format(" of {} binding changes", changes) : std::string(), us.count() / 1000,
-               changes ? ", and the REGISTERs behind it waited" : " on the checkpoint thread", unlogged,
-               kSlowWrite.count());
+               changes ? ", and the REGISTERs behind it waited" : "", unlogged, kSlowWrite.count());
 }
 
 LocationWriter::LocationWriter(DatabaseOptions options, Tuning tuning, std::function<void(Done)> on_done)
@@ -87,7 +87,13 @@ LocationWriter::LocationWriter(DatabaseOptions options, Tuning tuning, std::func
     throw StoreError("usrloc writer: " + open_error_);
   }
   lk.unlock();
-  ckpt_thread_ = std::thread([this] { run_checkpoints(); });
+  try {
+    ckpt_thread_ = std::thread([this] { run_checkpoints(); });
+  } catch (const std::system_error& e) {
+    spdlog::error("usrloc: no checkpoint thread ({}): the writer checkpoints itself", e.what());
+    std::lock_guard ckpt_lk(ckpt_mu_);
+    ckpt_broken_ = true;
+  }
 }
 
 LocationWriter::~LocationWriter() { stop(); }
@@ -206,7 +212,8 @@ void LocationWriter::let_a_checkpoint_complete() {
     int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done_frames);
     if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
       spdlog::warn("usrloc: WAL checkpoint: {}", sqlite3_errmsg(db_->handle()));
-    note_duration("WAL checkpoint", 0, std::chrono::steady_clock::now() - began);
+    note_duration("WAL checkpoint on the writer's thread (the REGISTERs behind it waited)", 0,
+                  std::chrono::steady_clock::now() - began);
     return;
   }
   // One still running from an earlier pause (a slow disk): write on, unless at the bound.
@@ -214,10 +221,14 @@ void LocationWriter::let_a_checkpoint_complete() {
   if (!ckpt_running_) {
     ckpt_wanted_ = true;
     ckpt_running_ = true;
-    ckpt_cv_.notify_all();
   }
+  ckpt_urgent_ = ckpt_urgent_ || at_bound;
+  ckpt_cv_.notify_all();
   if (at_bound) {
     ckpt_cv_.wait(lk, [this] { return !ckpt_running_; });
+    lk.unlock();
+    std::lock_guard stats_lk(mu_);
+    ++stats_.bound_waits;
   } else if (!ckpt_cv_.wait_for(lk, checkpoint_pause_, [this] { return !ckpt_running_; })) {
     lk.unlock();
     std::lock_guard stats_lk(mu_);
@@ -247,27 +258,33 @@ void LocationWriter::run_checkpoints() {
     ckpt_wanted_ = false;
     lk.unlock();
     // PASSIVE: never waits for a reader or the writer. SQLITE_BUSY: the store's Checkpointer
-    // holds the checkpoint lock (it is doing this very work): ask again shortly.
+    // holds the checkpoint lock (it is doing this very work): ask again shortly, for up to
+    // 100 ms below the bound (the writer has gone on by then), until it is done at the bound
+    // (the writer waits: only a reader holding an old snapshot keeps the WAL from restarting).
     const auto began = std::chrono::steady_clock::now();
     bool completed = false;
-    for (int attempt = 0; attempt < 100; ++attempt) {
+    for (int attempt = 0;; ++attempt) {
       int log = 0, copied = 0;
       int rc = sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
       if ((rc & 0xff) == SQLITE_BUSY) {
+        std::unique_lock check(ckpt_mu_);
+        if (ckpt_stop_ || (attempt >= 100 && !ckpt_urgent_)) break;
+        check.unlock();
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
         continue;
       }
       if (rc != SQLITE_OK) spdlog::warn("usrloc: WAL checkpoint: {}", sqlite3_errmsg(db->handle()));
-      completed = rc == SQLITE_OK && copied == log;
+      completed = rc == SQLITE_OK && log > 0 && copied == log;
       break;
     }
-    note_duration("WAL checkpoint", 0, std::chrono::steady_clock::now() - began);
+    note_duration("WAL checkpoint on the checkpoint thread", 0, std::chrono::steady_clock::now() - began);
     if (completed) {
       std::lock_guard stats_lk(mu_);
       ++stats_.checkpoints;
     }
     lk.lock();
     ckpt_running_ = false;
+    ckpt_urgent_ = false;
     ckpt_cv_.notify_all();
   }
 }

@@ -14,7 +14,7 @@
 // WAL file start again from its top. So past `checkpoint_frames` the writer pauses briefly while
 // its own checkpoint thread completes one. The fsyncs of that checkpoint happen on that thread:
 // a disk that stalls for seconds delays the WAL's restart, not the REGISTERs (up to 4x the
-// frames, where the writer waits: bounded).
+// frames, where the writer waits: bounded, unless a reader holds an old snapshot).
 //
 // Threading: stage(), wait_idle() and stop() from one thread at a time (usrloc calls them under
 // its lock, from the main engine or a REGISTER worker); `on_done` runs on the writer's thread (it
@@ -66,6 +66,7 @@ class LocationWriter {
     std::chrono::microseconds slowest_commit{0}, slowest_checkpoint{0};
     std::uint64_t checkpoints = 0;       ///< completed by the checkpoint thread
     std::uint64_t checkpoint_waits = 0;  ///< pauses that ended before the checkpoint did
+    std::uint64_t bound_waits = 0;       ///< waits at 4x checkpoint_frames
   };
 
   struct Tuning {
@@ -76,7 +77,8 @@ class LocationWriter {
     /// WAL frames after which the writer, between two transactions, has its checkpoint thread
     /// copy the WAL back and pauses (at most checkpoint_pause) so that the copy can complete:
     /// the next transaction then starts the WAL file again from its top. At 4x this the writer
-    /// waits for a checkpoint however long it takes (a stalled disk: the WAL stays bounded).
+    /// waits for a checkpoint however long it takes (a stalled disk: the WAL stays bounded,
+    /// unless a reader holds an old snapshot, which keeps any checkpoint from completing).
     int checkpoint_frames = 8000;
     std::chrono::milliseconds checkpoint_pause{50};
   };
@@ -134,6 +136,7 @@ class LocationWriter {
   std::condition_variable ckpt_cv_;
   bool ckpt_wanted_ = false;   ///< under ckpt_mu_: a request not yet taken
   bool ckpt_running_ = false;  ///< under ckpt_mu_: requested or running, not finished
+  bool ckpt_urgent_ = false;   ///< under ckpt_mu_: the writer waits at the bound (retry BUSY on)
   bool ckpt_stop_ = false;     ///< under ckpt_mu_
   bool ckpt_broken_ = false;   ///< under ckpt_mu_: its connection failed; the writer checkpoints
   std::thread ckpt_thread_;

@@ -62,8 +62,9 @@ const ConfigSection kUsrlocSection = {
              "between two transactions, has its own checkpoint thread copy the rest and pauses for at most\n"
              "usrloc.checkpoint_pause_ms. The checkpoint's fsyncs run on that thread: a disk that stalls\n"
              "delays the restart, not the REGISTERs, until the WAL holds 4 times this; there the writer\n"
-             "waits for the checkpoint however long it takes (the REGISTERs wait: the file stays bounded).\n"
-             "1000..1000000. Default: 8000 (32 MB; at most 128 MB)."},
+             "waits for the checkpoint however long it takes (the REGISTERs wait: the file stays bounded,\n"
+             "unless a long read transaction elsewhere holds an old snapshot, which keeps any checkpoint\n"
+             "from completing). 1000..1000000. Default: 8000 (32 MB; 128 MB at the bound)."},
      {.section = "usrloc", .key = "checkpoint_pause_ms", .type = KeyType::integer, .default_value = "50",
       .help = "Longest pause of the usrloc writer for a checkpoint below the WAL's bound (ms).",
       .min = 1, .max = 10000,
