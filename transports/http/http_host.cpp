@@ -100,10 +100,8 @@ struct HttpHost::Impl {
   MHD_Daemon* daemon = nullptr;
   std::string cert_pem, key_pem;
   int port = 0;
-  /// Cleared by stop_accepting(): the accept policy then closes every new connection. (Not
-  /// MHD_quiesce_daemon: with epoll and a thread pool it races with the worker threads'
-  /// own removal of the listen socket and can abort the process, an open libmicrohttpd defect
-  /// seen here as "Failed to remove listen FD from epoll set".)
+  /// Cleared by stop_accepting(): the accept policy then closes every new connection. Not
+  /// MHD_quiesce_daemon(): with epoll and a thread pool it can abort the process (an open MHD race).
   std::atomic<bool> accepting{true};
 
   mi::Stat& requests;

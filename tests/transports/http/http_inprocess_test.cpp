@@ -206,6 +206,7 @@ TEST_F(HttpInProcess, StopAcceptingWhileClientsConnectAtTheLimit) {
     start(4, 1);  // 1 + the slack of 16, split among 4 threads: every thread reaches its limit
     const int port = transport->port();
     std::atomic<bool> stop{false};
+    std::atomic<int> connected{0};
     std::vector<std::thread> clients;
     for (int c = 0; c < 6; ++c) {
       clients.emplace_back([&] {
@@ -215,12 +216,19 @@ TEST_F(HttpInProcess, StopAcceptingWhileClientsConnectAtTheLimit) {
           a.sin_family = AF_INET;
           a.sin_port = htons(static_cast<uint16_t>(port));
           a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-          if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) ::send(fd, "G", 1, MSG_NOSIGNAL);
+          if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+            ::send(fd, "G", 1, MSG_NOSIGNAL);
+            connected.fetch_add(1);
+          }
           ::close(fd);
         }
       });
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(200 * (round % 10)));  // vary the moment
+    // Stop at a different moment each round: after 1 to 100 connections.
+    const int target = 1 + (round % 10) * 11;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (connected.load() < target && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    EXPECT_GE(connected.load(), target) << "round " << round << ": the clients could not connect";
     transport->stop_accepting();
     auto o = opts();
     o.timeout = 2s;
