@@ -93,6 +93,8 @@ LocationWriter::LocationWriter(DatabaseOptions options, Tuning tuning, std::func
     spdlog::error("usrloc: no checkpoint thread ({}): the writer checkpoints itself", e.what());
     std::lock_guard ckpt_lk(ckpt_mu_);
     ckpt_broken_ = true;
+    ckpt_running_ = false;  // releases a writer that asked already
+    ckpt_cv_.notify_all();
   }
 }
 
